@@ -1,0 +1,22 @@
+/* json.h - helpers for building JSON that PostgreSQL's jsonb accepts.
+ *
+ * jsonb refuses invalid UTF-8 and the \u0000 escape.  Web pages contain both, so every string
+ * that comes from the network goes through scr_json_text(), which replaces each invalid UTF-8
+ * sequence and each NUL with U+FFFD.
+ */
+#ifndef SCR_JSON_H
+#define SCR_JSON_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+/* Returns a new JSON string holding s[0..len) made valid (see above); NULL on ENOMEM. */
+json_t *scr_json_text(const char *s, size_t len);
+/* Same for a NUL-terminated string. */
+json_t *scr_json_cstr(const char *s);
+/* Returns a malloc'd copy of s[0..len) with invalid UTF-8 and NULs replaced by U+FFFD, and
+ * its length in *outlen (may be NULL).  NULL on ENOMEM. */
+char *scr_utf8_sanitize(const char *s, size_t len, size_t *outlen);
+
+#endif

@@ -1,0 +1,36 @@
+/* url.h - the one function that decides what a URL is.
+ *
+ * Used for seeds, outlinks and redirects alike, so a URL has exactly one spelling in the
+ * frontier.  Built on libcurl's URL API (CURLU).  See docs/internals/urls.md for the rules.
+ */
+#ifndef SCR_URL_H
+#define SCR_URL_H
+
+#include <stddef.h>
+
+/* Options that change what "the same URL" means.  A zeroed struct (or NULL) gives the
+ * defaults: keep every query parameter, keep query order, max_len SCR_URL_MAX_LEN. */
+struct scr_url_opts {
+    int strip_tracking;               /* drop utm_* and the names in strip_params */
+    const char *const *strip_params;  /* NULL-terminated extra parameter names to drop */
+    int sort_query;                   /* sort query parameters by name (stable) */
+    size_t max_len;                   /* reject longer normalized URLs; 0 = SCR_URL_MAX_LEN */
+};
+
+#define SCR_URL_MAX_LEN 2048
+
+/* Resolves `ref` against `base` (base may be NULL when ref is absolute) and normalizes the
+ * result: RFC 3986 resolution with dot-segment removal, lower-case scheme and host, default
+ * port dropped, fragment dropped, "/" for an empty path, percent-escapes with upper-case hex,
+ * escaped unreserved characters decoded, surrounding whitespace and embedded TAB/CR/LF
+ * stripped, IDN host converted to punycode, http and https only.
+ *
+ * On success returns 0, *out is the normalized URL and, when host_out is not NULL, *host_out
+ * is its host (lower case, punycode, no port; IPv6 in brackets); the caller frees both with
+ * free().  On failure returns SCR_EINVAL (or SCR_ENOMEM / SCR_ETOOBIG), writes a short reason
+ * such as "unsupported scheme 'ftp'" into err (if err is not NULL), and leaves *out and
+ * *host_out untouched. */
+int scr_url_normalize(const char *base, const char *ref, const struct scr_url_opts *opts,
+                      char **out, char **host_out, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,33 @@
+/* extract.h - one response in, records and outlinks out.
+ *
+ * The extractor holds the enabled parsers and their per-run state.  It is the one code path
+ * for both the crawl (worker/) and `scrape extract` (cli/), which is why the records stored
+ * by a crawl equal what `scrape extract` prints for the same page.
+ */
+#ifndef SCR_EXTRACT_H
+#define SCR_EXTRACT_H
+
+#include <stddef.h>
+
+#include "parsers/parser.h"
+
+struct scr_extractor;
+
+/* Builds an extractor for the comma-separated parser list (NULL or "" = SCR_PARSERS_DEFAULT)
+ * and runs each parser's setup.  env is copied; the strings it points to are borrowed and
+ * must outlive the extractor.  On failure returns SCR_EINVAL/SCR_ENOTFOUND/..., writes the
+ * reason ("unknown parser 'x'", "rules.conf:12: ...") into err, and *out is untouched. */
+int scr_extractor_new(struct scr_extractor **out, const char *parser_list,
+                      const struct scr_parser_env *env, char *err, size_t errlen);
+void scr_extractor_free(struct scr_extractor *x);
+
+/* Returns 1 when the content type (or, when it is NULL, a sniff of the body) says HTML. */
+int scr_extract_is_html(const char *content_type, const char *body, size_t len);
+
+/* Parses one response once and runs every enabled parser on it, appending to out.
+ * Non-HTML responses produce nothing and return 0.  *out keeps what was emitted even when a
+ * parser fails; the first parser error is returned after all parsers ran. */
+int scr_extractor_run(struct scr_extractor *x, const char *url, const char *content_type,
+                      const char *body, size_t len, struct scr_emit *out);
+
+#endif
