@@ -23,7 +23,9 @@ struct scr_url_opts {
  * result: RFC 3986 resolution with dot-segment removal, lower-case scheme and host, default
  * port dropped, fragment dropped, "/" for an empty path, percent-escapes with upper-case hex,
  * escaped unreserved characters decoded, surrounding whitespace and embedded TAB/CR/LF
- * stripped, IDN host converted to punycode, http and https only.
+ * stripped, IDN host converted to punycode, http and https only.  Decisions worth knowing:
+ * userinfo ("user@host") is refused, a '%' not followed by two hex digits becomes "%25", an
+ * empty query is dropped with its '?', and inputs longer than 4 * max_len fail unparsed.
  *
  * On success returns 0, *out is the normalized URL and, when host_out is not NULL, *host_out
  * is its host (lower case, punycode, no port; IPv6 in brackets); the caller frees both with
