@@ -1,0 +1,458 @@
+#!/usr/bin/env python3
+"""siteserver: a small threaded HTTP/1.1 server for the scrape integration tests.
+
+It serves a static site (usually one made by scripts/sitegen.py) from --root,
+logs every request as one JSON line to --log, and answers a set of fault and
+test paths under /__test/ that exist in no site.
+
+Usage:
+    siteserver.py --root DIR [--bind ADDR] [--port N] [--log FILE]
+                  [--delay-ms N] [--origin URL] [--exit-on-stdin-eof]
+
+    --bind ADDR      address to listen on (default 127.0.0.1; any 127.x.y.z
+                     works on Linux, so tests can fake several hosts; an
+                     address containing ':' is IPv6)
+    --port N         port (default 0 = a free port chosen by the kernel)
+    --root DIR       folder to serve (default: current directory)
+    --log FILE       request log, JSON lines, appended and flushed per request
+    --delay-ms N     extra delay added before every response
+    --origin URL     origin written in place of @ORIGIN@ (default
+                     http://BIND:PORT, with brackets for IPv6)
+    --exit-on-stdin-eof
+                     exit as soon as stdin reaches end of file; the test
+                     harness uses it so that the server dies with its parent
+
+Once bound it prints "LISTENING host port" on stdout (flushed) and is quiet
+otherwise.
+
+Static files
+    GET and HEAD. A folder is served as its index.html; a folder asked for
+    without the trailing slash gets a 301 to the slashed URL. The query string
+    is ignored. Missing files give 404 with a small HTML body. Content-Type
+    comes from the extension (.html is "text/html; charset=utf-8"). In .html,
+    .xml and .txt files the literal text @ORIGIN@ is replaced by the origin, so
+    a static site can hold absolute links that work at any port. Static
+    answers carry ETag (a hash of the served bytes) and Last-Modified (the
+    file's mtime), and answer 304 to a matching If-None-Match or to an
+    If-Modified-Since not older than the file.
+
+Test paths (not files; all answer GET and HEAD)
+    /__test/status/CODE[?retry_after=N]
+        answer CODE with a small HTML body; retry_after adds Retry-After: N.
+    /__test/slow?ms=N
+        sleep N milliseconds, then 200 with a small HTML page.
+    /__test/redirect?to=URL[&code=302]
+        redirect (code 301, 302, 303, 307 or 308; default 302) to URL.
+    /__test/loop/N
+        302 to /__test/loop/N+1, forever.
+    /__test/bytes?n=N[&type=T]
+        200 with exactly N bytes of body ('x' repeated) and Content-Type T
+        (default application/octet-stream).
+    /__test/etag?tag=X[&body=TEXT]
+        200 with ETag X and body TEXT (default "etag X"), or 304 with no body
+        when If-None-Match equals X (either exactly or as a quoted tag).
+    /__test/echo-headers
+        200 application/json: an object of the request headers (names as
+        sent; repeated headers are joined with ", ").
+    /__test/drop
+        close the connection without answering (logged with status 0).
+    /__test/page?links=URL1,URL2,...[&title=T]
+        200 HTML page whose body links to each URL (comma separated).
+
+To add a test path, write a method `_t_<name>(self, rest, query)` on the
+handler and add its prefix to TEST_ROUTES; `rest` is the path after the
+prefix and `query` the parsed query (dict of str -> last value). It returns
+a Reply (or None when it has already dealt with the connection).
+
+Log line fields
+    t_start, t_end      time.time() at arrival and when the response is sent
+    mono_start, mono_end  time.monotonic() at the same two moments
+    method, path        request method and target (path with query)
+    host                the Host header ("" when missing)
+    status              status code sent (0 when the connection was dropped)
+    bytes               body bytes sent
+    ua                  User-Agent ("" when missing)
+    client              "addr:port" of the client
+    if_none_match, if_modified_since   those request headers, or null
+    inflight            requests in flight for this Host at arrival, this one
+                        included
+    inflight_total      requests in flight on the whole server at arrival
+"""
+
+import argparse
+import email.utils
+import hashlib
+import html
+import json
+import mimetypes
+import os
+import posixpath
+import socket
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+SUBSTITUTED_EXTS = (".html", ".htm", ".xml", ".txt")
+
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".htm": "text/html; charset=utf-8",
+    ".xml": "application/xml",
+    ".txt": "text/plain; charset=utf-8",
+    ".json": "application/json",
+    ".css": "text/css",
+    ".js": "text/javascript",
+}
+
+
+class Reply:
+    """A response to send: status, headers (list of pairs) and body bytes."""
+
+    def __init__(self, status, body=b"", headers=None, content_type=None):
+        self.status = status
+        self.body = body
+        self.headers = list(headers or [])
+        if content_type is not None:
+            self.headers.insert(0, ("Content-Type", content_type))
+
+
+def html_page(title, body_html):
+    """Return a small complete HTML page as UTF-8 bytes."""
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<title>%s</title></head>\n<body>%s</body></html>\n"
+            % (html.escape(title), body_html)).encode("utf-8")
+
+
+class Handler(BaseHTTPRequestHandler):
+    """One connection; HTTP/1.1 keep-alive, every answer has Content-Length."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "siteserver/1"
+    timeout = 60  # idle keep-alive connections are closed after this long
+
+    # path prefix -> method name; the longest matching prefix wins.
+    TEST_ROUTES = {
+        "/__test/status/": "_t_status",
+        "/__test/slow": "_t_slow",
+        "/__test/redirect": "_t_redirect",
+        "/__test/loop/": "_t_loop",
+        "/__test/bytes": "_t_bytes",
+        "/__test/etag": "_t_etag",
+        "/__test/echo-headers": "_t_echo_headers",
+        "/__test/drop": "_t_drop",
+        "/__test/page": "_t_page",
+    }
+
+    def log_message(self, format, *args):  # noqa: A002 - keep quiet
+        pass
+
+    def do_GET(self):
+        self._handle()
+
+    def do_HEAD(self):
+        self._handle()
+
+    # -- request flow ---------------------------------------------------
+
+    def _handle(self):
+        srv = self.server
+        t_start = time.time()
+        mono_start = time.monotonic()
+        host = self.headers.get("Host", "")
+        inflight, inflight_total = srv.enter(host)
+        status, nbytes = 0, 0
+        try:
+            try:
+                reply = self._route()
+            except Exception as exc:  # a bug in a test path: answer, don't hang
+                reply = Reply(500, html_page("500", html.escape(repr(exc))),
+                              content_type="text/html; charset=utf-8")
+            if srv.delay_ms > 0:
+                time.sleep(srv.delay_ms / 1000.0)
+            if reply is not None:
+                status, nbytes = self._send(reply)
+        finally:
+            srv.leave(host)
+            srv.write_log({
+                "t_start": t_start,
+                "t_end": time.time(),
+                "mono_start": mono_start,
+                "mono_end": time.monotonic(),
+                "method": self.command,
+                "path": self.path,
+                "host": host,
+                "status": status,
+                "bytes": nbytes,
+                "ua": self.headers.get("User-Agent", ""),
+                "client": "%s:%s" % (self.client_address[0], self.client_address[1]),
+                "if_none_match": self.headers.get("If-None-Match"),
+                "if_modified_since": self.headers.get("If-Modified-Since"),
+                "inflight": inflight,
+                "inflight_total": inflight_total,
+            })
+
+    def _send(self, reply):
+        """Send reply; return (status, body bytes sent)."""
+        body = reply.body if reply.status not in (204, 304) else b""
+        try:
+            self.send_response(reply.status)
+            for name, value in reply.headers:
+                self.send_header(name, value)
+            if reply.status not in (204, 304):  # those never carry a body
+                self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            sent = 0
+            if self.command != "HEAD" and body:
+                self.wfile.write(body)
+                sent = len(body)
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+            return reply.status, 0
+        return reply.status, sent
+
+    def _route(self):
+        split = urllib.parse.urlsplit(self.path)
+        path = split.path
+        query = dict(urllib.parse.parse_qsl(split.query, keep_blank_values=True))
+        best = None
+        for prefix in self.TEST_ROUTES:
+            if path.startswith(prefix) and (best is None or len(prefix) > len(best)):
+                best = prefix
+        if best is not None:
+            return getattr(self, self.TEST_ROUTES[best])(path[len(best):], query)
+        if path.startswith("/__test/"):
+            return self._not_found()
+        return self._static(path)
+
+    # -- static files ---------------------------------------------------
+
+    def _not_found(self):
+        return Reply(404, html_page("404 Not Found", "<h1>Not Found</h1>"),
+                     content_type="text/html; charset=utf-8")
+
+    def _static(self, path):
+        srv = self.server
+        rel = urllib.parse.unquote(path)
+        if "\x00" in rel:
+            return self._not_found()
+        norm = posixpath.normpath(rel)
+        parts = [p for p in norm.split("/") if p and p not in (".", "..")]
+        fs = os.path.join(srv.root, *parts)
+        if os.path.isdir(fs):
+            if not path.endswith("/"):
+                loc = path + "/"
+                q = urllib.parse.urlsplit(self.path).query
+                if q:
+                    loc += "?" + q
+                return Reply(301, html_page("Moved", '<a href="%s">moved</a>' % html.escape(loc)),
+                             headers=[("Location", loc)],
+                             content_type="text/html; charset=utf-8")
+            fs = os.path.join(fs, "index.html")
+        if not os.path.isfile(fs):
+            return self._not_found()
+        try:
+            with open(fs, "rb") as f:
+                data = f.read()
+            mtime = os.stat(fs).st_mtime
+        except OSError:
+            return self._not_found()
+        ext = os.path.splitext(fs)[1].lower()
+        if ext in SUBSTITUTED_EXTS:
+            data = data.replace(b"@ORIGIN@", srv.origin.encode("utf-8"))
+        ctype = CONTENT_TYPES.get(ext) or mimetypes.guess_type(fs)[0] or "application/octet-stream"
+        etag = '"%s"' % hashlib.sha1(data).hexdigest()[:16]
+        lastmod = email.utils.formatdate(int(mtime), usegmt=True)
+        headers = [("ETag", etag), ("Last-Modified", lastmod)]
+        if self._not_modified(etag, int(mtime)):
+            return Reply(304, headers=headers)
+        return Reply(200, data, headers=headers, content_type=ctype)
+
+    def _not_modified(self, etag, mtime):
+        inm = self.headers.get("If-None-Match")
+        if inm is not None:
+            tags = [t.strip() for t in inm.split(",")]
+            return "*" in tags or etag in tags or ("W/" + etag) in tags
+        ims = self.headers.get("If-Modified-Since")
+        if ims:
+            try:
+                when = email.utils.parsedate_to_datetime(ims).timestamp()
+            except (TypeError, ValueError, IndexError, OverflowError):
+                return False
+            return mtime <= when
+        return False
+
+    # -- test paths -----------------------------------------------------
+
+    def _t_status(self, rest, query):
+        try:
+            code = int(rest.strip("/"))
+        except ValueError:
+            return self._not_found()
+        if not 200 <= code <= 599:
+            return self._not_found()
+        headers = []
+        if "retry_after" in query:
+            headers.append(("Retry-After", query["retry_after"]))
+        if code in (301, 302, 303, 307, 308) and "to" in query:
+            headers.append(("Location", query["to"]))
+        return Reply(code, html_page("Status %d" % code, "<h1>Status %d</h1>" % code),
+                     headers=headers, content_type="text/html; charset=utf-8")
+
+    def _t_slow(self, rest, query):
+        ms = _int(query.get("ms"), 1000)
+        time.sleep(max(ms, 0) / 1000.0)
+        return Reply(200, html_page("Slow", "<h1>Slow %d ms</h1>" % ms),
+                     content_type="text/html; charset=utf-8")
+
+    def _t_redirect(self, rest, query):
+        to = query.get("to", "/")
+        code = _int(query.get("code"), 302)
+        if code not in (301, 302, 303, 307, 308):
+            code = 302
+        return Reply(code, html_page("Redirect", '<a href="%s">here</a>' % html.escape(to)),
+                     headers=[("Location", to)], content_type="text/html; charset=utf-8")
+
+    def _t_loop(self, rest, query):
+        n = _int(rest.strip("/"), 0)
+        to = "/__test/loop/%d" % (n + 1)
+        return Reply(302, html_page("Loop", '<a href="%s">next</a>' % to),
+                     headers=[("Location", to)], content_type="text/html; charset=utf-8")
+
+    def _t_bytes(self, rest, query):
+        n = max(_int(query.get("n"), 0), 0)
+        ctype = query.get("type", "application/octet-stream")
+        return Reply(200, b"x" * n, content_type=ctype)
+
+    def _t_etag(self, rest, query):
+        tag = query.get("tag", "v1")
+        body = query.get("body", "etag " + tag).encode("utf-8")
+        quoted = tag if tag.startswith('"') or tag.startswith("W/") else '"%s"' % tag
+        inm = self.headers.get("If-None-Match")
+        headers = [("ETag", quoted)]
+        if inm is not None and inm.strip() in (tag, quoted):
+            return Reply(304, headers=headers)
+        return Reply(200, body, headers=headers, content_type="text/plain; charset=utf-8")
+
+    def _t_echo_headers(self, rest, query):
+        out = {}
+        for name, value in self.headers.items():
+            out[name] = out[name] + ", " + value if name in out else value
+        return Reply(200, json.dumps(out, sort_keys=True).encode("utf-8"),
+                     content_type="application/json")
+
+    def _t_drop(self, rest, query):
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        return None
+
+    def _t_page(self, rest, query):
+        links = [u for u in query.get("links", "").split(",") if u]
+        items = "".join('<li><a href="%s">%s</a></li>' % (html.escape(u), html.escape(u))
+                        for u in links)
+        title = query.get("title", "Test page")
+        return Reply(200, html_page(title, "<h1>%s</h1><ul>%s</ul>" % (html.escape(title), items)),
+                     content_type="text/html; charset=utf-8")
+
+
+def _int(text, default):
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        return default
+
+
+class SiteServer(ThreadingHTTPServer):
+    """The server: holds the root, origin, log file and in-flight counters."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, addr, root, log_path, delay_ms, origin):
+        if ":" in addr[0]:
+            self.address_family = socket.AF_INET6
+        super().__init__(addr, Handler)
+        self.root = os.path.abspath(root)
+        self.delay_ms = delay_ms
+        host, port = self.server_address[0], self.server_address[1]
+        if origin:
+            self.origin = origin.rstrip("/")
+        elif ":" in host:
+            self.origin = "http://[%s]:%d" % (host, port)
+        else:
+            self.origin = "http://%s:%d" % (host, port)
+        self._lock = threading.Lock()
+        self._inflight = {}
+        self._inflight_total = 0
+        self._log = open(log_path, "a", encoding="utf-8") if log_path else None
+
+    def enter(self, host):
+        """Count a request arriving for host; return (per-host, total) in flight."""
+        with self._lock:
+            self._inflight[host] = self._inflight.get(host, 0) + 1
+            self._inflight_total += 1
+            return self._inflight[host], self._inflight_total
+
+    def leave(self, host):
+        """Count a request for host as finished."""
+        with self._lock:
+            self._inflight[host] -= 1
+            self._inflight_total -= 1
+
+    def write_log(self, record):
+        """Append one JSON line to the log and flush it."""
+        if self._log is None:
+            return
+        line = json.dumps(record, sort_keys=True) + "\n"
+        with self._lock:
+            self._log.write(line)
+            self._log.flush()
+
+    def handle_error(self, request, client_address):
+        pass  # a client that went away is not news
+
+
+def _watch_stdin():
+    try:
+        while sys.stdin.buffer.read(4096):
+            pass
+    except (OSError, ValueError):
+        pass
+    os._exit(0)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="HTTP server for scrape tests")
+    ap.add_argument("--bind", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--root", default=".")
+    ap.add_argument("--log", default=None)
+    ap.add_argument("--delay-ms", type=int, default=0)
+    ap.add_argument("--origin", default=None)
+    ap.add_argument("--exit-on-stdin-eof", action="store_true")
+    args = ap.parse_args(argv)
+
+    mimetypes.init()
+    server = SiteServer((args.bind, args.port), args.root, args.log, args.delay_ms, args.origin)
+    host, port = server.server_address[0], server.server_address[1]
+    sys.stdout.write("LISTENING %s %d\n" % (host, port))
+    sys.stdout.flush()
+    if args.exit_on_stdin_eof:
+        threading.Thread(target=_watch_stdin, daemon=True).start()
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
