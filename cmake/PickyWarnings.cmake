@@ -3,7 +3,7 @@
 include(CheckCCompilerFlag)
 set(_scrape_warn_candidates
     -Wall -Wextra -Wshadow -Wpointer-arith -Wwrite-strings -Wstrict-prototypes
-    -Wmissing-prototypes -Wformat=2 -Wundef -Wvla -Wnull-dereference -Wdouble-promotion
+    -Wmissing-prototypes -Wformat=2 -Wundef -Wvla -Wdouble-promotion
     -Wimplicit-fallthrough -Wno-unused-parameter)
 set(SCRAPE_WARN_FLAGS "")
 foreach(_f ${_scrape_warn_candidates})

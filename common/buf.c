@@ -103,8 +103,11 @@ char *scr_buf_detach(struct scr_buf *b, size_t *len)
 {
     char *p;
 
-    if (!b->data && scr_buf_reserve(b, 0))
-        return NULL;
+    if (!b->data) {
+        if (scr_buf_reserve(b, 0))
+            return NULL;
+        b->data[0] = '\0';
+    }
     p = b->data;
     if (len)
         *len = b->len;

@@ -19,4 +19,8 @@ json_t *scr_json_cstr(const char *s);
  * its length in *outlen (may be NULL).  NULL on ENOMEM. */
 char *scr_utf8_sanitize(const char *s, size_t len, size_t *outlen);
 
+/* Returns 1 when s[0..len) is well-formed UTF-8 without NUL (scr_utf8_sanitize() would return
+ * it unchanged), else 0. */
+int scr_utf8_valid(const char *s, size_t len);
+
 #endif

@@ -1,0 +1,207 @@
+/* cmd_crawl.c - `scrape [crawl] --seed FILE ...`: start MPI, pick the role, end cleanly.
+ *
+ * Ending: the coordinator returns after every result is stored and every worker said BYE;
+ * then all ranks meet in a non-blocking barrier (no spinning) and call MPI_Finalize, which
+ * mpi_finalize_fix.c keeps from hanging over TCP.  If a worker was lost, MPI_Finalize can
+ * never complete (it needs every rank), so rank 0 ends the job with MPI_Abort(exit code)
+ * once the results are safe.  A worker rank ignores the command line: its settings and
+ * rules arrive from rank 0 over MPI, so a worker node needs only the binary.
+ */
+#include <curl/curl.h>
+#include <libxml/parser.h>
+#include <mpi.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "cli/options.h"
+#include "common/buf.h"
+#include "common/comm.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "common/settings.h"
+#include "common/wire.h"
+#include "coordinator/coordinator.h"
+#include "worker/worker.h"
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (scr_coordinator_stop < 2)
+        scr_coordinator_stop++;
+}
+
+struct local_worker {
+    pthread_t thread;
+    struct scr_comm *ep;
+    int rc;
+};
+
+static void *local_worker_main(void *arg)
+{
+    struct local_worker *lw = arg;
+    lw->rc = scr_worker_run(lw->ep);
+    return NULL;
+}
+
+/* Runs the coordinator with in-process worker threads (no mpiexec). */
+static int run_local(struct scr_settings *s, const char *command)
+{
+    int n = s->local_workers > 0 ? s->local_workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    struct scr_comm **eps;
+    struct local_worker *lw;
+    struct scr_run_outcome out;
+
+    if (n < 1)
+        n = 1;
+    eps = calloc((size_t)n + 1, sizeof(*eps));
+    lw = calloc((size_t)n, sizeof(*lw));
+    if (!eps || !lw || scr_comm_local_new(n + 1, eps)) {
+        fprintf(stderr, "scrape: out of memory\n");
+        free(eps);
+        free(lw);
+        return SCR_EXIT_FAILURE;
+    }
+    for (int i = 0; i < n; i++) {
+        lw[i].ep = eps[i + 1];
+        if (pthread_create(&lw[i].thread, NULL, local_worker_main, &lw[i]) != 0) {
+            fprintf(stderr, "scrape: cannot start worker thread %d\n", i + 1);
+            lw[i].ep = NULL;
+        }
+    }
+    scr_coordinator_run(eps[0], s, command, &out);
+    for (int i = 0; i < n; i++) {
+        if (lw[i].ep) {
+            pthread_join(lw[i].thread, NULL);
+            scr_comm_free(lw[i].ep);
+        }
+    }
+    scr_comm_free(eps[0]);
+    free(eps);
+    free(lw);
+    return out.exit_code;
+}
+
+static char *command_line(int argc, char **argv)
+{
+    struct scr_buf b;
+
+    scr_buf_init(&b);
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (i)
+            scr_buf_putc(&b, ' ');
+        /* never store a password given on the command line */
+        if (i > 0 && (strcmp(argv[i - 1], "--db") == 0))
+            a = "(hidden)";
+        else if (strncmp(a, "--db=", 5) == 0)
+            a = "--db=(hidden)";
+        scr_buf_puts(&b, a);
+    }
+    return scr_buf_detach(&b, NULL);
+}
+
+int scr_cmd_crawl(int argc, char **argv, int start)
+{
+    struct scr_settings s;
+    struct scr_strvec pos;
+    struct scr_comm *c = NULL;
+    struct scr_run_outcome out = {0, 0, 0};
+    char err[512], host[256] = "?", *command = NULL;
+    int provided = 0, rank = 0, size = 1, code = SCR_EXIT_OK, help = 0, lvl;
+    struct scr_cli_extra extra[] = {{"help", NULL, &help, NULL}};
+
+    signal(SIGPIPE, SIG_IGN);
+    if (scr_settings_init(&s))
+        return SCR_EXIT_FAILURE;
+    scr_strvec_init(&pos);
+    if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
+        fprintf(stderr, "scrape: MPI_Init failed\n");
+        return SCR_EXIT_FAILURE;
+    }
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    gethostname(host, sizeof(host) - 1);
+    scr_log_setup(rank, host, SCR_LOG_INFO);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    xmlInitParser();
+
+    if (rank > 0) {
+        /* a worker: everything it needs comes from rank 0 */
+        signal(SIGINT, SIG_IGN);
+        signal(SIGTERM, SIG_IGN);
+        if (scr_comm_mpi_new(&c) == SCR_OK) {
+            int rc = scr_worker_run(c);
+            if (rc && rc != SCR_EVERSION)
+                scr_error("worker stopped: %s", scr_strerror(rc));
+        }
+        goto finish;
+    }
+
+    if (scr_cli_parse(argc, argv, start, &s, extra, 1, &pos, err, sizeof(err))) {
+        fprintf(stderr, "scrape: %s\n", err);
+        code = SCR_EXIT_USAGE;
+    } else if (help) {
+        scr_cmd_usage();
+    } else if (pos.n) {
+        fprintf(stderr, "scrape: unexpected argument '%s' (see scrape --help)\n", pos.v[0]);
+        code = SCR_EXIT_USAGE;
+    } else if ((lvl = scr_log_level_parse(s.log_level)) < 0) {
+        fprintf(stderr, "scrape: --log-level: '%s' is not error, warn, info or debug\n",
+                s.log_level);
+        code = SCR_EXIT_USAGE;
+    } else {
+        scr_log_set_level((enum scr_log_level)lvl);
+        signal(SIGINT, on_signal);
+        signal(SIGTERM, on_signal);
+        command = command_line(argc, argv);
+        if (size == 1) {
+            code = run_local(&s, command);
+        } else {
+            if (scr_comm_mpi_new(&c) == SCR_OK) {
+                scr_coordinator_run(c, &s, command, &out);
+                code = out.exit_code;
+            } else {
+                code = SCR_EXIT_FAILURE;
+            }
+        }
+    }
+    if (rank == 0 && size > 1 && !c && scr_comm_mpi_new(&c) == SCR_OK) {
+        /* usage error before the coordinator ran: let the waiting workers go */
+        struct scr_msg_welcome m;
+        memset(&m, 0, sizeof(m));
+        m.reason = (char *)"the coordinator stopped: see its error";
+        for (int r = 1; r < size; r++) {
+            struct scr_buf b;
+            scr_buf_init(&b);
+            if (scr_msg_welcome_encode(&b, &m) == SCR_OK)
+                scr_comm_send_buf(c, r, &b);
+            scr_buf_release(&b);
+        }
+    }
+finish:
+    fflush(stdout);
+    fflush(stderr);
+    if ((out.lost_workers || out.unfinished_workers) && c && c->size > 1) {
+        scr_error("ending the job with MPI_Abort (%d): a rank was lost, so MPI_Finalize "
+                  "cannot complete; the results are stored",
+                  code);
+        MPI_Abort(MPI_COMM_WORLD, code);
+    }
+    if (c && c->ops->finish(c, 60000) != SCR_OK) {
+        scr_error("ranks did not meet at the end within 60 s; aborting the job");
+        MPI_Abort(MPI_COMM_WORLD, code ? code : SCR_EXIT_CLUSTER);
+    }
+    scr_comm_free(c);
+    MPI_Finalize();
+    free(command);
+    scr_strvec_release(&pos);
+    scr_settings_release(&s);
+    xmlCleanupParser();
+    curl_global_cleanup();
+    return code;
+}

@@ -1,0 +1,207 @@
+/* cmd_tools.c - the small commands: init-db, extract, url, version, help.
+ *
+ * `extract` and `url` run exactly the code a crawl runs (the extractor and the URL
+ * normalizer), so what they print is what a crawl would store or queue.
+ */
+#include <curl/curl.h>
+#include <libxml/parser.h>
+#include <libxml/xmlversion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "cli/options.h"
+#include "common/buf.h"
+#include "common/error.h"
+#include "common/host.h"
+#include "common/url.h"
+#include "common/version.h"
+#include "coordinator/db.h"
+#include "parsers/extract.h"
+
+void scr_cmd_usage(void)
+{
+    printf("scrape %s - a distributed web-scraping work queue (MPI + PostgreSQL)\n\n"
+           "usage:\n"
+           "  mpiexec -f machinefile scrape [crawl] --seed urls.txt [--db CONNINFO] [options]\n"
+           "  scrape [crawl] --seed urls.txt ...      without mpiexec: worker threads\n"
+           "  scrape init-db [--db CONNINFO]          create or update the schema\n"
+           "  scrape extract [--rules F] [--parsers L] --url URL PAGE.html|-\n"
+           "                                          print the records of a saved page\n"
+           "  scrape url [--base BASE] URL...         print the normalized URLs\n"
+           "  scrape version | help\n\n"
+           "settings (also in --config FILE as 'name = value'):\n",
+           SCR_VERSION);
+    scr_cli_print_settings();
+    printf("\nexit codes: 0 done, 1 internal error, 2 usage or input error, 3 database "
+           "unreachable,\n  4 another run active (--if-idle), 5 some URLs failed, "
+           "6 interrupted, 7 a worker was lost\n");
+}
+
+int scr_cmd_version(void)
+{
+    struct scr_msg_hello h;
+
+    if (scr_host_describe(&h) != SCR_OK)
+        return SCR_EXIT_FAILURE;
+    printf("scrape %s (build %s, protocol %u)\n", h.version, h.build_id, h.protocol);
+    printf("libcurl %s, libxml2 %s, PCRE2 %s\n%s\n", h.curl_version, h.libxml2_version,
+           h.pcre2_version, h.mpi_version);
+    scr_msg_hello_release(&h);
+    return SCR_EXIT_OK;
+}
+
+int scr_cmd_init_db(int argc, char **argv, int start)
+{
+    struct scr_settings s;
+    struct scr_strvec pos;
+    PGconn *db = NULL;
+    char err[1024];
+    int code = SCR_EXIT_OK;
+
+    scr_settings_init(&s);
+    scr_strvec_init(&pos);
+    if (scr_cli_parse(argc, argv, start, &s, NULL, 0, &pos, err, sizeof(err)) || pos.n) {
+        fprintf(stderr, "scrape init-db: %s\n", pos.n ? "unexpected argument" : err);
+        code = SCR_EXIT_USAGE;
+        goto out;
+    }
+    if (scr_db_connect(&db, scr_db_conninfo(s.db), 0, err, sizeof(err)) ||
+        scr_db_ensure_schema(db, 1, err, sizeof(err))) {
+        fprintf(stderr, "scrape init-db: %s\n", err);
+        code = SCR_EXIT_DB;
+        goto out;
+    }
+    printf("scrape schema version %d is in place\n", SCR_SCHEMA_VERSION);
+out:
+    PQfinish(db);
+    scr_strvec_release(&pos);
+    scr_settings_release(&s);
+    return code;
+}
+
+static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    struct scr_buf b;
+    char chunk[65536];
+    size_t n;
+
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open: %m", path);
+        return NULL;
+    }
+    scr_buf_init(&b);
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if (scr_buf_append(&b, chunk, n)) {
+            snprintf(err, errlen, "%s: out of memory", path);
+            scr_buf_release(&b);
+            if (f != stdin)
+                fclose(f);
+            return NULL;
+        }
+    }
+    if (f != stdin)
+        fclose(f);
+    return scr_buf_detach(&b, len);
+}
+
+int scr_cmd_extract(int argc, char **argv, int start)
+{
+    struct scr_settings s;
+    struct scr_strvec pos;
+    struct scr_extractor *x = NULL;
+    struct scr_parser_env env;
+    struct scr_emit emit;
+    const char *url = NULL, *ctype = "text/html";
+    char err[1024], *page = NULL, *rules = NULL, *norm = NULL;
+    size_t len = 0;
+    int code = SCR_EXIT_OK;
+    struct scr_cli_extra extra[] = {{"url", &url, NULL, NULL},
+                                    {"content-type", &ctype, NULL, NULL}};
+
+    scr_settings_init(&s);
+    scr_strvec_init(&pos);
+    scr_emit_init(&emit);
+    xmlInitParser();
+    if (scr_cli_parse(argc, argv, start, &s, extra, 2, &pos, err, sizeof(err))) {
+        fprintf(stderr, "scrape extract: %s\n", err);
+        code = SCR_EXIT_USAGE;
+        goto out;
+    }
+    if (!url || pos.n != 1) {
+        fprintf(stderr, "usage: scrape extract [--rules FILE] [--parsers LIST] --url URL "
+                        "PAGE.html|-\n");
+        code = SCR_EXIT_USAGE;
+        goto out;
+    }
+    if (scr_url_normalize(NULL, url, NULL, &norm, NULL, err, sizeof(err))) {
+        fprintf(stderr, "scrape extract: --url %s: %s\n", url, err);
+        code = SCR_EXIT_USAGE;
+        goto out;
+    }
+    if (s.rules && !(rules = slurp(s.rules, &len, err, sizeof(err)))) {
+        fprintf(stderr, "scrape extract: %s\n", err);
+        code = SCR_EXIT_USAGE;
+        goto out;
+    }
+    memset(&env, 0, sizeof(env));
+    env.rules_text = rules;
+    env.rules_name = s.rules;
+    env.text_max = (size_t)s.text_max;
+    env.max_links = (size_t)s.max_links;
+    if (scr_extractor_new(&x, s.parsers, &env, err, sizeof(err))) {
+        fprintf(stderr, "scrape extract: %s\n", err);
+        code = SCR_EXIT_USAGE;
+        goto out;
+    }
+    if (!(page = slurp(pos.v[0], &len, err, sizeof(err)))) {
+        fprintf(stderr, "scrape extract: %s\n", err);
+        code = SCR_EXIT_USAGE;
+        goto out;
+    }
+    if (scr_extractor_run(x, norm, ctype, page, len, &emit) != SCR_OK)
+        fprintf(stderr, "scrape extract: a parser reported an error on this page\n");
+    for (size_t i = 0; i < emit.records.n; i++)
+        printf("%s\n", emit.records.v[i]);
+out:
+    scr_emit_release(&emit);
+    scr_extractor_free(x);
+    free(page);
+    free(rules);
+    free(norm);
+    scr_strvec_release(&pos);
+    scr_settings_release(&s);
+    return code;
+}
+
+int scr_cmd_url(int argc, char **argv, int start)
+{
+    struct scr_settings s;
+    struct scr_strvec pos;
+    const char *base = NULL;
+    char err[512], *out = NULL;
+    int code = SCR_EXIT_OK;
+    struct scr_cli_extra extra[] = {{"base", &base, NULL, NULL}};
+
+    scr_settings_init(&s);
+    scr_strvec_init(&pos);
+    if (scr_cli_parse(argc, argv, start, &s, extra, 1, &pos, err, sizeof(err))) {
+        fprintf(stderr, "scrape url: %s\n", err);
+        code = SCR_EXIT_USAGE;
+        goto done;
+    }
+    for (size_t i = 0; i < pos.n; i++) {
+        if (scr_url_normalize(base, pos.v[i], NULL, &out, NULL, err, sizeof(err)) == SCR_OK) {
+            printf("%s\n", out);
+            free(out);
+        } else {
+            printf("invalid %s: %s\n", pos.v[i], err);
+        }
+    }
+done:
+    scr_strvec_release(&pos);
+    scr_settings_release(&s);
+    return code;
+}

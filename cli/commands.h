@@ -1,0 +1,12 @@
+/* commands.h - the scrape subcommands.  Each returns a process exit code (enum scr_exit). */
+#ifndef SCR_CLI_COMMANDS_H
+#define SCR_CLI_COMMANDS_H
+
+int scr_cmd_crawl(int argc, char **argv, int start);
+int scr_cmd_init_db(int argc, char **argv, int start);
+int scr_cmd_extract(int argc, char **argv, int start);
+int scr_cmd_url(int argc, char **argv, int start);
+int scr_cmd_version(void);
+void scr_cmd_usage(void);
+
+#endif

@@ -1,0 +1,131 @@
+/* options.c - argv to settings (see options.h).  The settings table decides names, types
+ * and checks; this file only splits "--name=value" and finds the value. */
+#include "cli/options.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/error.h"
+
+static int apply(struct scr_settings *s, const char *name, const char *value, char *err,
+                 size_t errlen)
+{
+    char msg[512];
+    int rc = scr_settings_set(s, name, value, msg, sizeof(msg));
+    if (rc) {
+        snprintf(err, errlen, "%s", msg);
+        return SCR_EUSAGE;
+    }
+    return SCR_OK;
+}
+
+int scr_cli_parse(int argc, char **argv, int start, struct scr_settings *s,
+                  const struct scr_cli_extra *extra, size_t nextra,
+                  struct scr_strvec *positional, char *err, size_t errlen)
+{
+    char name[128], msg[512];
+    int i;
+
+    /* --config first, so the command line overrides the file */
+    for (i = start; i < argc; i++) {
+        const char *cfg = NULL;
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            cfg = argv[i + 1];
+        else if (strncmp(argv[i], "--config=", 9) == 0)
+            cfg = argv[i] + 9;
+        if (cfg && scr_settings_load_file(s, cfg, msg, sizeof(msg))) {
+            snprintf(err, errlen, "%s", msg);
+            return SCR_EUSAGE;
+        }
+    }
+    for (i = start; i < argc; i++) {
+        const char *arg = argv[i], *eq, *value = NULL;
+        const struct scr_setting_def *d;
+        size_t n;
+        int found = 0;
+
+        if (strcmp(arg, "--") == 0) {
+            for (i++; i < argc; i++)
+                scr_strvec_push(positional, argv[i]);
+            break;
+        }
+        if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
+            scr_strvec_push(positional, arg);
+            continue;
+        }
+        arg += 2;
+        eq = strchr(arg, '=');
+        n = eq ? (size_t)(eq - arg) : strlen(arg);
+        if (n >= sizeof(name)) {
+            snprintf(err, errlen, "option too long: --%.40s...", arg);
+            return SCR_EUSAGE;
+        }
+        memcpy(name, arg, n);
+        name[n] = '\0';
+        if (eq)
+            value = eq + 1;
+        if (strcmp(name, "config") == 0) {
+            if (!eq)
+                i++;
+            continue;
+        }
+        for (size_t k = 0; k < nextra; k++) {
+            if (strcmp(extra[k].name, name) != 0)
+                continue;
+            found = 1;
+            if (extra[k].flag) {
+                *extra[k].flag = 1;
+            } else {
+                if (!value) {
+                    if (i + 1 >= argc) {
+                        snprintf(err, errlen, "--%s needs a value", name);
+                        return SCR_EUSAGE;
+                    }
+                    value = argv[++i];
+                }
+                if (extra[k].list)
+                    scr_strvec_push(extra[k].list, value);
+                else
+                    *extra[k].value = value;
+            }
+            break;
+        }
+        if (found)
+            continue;
+        d = scr_settings_find(name);
+        if (!d) {
+            snprintf(err, errlen, "unknown option --%s (see scrape --help)", name);
+            return SCR_EUSAGE;
+        }
+        if (!value) {
+            if (d->type == SCR_SET_BOOL) {
+                value = "true";
+            } else {
+                if (i + 1 >= argc) {
+                    snprintf(err, errlen, "--%s needs a value", name);
+                    return SCR_EUSAGE;
+                }
+                value = argv[++i];
+            }
+        }
+        if (apply(s, name, value, err, errlen))
+            return SCR_EUSAGE;
+    }
+    return SCR_OK;
+}
+
+void scr_cli_print_settings(void)
+{
+    size_t n;
+    const struct scr_setting_def *defs = scr_settings_table(&n);
+
+    for (size_t i = 0; i < n; i++) {
+        char left[64];
+        snprintf(left, sizeof(left), "--%s%s", defs[i].name,
+                 defs[i].type == SCR_SET_BOOL ? "" : " VALUE");
+        printf("  %-26s %s", left, defs[i].help);
+        if (defs[i].defval && *defs[i].defval && defs[i].type != SCR_SET_BOOL)
+            printf(" [%s]", defs[i].defval);
+        printf("\n");
+    }
+}

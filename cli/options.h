@@ -1,0 +1,31 @@
+/* options.h - command-line parsing for every scrape command.
+ *
+ * Settings (common/settings.h) are accepted as --name VALUE or --name=VALUE (booleans also as
+ * a bare --name); a command adds its own options in `extra`.  --config FILE is read first, so
+ * command-line values win over the file.
+ */
+#ifndef SCR_CLI_OPTIONS_H
+#define SCR_CLI_OPTIONS_H
+
+#include <stddef.h>
+
+#include "common/settings.h"
+#include "common/strvec.h"
+
+struct scr_cli_extra {
+    const char *name;    /* without the dashes */
+    const char **value;  /* for options with a value (borrowed from argv) */
+    int *flag;           /* for flags: set to 1 */
+    struct scr_strvec *list; /* for options that may repeat */
+};
+
+/* Parses argv[start..argc).  Arguments that are not options go to positional.  Returns 0, or
+ * SCR_EUSAGE with the reason in err. */
+int scr_cli_parse(int argc, char **argv, int start, struct scr_settings *s,
+                  const struct scr_cli_extra *extra, size_t nextra,
+                  struct scr_strvec *positional, char *err, size_t errlen);
+
+/* Prints every setting with its default and help, for --help. */
+void scr_cli_print_settings(void);
+
+#endif

@@ -1,0 +1,10 @@
+/* host.h - what a rank knows about its own node: name, CPU, OS, libraries. */
+#ifndef SCR_HOST_H
+#define SCR_HOST_H
+
+#include "common/wire.h"
+
+/* Fills a HELLO with this node's identity; strings are malloc'd (scr_msg_hello_release). */
+int scr_host_describe(struct scr_msg_hello *m);
+
+#endif

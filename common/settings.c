@@ -1,0 +1,384 @@
+/* settings.c - the settings table and its parsers (see settings.h).
+ *
+ * Adding a setting: a field in struct scr_settings and a row in `defs` below.  Rows marked
+ * wire=1 travel to the workers; their names and meaning are part of the protocol, so a
+ * renamed wire setting needs a protocol version bump.
+ */
+#include "common/settings.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/error.h"
+#include "common/version.h"
+
+#define OFF(f) offsetof(struct scr_settings, f)
+#define UA_DEFAULT "scrape/" SCR_VERSION " (+https://example.invalid/scrape)"
+
+static const struct scr_setting_def defs[] = {
+    {"seed", SCR_SET_STRING, OFF(seed), NULL, 0, 0, 0, 0, "seed file: one URL per line, # comments"},
+    {"db", SCR_SET_STRING, OFF(db), NULL, 0, 0, 0, 1,
+     "PostgreSQL conninfo or URI (else $SCRAPE_DB, else libpq defaults)"},
+    {"job", SCR_SET_STRING, OFF(job), "default", 0, 0, 0, 0, "job name: each job has its own frontier"},
+    {"max-depth", SCR_SET_INT, OFF(max_depth), "3", 0, 1000, 0, 0, "follow links up to this depth"},
+    {"max-pages", SCR_SET_INT64, OFF(max_pages), "0", 0, INT64_MAX, 0, 0,
+     "stop queueing new URLs once the job has this many (0 = no limit)"},
+    {"concurrency", SCR_SET_INT, OFF(concurrency), "16", 1, 1024, 1, 0,
+     "transfers in flight per worker"},
+    {"max-body", SCR_SET_SIZE, OFF(max_body), "8M", 1024, INT64_C(1) << 32, 1, 0,
+     "largest decoded body kept, bytes (K, M, G suffixes)"},
+    {"connect-timeout", SCR_SET_DURATION, OFF(connect_timeout_ms), "10s", 1, 3600000, 1, 0,
+     "TCP/TLS connect timeout"},
+    {"timeout", SCR_SET_DURATION, OFF(timeout_ms), "30s", 1, 3600000, 1, 0,
+     "whole-transfer timeout"},
+    {"max-redirects", SCR_SET_INT, OFF(max_redirects), "5", 0, 50, 1, 0, "redirects followed"},
+    {"user-agent", SCR_SET_STRING, OFF(user_agent), UA_DEFAULT, 0, 0, 1, 0, "User-Agent header"},
+    {"insecure", SCR_SET_BOOL, OFF(insecure), "false", 0, 1, 1, 0,
+     "do not verify TLS certificates (recorded on the run)"},
+    {"parsers", SCR_SET_STRING, OFF(parsers), NULL, 0, 0, 1, 0,
+     "comma-separated parsers to run (default links,meta)"},
+    {"rules", SCR_SET_STRING, OFF(rules), NULL, 0, 0, 0, 0,
+     "extraction rules file (read on rank 0, sent to the workers)"},
+    {"text-max", SCR_SET_SIZE, OFF(text_max), "1M", 1, INT64_C(1) << 30, 1, 0,
+     "cap on the text parser's output"},
+    {"max-links", SCR_SET_INT, OFF(max_links), "10000", 0, INT_MAX, 1, 0,
+     "cap on links taken from one page (0 = no cap)"},
+    {"delay", SCR_SET_DURATION, OFF(delay_ms), "1s", 0, 3600000, 0, 0,
+     "minimum time between request starts on one host, cluster-wide"},
+    {"host-concurrency", SCR_SET_INT, OFF(host_concurrency), "1", 1, 1024, 0, 0,
+     "requests in flight per host, cluster-wide"},
+    {"max-attempts", SCR_SET_INT, OFF(max_attempts), "3", 1, 100, 0, 0,
+     "fetch attempts per URL for transient failures"},
+    {"local-workers", SCR_SET_INT, OFF(local_workers), "0", 0, 256, 0, 0,
+     "worker threads when run without mpiexec (0 = number of cores)"},
+    {"lease-ttl", SCR_SET_DURATION, OFF(lease_ttl_ms), "10m", 1000, INT64_C(86400000), 0, 0,
+     "a leased URL returns to the queue if its run stops renewing it this long"},
+    {"db-retry", SCR_SET_DURATION, OFF(db_retry_ms), "2m", 0, INT64_C(86400000), 0, 0,
+     "keep reconnecting to PostgreSQL this long before giving up"},
+    {"heartbeat", SCR_SET_DURATION, OFF(heartbeat_ms), "2s", 100, 600000, 1, 0,
+     "keep-alive interval between ranks"},
+    {"peer-timeout", SCR_SET_DURATION, OFF(peer_timeout_ms), "60s", 1000, 86400000, 1, 0,
+     "a rank silent this long is declared lost"},
+    {"progress-interval", SCR_SET_DURATION, OFF(progress_interval_ms), "10s", 100, 86400000, 0, 0,
+     "seconds between progress lines when stderr is not a terminal"},
+    {"log-level", SCR_SET_STRING, OFF(log_level), "info", 0, 0, 1, 0, "error, warn, info or debug"},
+    {"quiet", SCR_SET_BOOL, OFF(quiet), "false", 0, 1, 0, 0, "no progress output"},
+};
+
+const struct scr_setting_def *scr_settings_table(size_t *count)
+{
+    *count = sizeof(defs) / sizeof(defs[0]);
+    return defs;
+}
+
+const struct scr_setting_def *scr_settings_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof(defs) / sizeof(defs[0]); i++)
+        if (strcmp(defs[i].name, name) == 0)
+            return &defs[i];
+    return NULL;
+}
+
+static int parse_int64(const char *s, int64_t *out)
+{
+    char *end;
+    long long v;
+
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno || end == s)
+        return SCR_EINVAL;
+    while (isspace((unsigned char)*end))
+        end++;
+    if (*end)
+        return SCR_EINVAL;
+    *out = v;
+    return SCR_OK;
+}
+
+/* Reads "<number><unit>" where number may have a fraction; returns the number and unit. */
+static int split_number(const char *s, double *num, const char **unit)
+{
+    char *end;
+
+    while (isspace((unsigned char)*s))
+        s++;
+    if (*s == '-' || *s == '+')
+        return SCR_EINVAL;
+    errno = 0;
+    *num = strtod(s, &end);
+    if (errno || end == s || !isfinite(*num) || *num < 0)
+        return SCR_EINVAL;
+    while (isspace((unsigned char)*end))
+        end++;
+    *unit = end;
+    return SCR_OK;
+}
+
+int scr_parse_duration_ms(const char *s, int64_t *out)
+{
+    static const struct { const char *u; double ms; } units[] = {
+        {"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"min", 60000},
+        {"h", 3600000}, {"d", 86400000}, {"w", 604800000},
+    };
+    double num, v;
+    const char *unit;
+    char u[8];
+    size_t n;
+
+    if (split_number(s, &num, &unit))
+        return SCR_EINVAL;
+    n = strcspn(unit, " \t");
+    if (n >= sizeof(u) || unit[n + strspn(unit + n, " \t")] != '\0')
+        return SCR_EINVAL;
+    memcpy(u, unit, n);
+    u[n] = '\0';
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (strcasecmp(u, units[i].u) == 0) {
+            v = num * units[i].ms;
+            if (v > 9.0e15)
+                return SCR_EINVAL;
+            *out = (int64_t)llround(v);
+            return SCR_OK;
+        }
+    }
+    return SCR_EINVAL;
+}
+
+int scr_parse_size(const char *s, int64_t *out)
+{
+    double num, mult = 1;
+    const char *unit;
+
+    if (split_number(s, &num, &unit))
+        return SCR_EINVAL;
+    switch (toupper((unsigned char)*unit)) {
+    case '\0': mult = 1; break;
+    case 'K': mult = 1024.0; break;
+    case 'M': mult = 1024.0 * 1024; break;
+    case 'G': mult = 1024.0 * 1024 * 1024; break;
+    default: return SCR_EINVAL;
+    }
+    if (*unit) {
+        unit++;
+        if (*unit == 'i' || *unit == 'I')
+            unit++;
+        if (*unit == 'B' || *unit == 'b')
+            unit++;
+        if (*unit)
+            return SCR_EINVAL;
+    }
+    if (num * mult > 9.0e15)
+        return SCR_EINVAL;
+    *out = (int64_t)llround(num * mult);
+    return SCR_OK;
+}
+
+static int parse_bool(const char *s, int *out)
+{
+    static const char *const yes[] = {"1", "true", "yes", "on"};
+    static const char *const no[] = {"0", "false", "no", "off"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(s, yes[i]) == 0) {
+            *out = 1;
+            return SCR_OK;
+        }
+        if (strcasecmp(s, no[i]) == 0) {
+            *out = 0;
+            return SCR_OK;
+        }
+    }
+    return SCR_EINVAL;
+}
+
+static const char *type_hint(enum scr_setting_type t)
+{
+    switch (t) {
+    case SCR_SET_INT:
+    case SCR_SET_INT64: return "a whole number";
+    case SCR_SET_SIZE: return "a size such as 512K or 8M";
+    case SCR_SET_DURATION: return "a duration such as 500ms, 2s, 12h or 7d";
+    case SCR_SET_BOOL: return "true or false";
+    case SCR_SET_STRING: return "text";
+    }
+    return "a value";
+}
+
+int scr_settings_set(struct scr_settings *s, const char *name, const char *value, char *err,
+                     size_t errlen)
+{
+    const struct scr_setting_def *d = scr_settings_find(name);
+    char *p = (char *)s;
+    int64_t v = 0;
+    int b = 0, rc = SCR_OK;
+
+    if (!d) {
+        snprintf(err, errlen, "unknown setting '%s'", name);
+        return SCR_ENOTFOUND;
+    }
+    switch (d->type) {
+    case SCR_SET_STRING: {
+        char *copy = value ? strdup(value) : NULL;
+        if (value && !copy)
+            return SCR_ENOMEM;
+        free(*(char **)(p + d->offset));
+        *(char **)(p + d->offset) = copy;
+        return SCR_OK;
+    }
+    case SCR_SET_BOOL:
+        rc = parse_bool(value, &b);
+        if (rc == SCR_OK)
+            *(int *)(p + d->offset) = b;
+        break;
+    case SCR_SET_INT:
+    case SCR_SET_INT64:
+        rc = parse_int64(value, &v);
+        break;
+    case SCR_SET_SIZE:
+        rc = scr_parse_size(value, &v);
+        break;
+    case SCR_SET_DURATION:
+        rc = scr_parse_duration_ms(value, &v);
+        break;
+    }
+    if (rc) {
+        snprintf(err, errlen, "--%s: '%s' is not %s", name, value, type_hint(d->type));
+        return SCR_EINVAL;
+    }
+    if (d->type == SCR_SET_BOOL)
+        return SCR_OK;
+    if (v < d->min || v > d->max) {
+        snprintf(err, errlen, "--%s: %s is out of range (%lld to %lld)", name, value,
+                 (long long)d->min, (long long)d->max);
+        return SCR_EINVAL;
+    }
+    if (d->type == SCR_SET_INT)
+        *(int *)(p + d->offset) = (int)v;
+    else
+        *(int64_t *)(p + d->offset) = v;
+    return SCR_OK;
+}
+
+int scr_settings_init(struct scr_settings *s)
+{
+    char err[256];
+
+    memset(s, 0, sizeof(*s));
+    for (size_t i = 0; i < sizeof(defs) / sizeof(defs[0]); i++) {
+        if (!defs[i].defval)
+            continue;
+        if (scr_settings_set(s, defs[i].name, defs[i].defval, err, sizeof(err))) {
+            scr_settings_release(s);
+            return SCR_ENOMEM;
+        }
+    }
+    return SCR_OK;
+}
+
+void scr_settings_release(struct scr_settings *s)
+{
+    char *p = (char *)s;
+
+    for (size_t i = 0; i < sizeof(defs) / sizeof(defs[0]); i++) {
+        if (defs[i].type == SCR_SET_STRING) {
+            free(*(char **)(p + defs[i].offset));
+            *(char **)(p + defs[i].offset) = NULL;
+        }
+    }
+}
+
+void scr_settings_format(const struct scr_settings *s, const struct scr_setting_def *d, char *buf,
+                         size_t len)
+{
+    const char *p = (const char *)s;
+
+    switch (d->type) {
+    case SCR_SET_STRING: {
+        const char *v = *(char *const *)(p + d->offset);
+        snprintf(buf, len, "%s", v ? v : "");
+        break;
+    }
+    case SCR_SET_BOOL:
+        snprintf(buf, len, "%s", *(const int *)(p + d->offset) ? "true" : "false");
+        break;
+    case SCR_SET_INT:
+        snprintf(buf, len, "%d", *(const int *)(p + d->offset));
+        break;
+    case SCR_SET_INT64:
+    case SCR_SET_SIZE:
+        snprintf(buf, len, "%lld", (long long)*(const int64_t *)(p + d->offset));
+        break;
+    case SCR_SET_DURATION:
+        snprintf(buf, len, "%lldms", (long long)*(const int64_t *)(p + d->offset));
+        break;
+    }
+}
+
+static char *trim(char *s)
+{
+    char *e;
+
+    while (isspace((unsigned char)*s))
+        s++;
+    e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = '\0';
+    return s;
+}
+
+int scr_settings_load_file(struct scr_settings *s, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    char *line = NULL, msg[256];
+    size_t cap = 0;
+    ssize_t n;
+    long lineno = 0;
+    int rc = SCR_OK;
+
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return SCR_EIO;
+    }
+    while ((n = getline(&line, &cap, f)) >= 0) {
+        char *key, *value, *eq;
+        lineno++;
+        if (memchr(line, '\0', (size_t)n)) {
+            snprintf(err, errlen, "%s:%ld: binary data", path, lineno);
+            rc = SCR_EINVAL;
+            goto out;
+        }
+        key = trim(line);
+        if (*key == '\0' || *key == '#')
+            continue;
+        eq = strchr(key, '=');
+        if (!eq) {
+            snprintf(err, errlen, "%s:%ld: expected 'key = value'", path, lineno);
+            rc = SCR_EINVAL;
+            goto out;
+        }
+        *eq = '\0';
+        value = trim(eq + 1);
+        key = trim(key);
+        if (strcmp(key, "seed") != 0 && !scr_settings_find(key)) {
+            snprintf(err, errlen, "%s:%ld: unknown setting '%s'", path, lineno, key);
+            rc = SCR_EINVAL;
+            goto out;
+        }
+        rc = scr_settings_set(s, key, value, msg, sizeof(msg));
+        if (rc) {
+            snprintf(err, errlen, "%s:%ld: %s", path, lineno, msg);
+            rc = SCR_EINVAL;
+            goto out;
+        }
+    }
+out:
+    free(line);
+    fclose(f);
+    return rc;
+}

@@ -1,0 +1,96 @@
+/* settings.h - every run-time setting, in one table.
+ *
+ * The command line (--name value), the config file (name = value) and the wire (rank 0 sends
+ * the settings to the workers as name/value pairs) all go through scr_settings_set(), so a
+ * setting is parsed and checked in exactly one place.  Each field has one row in the table in
+ * settings.c: its name, type, default, whether it travels to the workers, and its help text.
+ */
+#ifndef SCR_SETTINGS_H
+#define SCR_SETTINGS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct scr_settings {
+    /* what to crawl */
+    char *seed;             /* seed file path (rank 0 only) */
+    char *db;               /* libpq conninfo; never logged */
+    char *job;              /* job name */
+    int max_depth;
+    int64_t max_pages;      /* 0 = unlimited */
+    /* fetching (workers) */
+    int concurrency;        /* transfers in flight per worker */
+    int64_t max_body;       /* decoded body cap, bytes */
+    int64_t connect_timeout_ms;
+    int64_t timeout_ms;
+    int max_redirects;
+    char *user_agent;
+    int insecure;           /* skip TLS verification */
+    /* extraction (workers) */
+    char *parsers;          /* comma list, NULL = default */
+    char *rules;            /* rules file path (rank 0 reads it) */
+    int64_t text_max;
+    int max_links;
+    /* politeness (coordinator) */
+    int64_t delay_ms;
+    int host_concurrency;
+    int max_attempts;
+    /* machinery */
+    int local_workers;      /* worker threads when run without mpiexec; 0 = cores */
+    int64_t lease_ttl_ms;
+    int64_t db_retry_ms;    /* how long to keep reconnecting to PostgreSQL */
+    int64_t heartbeat_ms;
+    int64_t peer_timeout_ms;
+    int64_t progress_interval_ms;
+    char *log_level;
+    int quiet;
+};
+
+enum scr_setting_type {
+    SCR_SET_INT,      /* int */
+    SCR_SET_INT64,    /* int64_t count */
+    SCR_SET_SIZE,     /* int64_t bytes: 512, 64K, 10M, 1G */
+    SCR_SET_DURATION, /* int64_t milliseconds: 250ms, 2s, 1.5, 5m, 12h, 7d (bare = seconds) */
+    SCR_SET_STRING,   /* char *, owned */
+    SCR_SET_BOOL      /* int 0/1: true/false/yes/no/1/0/on/off */
+};
+
+struct scr_setting_def {
+    const char *name;
+    enum scr_setting_type type;
+    size_t offset;
+    const char *defval;   /* NULL = unset (NULL string / 0) */
+    int64_t min, max;     /* bounds for numbers */
+    int wire;             /* sent to the workers */
+    int secret;           /* never printed or stored */
+    const char *help;
+};
+
+/* Fills s with the defaults.  The caller owns s and calls scr_settings_release(). */
+int scr_settings_init(struct scr_settings *s);
+void scr_settings_release(struct scr_settings *s);
+
+/* Sets one setting from text.  Returns SCR_ENOTFOUND for an unknown name and SCR_EINVAL for
+ * a bad value, with the reason in err ("--concurrency: must be between 1 and 1024"); s is
+ * unchanged on failure. */
+int scr_settings_set(struct scr_settings *s, const char *name, const char *value, char *err,
+                     size_t errlen);
+
+/* The table, for --help, the config file, the wire and the run's row. */
+const struct scr_setting_def *scr_settings_table(size_t *count);
+const struct scr_setting_def *scr_settings_find(const char *name);
+
+/* Formats the current value of one setting into buf ("" when unset). */
+void scr_settings_format(const struct scr_settings *s, const struct scr_setting_def *d, char *buf,
+                         size_t len);
+
+/* Reads "key = value" lines ('#' comments, blank lines) from path; keys are the long option
+ * names.  Errors name "path:LINE: ...".  Values already set on the command line win: the
+ * caller applies the file first, then the command line. */
+int scr_settings_load_file(struct scr_settings *s, const char *path, char *err, size_t errlen);
+
+/* Parsers for the typed values, shared with the CLI. */
+int scr_parse_duration_ms(const char *s, int64_t *out);
+int scr_parse_size(const char *s, int64_t *out);
+
+#endif

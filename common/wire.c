@@ -1,0 +1,471 @@
+/* wire.c - encoding and decoding of the rank-to-rank messages (see wire.h, docs/protocol.md).
+ *
+ * Invariant: a decoder never reads past the message and never trusts a length: every count
+ * and string length is checked against the bytes that remain before anything is allocated.
+ */
+#include "common/wire.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+
+/* --- primitives ------------------------------------------------------------------------ */
+
+void scr_wire_writer_init(struct scr_wire_writer *w, struct scr_buf *buf)
+{
+    w->buf = buf;
+    w->err = SCR_OK;
+}
+
+static void put_raw(struct scr_wire_writer *w, const void *p, size_t n)
+{
+    if (w->err == SCR_OK)
+        w->err = scr_buf_append(w->buf, p, n);
+}
+
+void scr_wire_put_u8(struct scr_wire_writer *w, uint8_t v)
+{
+    put_raw(w, &v, 1);
+}
+
+void scr_wire_put_u32(struct scr_wire_writer *w, uint32_t v)
+{
+    uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
+    put_raw(w, b, 4);
+}
+
+void scr_wire_put_u64(struct scr_wire_writer *w, uint64_t v)
+{
+    scr_wire_put_u32(w, (uint32_t)(v >> 32));
+    scr_wire_put_u32(w, (uint32_t)v);
+}
+
+void scr_wire_put_str(struct scr_wire_writer *w, const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n > UINT32_MAX) {
+        w->err = SCR_ETOOBIG;
+        return;
+    }
+    scr_wire_put_u32(w, (uint32_t)n);
+    if (n)
+        put_raw(w, s, n);
+}
+
+void scr_wire_reader_init(struct scr_wire_reader *r, const void *p, size_t len)
+{
+    r->p = p;
+    r->len = len;
+    r->pos = 0;
+    r->err = SCR_OK;
+}
+
+static const uint8_t *take(struct scr_wire_reader *r, size_t n)
+{
+    const uint8_t *q;
+
+    if (r->err || n > r->len - r->pos) {
+        r->err = SCR_EPROTO;
+        return NULL;
+    }
+    q = r->p + r->pos;
+    r->pos += n;
+    return q;
+}
+
+uint8_t scr_wire_get_u8(struct scr_wire_reader *r)
+{
+    const uint8_t *q = take(r, 1);
+    return q ? q[0] : 0;
+}
+
+uint32_t scr_wire_get_u32(struct scr_wire_reader *r)
+{
+    const uint8_t *q = take(r, 4);
+    if (!q)
+        return 0;
+    return (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
+}
+
+uint64_t scr_wire_get_u64(struct scr_wire_reader *r)
+{
+    uint64_t hi = scr_wire_get_u32(r);
+    return hi << 32 | scr_wire_get_u32(r);
+}
+
+char *scr_wire_get_str(struct scr_wire_reader *r)
+{
+    uint32_t n = scr_wire_get_u32(r);
+    const uint8_t *q = take(r, n);
+    char *s;
+
+    if (!q)
+        return NULL;
+    if (memchr(q, '\0', n)) {
+        r->err = SCR_EPROTO;
+        return NULL;
+    }
+    s = malloc((size_t)n + 1);
+    if (!s) {
+        r->err = SCR_ENOMEM;
+        return NULL;
+    }
+    memcpy(s, q, n);
+    s[n] = '\0';
+    return s;
+}
+
+/* Reads a count of items each at least min_item bytes long; refuses counts the remaining
+ * bytes cannot hold, so a hostile count never drives a huge allocation. */
+static uint32_t get_count(struct scr_wire_reader *r, size_t min_item)
+{
+    uint32_t n = scr_wire_get_u32(r);
+    if (r->err == SCR_OK && (size_t)n > (r->len - r->pos) / min_item)
+        r->err = SCR_EPROTO;
+    return r->err ? 0 : n;
+}
+
+static void get_strvec(struct scr_wire_reader *r, struct scr_strvec *sv)
+{
+    uint32_t n = get_count(r, 4);
+    for (uint32_t i = 0; i < n && r->err == SCR_OK; i++) {
+        char *s = scr_wire_get_str(r);
+        if (s && scr_strvec_push_owned(sv, s))
+            r->err = SCR_ENOMEM;
+    }
+}
+
+static void put_strvec(struct scr_wire_writer *w, const struct scr_strvec *sv)
+{
+    scr_wire_put_u32(w, (uint32_t)sv->n);
+    for (size_t i = 0; i < sv->n; i++)
+        scr_wire_put_str(w, sv->v[i]);
+}
+
+/* Starts decoding a message of the given type; SCR_EPROTO if the type byte differs. */
+static void begin(struct scr_wire_reader *r, const void *p, size_t len, enum scr_msg_type t)
+{
+    scr_wire_reader_init(r, p, len);
+    if (scr_wire_get_u8(r) != t)
+        r->err = SCR_EPROTO;
+}
+
+/* A message must be consumed exactly: trailing bytes mean a layout mismatch. */
+static int end(struct scr_wire_reader *r)
+{
+    if (r->err == SCR_OK && r->pos != r->len)
+        r->err = SCR_EPROTO;
+    return r->err;
+}
+
+int scr_wire_type(const void *p, size_t len)
+{
+    return len ? ((const uint8_t *)p)[0] : 0;
+}
+
+/* --- HELLO ----------------------------------------------------------------------------- */
+
+int scr_msg_hello_encode(struct scr_buf *b, const struct scr_msg_hello *m)
+{
+    struct scr_wire_writer w;
+
+    scr_wire_writer_init(&w, b);
+    scr_wire_put_u8(&w, SCR_MSG_HELLO);
+    scr_wire_put_u32(&w, m->protocol);
+    scr_wire_put_str(&w, m->version);
+    scr_wire_put_str(&w, m->build_id);
+    scr_wire_put_str(&w, m->host);
+    scr_wire_put_str(&w, m->arch);
+    scr_wire_put_str(&w, m->os);
+    scr_wire_put_str(&w, m->curl_version);
+    scr_wire_put_str(&w, m->libxml2_version);
+    scr_wire_put_str(&w, m->pcre2_version);
+    scr_wire_put_str(&w, m->mpi_version);
+    scr_wire_put_u32(&w, m->cores);
+    scr_wire_put_u64(&w, m->mem_bytes);
+    scr_wire_put_u32(&w, m->pid);
+    return w.err;
+}
+
+int scr_msg_hello_decode(struct scr_msg_hello *m, const void *p, size_t len)
+{
+    struct scr_wire_reader r;
+
+    memset(m, 0, sizeof(*m));
+    begin(&r, p, len, SCR_MSG_HELLO);
+    m->protocol = scr_wire_get_u32(&r);
+    m->version = scr_wire_get_str(&r);
+    m->build_id = scr_wire_get_str(&r);
+    m->host = scr_wire_get_str(&r);
+    m->arch = scr_wire_get_str(&r);
+    m->os = scr_wire_get_str(&r);
+    m->curl_version = scr_wire_get_str(&r);
+    m->libxml2_version = scr_wire_get_str(&r);
+    m->pcre2_version = scr_wire_get_str(&r);
+    m->mpi_version = scr_wire_get_str(&r);
+    m->cores = scr_wire_get_u32(&r);
+    m->mem_bytes = scr_wire_get_u64(&r);
+    m->pid = scr_wire_get_u32(&r);
+    return end(&r);
+}
+
+void scr_msg_hello_release(struct scr_msg_hello *m)
+{
+    free(m->version);
+    free(m->build_id);
+    free(m->host);
+    free(m->arch);
+    free(m->os);
+    free(m->curl_version);
+    free(m->libxml2_version);
+    free(m->pcre2_version);
+    free(m->mpi_version);
+    memset(m, 0, sizeof(*m));
+}
+
+/* --- WELCOME --------------------------------------------------------------------------- */
+
+int scr_msg_welcome_encode(struct scr_buf *b, const struct scr_msg_welcome *m)
+{
+    struct scr_wire_writer w;
+
+    if (m->names.n != m->values.n)
+        return SCR_EINVAL;
+    scr_wire_writer_init(&w, b);
+    scr_wire_put_u8(&w, SCR_MSG_WELCOME);
+    scr_wire_put_u32(&w, m->accepted);
+    scr_wire_put_str(&w, m->reason);
+    put_strvec(&w, &m->names);
+    put_strvec(&w, &m->values);
+    scr_wire_put_str(&w, m->rules_name);
+    scr_wire_put_str(&w, m->rules_text);
+    return w.err;
+}
+
+int scr_msg_welcome_decode(struct scr_msg_welcome *m, const void *p, size_t len)
+{
+    struct scr_wire_reader r;
+
+    memset(m, 0, sizeof(*m));
+    begin(&r, p, len, SCR_MSG_WELCOME);
+    m->accepted = scr_wire_get_u32(&r);
+    m->reason = scr_wire_get_str(&r);
+    get_strvec(&r, &m->names);
+    get_strvec(&r, &m->values);
+    if (r.err == SCR_OK && m->names.n != m->values.n)
+        r.err = SCR_EPROTO;
+    m->rules_name = scr_wire_get_str(&r);
+    m->rules_text = scr_wire_get_str(&r);
+    return end(&r);
+}
+
+void scr_msg_welcome_release(struct scr_msg_welcome *m)
+{
+    free(m->reason);
+    scr_strvec_release(&m->names);
+    scr_strvec_release(&m->values);
+    free(m->rules_name);
+    free(m->rules_text);
+    memset(m, 0, sizeof(*m));
+}
+
+/* --- REQUEST --------------------------------------------------------------------------- */
+
+int scr_msg_request_encode(struct scr_buf *b, uint32_t now, uint32_t later)
+{
+    struct scr_wire_writer w;
+
+    scr_wire_writer_init(&w, b);
+    scr_wire_put_u8(&w, SCR_MSG_REQUEST);
+    scr_wire_put_u32(&w, now);
+    scr_wire_put_u32(&w, later);
+    return w.err;
+}
+
+int scr_msg_request_decode(uint32_t *now, uint32_t *later, const void *p, size_t len)
+{
+    struct scr_wire_reader r;
+
+    begin(&r, p, len, SCR_MSG_REQUEST);
+    *now = scr_wire_get_u32(&r);
+    *later = scr_wire_get_u32(&r);
+    return end(&r);
+}
+
+/* --- BATCH ----------------------------------------------------------------------------- */
+
+int scr_msg_batch_encode(struct scr_buf *b, const struct scr_task *tasks, uint32_t count)
+{
+    struct scr_wire_writer w;
+
+    scr_wire_writer_init(&w, b);
+    scr_wire_put_u8(&w, SCR_MSG_BATCH);
+    scr_wire_put_u32(&w, count);
+    for (uint32_t i = 0; i < count; i++) {
+        scr_wire_put_u64(&w, tasks[i].url_id);
+        scr_wire_put_str(&w, tasks[i].url);
+        scr_wire_put_u32(&w, tasks[i].depth);
+        scr_wire_put_str(&w, tasks[i].etag);
+        scr_wire_put_str(&w, tasks[i].last_modified);
+    }
+    return w.err;
+}
+
+int scr_msg_batch_decode(struct scr_msg_batch *m, const void *p, size_t len)
+{
+    struct scr_wire_reader r;
+    uint32_t n;
+
+    memset(m, 0, sizeof(*m));
+    begin(&r, p, len, SCR_MSG_BATCH);
+    n = get_count(&r, 8 + 4 + 4 + 4 + 4);
+    if (n) {
+        m->tasks = calloc(n, sizeof(*m->tasks));
+        if (!m->tasks)
+            return SCR_ENOMEM;
+    }
+    for (uint32_t i = 0; i < n && r.err == SCR_OK; i++) {
+        struct scr_task *t = &m->tasks[i];
+        m->count = i + 1;
+        t->url_id = scr_wire_get_u64(&r);
+        t->url = scr_wire_get_str(&r);
+        t->depth = scr_wire_get_u32(&r);
+        t->etag = scr_wire_get_str(&r);
+        t->last_modified = scr_wire_get_str(&r);
+    }
+    return end(&r);
+}
+
+void scr_task_release(struct scr_task *t)
+{
+    free(t->url);
+    free(t->etag);
+    free(t->last_modified);
+    memset(t, 0, sizeof(*t));
+}
+
+void scr_msg_batch_release(struct scr_msg_batch *m)
+{
+    for (uint32_t i = 0; i < m->count; i++)
+        scr_task_release(&m->tasks[i]);
+    free(m->tasks);
+    memset(m, 0, sizeof(*m));
+}
+
+/* --- RESULT ---------------------------------------------------------------------------- */
+
+void scr_result_init(struct scr_result *r)
+{
+    memset(r, 0, sizeof(*r));
+    scr_strvec_init(&r->records);
+    scr_strvec_init(&r->links);
+}
+
+void scr_result_release(struct scr_result *r)
+{
+    free(r->final_url);
+    free(r->content_type);
+    free(r->error);
+    free(r->etag);
+    free(r->last_modified);
+    free(r->content_hash);
+    scr_strvec_release(&r->records);
+    scr_strvec_release(&r->links);
+    scr_result_init(r);
+}
+
+int scr_result_encode(struct scr_buf *b, const struct scr_result *m)
+{
+    struct scr_wire_writer w;
+
+    scr_wire_writer_init(&w, b);
+    scr_wire_put_u8(&w, SCR_MSG_RESULT);
+    scr_wire_put_u64(&w, m->url_id);
+    scr_wire_put_u32(&w, (uint32_t)m->http_status);
+    scr_wire_put_u32(&w, (uint32_t)m->curl_code);
+    scr_wire_put_str(&w, m->final_url);
+    scr_wire_put_str(&w, m->content_type);
+    scr_wire_put_str(&w, m->error);
+    scr_wire_put_str(&w, m->etag);
+    scr_wire_put_str(&w, m->last_modified);
+    scr_wire_put_str(&w, m->content_hash);
+    scr_wire_put_u64(&w, m->bytes);
+    scr_wire_put_u32(&w, m->elapsed_ms);
+    scr_wire_put_u32(&w, m->wait_ms);
+    scr_wire_put_u32(&w, m->redirects);
+    scr_wire_put_u32(&w, m->truncated);
+    put_strvec(&w, &m->records);
+    put_strvec(&w, &m->links);
+    return w.err;
+}
+
+int scr_result_decode(struct scr_result *m, const void *p, size_t len)
+{
+    struct scr_wire_reader r;
+
+    scr_result_init(m);
+    begin(&r, p, len, SCR_MSG_RESULT);
+    m->url_id = scr_wire_get_u64(&r);
+    m->http_status = (int32_t)scr_wire_get_u32(&r);
+    m->curl_code = (int32_t)scr_wire_get_u32(&r);
+    m->final_url = scr_wire_get_str(&r);
+    m->content_type = scr_wire_get_str(&r);
+    m->error = scr_wire_get_str(&r);
+    m->etag = scr_wire_get_str(&r);
+    m->last_modified = scr_wire_get_str(&r);
+    m->content_hash = scr_wire_get_str(&r);
+    m->bytes = scr_wire_get_u64(&r);
+    m->elapsed_ms = scr_wire_get_u32(&r);
+    m->wait_ms = scr_wire_get_u32(&r);
+    m->redirects = scr_wire_get_u32(&r);
+    m->truncated = scr_wire_get_u32(&r);
+    get_strvec(&r, &m->records);
+    get_strvec(&r, &m->links);
+    return end(&r);
+}
+
+/* --- HEARTBEAT, STOP, BYE -------------------------------------------------------------- */
+
+int scr_msg_simple_encode(struct scr_buf *b, enum scr_msg_type type)
+{
+    struct scr_wire_writer w;
+
+    scr_wire_writer_init(&w, b);
+    scr_wire_put_u8(&w, (uint8_t)type);
+    return w.err;
+}
+
+int scr_msg_bye_encode(struct scr_buf *b, const struct scr_msg_bye *m)
+{
+    struct scr_wire_writer w;
+
+    scr_wire_writer_init(&w, b);
+    scr_wire_put_u8(&w, SCR_MSG_BYE);
+    scr_wire_put_u64(&w, m->pages);
+    scr_wire_put_u64(&w, m->bytes);
+    scr_wire_put_u64(&w, m->errors);
+    scr_wire_put_u64(&w, m->records);
+    scr_wire_put_u64(&w, m->busy_ms);
+    scr_wire_put_u64(&w, m->idle_ms);
+    scr_wire_put_u64(&w, m->cpu_us);
+    scr_wire_put_u64(&w, m->max_rss_kb);
+    return w.err;
+}
+
+int scr_msg_bye_decode(struct scr_msg_bye *m, const void *p, size_t len)
+{
+    struct scr_wire_reader r;
+
+    memset(m, 0, sizeof(*m));
+    begin(&r, p, len, SCR_MSG_BYE);
+    m->pages = scr_wire_get_u64(&r);
+    m->bytes = scr_wire_get_u64(&r);
+    m->errors = scr_wire_get_u64(&r);
+    m->records = scr_wire_get_u64(&r);
+    m->busy_ms = scr_wire_get_u64(&r);
+    m->idle_ms = scr_wire_get_u64(&r);
+    m->cpu_us = scr_wire_get_u64(&r);
+    m->max_rss_kb = scr_wire_get_u64(&r);
+    return end(&r);
+}

@@ -1,0 +1,149 @@
+/* wire.h - the messages between rank 0 and the workers, and their byte layout.
+ *
+ * Portable across CPU architectures and word sizes: every integer is written big-endian with
+ * an explicit width, every string as a u32 length then its bytes; no struct is ever sent raw.
+ * Messages start with a u8 type.  The decoder checks every length against what is left, so a
+ * corrupted or hostile message gives SCR_EPROTO, never a crash.  Layout: docs/protocol.md.
+ *
+ * Ownership: encoders append to a caller-owned scr_buf; decoders fill a caller-owned struct
+ * whose strings they allocate; *_release() frees them (also after a failed decode).
+ */
+#ifndef SCR_WIRE_H
+#define SCR_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/strvec.h"
+
+enum scr_msg_type {
+    SCR_MSG_HELLO = 1,     /* worker -> coordinator: who I am */
+    SCR_MSG_WELCOME = 2,   /* coordinator -> worker: accepted or refused, settings, rules */
+    SCR_MSG_REQUEST = 3,   /* worker -> coordinator: room for N URLs now, M queued */
+    SCR_MSG_BATCH = 4,     /* coordinator -> worker: URLs to fetch */
+    SCR_MSG_RESULT = 5,    /* worker -> coordinator: one URL's outcome, records, outlinks */
+    SCR_MSG_HEARTBEAT = 6, /* either way: still alive */
+    SCR_MSG_STOP = 7,      /* coordinator -> worker: finish in-flight work and say goodbye */
+    SCR_MSG_BYE = 8        /* worker -> coordinator: final statistics; nothing follows */
+};
+
+/* --- primitives ------------------------------------------------------------------------ */
+
+struct scr_wire_reader {
+    const uint8_t *p;
+    size_t len;
+    size_t pos;
+    int err; /* sticky: SCR_EPROTO once anything was out of bounds */
+};
+
+/* Appends to a caller-owned buffer; the first allocation failure sticks in err, so a message
+ * is encoded without a check per field and tested once at the end. */
+struct scr_wire_writer {
+    struct scr_buf *buf;
+    int err;
+};
+
+void scr_wire_writer_init(struct scr_wire_writer *w, struct scr_buf *buf);
+void scr_wire_put_u8(struct scr_wire_writer *w, uint8_t v);
+void scr_wire_put_u32(struct scr_wire_writer *w, uint32_t v);
+void scr_wire_put_u64(struct scr_wire_writer *w, uint64_t v);
+void scr_wire_put_str(struct scr_wire_writer *w, const char *s); /* NULL is sent as empty */
+
+void scr_wire_reader_init(struct scr_wire_reader *r, const void *p, size_t len);
+uint8_t scr_wire_get_u8(struct scr_wire_reader *r);
+uint32_t scr_wire_get_u32(struct scr_wire_reader *r);
+uint64_t scr_wire_get_u64(struct scr_wire_reader *r);
+/* Returns a malloc'd NUL-terminated copy (caller frees); NULL when r->err is set.  Strings
+ * holding a NUL byte are refused (SCR_EPROTO): nothing on the wire is binary. */
+char *scr_wire_get_str(struct scr_wire_reader *r);
+
+/* Peeks the type byte of an encoded message; 0 when empty. */
+int scr_wire_type(const void *p, size_t len);
+
+/* --- messages -------------------------------------------------------------------------- */
+
+struct scr_msg_hello {
+    uint32_t protocol;
+    char *version, *build_id, *host, *arch, *os;
+    char *curl_version, *libxml2_version, *pcre2_version, *mpi_version;
+    uint32_t cores;
+    uint64_t mem_bytes;
+    uint32_t pid;
+};
+
+struct scr_msg_welcome {
+    uint32_t accepted;        /* 0 = refused: the worker logs reason and exits */
+    char *reason;
+    struct scr_strvec names;  /* settings marked wire=1, as text */
+    struct scr_strvec values;
+    char *rules_name;         /* may be "" */
+    char *rules_text;         /* may be "" */
+};
+
+struct scr_task {
+    uint64_t url_id;
+    char *url;
+    uint32_t depth;
+    char *etag;               /* for conditional requests; may be "" */
+    char *last_modified;
+};
+
+struct scr_msg_batch {
+    uint32_t count;
+    struct scr_task *tasks;
+};
+
+struct scr_result {
+    uint64_t url_id;
+    int32_t http_status;      /* 0 when no response */
+    int32_t curl_code;        /* CURLcode; 0 = transfer ok */
+    char *final_url;          /* after redirects, normalized; may be "" */
+    char *content_type;
+    char *error;              /* "" when none */
+    char *etag, *last_modified;
+    char *content_hash;       /* hex digest of the body */
+    uint64_t bytes;           /* decoded body bytes */
+    uint32_t elapsed_ms;      /* transfer start to end */
+    uint32_t wait_ms;         /* batch receipt to transfer start */
+    uint32_t redirects;
+    uint32_t truncated;       /* body hit --max-body */
+    struct scr_strvec records; /* compact JSON objects */
+    struct scr_strvec links;   /* outlinks, normalized */
+};
+
+struct scr_msg_bye {
+    uint64_t pages, bytes, errors, records;
+    uint64_t busy_ms, idle_ms, cpu_us, max_rss_kb;
+};
+
+int scr_msg_hello_encode(struct scr_buf *b, const struct scr_msg_hello *m);
+int scr_msg_hello_decode(struct scr_msg_hello *m, const void *p, size_t len);
+void scr_msg_hello_release(struct scr_msg_hello *m);
+
+int scr_msg_welcome_encode(struct scr_buf *b, const struct scr_msg_welcome *m);
+int scr_msg_welcome_decode(struct scr_msg_welcome *m, const void *p, size_t len);
+void scr_msg_welcome_release(struct scr_msg_welcome *m);
+
+/* now: free transfer slots (tasks sent for them start on arrival); later: room in the
+ * worker's prefetch queue (only for hosts without a politeness delay). */
+int scr_msg_request_encode(struct scr_buf *b, uint32_t now, uint32_t later);
+int scr_msg_request_decode(uint32_t *now, uint32_t *later, const void *p, size_t len);
+
+int scr_msg_batch_encode(struct scr_buf *b, const struct scr_task *tasks, uint32_t count);
+int scr_msg_batch_decode(struct scr_msg_batch *m, const void *p, size_t len);
+void scr_msg_batch_release(struct scr_msg_batch *m);
+void scr_task_release(struct scr_task *t);
+
+int scr_result_encode(struct scr_buf *b, const struct scr_result *r);
+int scr_result_decode(struct scr_result *r, const void *p, size_t len);
+void scr_result_init(struct scr_result *r);
+void scr_result_release(struct scr_result *r);
+
+/* HEARTBEAT and STOP carry only their type byte. */
+int scr_msg_simple_encode(struct scr_buf *b, enum scr_msg_type type);
+
+int scr_msg_bye_encode(struct scr_buf *b, const struct scr_msg_bye *m);
+int scr_msg_bye_decode(struct scr_msg_bye *m, const void *p, size_t len);
+
+#endif

@@ -1,0 +1,370 @@
+/* frontier.c - the SQL of the crawl (see frontier.h for the invariants).
+ *
+ * Called by the coordinator at start-up and at the end, and by the store thread during the
+ * run, always with the connection the caller owns.  All values are parameters.
+ */
+#include "coordinator/frontier.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "coordinator/db.h"
+
+/* First key of the run advisory locks: (RUN_LOCK_KEY, run id). */
+#define RUN_LOCK_KEY 1396921858
+
+void scr_lease_item_release(struct scr_lease_item *it)
+{
+    free(it->url);
+    free(it->host);
+    free(it->etag);
+    free(it->last_modified);
+    memset(it, 0, sizeof(*it));
+}
+
+void scr_store_item_free(struct scr_store_item *it)
+{
+    if (!it)
+        return;
+    scr_result_release(&it->res);
+    free(it->records_json);
+    free(it->links);
+    free(it->link_hosts);
+    free(it);
+}
+
+static void i64(char *buf, size_t len, int64_t v)
+{
+    snprintf(buf, len, "%lld", (long long)v);
+}
+
+int scr_frontier_job(PGconn *db, const char *name, int64_t *job_id, char *err, size_t errlen)
+{
+    const char *p[1] = {name};
+    PGresult *r = scr_db_exec(db, "creating the job",
+                              "WITH ins AS (INSERT INTO jobs (name) VALUES ($1) "
+                              "ON CONFLICT (name) DO NOTHING RETURNING id) "
+                              "SELECT id FROM ins UNION ALL SELECT id FROM jobs WHERE name = $1",
+                              1, p, err, errlen);
+    if (!r)
+        return SCR_EDB;
+    if (PQntuples(r) < 1) {
+        snprintf(err, errlen, "job '%s' could not be created", name);
+        PQclear(r);
+        return SCR_EDB;
+    }
+    *job_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return SCR_OK;
+}
+
+int scr_frontier_run_begin(PGconn *db, int64_t job_id, const char *command,
+                           const char *settings_json, int insecure, const char *host,
+                           int64_t *run_id, char *err, size_t errlen)
+{
+    char job[24], pid[24];
+    const char *p[6] = {job, command, settings_json, insecure ? "true" : "false", host, pid};
+    PGresult *r;
+
+    i64(job, sizeof(job), job_id);
+    i64(pid, sizeof(pid), (int64_t)getpid());
+    r = scr_db_exec(db, "creating the run",
+                    "INSERT INTO runs (job_id, command, settings, insecure, coordinator_host, "
+                    "coordinator_pid) VALUES ($1, $2, $3::jsonb, $4, $5, $6) RETURNING id",
+                    6, p, err, errlen);
+    if (!r)
+        return SCR_EDB;
+    *run_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return scr_frontier_run_lock(db, *run_id, err, errlen);
+}
+
+int scr_frontier_run_lock(PGconn *db, int64_t run_id, char *err, size_t errlen)
+{
+    char key[24], run[24];
+    const char *p[2] = {key, run};
+
+    i64(key, sizeof(key), RUN_LOCK_KEY);
+    i64(run, sizeof(run), run_id);
+    return scr_db_command(db, "locking the run", "SELECT pg_advisory_lock($1::int, $2::int)", 2,
+                          p, err, errlen);
+}
+
+int scr_frontier_reclaim(PGconn *db, int64_t run_id, int64_t *reclaimed, char *err,
+                         size_t errlen)
+{
+    char key[24], run[24];
+    const char *p[2] = {key, run};
+    PGresult *r;
+
+    i64(key, sizeof(key), RUN_LOCK_KEY);
+    i64(run, sizeof(run), run_id);
+    r = scr_db_exec(
+        db, "reclaiming the leases of dead runs",
+        "WITH dead AS ("
+        "  UPDATE runs r SET status = 'died', finished_at = coalesce(r.finished_at, now())"
+        "  WHERE r.status = 'running' AND r.id <> $2::bigint AND NOT EXISTS ("
+        "    SELECT 1 FROM pg_locks l"
+        "    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2"
+        "      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        "      AND l.classid::bigint = $1::bigint AND l.objid::bigint = r.id)"
+        "  RETURNING r.id),"
+        " back AS ("
+        "  UPDATE urls u SET state = 'queued', lease_run = NULL, lease_until = NULL"
+        "  WHERE u.state = 'leased' AND u.lease_run IS DISTINCT FROM $2::bigint"
+        "    AND (u.lease_run IN (SELECT id FROM dead) OR u.lease_until < now()"
+        "         OR u.lease_run IN (SELECT id FROM runs WHERE status <> 'running'))"
+        "  RETURNING 1)"
+        " SELECT count(*) FROM back",
+        2, p, err, errlen);
+    if (!r)
+        return SCR_EDB;
+    if (reclaimed)
+        *reclaimed = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return SCR_OK;
+}
+
+int scr_frontier_seed(PGconn *db, int64_t job_id, const char *urls, const char *hosts,
+                      int64_t *added, char *err, size_t errlen)
+{
+    char job[24];
+    const char *p[3] = {job, urls, hosts};
+    PGresult *r;
+
+    i64(job, sizeof(job), job_id);
+    r = scr_db_exec(db, "adding the seeds",
+                    "WITH ins AS (INSERT INTO urls (job_id, url, host, depth)"
+                    " SELECT $1::bigint, x.url, x.host, 0"
+                    " FROM unnest(string_to_array($2, E'\\n'), string_to_array($3, E'\\n'))"
+                    "   WITH ORDINALITY AS x(url, host, n)"
+                    " WHERE $2 <> '' ORDER BY x.n"
+                    " ON CONFLICT (job_id, url) DO NOTHING RETURNING 1)"
+                    " SELECT count(*) FROM ins",
+                    3, p, err, errlen);
+    if (!r)
+        return SCR_EDB;
+    *added = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return SCR_OK;
+}
+
+int scr_frontier_lease(PGconn *db, int64_t job_id, int64_t run_id, int n, int64_t ttl_ms,
+                       const char *exclude_hosts, struct scr_lease_item **items, size_t *count,
+                       char *err, size_t errlen)
+{
+    char job[24], run[24], lim[24], ttl[24];
+    const char *p[5] = {job, lim, run, ttl, exclude_hosts ? exclude_hosts : ""};
+    struct scr_lease_item *v = NULL;
+    PGresult *r;
+    int rows;
+
+    *items = NULL;
+    *count = 0;
+    i64(job, sizeof(job), job_id);
+    i64(run, sizeof(run), run_id);
+    i64(lim, sizeof(lim), n);
+    i64(ttl, sizeof(ttl), ttl_ms);
+    r = scr_db_exec(
+        db, "leasing URLs",
+        "WITH c AS ("
+        "  SELECT id FROM urls"
+        "  WHERE job_id = $1::bigint AND state = 'queued' AND next_attempt_at <= now()"
+        "    AND ($5 = '' OR host <> ALL (string_to_array($5, E'\\n')))"
+        "  ORDER BY depth, id LIMIT $2::int FOR UPDATE SKIP LOCKED)"
+        " UPDATE urls u SET state = 'leased', lease_run = $3::bigint,"
+        "   lease_until = now() + $4::bigint * interval '1 millisecond',"
+        "   attempts = u.attempts + 1"
+        " FROM c WHERE u.id = c.id"
+        " RETURNING u.id, u.url, u.host, u.depth, u.attempts,"
+        "   coalesce(u.etag, ''), coalesce(u.last_modified, '')",
+        5, p, err, errlen);
+    if (!r)
+        return SCR_EDB;
+    rows = PQntuples(r);
+    if (rows > 0) {
+        v = calloc((size_t)rows, sizeof(*v));
+        if (!v) {
+            PQclear(r);
+            return SCR_ENOMEM;
+        }
+    }
+    for (int i = 0; i < rows; i++) {
+        v[i].url_id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+        v[i].url = strdup(PQgetvalue(r, i, 1));
+        v[i].host = strdup(PQgetvalue(r, i, 2));
+        v[i].depth = (int)strtol(PQgetvalue(r, i, 3), NULL, 10);
+        v[i].attempts = (int)strtol(PQgetvalue(r, i, 4), NULL, 10);
+        v[i].etag = strdup(PQgetvalue(r, i, 5));
+        v[i].last_modified = strdup(PQgetvalue(r, i, 6));
+    }
+    PQclear(r);
+    /* results come back in an arbitrary order: keep the frontier's order */
+    for (int i = 1; i < rows; i++) {
+        struct scr_lease_item t = v[i];
+        int j = i - 1;
+        while (j >= 0 && (v[j].depth > t.depth ||
+                          (v[j].depth == t.depth && v[j].url_id > t.url_id))) {
+            v[j + 1] = v[j];
+            j--;
+        }
+        v[j + 1] = t;
+    }
+    for (int i = 0; i < rows; i++) {
+        if (!v[i].url || !v[i].host || !v[i].etag || !v[i].last_modified) {
+            for (int k = 0; k < rows; k++)
+                scr_lease_item_release(&v[k]);
+            free(v);
+            return SCR_ENOMEM;
+        }
+    }
+    *items = v;
+    *count = (size_t)rows;
+    return SCR_OK;
+}
+
+int scr_frontier_renew(PGconn *db, int64_t run_id, int64_t ttl_ms, char *err, size_t errlen)
+{
+    char run[24], ttl[24];
+    const char *p[2] = {run, ttl};
+
+    i64(run, sizeof(run), run_id);
+    i64(ttl, sizeof(ttl), ttl_ms);
+    return scr_db_command(db, "renewing leases",
+                          "WITH r AS (UPDATE runs SET heartbeat_at = now() WHERE id = $1::bigint)"
+                          " UPDATE urls SET lease_until = now() + $2::bigint * interval '1 millisecond'"
+                          " WHERE lease_run = $1::bigint AND state = 'leased'",
+                          2, p, err, errlen);
+}
+
+int scr_frontier_store(PGconn *db, int64_t run_id, struct scr_store_item *it, char *err,
+                       size_t errlen)
+{
+    const struct scr_result *res = &it->res;
+    char url_id[24], run[24], status[24], bytes[24], elapsed[24], wait[24], redirects[24],
+        rank[24], delay[24];
+    const char *p[19] = {url_id, run, it->new_state, status, res->final_url,
+                         res->content_type, bytes, elapsed, wait, redirects, rank,
+                         it->worker_host, res->error, res->etag, res->last_modified,
+                         res->content_hash, it->records_json, it->links, it->link_hosts};
+    const char *p2[20];
+    PGresult *r;
+
+    i64(url_id, sizeof(url_id), (int64_t)res->url_id);
+    i64(run, sizeof(run), run_id);
+    i64(status, sizeof(status), res->http_status);
+    i64(bytes, sizeof(bytes), (int64_t)res->bytes);
+    i64(elapsed, sizeof(elapsed), res->elapsed_ms);
+    i64(wait, sizeof(wait), res->wait_ms);
+    i64(redirects, sizeof(redirects), res->redirects);
+    i64(rank, sizeof(rank), it->worker_rank);
+    i64(delay, sizeof(delay), it->retry_delay_ms);
+    memcpy(p2, p, sizeof(p));
+    p2[19] = delay;
+    r = scr_db_exec(
+        db, "storing a result",
+        "WITH u AS ("
+        "  UPDATE urls SET state = $3,"
+        "    lease_run = NULL, lease_until = NULL,"
+        "    next_attempt_at = CASE WHEN $3 = 'queued'"
+        "      THEN now() + $20::bigint * interval '1 millisecond' ELSE next_attempt_at END,"
+        "    last_fetch_at = now(), last_status = nullif($4::int, 0), error = nullif($13, ''),"
+        "    etag = coalesce(nullif($14, ''), etag),"
+        "    last_modified = coalesce(nullif($15, ''), last_modified),"
+        "    content_hash = coalesce(nullif($16, ''), content_hash)"
+        "  WHERE id = $1::bigint AND lease_run = $2::bigint AND state = 'leased'"
+        "  RETURNING id, job_id, depth, url, attempts),"
+        " f AS ("
+        "  INSERT INTO fetches (url_id, job_id, run_id, url, attempt, http_status, final_url,"
+        "    content_type, bytes, elapsed_ms, wait_ms, redirects, worker_rank, worker_host,"
+        "    error, etag, last_modified, content_hash)"
+        "  SELECT u.id, u.job_id, $2::bigint, u.url, u.attempts, nullif($4::int, 0),"
+        "    nullif($5, ''), nullif($6, ''), $7::bigint, $8::int, $9::int, $10::int, $11::int,"
+        "    $12, nullif($13, ''), nullif($14, ''), nullif($15, ''), nullif($16, '')"
+        "  FROM u RETURNING id, url_id, job_id),"
+        " rec AS ("
+        "  INSERT INTO records (fetch_id, url_id, job_id, parser, rule_set, record_type, data)"
+        "  SELECT f.id, f.url_id, f.job_id, e->>'parser', e->>'rule_set', e->>'record',"
+        "    coalesce(e->'data', 'null'::jsonb)"
+        "  FROM f, jsonb_array_elements($17::jsonb) WITH ORDINALITY AS x(e, n) ORDER BY x.n),"
+        " l AS ("
+        "  INSERT INTO urls (job_id, url, host, depth, discovered_by)"
+        "  SELECT u.job_id, x.url, x.host, u.depth + 1, u.id"
+        "  FROM u, unnest(string_to_array($18, E'\\n'), string_to_array($19, E'\\n'))"
+        "    WITH ORDINALITY AS x(url, host, n)"
+        "  WHERE $18 <> '' ORDER BY x.n"
+        "  ON CONFLICT (job_id, url) DO NOTHING RETURNING 1)"
+        " SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM l)",
+        20, p2, err, errlen);
+    if (!r)
+        return SCR_EDB;
+    it->stored = (int)strtol(PQgetvalue(r, 0, 0), NULL, 10);
+    it->new_urls = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+    PQclear(r);
+    return SCR_OK;
+}
+
+int scr_frontier_outlook(PGconn *db, int64_t job_id, int64_t run_id, struct scr_outlook *o,
+                         char *err, size_t errlen)
+{
+    char job[24], run[24];
+    const char *p[2] = {job, run};
+    PGresult *r;
+
+    i64(job, sizeof(job), job_id);
+    i64(run, sizeof(run), run_id);
+    r = scr_db_exec(
+        db, "looking at the frontier",
+        "SELECT"
+        " (SELECT count(*) FROM urls WHERE job_id = $1::bigint AND state = 'queued'"
+        "    AND next_attempt_at <= now()),"
+        " (SELECT count(*) FROM urls WHERE job_id = $1::bigint AND state = 'queued'"
+        "    AND next_attempt_at > now()),"
+        " coalesce((SELECT ceil(extract(epoch FROM min(next_attempt_at) - now()) * 1000)::bigint"
+        "    FROM urls WHERE job_id = $1::bigint AND state = 'queued'"
+        "    AND next_attempt_at > now()), 0),"
+        " (SELECT count(*) FROM urls WHERE job_id = $1::bigint AND state = 'leased'"
+        "    AND lease_run <> $2::bigint),"
+        " (SELECT count(*) FROM urls WHERE job_id = $1::bigint)",
+        2, p, err, errlen);
+    if (!r)
+        return SCR_EDB;
+    o->queued_ready = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    o->queued_later = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+    o->next_due_ms = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+    o->leased_other = strtoll(PQgetvalue(r, 0, 3), NULL, 10);
+    o->total = strtoll(PQgetvalue(r, 0, 4), NULL, 10);
+    PQclear(r);
+    return SCR_OK;
+}
+
+int scr_frontier_release(PGconn *db, int64_t run_id, char *err, size_t errlen)
+{
+    char run[24];
+    const char *p[1] = {run};
+
+    i64(run, sizeof(run), run_id);
+    return scr_db_command(db, "returning unfinished leases",
+                          "UPDATE urls SET state = 'queued', lease_run = NULL, lease_until = NULL,"
+                          " attempts = greatest(attempts - 1, 0)"
+                          " WHERE lease_run = $1::bigint AND state = 'leased'",
+                          1, p, err, errlen);
+}
+
+int scr_frontier_run_end(PGconn *db, int64_t run_id, const char *status, int exit_code,
+                         const char *summary_json, const char *nodes_json, char *err,
+                         size_t errlen)
+{
+    char run[24], code[24];
+    const char *p[5] = {run, status, code, summary_json, nodes_json};
+
+    i64(run, sizeof(run), run_id);
+    i64(code, sizeof(code), exit_code);
+    return scr_db_command(db, "closing the run",
+                          "UPDATE runs SET status = $2, exit_code = $3::int, finished_at = now(),"
+                          " summary = $4::jsonb, nodes = $5::jsonb WHERE id = $1::bigint",
+                          5, p, err, errlen);
+}

@@ -1,0 +1,107 @@
+/* frontier.h - the crawl's state in PostgreSQL: jobs, runs, URLs, fetches, records.
+ *
+ * Every statement of the crawl is here.  The invariants (docs/internals/leases.md):
+ *  - a URL is fetched by at most one run at a time: leasing is UPDATE ... FROM (SELECT ...
+ *    FOR UPDATE SKIP LOCKED), and storing requires the lease to still be ours;
+ *  - a result, its records, its new outlinks and its URL's new state commit in one
+ *    transaction, so a crash loses nothing and stores nothing twice;
+ *  - a run holds a session advisory lock (RUN_LOCK_KEY, run id) for its whole life; a run whose
+ *    lock is gone is dead and its leases return to the queue at once, and any lease not
+ *    renewed within --lease-ttl returns too.
+ */
+#ifndef SCR_FRONTIER_H
+#define SCR_FRONTIER_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/wire.h"
+
+/* A leased URL as the coordinator keeps it.  Strings owned. */
+struct scr_lease_item {
+    int64_t url_id;
+    char *url;
+    char *host;
+    int depth;
+    int attempts; /* including this one */
+    char *etag, *last_modified;
+};
+
+void scr_lease_item_release(struct scr_lease_item *it);
+
+/* One result to store, prepared by the coordinator.  Owned by whoever holds it. */
+struct scr_store_item {
+    struct scr_store_item *next;
+    struct scr_result res;    /* from the worker */
+    const char *new_state;    /* "done", "failed" or "queued" (retry) */
+    int64_t retry_delay_ms;   /* for "queued" */
+    int worker_rank;
+    char worker_host[64];
+    char *records_json;       /* "[rec,rec,...]" */
+    char *links;              /* in-scope outlinks joined by '\n' ("" for none) */
+    char *link_hosts;         /* their hosts, same order */
+    /* filled by the store: */
+    int stored;               /* 1 when committed; 0 when the lease was no longer ours */
+    int64_t new_urls;         /* outlinks that were new to the frontier */
+};
+
+void scr_store_item_free(struct scr_store_item *it);
+
+/* Finds or creates the job; *job_id is its id. */
+int scr_frontier_job(PGconn *db, const char *name, int64_t *job_id, char *err, size_t errlen);
+
+/* Inserts the run's row and takes its advisory lock on this connection. */
+int scr_frontier_run_begin(PGconn *db, int64_t job_id, const char *command,
+                           const char *settings_json, int insecure, const char *host,
+                           int64_t *run_id, char *err, size_t errlen);
+
+/* Takes the run's advisory lock on this connection (again, after a reconnect). */
+int scr_frontier_run_lock(PGconn *db, int64_t run_id, char *err, size_t errlen);
+
+/* Marks runs whose lock is gone as died and returns their leases, and every expired lease,
+ * to the queue.  *reclaimed (may be NULL) receives the number of URLs returned. */
+int scr_frontier_reclaim(PGconn *db, int64_t run_id, int64_t *reclaimed, char *err,
+                         size_t errlen);
+
+/* Adds seed URLs at depth 0 (known URLs are left as they are).  urls and hosts are '\n'-joined
+ * lists of equal length.  *added receives how many were new. */
+int scr_frontier_seed(PGconn *db, int64_t job_id, const char *urls, const char *hosts,
+                      int64_t *added, char *err, size_t errlen);
+
+/* Leases up to n queued URLs (shallowest first), skipping hosts in exclude_hosts (a '\n'-
+ * joined list, may be ""), for ttl_ms.  *items is a malloc'd array of *count items (caller
+ * releases each and frees the array). */
+int scr_frontier_lease(PGconn *db, int64_t job_id, int64_t run_id, int n, int64_t ttl_ms,
+                       const char *exclude_hosts, struct scr_lease_item **items, size_t *count,
+                       char *err, size_t errlen);
+
+/* Extends every lease this run holds by ttl_ms and touches the run's heartbeat. */
+int scr_frontier_renew(PGconn *db, int64_t run_id, int64_t ttl_ms, char *err, size_t errlen);
+
+/* Stores one result (see the invariants above); fills it->stored and it->new_urls.
+ * Runs inside the caller's transaction. */
+int scr_frontier_store(PGconn *db, int64_t run_id, struct scr_store_item *it, char *err,
+                       size_t errlen);
+
+/* What is left of the job, for deciding whether the crawl is over. */
+struct scr_outlook {
+    int64_t queued_ready;    /* queued and due now */
+    int64_t queued_later;    /* queued for a retry later */
+    int64_t next_due_ms;     /* ms until the earliest queued_later is due (0 if none) */
+    int64_t leased_other;    /* leased by other live runs */
+    int64_t total;           /* URLs the job knows */
+};
+
+int scr_frontier_outlook(PGconn *db, int64_t job_id, int64_t run_id, struct scr_outlook *o,
+                         char *err, size_t errlen);
+
+/* Returns this run's remaining leases to the queue (end of a run). */
+int scr_frontier_release(PGconn *db, int64_t run_id, char *err, size_t errlen);
+
+/* Closes the run's row: status, exit code, summary and nodes (JSON texts). */
+int scr_frontier_run_end(PGconn *db, int64_t run_id, const char *status, int exit_code,
+                         const char *summary_json, const char *nodes_json, char *err,
+                         size_t errlen);
+
+#endif

@@ -1,0 +1,68 @@
+/* politeness.h - when may a host be fetched, for the whole cluster.
+ *
+ * The coordinator sees every request of every worker, so per-host limits hold for the
+ * cluster, not per process: at most --host-concurrency requests of a host in flight, and
+ * request starts at least --delay apart (or the host's Crawl-delay when larger).
+ *
+ * It also holds the pool: URLs leased from PostgreSQL and waiting for their host to be ready,
+ * one FIFO per host, handed out round-robin across ready hosts so many hosts proceed in
+ * parallel and a waiting host never holds a worker up.  See docs/internals/politeness.md.
+ *
+ * Timing: a URL of a host with a delay is dispatched only into a free transfer slot, so it
+ * starts when it arrives (at dispatch time plus the one-way latency).  When its result comes
+ * back, the host's next start is pushed to (result time - transfer time + delay): an upper
+ * bound of the real start, so with host-concurrency 1 the spacing holds whatever the latency.
+ */
+#ifndef SCR_POLITENESS_H
+#define SCR_POLITENESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/strmap.h"
+#include "coordinator/frontier.h"
+
+struct scr_host;
+
+struct scr_politeness {
+    struct scr_strmap hosts;   /* authority -> struct scr_host */
+    struct scr_host **active;  /* hosts with waiting URLs, in round-robin order */
+    size_t nactive, capactive, rr;
+    int host_concurrency;
+    int64_t delay_us;
+    size_t pooled;             /* waiting URLs over all hosts */
+    size_t host_pool_cap;      /* hosts with this many waiting are not leased more */
+};
+
+int scr_politeness_init(struct scr_politeness *p, int host_concurrency, int64_t delay_ms);
+/* Frees every host and every waiting URL. */
+void scr_politeness_release(struct scr_politeness *p);
+
+/* Adds a leased URL to its host's FIFO.  Takes ownership of the item's strings (it is
+ * zeroed) even on failure. */
+int scr_politeness_add(struct scr_politeness *p, struct scr_lease_item *it);
+
+/* Picks up to n_now URLs from any ready host and then up to n_later from ready hosts without
+ * a delay (these may wait in a worker's queue).  Moves them into out (capacity at least
+ * n_now + n_later) and counts them in flight.  Returns how many. */
+size_t scr_politeness_take(struct scr_politeness *p, int64_t now_us, size_t n_now,
+                           size_t n_later, struct scr_lease_item *out);
+
+/* A URL of host came back (result, or lost): one fewer in flight; with transfer_us >= 0 the
+ * host's next start is pushed to recv_us - transfer_us + delay. */
+void scr_politeness_done(struct scr_politeness *p, const char *host, int64_t recv_us,
+                         int64_t transfer_us);
+
+/* Pushes a host's next start to at least until_us (Retry-After, backoff). */
+void scr_politeness_defer(struct scr_politeness *p, const char *host, int64_t until_us);
+
+/* Microseconds from now until some waiting URL may go (0 = now, -1 = nothing waits). */
+int64_t scr_politeness_next_us(struct scr_politeness *p, int64_t now_us);
+
+/* '\n'-joined hosts whose FIFO is full (so leasing skips them); malloc'd, "" if none. */
+char *scr_politeness_saturated(struct scr_politeness *p);
+
+/* Takes every waiting URL out (end of run); caller releases them and frees the array. */
+size_t scr_politeness_drain(struct scr_politeness *p, struct scr_lease_item **out);
+
+#endif

@@ -1,0 +1,59 @@
+/* retry.c - transient versus permanent failures (see retry.h).  The table of transient curl
+ * codes is the one place to look when a failure is retried that should not be, or not
+ * retried that should. */
+#include "coordinator/retry.h"
+
+#include <curl/curl.h>
+
+static int curl_transient(int code)
+{
+    switch (code) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+enum scr_outcome scr_retry_classify(const struct scr_result *r, int attempts, int max_attempts,
+                                    int64_t *delay_ms)
+{
+    int transient;
+
+    *delay_ms = 0;
+    if (r->curl_code == CURLE_OK && !r->truncated && r->http_status > 0 &&
+        r->http_status < 400)
+        return SCR_OUTCOME_DONE;
+    if (r->curl_code != CURLE_OK || r->truncated)
+        transient = !r->truncated && curl_transient(r->curl_code);
+    else
+        transient = r->http_status >= 500 || r->http_status == 408 || r->http_status == 429;
+    if (!transient || attempts >= max_attempts)
+        return SCR_OUTCOME_FAILED;
+    *delay_ms = 2000;
+    for (int i = 1; i < attempts && *delay_ms < 600000; i++)
+        *delay_ms *= 2;
+    if (*delay_ms > 600000)
+        *delay_ms = 600000;
+    return SCR_OUTCOME_RETRY;
+}
+
+const char *scr_retry_state(enum scr_outcome o)
+{
+    switch (o) {
+    case SCR_OUTCOME_DONE: return "done";
+    case SCR_OUTCOME_RETRY: return "queued";
+    case SCR_OUTCOME_FAILED: return "failed";
+    }
+    return "failed";
+}

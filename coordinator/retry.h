@@ -1,0 +1,23 @@
+/* retry.h - what a fetch outcome means for its URL: done, retry later, or failed. */
+#ifndef SCR_RETRY_H
+#define SCR_RETRY_H
+
+#include <stdint.h>
+
+#include "common/wire.h"
+
+enum scr_outcome {
+    SCR_OUTCOME_DONE,   /* a usable answer (2xx, 3xx, 304) */
+    SCR_OUTCOME_RETRY,  /* transient: timeouts, connection errors, 5xx, 408, 429 */
+    SCR_OUTCOME_FAILED  /* permanent, or transient max_attempts times */
+};
+
+/* Classifies r, the attempts-th attempt (1-based).  For RETRY, *delay_ms is the backoff:
+ * 2 s doubled per attempt, at most 10 min. */
+enum scr_outcome scr_retry_classify(const struct scr_result *r, int attempts, int max_attempts,
+                                    int64_t *delay_ms);
+
+/* The URL state name for an outcome ("done", "queued", "failed"). */
+const char *scr_retry_state(enum scr_outcome o);
+
+#endif

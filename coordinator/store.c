@@ -1,0 +1,408 @@
+/* store.c - the coordinator's database thread (see store.h).
+ *
+ * Lock discipline: `lock` guards the in/out queues and flags only; SQL runs unlocked.  The
+ * thread takes the whole input queue and the lease request under one lock acquisition, which
+ * is what makes the ordering guarantee of store.h hold.
+ *
+ * Failure handling: a group whose transaction fails is rolled back.  If the connection broke,
+ * the thread reconnects (with backoff, for up to --db-retry), takes the run's lock again and
+ * retries the group.  If a statement itself failed, each item is retried in a transaction of
+ * its own, and an item that still fails is stored as a failed fetch without its records; if
+ * even that fails, it is dropped with an error and its URL stays leased until the next run.
+ */
+#include "coordinator/store.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "coordinator/db.h"
+
+#define GROUP_MAX 256
+
+struct scr_store {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int efd;
+    PGconn *db;
+    char *conninfo;
+    int64_t job_id, run_id;
+    const struct scr_settings *s;
+    /* input */
+    struct scr_store_item *in_head, *in_tail;
+    int lease_n;          /* > 0: a lease is requested */
+    char *lease_exclude;
+    int stop;
+    /* output */
+    struct scr_store_item *out_head, *out_tail;
+    int lease_done;
+    struct scr_lease_item *leased;
+    size_t nleased;
+    struct scr_outlook outlook;
+    int fatal;
+    char error[1024];
+    int64_t backlog;
+};
+
+static void wake(struct scr_store *st)
+{
+    uint64_t one = 1;
+    if (write(st->efd, &one, sizeof(one)) < 0) {
+        /* cannot overflow in practice */
+    }
+}
+
+static void set_fatal(struct scr_store *st, const char *msg)
+{
+    pthread_mutex_lock(&st->lock);
+    st->fatal = 1;
+    snprintf(st->error, sizeof(st->error), "%s", msg);
+    pthread_mutex_unlock(&st->lock);
+    wake(st);
+}
+
+/* Reconnects for up to --db-retry; SCR_OK with the run's lock held again. */
+static int reconnect(struct scr_store *st)
+{
+    char err[512];
+    int rc;
+
+    scr_warn("lost the database connection: %s", PQerrorMessage(st->db));
+    PQfinish(st->db);
+    st->db = NULL;
+    rc = scr_db_connect(&st->db, st->conninfo, st->s->db_retry_ms, err, sizeof(err));
+    if (rc == SCR_OK)
+        rc = scr_frontier_run_lock(st->db, st->run_id, err, sizeof(err));
+    if (rc) {
+        scr_error("%s", err);
+        set_fatal(st, err);
+        return rc;
+    }
+    scr_info("reconnected to the database");
+    return SCR_OK;
+}
+
+static int exec_simple(struct scr_store *st, const char *sql)
+{
+    char err[512];
+    return scr_db_command(st->db, sql, sql, 0, NULL, err, sizeof(err));
+}
+
+/* Commits a group in one transaction.  SCR_OK, SCR_EDBCONN (connection broken) or SCR_EDB
+ * (a statement failed; the transaction was rolled back). */
+static int store_group(struct scr_store *st, struct scr_store_item *head)
+{
+    char err[1024];
+    int rc;
+
+    if (exec_simple(st, "BEGIN"))
+        return scr_db_broken(st->db) ? SCR_EDBCONN : SCR_EDB;
+    for (struct scr_store_item *it = head; it; it = it->next) {
+        rc = scr_frontier_store(st->db, st->run_id, it, err, sizeof(err));
+        if (rc) {
+            if (scr_db_broken(st->db))
+                return SCR_EDBCONN;
+            scr_debug("%s", err);
+            exec_simple(st, "ROLLBACK");
+            return SCR_EDB;
+        }
+    }
+    if (exec_simple(st, "COMMIT"))
+        return scr_db_broken(st->db) ? SCR_EDBCONN : SCR_EDB;
+    return SCR_OK;
+}
+
+/* Stores items one by one after a group failed; keeps what can be kept. */
+static void store_singly(struct scr_store *st, struct scr_store_item *head)
+{
+    char err[1024];
+
+    for (struct scr_store_item *it = head; it; it = it->next) {
+        struct scr_store_item *next = it->next;
+        it->next = NULL;
+        if (store_group(st, it) != SCR_OK) {
+            if (scr_frontier_store(st->db, st->run_id, it, err, sizeof(err)) != SCR_OK)
+                snprintf(err, sizeof(err), "%s", PQerrorMessage(st->db));
+            scr_error("cannot store the result of URL %llu: %s; storing it without records",
+                      (unsigned long long)it->res.url_id, err);
+            free(it->records_json);
+            free(it->links);
+            free(it->link_hosts);
+            it->records_json = strdup("[]");
+            it->links = strdup("");
+            it->link_hosts = strdup("");
+            free(it->res.error);
+            it->res.error = strdup("could not store this result in the database");
+            it->new_state = "failed";
+            if (!it->records_json || !it->links || !it->link_hosts || !it->res.error ||
+                store_group(st, it) != SCR_OK)
+                scr_error("dropped the result of URL %llu; the next run fetches it again",
+                          (unsigned long long)it->res.url_id);
+        }
+        it->next = next;
+    }
+}
+
+static void do_store(struct scr_store *st, struct scr_store_item *head)
+{
+    int rc;
+
+    for (;;) {
+        rc = store_group(st, head);
+        if (rc != SCR_EDBCONN)
+            break;
+        if (reconnect(st))
+            return;
+    }
+    if (rc == SCR_EDB)
+        store_singly(st, head);
+}
+
+static void do_lease(struct scr_store *st, int n, const char *exclude,
+                     struct scr_lease_item **items, size_t *count, struct scr_outlook *o)
+{
+    char err[1024];
+
+    memset(o, 0, sizeof(*o));
+    for (;;) {
+        if (scr_frontier_lease(st->db, st->job_id, st->run_id, n, st->s->lease_ttl_ms, exclude,
+                               items, count, err, sizeof(err)) == SCR_OK) {
+            if (*count > 0)
+                return;
+            /* Nothing due: reclaim what dead runs left, then look at what remains. */
+            if (scr_frontier_reclaim(st->db, st->run_id, NULL, err, sizeof(err)) == SCR_OK &&
+                scr_frontier_outlook(st->db, st->job_id, st->run_id, o, err, sizeof(err)) ==
+                    SCR_OK)
+                return;
+        }
+        if (!scr_db_broken(st->db)) {
+            scr_error("%s", err);
+            set_fatal(st, err);
+            return;
+        }
+        if (reconnect(st))
+            return;
+    }
+}
+
+static void *store_main(void *arg)
+{
+    struct scr_store *st = arg;
+    int64_t renew_every = st->s->lease_ttl_ms / 4, next_renew = scr_now_ms() + renew_every;
+    char err[1024];
+
+    pthread_mutex_lock(&st->lock);
+    for (;;) {
+        struct scr_store_item *items, *tail;
+        int lease_n, n = 0;
+        char *exclude;
+        struct scr_lease_item *leased = NULL;
+        size_t nleased = 0;
+        struct scr_outlook o;
+
+        while (!st->in_head && !st->lease_n && !st->stop && !st->fatal &&
+               scr_now_ms() < next_renew) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += 1;
+            pthread_cond_timedwait(&st->cond, &st->lock, &ts);
+        }
+        if (st->fatal || (st->stop && !st->in_head))
+            break;
+        /* take a group of items and the lease request together */
+        items = tail = st->in_head;
+        while (tail && tail->next && ++n < GROUP_MAX)
+            tail = tail->next;
+        if (tail) {
+            st->in_head = tail->next;
+            if (!st->in_head)
+                st->in_tail = NULL;
+            tail->next = NULL;
+        }
+        lease_n = st->in_head ? 0 : st->lease_n; /* lease only after every earlier item */
+        exclude = lease_n ? st->lease_exclude : NULL;
+        if (lease_n) {
+            st->lease_n = 0;
+            st->lease_exclude = NULL;
+        }
+        pthread_mutex_unlock(&st->lock);
+
+        if (items)
+            do_store(st, items);
+        if (lease_n)
+            do_lease(st, lease_n, exclude ? exclude : "", &leased, &nleased, &o);
+        free(exclude);
+        if (scr_now_ms() >= next_renew && st->db) {
+            if (scr_frontier_renew(st->db, st->run_id, st->s->lease_ttl_ms, err, sizeof(err)))
+                scr_warn("%s", err);
+            next_renew = scr_now_ms() + renew_every;
+        }
+
+        pthread_mutex_lock(&st->lock);
+        if (items) {
+            if (st->out_tail)
+                st->out_tail->next = items;
+            else
+                st->out_head = items;
+            st->out_tail = tail;
+        }
+        if (lease_n) {
+            st->lease_done = 1;
+            st->leased = leased;
+            st->nleased = nleased;
+            st->outlook = o;
+        }
+        if (items || lease_n)
+            wake(st);
+    }
+    pthread_mutex_unlock(&st->lock);
+    wake(st);
+    return NULL;
+}
+
+int scr_store_start(struct scr_store **out, PGconn *db, const char *conninfo, int64_t job_id,
+                    int64_t run_id, const struct scr_settings *s)
+{
+    struct scr_store *st = calloc(1, sizeof(*st));
+
+    if (!st)
+        return SCR_ENOMEM;
+    st->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    st->conninfo = strdup(conninfo);
+    if (st->efd < 0 || !st->conninfo) {
+        if (st->efd >= 0)
+            close(st->efd);
+        free(st->conninfo);
+        free(st);
+        return SCR_ENOMEM;
+    }
+    pthread_mutex_init(&st->lock, NULL);
+    pthread_cond_init(&st->cond, NULL);
+    st->db = db;
+    st->job_id = job_id;
+    st->run_id = run_id;
+    st->s = s;
+    if (pthread_create(&st->thread, NULL, store_main, st) != 0) {
+        close(st->efd);
+        free(st->conninfo);
+        free(st);
+        return SCR_ENOMEM;
+    }
+    *out = st;
+    return SCR_OK;
+}
+
+int scr_store_fd(struct scr_store *st)
+{
+    return st->efd;
+}
+
+void scr_store_submit(struct scr_store *st, struct scr_store_item *it)
+{
+    it->next = NULL;
+    pthread_mutex_lock(&st->lock);
+    if (st->in_tail)
+        st->in_tail->next = it;
+    else
+        st->in_head = it;
+    st->in_tail = it;
+    st->backlog++;
+    pthread_cond_signal(&st->cond);
+    pthread_mutex_unlock(&st->lock);
+}
+
+int scr_store_lease(struct scr_store *st, int n, char *exclude)
+{
+    int rc = SCR_OK;
+
+    pthread_mutex_lock(&st->lock);
+    if (st->lease_n || st->lease_done) {
+        rc = SCR_EBUSY;
+        free(exclude);
+    } else {
+        st->lease_n = n > 0 ? n : 1;
+        st->lease_exclude = exclude;
+        pthread_cond_signal(&st->cond);
+    }
+    pthread_mutex_unlock(&st->lock);
+    return rc;
+}
+
+void scr_store_poll(struct scr_store *st, struct scr_store_events *ev)
+{
+    uint64_t v;
+
+    memset(ev, 0, sizeof(*ev));
+    if (read(st->efd, &v, sizeof(v)) < 0) {
+        /* nothing signalled; look anyway */
+    }
+    pthread_mutex_lock(&st->lock);
+    ev->done = st->out_head;
+    for (struct scr_store_item *it = st->out_head; it; it = it->next)
+        st->backlog--;
+    st->out_head = st->out_tail = NULL;
+    if (st->lease_done) {
+        ev->lease_done = 1;
+        ev->leased = st->leased;
+        ev->nleased = st->nleased;
+        ev->outlook = st->outlook;
+        st->lease_done = 0;
+        st->leased = NULL;
+        st->nleased = 0;
+    }
+    ev->fatal = st->fatal;
+    memcpy(ev->error, st->error, sizeof(ev->error));
+    pthread_mutex_unlock(&st->lock);
+}
+
+int64_t scr_store_backlog(struct scr_store *st)
+{
+    int64_t n;
+    pthread_mutex_lock(&st->lock);
+    n = st->backlog;
+    pthread_mutex_unlock(&st->lock);
+    return n;
+}
+
+PGconn *scr_store_stop(struct scr_store *st)
+{
+    PGconn *db;
+    struct scr_store_item *it;
+
+    pthread_mutex_lock(&st->lock);
+    st->stop = 1;
+    pthread_cond_signal(&st->cond);
+    pthread_mutex_unlock(&st->lock);
+    pthread_join(st->thread, NULL);
+    /* whatever was not handed back is freed here (after a fatal error: not stored) */
+    while ((it = st->in_head) != NULL) {
+        st->in_head = it->next;
+        scr_store_item_free(it);
+    }
+    while ((it = st->out_head) != NULL) {
+        st->out_head = it->next;
+        scr_store_item_free(it);
+    }
+    for (size_t i = 0; i < st->nleased; i++)
+        scr_lease_item_release(&st->leased[i]);
+    free(st->leased);
+    free(st->lease_exclude);
+    db = st->db;
+    if (db && scr_db_broken(db)) {
+        PQfinish(db);
+        db = NULL;
+    }
+    close(st->efd);
+    free(st->conninfo);
+    pthread_cond_destroy(&st->cond);
+    pthread_mutex_destroy(&st->lock);
+    free(st);
+    return db;
+}

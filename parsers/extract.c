@@ -1,0 +1,430 @@
+/* extract.c - one response in, records and outlinks out (see extract.h).
+ *
+ * The extractor is the single code path from a fetched body to records, shared by the crawl
+ * (worker/) and `scrape extract` (cli/).  An HTML body is parsed exactly once, with libxml2's
+ * recovering HTML parser, and every enabled parser reads the same xmlDoc; the document is
+ * freed before scr_extractor_run() returns, so nothing of a page outlives its call.
+ *
+ * Invariants: a parser's setup has run before its parse is called, and its teardown runs
+ * exactly once, in scr_extractor_free(); each enabled parser appears once, in list order.
+ * Every parser is called for every response: page.doc is NULL when the response is not HTML,
+ * is empty or could not be parsed (the built-in parsers then emit nothing).
+ *
+ * The encoding is, in order: the charset of the Content-Type header when libxml2 knows it;
+ * else UTF-8 when nothing declares a charset and the body is well-formed UTF-8; else libxml2's
+ * own choice (BOM, <meta charset>, ISO-8859-1).
+ *
+ * libxml2 is never allowed to print: each parse gets an error handler that drops the messages
+ * (broken markup is the normal case on the web, not news).  HTML_PARSE_HUGE is never set, so
+ * libxml2's limits on names, text nodes and depth hold against hostile pages.  An extractor is
+ * used by one thread at a time; several extractors may run in parallel threads.
+ */
+#include "parsers/extract.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libxml/HTMLparser.h>
+#include <libxml/encoding.h>
+#include <libxml/parser.h>
+#include <libxml/xmlerror.h>
+#include <libxml/xmlversion.h>
+
+#include "common/buf.h"
+#include "common/error.h"
+#include "common/json.h"
+#include "parsers/builtin.h"
+
+#define HTML_OPTIONS                                                                  \
+    (HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | \
+     HTML_PARSE_COMPACT)
+
+/* How far into a body without a Content-Type the sniffer looks. */
+#define SNIFF_WINDOW 1024
+/* How far into a body to look for a charset declaration (see undeclared_utf8()). */
+#define SNIFF_CHARSET_WINDOW (64 * 1024)
+
+struct slot {
+    const struct scr_parser *parser;
+    void *state; /* what its setup made */
+};
+
+struct scr_extractor {
+    struct scr_parser_env env; /* copied; the strings are the caller's */
+    struct slot *slots;
+    size_t n;     /* enabled parsers */
+    size_t ready; /* slots[0..ready) have been set up and need teardown */
+};
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!err || !errlen)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+void scr_extractor_free(struct scr_extractor *x)
+{
+    if (!x)
+        return;
+    for (size_t i = 0; i < x->ready; i++)
+        if (x->slots[i].parser->teardown)
+            x->slots[i].parser->teardown(x->slots[i].state);
+    free(x->slots);
+    free(x);
+}
+
+/* Writes "unknown parser 'name' (known: links, meta, ...)" into err. */
+static void unknown_parser(const char *name, char *err, size_t errlen)
+{
+    struct scr_buf known;
+    size_t i, n = scr_parser_count();
+
+    scr_buf_init(&known);
+    for (i = 0; i < n; i++)
+        if (scr_buf_printf(&known, "%s%s", i ? ", " : "", scr_parser_at(i)->name))
+            break; /* ENOMEM: the list is only a courtesy */
+    set_err(err, errlen, "unknown parser '%s' (known: %s)", name, known.data ? known.data : "");
+    scr_buf_release(&known);
+}
+
+/* Adds the parser named name[0..len) (whitespace around it tolerated) to x, unless it is
+ * there already.  An empty name, as in "links,,meta" or "links,", is skipped. */
+static int add_parser(struct scr_extractor *x, const char *name, size_t len, char *err,
+                      size_t errlen)
+{
+    const struct scr_parser *p;
+    char buf[128];
+
+    while (len && scr_html_isspace((unsigned char)name[0])) {
+        name++;
+        len--;
+    }
+    while (len && scr_html_isspace((unsigned char)name[len - 1]))
+        len--;
+    if (len == 0)
+        return SCR_OK;
+    if (len >= sizeof(buf)) {
+        set_err(err, errlen, "unknown parser '%.40s...'", name);
+        return SCR_ENOTFOUND;
+    }
+    memcpy(buf, name, len);
+    buf[len] = '\0';
+    p = scr_parser_find(buf);
+    if (!p) {
+        unknown_parser(buf, err, errlen);
+        return SCR_ENOTFOUND;
+    }
+    for (size_t i = 0; i < x->n; i++)
+        if (x->slots[i].parser == p)
+            return SCR_OK; /* a duplicate is harmless: keep the first */
+    x->slots[x->n++].parser = p;
+    return SCR_OK;
+}
+
+int scr_extractor_new(struct scr_extractor **out, const char *parser_list,
+                      const struct scr_parser_env *env, char *err, size_t errlen)
+{
+    struct scr_extractor *x = NULL;
+    const char *s, *comma;
+    int rc;
+
+    if (err && errlen)
+        err[0] = '\0';
+    if (!out) {
+        rc = SCR_EINVAL;
+        goto out;
+    }
+    /* libxml2 before 2.10 does not make its first initialization thread-safe: build the
+     * first extractor before starting threads (main() does). */
+    xmlInitParser();
+    x = calloc(1, sizeof(*x));
+    if (!x || !(x->slots = calloc(scr_parser_count(), sizeof(*x->slots)))) {
+        rc = SCR_ENOMEM;
+        goto out;
+    }
+    if (env)
+        x->env = *env;
+
+    s = parser_list;
+    if (!s || strspn(s, " \t\r\n") == strlen(s))
+        s = SCR_PARSERS_DEFAULT;
+    for (;;) {
+        comma = strchr(s, ',');
+        rc = add_parser(x, s, comma ? (size_t)(comma - s) : strlen(s), err, errlen);
+        if (rc)
+            goto out;
+        if (!comma)
+            break;
+        s = comma + 1;
+    }
+    if (x->n == 0) {
+        set_err(err, errlen, "no parser named in '%s'", parser_list);
+        rc = SCR_EINVAL;
+        goto out;
+    }
+
+    for (; x->ready < x->n; x->ready++) {
+        struct slot *sl = &x->slots[x->ready];
+        if (!sl->parser->setup)
+            continue;
+        rc = sl->parser->setup(&sl->state, &x->env, err, errlen);
+        if (rc) {
+            if (err && errlen && !err[0])
+                set_err(err, errlen, "parser '%s': %s", sl->parser->name,
+                        scr_strerror(rc < 0 ? rc : SCR_EINVAL));
+            rc = rc < 0 ? rc : SCR_EINVAL;
+            goto out;
+        }
+    }
+    *out = x;
+    x = NULL;
+    rc = SCR_OK;
+out:
+    scr_extractor_free(x);
+    return rc;
+}
+
+/* Compares the media type of a Content-Type value (before any ';', case-insensitive,
+ * surrounding whitespace ignored) with type. */
+static int media_type_is(const char *ct, const char *type)
+{
+    size_t n = strlen(type);
+
+    while (scr_html_isspace((unsigned char)*ct))
+        ct++;
+    if (strncasecmp(ct, type, n) != 0)
+        return 0;
+    ct += n;
+    while (scr_html_isspace((unsigned char)*ct))
+        ct++;
+    return *ct == '\0' || *ct == ';';
+}
+
+/* Does p[0..n) start with prefix, ignoring ASCII case? */
+static int starts_ci(const char *p, size_t n, const char *prefix)
+{
+    size_t k = strlen(prefix);
+    return n >= k && strncasecmp(p, prefix, k) == 0;
+}
+
+int scr_extract_is_html(const char *content_type, const char *body, size_t len)
+{
+    const char *p, *end;
+
+    if (content_type && content_type[strspn(content_type, " \t\r\n")] != '\0')
+        return media_type_is(content_type, "text/html") ||
+               media_type_is(content_type, "application/xhtml+xml");
+    /* No (or an empty) Content-Type: sniff.  Skip a UTF-8 BOM, whitespace and comments. */
+    if (!body)
+        return 0;
+    p = body;
+    end = body + (len < SNIFF_WINDOW ? len : SNIFF_WINDOW);
+    if (end - p >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+        p += 3;
+    for (;;) {
+        while (p < end && scr_html_isspace((unsigned char)*p))
+            p++;
+        if (!starts_ci(p, (size_t)(end - p), "<!--"))
+            break;
+        p = memmem(p + 4, (size_t)(end - p - 4), "-->", 3);
+        if (!p)
+            return 0;
+        p += 3;
+    }
+    if (starts_ci(p, (size_t)(end - p), "<!doctype html"))
+        p += 14;
+    else if (starts_ci(p, (size_t)(end - p), "<html"))
+        p += 5;
+    else
+        return 0;
+    /* "<htmlx" is not html; the end of the window is given the benefit of the doubt. */
+    return p == end || *p == '>' || scr_html_isspace((unsigned char)*p);
+}
+
+/* Copies the charset parameter of a Content-Type value into enc (size enclen) when libxml2
+ * can decode it; else leaves enc empty so libxml2 uses the BOM and <meta charset> (the
+ * header, when usable, wins over both, as HTTP says). */
+static void header_charset(const char *ct, char *enc, size_t enclen)
+{
+    const char *p = ct ? strchr(ct, ';') : NULL;
+    xmlCharEncodingHandlerPtr h;
+    size_t n;
+
+    enc[0] = '\0';
+    while (p) {
+        p++;
+        while (scr_html_isspace((unsigned char)*p))
+            p++;
+        if (strncasecmp(p, "charset", 7) == 0) {
+            const char *v = p + 7;
+            while (scr_html_isspace((unsigned char)*v))
+                v++;
+            if (*v == '=') {
+                v++;
+                while (scr_html_isspace((unsigned char)*v))
+                    v++;
+                if (*v == '"' || *v == '\'')
+                    v++;
+                n = strcspn(v, "\"'; \t\r\n");
+                if (n > 0 && n < enclen) {
+                    memcpy(enc, v, n);
+                    enc[n] = '\0';
+                }
+                break;
+            }
+        }
+        p = strchr(p, ';');
+    }
+    if (!enc[0])
+        return;
+    h = xmlFindCharEncodingHandler(enc);
+    if (!h) {
+        enc[0] = '\0';
+        return;
+    }
+    xmlCharEncCloseFunc(h); /* frees iconv-backed handlers; a no-op for the built-in ones */
+}
+
+/* Is body an undeclared UTF-8 page?  With no charset in the header, no BOM and no <meta>
+ * declaration libxml2 falls back to ISO-8859-1, which turns the many undeclared UTF-8 pages
+ * into mojibake ("cafÃ©").  When nothing in the first SNIFF_CHARSET_WINDOW bytes mentions a
+ * charset (so libxml2 has no declaration to honour) and the whole body is well-formed UTF-8,
+ * it is UTF-8: text in a legacy 8-bit encoding is almost never valid UTF-8 by accident. */
+static int undeclared_utf8(const char *body, size_t len)
+{
+    size_t n = len < SNIFF_CHARSET_WINDOW ? len : SNIFF_CHARSET_WINDOW;
+
+    for (size_t i = 0; i + 7 <= n; i++)
+        if ((body[i] | 0x20) == 'c' && strncasecmp(body + i, "charset", 7) == 0)
+            return 0;
+    return scr_utf8_valid(body, len);
+}
+
+#if LIBXML_VERSION >= 21200
+static void quiet_error(void *ctx, const xmlError *error)
+#else
+static void quiet_error(void *ctx, xmlErrorPtr error)
+#endif
+{
+    (void)ctx;
+    (void)error;
+}
+
+/* Parses body into *doc (NULL when libxml2 gives up, which is not an error: the page simply
+ * has no document).  url is recorded as the document's URL and may be NULL. */
+static int parse_html(const char *url, const char *content_type, const char *body, size_t len,
+                      xmlDoc **doc)
+{
+    htmlParserCtxtPtr ctxt = NULL;
+    char enc[64];
+    int rc = SCR_OK;
+
+    *doc = NULL;
+    if (len > INT_MAX) {
+        rc = SCR_ETOOBIG;
+        goto out;
+    }
+    header_charset(content_type, enc, sizeof(enc));
+    if (!enc[0] && undeclared_utf8(body, len))
+        strcpy(enc, "UTF-8");
+    ctxt = htmlNewParserCtxt();
+    if (!ctxt) {
+        rc = SCR_ENOMEM;
+        goto out;
+    }
+#if LIBXML_VERSION >= 21300
+    xmlCtxtSetErrorHandler(ctxt, quiet_error, NULL);
+    *doc = htmlCtxtReadMemory(ctxt, body, (int)len, url, enc[0] ? enc : NULL, HTML_OPTIONS);
+#else
+    {
+        /* Before 2.13 some errors (encoding conversion) bypass the context and go to the
+         * thread's global handlers, so those are swapped for the parse.  They are
+         * thread-local in libxml2, so this does not disturb other threads.  (2.12 marks these
+         * globals deprecated in favour of the 2.13 API used above.) */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+        xmlStructuredErrorFunc saved = xmlStructuredError;
+        void *saved_ctx = xmlStructuredErrorContext;
+
+        xmlSetStructuredErrorFunc(NULL, quiet_error);
+        *doc = htmlCtxtReadMemory(ctxt, body, (int)len, url, enc[0] ? enc : NULL, HTML_OPTIONS);
+        xmlSetStructuredErrorFunc(saved_ctx, saved);
+#pragma GCC diagnostic pop
+    }
+#endif
+out:
+    if (ctxt)
+        htmlFreeParserCtxt(ctxt);
+    return rc;
+}
+
+/* Returns the page's base: the first <base href> resolved against url, or NULL when there is
+ * none (or it does not resolve to an http(s) URL).  Caller frees. */
+static char *find_base(xmlDoc *doc, const char *url)
+{
+    xmlNode *n;
+    char *base = NULL;
+
+    for (n = (xmlNode *)doc; n; n = scr_dom_next(n, (xmlNode *)doc, 0)) {
+        xmlChar *href;
+        if (!scr_dom_is(n, "base"))
+            continue;
+        href = xmlGetProp(n, (const xmlChar *)"href");
+        if (!href)
+            continue; /* <base target=...> only: keep looking */
+        if (scr_url_normalize(url, (const char *)href, NULL, &base, NULL, NULL, 0) != 0)
+            base = NULL;
+        xmlFree(href);
+        break;
+    }
+    return base;
+}
+
+int scr_extractor_run(struct scr_extractor *x, const char *url, const char *content_type,
+                      const char *body, size_t len, struct scr_emit *out)
+{
+    struct scr_page page;
+    char *base = NULL;
+    int rc = SCR_OK;
+
+    memset(&page, 0, sizeof(page));
+    if (!x || !out || (!body && len)) {
+        rc = SCR_EINVAL;
+        goto out;
+    }
+    page.url = url;
+    page.base = url;
+    page.content_type = content_type;
+    page.body = body;
+    page.len = len;
+
+    if (len > 0 && scr_extract_is_html(content_type, body, len)) {
+        rc = parse_html(url, content_type, body, len, &page.doc);
+        if (rc)
+            goto out;
+        if (page.doc && (base = find_base(page.doc, url)) != NULL)
+            page.base = base;
+    }
+    for (size_t i = 0; i < x->n; i++) {
+        int prc = x->slots[i].parser->parse(x->slots[i].state, &page, out);
+        if (prc && !rc)
+            rc = prc < 0 ? prc : SCR_EPARSE;
+    }
+out:
+    if (page.doc)
+        xmlFreeDoc(page.doc);
+    free(base);
+    return rc;
+}

@@ -1,0 +1,342 @@
+/* fetch.c - the worker's HTTP engine on libcurl's multi interface (see fetch.h).
+ *
+ * Invariants: a transfer never keeps more than --max-body decoded bytes (the write callback
+ * counts what libcurl hands it after Content-Encoding, so a gzip bomb stops at the cap);
+ * only http and https are spoken, on the first request and on every redirect; easy handles
+ * are reused (curl_easy_reset) so connections and DNS stay warm in the multi's caches.
+ */
+#include "worker/fetch.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/clock.h"
+#include "common/error.h"
+#include "common/log.h"
+
+struct transfer {
+    struct transfer *prev, *next; /* the running list */
+    CURL *easy;
+    struct curl_slist *headers;
+    struct scr_fetch_done *done;
+    int64_t max_body;
+};
+
+struct scr_fetcher {
+    CURLM *multi;
+    const struct scr_settings *s;
+    struct transfer **idle;  /* reusable easy handles */
+    size_t nidle, capidle;
+    int active;
+    struct transfer *running;          /* transfers in the multi handle */
+    struct scr_fetch_done **finished; /* FIFO: [headfinished, nfinished) */
+    size_t nfinished, capfinished, headfinished;
+};
+
+void scr_fetch_done_free(struct scr_fetch_done *d)
+{
+    if (!d)
+        return;
+    scr_task_release(&d->task);
+    free(d->final_url);
+    free(d->content_type);
+    free(d->etag);
+    free(d->last_modified);
+    scr_buf_release(&d->body);
+    free(d);
+}
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct transfer *t = userdata;
+    size_t n = size * nmemb;
+
+    if ((int64_t)(t->done->body.len + n) > t->max_body) {
+        t->done->truncated = 1;
+        return 0; /* CURLE_WRITE_ERROR: stop reading */
+    }
+    if (scr_buf_append(&t->done->body, ptr, n))
+        return 0;
+    return n;
+}
+
+/* Keeps the value of a header of the last response (a redirect's headers are replaced). */
+static void keep_header(char **slot, const char *v, size_t n)
+{
+    while (n && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' '))
+        n--;
+    while (n && (*v == ' ' || *v == '\t')) {
+        v++;
+        n--;
+    }
+    free(*slot);
+    *slot = strndup(v, n);
+}
+
+static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
+{
+    struct transfer *t = userdata;
+    size_t n = size * nitems;
+
+    if (n >= 5 && strncmp(buf, "HTTP/", 5) == 0) {
+        /* a new response (after a redirect or 100-continue): forget the previous headers */
+        free(t->done->etag);
+        free(t->done->last_modified);
+        t->done->etag = t->done->last_modified = NULL;
+    } else if (n > 5 && strncasecmp(buf, "ETag:", 5) == 0) {
+        keep_header(&t->done->etag, buf + 5, n - 5);
+    } else if (n > 14 && strncasecmp(buf, "Last-Modified:", 14) == 0) {
+        keep_header(&t->done->last_modified, buf + 14, n - 14);
+    }
+    return n;
+}
+
+int scr_fetcher_new(struct scr_fetcher **out, const struct scr_settings *s)
+{
+    struct scr_fetcher *f = calloc(1, sizeof(*f));
+
+    if (!f)
+        return SCR_ENOMEM;
+    f->multi = curl_multi_init();
+    if (!f->multi) {
+        free(f);
+        return SCR_ENOMEM;
+    }
+    f->s = s;
+    curl_multi_setopt(f->multi, CURLMOPT_MAXCONNECTS, (long)s->concurrency * 2 + 4);
+    *out = f;
+    return SCR_OK;
+}
+
+static void transfer_free(struct transfer *t)
+{
+    if (!t)
+        return;
+    if (t->easy)
+        curl_easy_cleanup(t->easy);
+    curl_slist_free_all(t->headers);
+    scr_fetch_done_free(t->done);
+    free(t);
+}
+
+void scr_fetcher_free(struct scr_fetcher *f)
+{
+    if (!f)
+        return;
+    /* Transfers still running belong to an abandoned run. */
+    while (f->running) {
+        struct transfer *t = f->running;
+        f->running = t->next;
+        curl_multi_remove_handle(f->multi, t->easy);
+        transfer_free(t);
+    }
+    for (size_t i = 0; i < f->nidle; i++)
+        transfer_free(f->idle[i]);
+    for (size_t i = f->headfinished; i < f->nfinished; i++)
+        scr_fetch_done_free(f->finished[i]);
+    free(f->idle);
+    free(f->finished);
+    curl_multi_cleanup(f->multi);
+    free(f);
+}
+
+static int setup_easy(struct scr_fetcher *f, struct transfer *t)
+{
+    const struct scr_settings *s = f->s;
+    CURL *e = t->easy;
+    struct scr_task *task = &t->done->task;
+
+    curl_easy_setopt(e, CURLOPT_URL, task->url);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)t);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->done->error);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); /* every encoding this libcurl has */
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, s->max_redirects > 0 ? 1L : 0L);
+    curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)s->max_redirects);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)s->connect_timeout_ms);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)s->timeout_ms);
+    curl_easy_setopt(e, CURLOPT_USERAGENT, s->user_agent);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, s->insecure ? 0L : 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, s->insecure ? 0L : 2L);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    if (s->max_body < INT64_MAX)
+        curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s->max_body);
+    curl_slist_free_all(t->headers);
+    t->headers = NULL;
+    if (task->etag && *task->etag) {
+        char h[1024];
+        snprintf(h, sizeof(h), "If-None-Match: %s", task->etag);
+        t->headers = curl_slist_append(t->headers, h);
+    }
+    if (task->last_modified && *task->last_modified) {
+        char h[256];
+        snprintf(h, sizeof(h), "If-Modified-Since: %s", task->last_modified);
+        t->headers = curl_slist_append(t->headers, h);
+    }
+    if (t->headers)
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+    return SCR_OK;
+}
+
+int scr_fetcher_add(struct scr_fetcher *f, struct scr_task *task, int64_t queued_us)
+{
+    struct transfer *t = NULL;
+    int rc = SCR_OK;
+
+    if (f->nidle) {
+        t = f->idle[--f->nidle];
+        curl_easy_reset(t->easy);
+    } else {
+        t = calloc(1, sizeof(*t));
+        if (!t || !(t->easy = curl_easy_init())) {
+            rc = SCR_ENOMEM;
+            goto out;
+        }
+    }
+    t->done = calloc(1, sizeof(*t->done));
+    if (!t->done) {
+        rc = SCR_ENOMEM;
+        goto out;
+    }
+    scr_buf_init(&t->done->body);
+    t->done->task = *task;
+    memset(task, 0, sizeof(*task));
+    t->done->queued_us = queued_us;
+    t->done->start_us = scr_now_us();
+    t->max_body = f->s->max_body;
+    setup_easy(f, t);
+    if (curl_multi_add_handle(f->multi, t->easy) != CURLM_OK) {
+        rc = SCR_EFETCH;
+        goto out;
+    }
+    f->active++;
+    t->prev = NULL;
+    t->next = f->running;
+    if (f->running)
+        f->running->prev = t;
+    f->running = t;
+    t = NULL;
+out:
+    if (t) {
+        if (t->done)
+            *task = t->done->task, memset(&t->done->task, 0, sizeof(t->done->task));
+        transfer_free(t);
+    }
+    return rc;
+}
+
+int scr_fetcher_active(const struct scr_fetcher *f)
+{
+    return f->active;
+}
+
+CURLM *scr_fetcher_multi(struct scr_fetcher *f)
+{
+    return f->multi;
+}
+
+static int push_finished(struct scr_fetcher *f, struct scr_fetch_done *d)
+{
+    if (f->headfinished > 0 && f->nfinished == f->capfinished) {
+        memmove(f->finished, f->finished + f->headfinished,
+                (f->nfinished - f->headfinished) * sizeof(*f->finished));
+        f->nfinished -= f->headfinished;
+        f->headfinished = 0;
+    }
+    if (f->nfinished == f->capfinished) {
+        size_t cap = f->capfinished ? f->capfinished * 2 : 32;
+        struct scr_fetch_done **p = realloc(f->finished, cap * sizeof(*p));
+        if (!p)
+            return SCR_ENOMEM;
+        f->finished = p;
+        f->capfinished = cap;
+    }
+    f->finished[f->nfinished++] = d;
+    return SCR_OK;
+}
+
+static void finish_transfer(struct scr_fetcher *f, CURL *easy, CURLcode code)
+{
+    struct transfer *t = NULL;
+    struct scr_fetch_done *d;
+    char *s = NULL;
+    long status = 0, redirects = 0;
+
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
+    curl_multi_remove_handle(f->multi, easy);
+    f->active--;
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        f->running = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    t->prev = t->next = NULL;
+    d = t->done;
+    d->end_us = scr_now_us();
+    d->code = code;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(easy, CURLINFO_REDIRECT_COUNT, &redirects);
+    d->status = status;
+    d->redirects = redirects;
+    if (curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &s) == CURLE_OK && s)
+        d->final_url = strdup(s);
+    s = NULL;
+    if (curl_easy_getinfo(easy, CURLINFO_CONTENT_TYPE, &s) == CURLE_OK && s)
+        d->content_type = strdup(s);
+    if (code == CURLE_FILESIZE_EXCEEDED)
+        d->truncated = 1;
+    if (code != CURLE_OK && !d->error[0])
+        snprintf(d->error, sizeof(d->error), "%s", curl_easy_strerror(code));
+    if (d->truncated)
+        snprintf(d->error, sizeof(d->error), "body larger than --max-body (%lld bytes)",
+                 (long long)f->s->max_body);
+    t->done = NULL;
+    if (push_finished(f, d)) {
+        scr_error("out of memory keeping the result of %s", d->task.url);
+        scr_fetch_done_free(d);
+    }
+    curl_slist_free_all(t->headers);
+    t->headers = NULL;
+    if (f->nidle == f->capidle) {
+        size_t cap = f->capidle ? f->capidle * 2 : 16;
+        struct transfer **p = realloc(f->idle, cap * sizeof(*p));
+        if (!p) {
+            transfer_free(t);
+            return;
+        }
+        f->idle = p;
+        f->capidle = cap;
+    }
+    f->idle[f->nidle++] = t;
+}
+
+int scr_fetcher_perform(struct scr_fetcher *f)
+{
+    int running = 0, left = 0;
+    CURLMsg *msg;
+
+    if (curl_multi_perform(f->multi, &running) != CURLM_OK)
+        return SCR_EFETCH;
+    while ((msg = curl_multi_info_read(f->multi, &left)) != NULL) {
+        if (msg->msg == CURLMSG_DONE)
+            finish_transfer(f, msg->easy_handle, msg->data.result);
+    }
+    return SCR_OK;
+}
+
+struct scr_fetch_done *scr_fetcher_next(struct scr_fetcher *f)
+{
+    if (f->headfinished == f->nfinished) {
+        f->headfinished = f->nfinished = 0;
+        return NULL;
+    }
+    return f->finished[f->headfinished++];
+}

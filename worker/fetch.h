@@ -1,0 +1,56 @@
+/* fetch.h - many transfers at once with libcurl's multi interface.
+ *
+ * The fetcher owns one CURLM and a pool of easy handles.  The worker adds tasks (each starts
+ * at once), lets libcurl run with scr_fetcher_perform(), waits in curl_multi_poll() on
+ * scr_fetcher_multi(), and takes finished transfers with scr_fetcher_next().
+ */
+#ifndef SCR_FETCH_H
+#define SCR_FETCH_H
+
+#include <curl/curl.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/settings.h"
+#include "common/wire.h"
+
+/* A finished transfer.  Owned by the caller of scr_fetcher_next(); free with
+ * scr_fetch_done_free(). */
+struct scr_fetch_done {
+    struct scr_task task;      /* what was asked (moved in from the batch) */
+    long status;               /* HTTP status of the last response, 0 if none */
+    CURLcode code;             /* CURLE_OK when the transfer completed */
+    char error[CURL_ERROR_SIZE + 64];
+    char *final_url;           /* effective URL after redirects (as libcurl reports it) */
+    char *content_type;
+    char *etag, *last_modified;
+    struct scr_buf body;       /* decoded body, at most --max-body bytes */
+    int truncated;             /* the body exceeded --max-body and the transfer was cut */
+    long redirects;
+    int64_t queued_us, start_us, end_us; /* monotonic: receipt, start, end */
+};
+
+void scr_fetch_done_free(struct scr_fetch_done *d);
+
+struct scr_fetcher;
+
+/* Reads concurrency, timeouts, body cap, user agent, redirects and TLS settings from s
+ * (borrowed for the fetcher's life).  Call curl_global_init() before. */
+int scr_fetcher_new(struct scr_fetcher **out, const struct scr_settings *s);
+void scr_fetcher_free(struct scr_fetcher *f);
+
+/* Starts fetching task now.  Takes ownership of the task's strings (task is zeroed). */
+int scr_fetcher_add(struct scr_fetcher *f, struct scr_task *task, int64_t queued_us);
+
+/* Transfers in flight. */
+int scr_fetcher_active(const struct scr_fetcher *f);
+
+CURLM *scr_fetcher_multi(struct scr_fetcher *f);
+
+/* Lets libcurl do whatever it can without waiting. */
+int scr_fetcher_perform(struct scr_fetcher *f);
+
+/* Returns the next finished transfer or NULL. */
+struct scr_fetch_done *scr_fetcher_next(struct scr_fetcher *f);
+
+#endif

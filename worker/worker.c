@@ -1,0 +1,438 @@
+/* worker.c - the worker loop: the "pi controller" loop of the classic MPI examples.
+ *
+ *   HELLO -> WELCOME(settings, rules) -> { REQUEST -> BATCH -> fetch/parse -> RESULT ... }
+ *   -> STOP -> BYE
+ *
+ * The worker keeps --concurrency transfers running and a prefetch queue of up to as many
+ * again, and asks for more before it runs dry, so a fast node simply takes more batches.  The
+ * coordinator decides which tasks may wait in the queue: URLs of hosts with a politeness
+ * delay are only ever sent for free transfer slots and start the moment they arrive.
+ *
+ * It never blocks inside MPI: it waits in curl_multi_poll() with a short timeout that grows
+ * while nothing happens, probing for messages in between.
+ */
+#include "worker/worker.h"
+
+#include <libxml/parser.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "common/clock.h"
+#include "common/error.h"
+#include "common/host.h"
+#include "common/log.h"
+#include "common/settings.h"
+#include "common/sha256.h"
+#include "common/url.h"
+#include "common/wire.h"
+#include "parsers/extract.h"
+#include "worker/fetch.h"
+
+struct queued_task {
+    struct scr_task task;
+    int64_t queued_us;
+};
+
+struct worker {
+    struct scr_comm *c;
+    struct scr_settings s;
+    struct scr_extractor *x;
+    struct scr_fetcher *f;
+    char *rules_name, *rules_text;
+    struct queued_task *queue; /* FIFO [qhead, qtail) of capacity qcap */
+    size_t qhead, qtail, qcap;
+    int request_out;           /* a REQUEST is waiting for its BATCH */
+    int stopping;
+    int64_t last_sent_ms, last_heard_ms;
+    struct scr_msg_bye stats;
+};
+
+static int send_buf(struct worker *w, struct scr_buf *b)
+{
+    w->last_sent_ms = scr_now_ms();
+    return scr_comm_send_buf(w->c, 0, b);
+}
+
+/* Waits for WELCOME after HELLO; settings and rules come from rank 0, never from files. */
+static int handshake(struct worker *w)
+{
+    struct scr_msg_hello hello;
+    struct scr_msg_welcome wel;
+    struct scr_backoff bo;
+    struct scr_buf b;
+    int64_t deadline = scr_now_ms() + 120000;
+    int rc, peer;
+    char *data = NULL, err[256];
+    size_t len;
+
+    scr_buf_init(&b);
+    memset(&wel, 0, sizeof(wel));
+    rc = scr_host_describe(&hello);
+    if (rc)
+        return rc;
+    rc = scr_msg_hello_encode(&b, &hello);
+    scr_msg_hello_release(&hello);
+    if (rc || (rc = send_buf(w, &b)))
+        goto out;
+    scr_backoff_init(&bo, 100, 20000);
+    for (;;) {
+        rc = scr_comm_recv(w->c, &peer, &data, &len);
+        if (rc == SCR_OK)
+            break;
+        if (rc != SCR_EAGAIN)
+            goto out;
+        if (scr_now_ms() > deadline) {
+            scr_error("no WELCOME from the coordinator within 120 s");
+            rc = SCR_ELOST;
+            goto out;
+        }
+        scr_comm_wait(w->c, NULL, 0, 200000, &bo);
+    }
+    rc = scr_msg_welcome_decode(&wel, data, len);
+    if (rc) {
+        scr_error("malformed WELCOME from rank %d (%zu bytes): %s", peer, len, scr_strerror(rc));
+        goto out;
+    }
+    if (!wel.accepted) {
+        scr_error("the coordinator refused this worker: %s", wel.reason);
+        rc = SCR_EVERSION;
+        goto out;
+    }
+    for (size_t i = 0; i < wel.names.n; i++) {
+        if (scr_settings_set(&w->s, wel.names.v[i], wel.values.v[i], err, sizeof(err)))
+            scr_warn("setting from the coordinator ignored: %s", err);
+    }
+    if (w->s.log_level && scr_log_level_parse(w->s.log_level) >= 0)
+        scr_log_set_level((enum scr_log_level)scr_log_level_parse(w->s.log_level));
+    w->rules_name = wel.rules_name;
+    w->rules_text = wel.rules_text;
+    wel.rules_name = wel.rules_text = NULL;
+    w->last_heard_ms = scr_now_ms();
+out:
+    free(data);
+    scr_msg_welcome_release(&wel);
+    scr_buf_release(&b);
+    return rc;
+}
+
+static size_t queue_len(const struct worker *w)
+{
+    return w->qtail - w->qhead;
+}
+
+static int queue_push(struct worker *w, struct scr_task *t, int64_t now_us)
+{
+    if (w->qtail == w->qcap) {
+        size_t n = queue_len(w);
+        if (w->qhead > 0) {
+            memmove(w->queue, w->queue + w->qhead, n * sizeof(*w->queue));
+            w->qhead = 0;
+            w->qtail = n;
+        }
+        if (w->qtail == w->qcap) {
+            size_t cap = w->qcap ? w->qcap * 2 : 64;
+            struct queued_task *q = realloc(w->queue, cap * sizeof(*q));
+            if (!q)
+                return SCR_ENOMEM;
+            w->queue = q;
+            w->qcap = cap;
+        }
+    }
+    w->queue[w->qtail].task = *t;
+    w->queue[w->qtail].queued_us = now_us;
+    w->qtail++;
+    memset(t, 0, sizeof(*t));
+    return SCR_OK;
+}
+
+/* Moves queued tasks into free transfer slots. */
+static void start_queued(struct worker *w)
+{
+    while (queue_len(w) > 0 && scr_fetcher_active(w->f) < w->s.concurrency) {
+        struct queued_task *q = &w->queue[w->qhead++];
+        if (scr_fetcher_add(w->f, &q->task, q->queued_us)) {
+            scr_error("cannot start a transfer for %s", q->task.url);
+            scr_task_release(&q->task);
+        }
+    }
+}
+
+static int on_batch(struct worker *w, const char *data, size_t len)
+{
+    struct scr_msg_batch m;
+    int64_t now = scr_now_us();
+    int rc = scr_msg_batch_decode(&m, data, len);
+
+    w->request_out = 0;
+    if (rc) {
+        scr_error("malformed BATCH (%zu bytes): %s", len, scr_strerror(rc));
+        goto out;
+    }
+    /* Tasks start in order; the coordinator put the politeness-bound ones first and never
+     * more of them than there were free slots, so they start right now. */
+    for (uint32_t i = 0; i < m.count; i++) {
+        if (scr_fetcher_active(w->f) < w->s.concurrency && queue_len(w) == 0) {
+            if (scr_fetcher_add(w->f, &m.tasks[i], now))
+                scr_error("cannot start a transfer for %s", m.tasks[i].url);
+        } else if (queue_push(w, &m.tasks[i], now)) {
+            rc = SCR_ENOMEM;
+            goto out;
+        }
+    }
+out:
+    scr_msg_batch_release(&m);
+    return rc;
+}
+
+static void maybe_request(struct worker *w)
+{
+    int free_now = w->s.concurrency - scr_fetcher_active(w->f) - (int)queue_len(w);
+    int later = w->s.concurrency - (int)queue_len(w);
+    struct scr_buf b;
+
+    if (w->request_out || w->stopping)
+        return;
+    if (free_now < 0)
+        free_now = 0;
+    if (later < 0)
+        later = 0;
+    /* ask when a slot is free, or when the prefetch queue is down to half */
+    if (free_now == 0 && later < (w->s.concurrency + 1) / 2)
+        return;
+    scr_buf_init(&b);
+    if (scr_msg_request_encode(&b, (uint32_t)free_now, (uint32_t)later) == SCR_OK &&
+        send_buf(w, &b) == SCR_OK)
+        w->request_out = 1;
+    scr_buf_release(&b);
+}
+
+/* Turns a finished transfer into a RESULT: classify, hash, parse once, extract. */
+static void build_result(struct worker *w, struct scr_fetch_done *d, struct scr_result *r)
+{
+    char err[256], *norm = NULL;
+    const char *page_url = d->task.url;
+    struct scr_emit emit;
+
+    r->url_id = d->task.url_id;
+    r->http_status = (int32_t)d->status;
+    r->curl_code = (int32_t)d->code;
+    r->bytes = d->body.len;
+    r->elapsed_ms = (uint32_t)((d->end_us - d->start_us) / 1000);
+    r->wait_ms = (uint32_t)((d->start_us - d->queued_us) / 1000);
+    r->redirects = (uint32_t)d->redirects;
+    r->truncated = (uint32_t)d->truncated;
+    if (d->final_url && scr_url_normalize(NULL, d->final_url, NULL, &norm, NULL, err,
+                                          sizeof(err)) == SCR_OK)
+        page_url = norm;
+    r->final_url = strdup(norm ? norm : (d->final_url ? d->final_url : ""));
+    r->content_type = strdup(d->content_type ? d->content_type : "");
+    r->etag = strdup(d->etag ? d->etag : "");
+    r->last_modified = strdup(d->last_modified ? d->last_modified : "");
+    if (d->code != CURLE_OK || d->truncated) {
+        r->error = strdup(d->error);
+    } else if (d->status >= 400) {
+        char msg[32];
+        snprintf(msg, sizeof(msg), "HTTP %ld", d->status);
+        r->error = strdup(msg);
+    } else {
+        r->error = strdup("");
+    }
+    if (d->code == CURLE_OK && !d->truncated && d->status != 304) {
+        char hex[65];
+        scr_sha256_hex(d->body.data ? d->body.data : "", d->body.len, hex);
+        r->content_hash = strdup(hex);
+    } else {
+        r->content_hash = strdup("");
+    }
+    if (d->code == CURLE_OK && !d->truncated && d->status >= 200 && d->status < 300 &&
+        scr_extract_is_html(d->content_type, d->body.data, d->body.len)) {
+        scr_emit_init(&emit);
+        if (scr_extractor_run(w->x, page_url, d->content_type, d->body.data ? d->body.data : "",
+                              d->body.len, &emit) != SCR_OK)
+            scr_debug("a parser failed on %s", page_url);
+        r->records = emit.records;
+        r->links = emit.links;
+        scr_strvec_init(&emit.records);
+        scr_strvec_init(&emit.links);
+        scr_emit_release(&emit);
+    }
+    free(norm);
+}
+
+static void on_done(struct worker *w, struct scr_fetch_done *d)
+{
+    struct scr_result r;
+    struct scr_buf b;
+
+    scr_result_init(&r);
+    scr_buf_init(&b);
+    build_result(w, d, &r);
+    w->stats.pages++;
+    w->stats.bytes += r.bytes;
+    w->stats.records += r.records.n;
+    if (d->code != CURLE_OK || d->truncated || d->status >= 400)
+        w->stats.errors++;
+    if (scr_result_encode(&b, &r) != SCR_OK || send_buf(w, &b) != SCR_OK)
+        scr_error("cannot send the result of %s", d->task.url);
+    scr_buf_release(&b);
+    scr_result_release(&r);
+    scr_fetch_done_free(d);
+}
+
+/* Handles every waiting message; returns SCR_OK, or an error that ends the worker. */
+static int drain_messages(struct worker *w, int *got)
+{
+    char *data;
+    size_t len;
+    int peer, rc;
+
+    *got = 0;
+    while ((rc = scr_comm_recv(w->c, &peer, &data, &len)) == SCR_OK) {
+        *got = 1;
+        w->last_heard_ms = scr_now_ms();
+        switch (scr_wire_type(data, len)) {
+        case SCR_MSG_BATCH:
+            rc = on_batch(w, data, len);
+            break;
+        case SCR_MSG_STOP:
+            w->stopping = 1;
+            /* tasks not yet started stay leased; the coordinator returns them to the queue */
+            while (queue_len(w) > 0)
+                scr_task_release(&w->queue[w->qhead++].task);
+            rc = SCR_OK;
+            break;
+        case SCR_MSG_HEARTBEAT:
+            rc = SCR_OK;
+            break;
+        default:
+            scr_error("unexpected message type %d (%zu bytes) from rank %d",
+                      scr_wire_type(data, len), len, peer);
+            rc = SCR_OK; /* a corrupted message is reported, not fatal */
+            break;
+        }
+        free(data);
+        if (rc)
+            return rc;
+    }
+    return rc == SCR_EAGAIN ? SCR_OK : rc;
+}
+
+static int send_bye(struct worker *w)
+{
+    struct rusage ru;
+    struct scr_buf b;
+    int rc;
+
+    if (getrusage(RUSAGE_SELF, &ru) == 0) {
+        w->stats.cpu_us = (uint64_t)ru.ru_utime.tv_sec * 1000000 + (uint64_t)ru.ru_utime.tv_usec +
+                          (uint64_t)ru.ru_stime.tv_sec * 1000000 + (uint64_t)ru.ru_stime.tv_usec;
+        w->stats.max_rss_kb = (uint64_t)ru.ru_maxrss;
+    }
+    scr_buf_init(&b);
+    rc = scr_msg_bye_encode(&b, &w->stats);
+    if (rc == SCR_OK)
+        rc = send_buf(w, &b);
+    scr_buf_release(&b);
+    return rc;
+}
+
+static int run_loop(struct worker *w)
+{
+    struct scr_backoff bo;
+    struct scr_fetch_done *d;
+    int64_t last_ms = scr_now_ms();
+    int rc = SCR_OK, got, cfd = scr_comm_fd(w->c);
+
+    scr_backoff_init(&bo, 1000, 8000);
+    for (;;) {
+        int64_t now_ms, timeout_ms;
+        struct curl_waitfd extra = {.fd = cfd, .events = CURL_WAIT_POLLIN, .revents = 0};
+
+        rc = drain_messages(w, &got);
+        if (rc)
+            break;
+        start_queued(w);
+        scr_fetcher_perform(w->f);
+        while ((d = scr_fetcher_next(w->f)) != NULL) {
+            on_done(w, d);
+            got = 1;
+        }
+        start_queued(w);
+        maybe_request(w);
+        w->c->ops->progress(w->c);
+        now_ms = scr_now_ms();
+        if (scr_fetcher_active(w->f) > 0)
+            w->stats.busy_ms += (uint64_t)(now_ms - last_ms);
+        else
+            w->stats.idle_ms += (uint64_t)(now_ms - last_ms);
+        last_ms = now_ms;
+        if (w->stopping && scr_fetcher_active(w->f) == 0) {
+            rc = send_bye(w);
+            break;
+        }
+        if (now_ms - w->last_sent_ms >= w->s.heartbeat_ms) {
+            struct scr_buf b;
+            scr_buf_init(&b);
+            if (scr_msg_simple_encode(&b, SCR_MSG_HEARTBEAT) == SCR_OK)
+                send_buf(w, &b);
+            scr_buf_release(&b);
+        }
+        if (now_ms - w->last_heard_ms > w->s.peer_timeout_ms) {
+            scr_error("the coordinator has been silent for %lld ms; giving up",
+                      (long long)(now_ms - w->last_heard_ms));
+            rc = SCR_ELOST;
+            break;
+        }
+        if (got)
+            scr_backoff_reset(&bo);
+        /* With the local transport the mailbox fd wakes us; with MPI we must come back to
+         * probe, so the timeout is the backoff (1 ms growing to 8 ms while idle). */
+        timeout_ms = cfd >= 0 ? 1000 : scr_backoff_next(&bo) / 1000;
+        curl_multi_poll(scr_fetcher_multi(w->f), cfd >= 0 ? &extra : NULL, cfd >= 0 ? 1 : 0,
+                        (int)timeout_ms, NULL);
+    }
+    return rc;
+}
+
+int scr_worker_run(struct scr_comm *c)
+{
+    struct worker w;
+    struct scr_parser_env env;
+    char err[512];
+    int rc;
+
+    memset(&w, 0, sizeof(w));
+    w.c = c;
+    rc = scr_settings_init(&w.s);
+    if (rc)
+        return rc;
+    rc = handshake(&w);
+    if (rc)
+        goto out;
+    memset(&env, 0, sizeof(env));
+    env.rules_text = w.rules_text && *w.rules_text ? w.rules_text : NULL;
+    env.rules_name = w.rules_name;
+    env.text_max = (size_t)w.s.text_max;
+    env.max_links = (size_t)w.s.max_links;
+    rc = scr_extractor_new(&w.x, w.s.parsers, &env, err, sizeof(err));
+    if (rc) {
+        scr_error("cannot set up the parsers: %s", err);
+        goto out;
+    }
+    rc = scr_fetcher_new(&w.f, &w.s);
+    if (rc)
+        goto out;
+    rc = run_loop(&w);
+out:
+    while (queue_len(&w) > 0)
+        scr_task_release(&w.queue[w.qhead++].task);
+    free(w.queue);
+    scr_fetcher_free(w.f);
+    scr_extractor_free(w.x);
+    free(w.rules_name);
+    free(w.rules_text);
+    scr_settings_release(&w.s);
+    return rc;
+}
