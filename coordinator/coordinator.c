@@ -305,6 +305,7 @@ static void on_result(struct coord *co, struct wk *w, const char *data, size_t l
     it->worker_rank = w->rank;
     snprintf(it->worker_host, sizeof(it->worker_host), "%s", w->hello.host);
     it->records_json = join_records(&it->res.records);
+    it->max_urls = co->s->max_pages;
     if (outcome == SCR_OUTCOME_DONE)
         scr_scope_filter(&co->scope, fl.it.depth, &it->res.links, &it->links, &it->link_hosts);
     else

@@ -245,12 +245,12 @@ int scr_frontier_store(PGconn *db, int64_t run_id, struct scr_store_item *it, ch
 {
     const struct scr_result *res = &it->res;
     char url_id[24], run[24], status[24], bytes[24], elapsed[24], wait[24], redirects[24],
-        rank[24], delay[24];
+        rank[24], delay[24], cap[24];
     const char *p[19] = {url_id, run, it->new_state, status, res->final_url,
                          res->content_type, bytes, elapsed, wait, redirects, rank,
                          it->worker_host, res->error, res->etag, res->last_modified,
                          res->content_hash, it->records_json, it->links, it->link_hosts};
-    const char *p2[20];
+    const char *p2[21];
     PGresult *r;
 
     i64(url_id, sizeof(url_id), (int64_t)res->url_id);
@@ -262,8 +262,10 @@ int scr_frontier_store(PGconn *db, int64_t run_id, struct scr_store_item *it, ch
     i64(redirects, sizeof(redirects), res->redirects);
     i64(rank, sizeof(rank), it->worker_rank);
     i64(delay, sizeof(delay), it->retry_delay_ms);
+    i64(cap, sizeof(cap), it->max_urls);
     memcpy(p2, p, sizeof(p));
     p2[19] = delay;
+    p2[20] = it->max_urls > 0 ? cap : NULL;
     r = scr_db_exec(
         db, "storing a result",
         "WITH u AS ("
@@ -295,10 +297,14 @@ int scr_frontier_store(PGconn *db, int64_t run_id, struct scr_store_item *it, ch
         "  SELECT u.job_id, x.url, x.host, u.depth + 1, u.id"
         "  FROM u, unnest(string_to_array($18, E'\\n'), string_to_array($19, E'\\n'))"
         "    WITH ORDINALITY AS x(url, host, n)"
-        "  WHERE $18 <> '' ORDER BY x.n"
+        "  WHERE $18 <> '' AND ($21::bigint IS NULL OR NOT EXISTS ("
+        "    SELECT 1 FROM urls k WHERE k.job_id = u.job_id AND k.url = x.url))"
+        "  ORDER BY x.n"
+        "  LIMIT CASE WHEN $21::bigint IS NULL THEN NULL ELSE greatest(0, $21::bigint -"
+        "    (SELECT count(*) FROM urls c WHERE c.job_id = (SELECT job_id FROM u))) END"
         "  ON CONFLICT (job_id, url) DO NOTHING RETURNING 1)"
         " SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM l)",
-        20, p2, err, errlen);
+        21, p2, err, errlen);
     if (!r)
         return SCR_EDB;
     it->stored = (int)strtol(PQgetvalue(r, 0, 0), NULL, 10);

@@ -41,6 +41,7 @@ struct scr_store_item {
     char *records_json;       /* "[rec,rec,...]" */
     char *links;              /* in-scope outlinks joined by '\n' ("" for none) */
     char *link_hosts;         /* their hosts, same order */
+    int64_t max_urls;         /* --max-pages: the job stops growing at this many URLs (0 = no cap) */
     /* filled by the store: */
     int stored;               /* 1 when committed; 0 when the lease was no longer ours */
     int64_t new_urls;         /* outlinks that were new to the frontier */

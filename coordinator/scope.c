@@ -82,8 +82,6 @@ size_t scr_scope_filter(struct scr_scope *sc, int depth, const struct scr_strvec
     scr_buf_init(&hb);
     if (depth + 1 <= sc->max_depth) {
         for (size_t i = 0; i < in->n; i++) {
-            if (sc->max_pages > 0 && sc->known + (int64_t)kept >= sc->max_pages)
-                break;
             if (strchr(in->v[i], '\n'))
                 continue;
             if (scr_url_authority(in->v[i], host, sizeof(host)) != SCR_OK)

@@ -20,7 +20,7 @@ struct scr_scope {
     struct scr_strmap hosts; /* seed hosts (values unused) */
     int max_depth;
     int64_t max_pages;       /* 0 = no limit */
-    int64_t known;           /* URLs the job knows (kept up to date by the coordinator) */
+    int64_t known;           /* URLs the job knows (for progress; kept up to date) */
 };
 
 int scr_scope_init(struct scr_scope *sc, const struct scr_settings *s);
@@ -33,7 +33,8 @@ int scr_scope_load(struct scr_scope *sc, PGconn *db, int64_t job_id, char *err, 
  * URL has none or it does not fit. */
 int scr_url_authority(const char *url, char *buf, size_t len);
 
-/* Filters the outlinks of a page at depth `depth`: appends the in-scope ones, '\n'-joined, to
+/* Filters the outlinks of a page at depth `depth` (--max-pages is applied when they are
+ * inserted, where it is known which links are new): appends the in-scope ones, '\n'-joined, to
  * *links and their hosts to *hosts (both malloc'd; caller frees).  Returns the number kept. */
 size_t scr_scope_filter(struct scr_scope *sc, int depth, const struct scr_strvec *in,
                         char **links, char **hosts);
