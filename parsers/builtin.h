@@ -1,7 +1,7 @@
 /* builtin.h - internal to parsers/: the built-in parsers and the helpers they share.
  *
  * Not part of the public interface (that is parser.h and extract.h).  The registry
- * (registry.c) lists the four parsers declared here; the helpers are small and used by more
+ * (registry.c) lists the five parsers declared here; the helpers are small and used by more
  * than one parser.
  */
 #ifndef SCR_PARSERS_BUILTIN_H
@@ -17,6 +17,7 @@ extern const struct scr_parser scr_parser_links;  /* links.c */
 extern const struct scr_parser scr_parser_meta;   /* meta.c */
 extern const struct scr_parser scr_parser_jsonld; /* jsonld.c */
 extern const struct scr_parser scr_parser_text;   /* text.c */
+extern const struct scr_parser scr_parser_rules;  /* rules_parser.c (rules.h) */
 
 /* Appends urls[0..n) to e->links, skipping any URL e->links already holds and duplicates
  * within urls, so e->links keeps first-occurrence order and has no duplicates.  The strings

@@ -174,6 +174,9 @@ int scr_extractor_new(struct scr_extractor **out, const char *parser_list,
         rc = SCR_EINVAL;
         goto out;
     }
+    /* A rules file means the rules parser, whether or not the list names it. */
+    if (x->env.rules_text && (rc = add_parser(x, "rules", 5, err, errlen)) != SCR_OK)
+        goto out;
 
     for (; x->ready < x->n; x->ready++) {
         struct slot *sl = &x->slots[x->ready];

@@ -1,8 +1,9 @@
 /* registry.c - the table of parsers, found by name (see parser.h, scr_parser_*).
  *
- * The built-in parsers (links, meta, jsonld, text) live in a static const table and are always
- * present, in that order.  scr_parser_register() appends to a small fixed array after them, so
- * an index from scr_parser_at() stays valid and a registered parser is never moved.
+ * The built-in parsers (links, meta, jsonld, text, rules) live in a static const table and
+ * are always present, in that order.  scr_parser_register() appends to a small fixed array
+ * after them, so an index from scr_parser_at() stays valid and a registered parser is never
+ * moved.
  *
  * Invariants: no two parsers share a name; every parser has abi_version == SCR_PARSER_ABI, a
  * name and a parse hook.
@@ -26,6 +27,7 @@ static const struct scr_parser *const builtin[] = {
     &scr_parser_meta,
     &scr_parser_jsonld,
     &scr_parser_text,
+    &scr_parser_rules,
 };
 #define BUILTIN_COUNT (sizeof(builtin) / sizeof(builtin[0]))
 
