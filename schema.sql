@@ -50,6 +50,8 @@ CREATE TABLE IF NOT EXISTS urls (
     url             text NOT NULL,
     host            text NOT NULL,
     depth           integer NOT NULL,
+    kind            text NOT NULL DEFAULT 'page' CHECK (kind IN ('page', 'sitemap')),
+    hops            integer NOT NULL DEFAULT 0,
     state           text NOT NULL DEFAULT 'queued'
                     CHECK (state IN ('queued', 'leased', 'done', 'failed', 'skipped')),
     attempts        integer NOT NULL DEFAULT 0,
@@ -70,6 +72,16 @@ CREATE INDEX IF NOT EXISTS urls_queue ON urls (job_id, depth, id) WHERE state = 
 CREATE INDEX IF NOT EXISTS urls_leased ON urls (lease_run) WHERE state = 'leased';
 CREATE INDEX IF NOT EXISTS urls_job_host ON urls (job_id, host);
 CREATE INDEX IF NOT EXISTS urls_job_state ON urls (job_id, state);
+
+-- robots.txt per host (authority), shared by every job: fetched once, valid for a day.
+CREATE TABLE IF NOT EXISTS hosts (
+    host              text PRIMARY KEY,
+    robots_url        text,
+    robots_status     integer,
+    robots_body       text,
+    robots_error      text,
+    robots_fetched_at timestamptz
+);
 
 -- One row per fetch attempt.
 CREATE TABLE IF NOT EXISTS fetches (
@@ -107,6 +119,7 @@ CREATE TABLE IF NOT EXISTS records (
     parser      text NOT NULL,
     rule_set    text,
     record_type text,
+    rules_hash  text,
     data        jsonb NOT NULL,
     created_at  timestamptz NOT NULL DEFAULT now()
 );

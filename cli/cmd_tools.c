@@ -1,4 +1,4 @@
-/* cmd_tools.c - the small commands: init-db, extract, url, version, help.
+/* cmd_tools.c - the small commands: init-db, extract, url, version, help (robots: cmd_robots.c).
  *
  * `extract` and `url` run exactly the code a crawl runs (the extractor and the URL
  * normalizer), so what they print is what a crawl would store or queue.
@@ -16,6 +16,7 @@
 #include "common/error.h"
 #include "common/host.h"
 #include "common/url.h"
+#include "common/urlopts.h"
 #include "common/version.h"
 #include "coordinator/db.h"
 #include "parsers/extract.h"
@@ -29,7 +30,10 @@ void scr_cmd_usage(void)
            "  scrape init-db [--db CONNINFO]          create or update the schema\n"
            "  scrape extract [--rules F] [--parsers L] --url URL PAGE.html|-\n"
            "                                          print the records of a saved page\n"
-           "  scrape url [--base BASE] URL...         print the normalized URLs\n"
+           "  scrape url [--base BASE] [--strip-tracking] [--strip-param L] [--sort-query]\n"
+           "             [--max-url-length N] URL...  print the normalized URLs\n"
+           "  scrape robots --agent NAME --robots FILE URL...\n"
+           "                                          allow or disallow, per robots.txt\n"
            "  scrape version | help\n\n"
            "settings (also in --config FILE as 'name = value'):\n",
            SCR_VERSION);
@@ -180,6 +184,7 @@ int scr_cmd_url(int argc, char **argv, int start)
 {
     struct scr_settings s;
     struct scr_strvec pos;
+    struct scr_urlopts uo;
     const char *base = NULL;
     char err[512], *out = NULL;
     int code = SCR_EXIT_OK;
@@ -187,13 +192,16 @@ int scr_cmd_url(int argc, char **argv, int start)
 
     scr_settings_init(&s);
     scr_strvec_init(&pos);
-    if (scr_cli_parse(argc, argv, start, &s, extra, 1, &pos, err, sizeof(err))) {
+    memset(&uo, 0, sizeof(uo));
+    if (scr_cli_parse(argc, argv, start, &s, extra, 1, &pos, err, sizeof(err)) ||
+        scr_urlopts_init(&uo, &s, err, sizeof(err))) {
         fprintf(stderr, "scrape url: %s\n", err);
         code = SCR_EXIT_USAGE;
         goto done;
     }
     for (size_t i = 0; i < pos.n; i++) {
-        if (scr_url_normalize(base, pos.v[i], NULL, &out, NULL, err, sizeof(err)) == SCR_OK) {
+        if (scr_url_normalize(base, pos.v[i], &uo.opts, &out, NULL, err, sizeof(err)) ==
+            SCR_OK) {
             printf("%s\n", out);
             free(out);
         } else {
@@ -201,6 +209,7 @@ int scr_cmd_url(int argc, char **argv, int start)
         }
     }
 done:
+    scr_urlopts_release(&uo);
     scr_strvec_release(&pos);
     scr_settings_release(&s);
     return code;

@@ -2,7 +2,7 @@
  *
  *   mpiexec -f machinefile ./scrape --seed urls.txt   rank 0 coordinates, the others work
  *   ./scrape --seed urls.txt                           one process: coordinator + threads
- *   ./scrape init-db | extract | url | version | help
+ *   ./scrape init-db | extract | url | robots | version | help
  *
  * Everything else lives in libscrape; this file only wires it up.
  */
@@ -24,6 +24,8 @@ int main(int argc, char **argv)
         return scr_cmd_extract(argc, argv, 2);
     if (strcmp(cmd, "url") == 0)
         return scr_cmd_url(argc, argv, 2);
+    if (strcmp(cmd, "robots") == 0)
+        return scr_cmd_robots(argc, argv, 2);
     if (strcmp(cmd, "version") == 0)
         return scr_cmd_version();
     if (strcmp(cmd, "help") == 0) {

@@ -1,6 +1,6 @@
 /* comm_mpi.c - the MPI transport (see comm.h).
  *
- * Sends are MPI_Isend on a private duplicate of MPI_COMM_WORLD; the buffer and request are
+ * Sends are MPI_Isend on MPI_COMM_WORLD with scrape's own tag; the buffer and request are
  * kept until MPI_Test says the send completed.  Receives are MPI_Improbe + MPI_Mrecv, so a
  * receive is only posted for a message that has arrived.  Nothing here blocks waiting for a
  * peer except finish(), which waits with MPI_Test + sleep.  Only the main thread calls MPI

@@ -29,6 +29,28 @@ static const struct scr_setting_def defs[] = {
     {"max-depth", SCR_SET_INT, OFF(max_depth), "3", 0, 1000, 0, 0, "follow links up to this depth"},
     {"max-pages", SCR_SET_INT64, OFF(max_pages), "0", 0, INT64_MAX, 0, 0,
      "stop queueing new URLs once the job has this many (0 = no limit)"},
+    {"allow-domain", SCR_SET_STRING, OFF(allow_domain), NULL, 0, 0, 0, 0,
+     "comma list: follow links on these domains and their subdomains (instead of the seed "
+     "hosts)"},
+    {"deny-domain", SCR_SET_STRING, OFF(deny_domain), NULL, 0, 0, 0, 0,
+     "comma list: never follow links on these domains or their subdomains (wins over "
+     "--allow-domain)"},
+    {"include", SCR_SET_STRING, OFF(include), NULL, 0, 0, 0, 0,
+     "PCRE2 regex: follow only links whose normalized URL matches"},
+    {"exclude", SCR_SET_STRING, OFF(exclude), NULL, 0, 0, 0, 0,
+     "PCRE2 regex: never follow links whose normalized URL matches (wins over --include)"},
+    {"max-query-variants", SCR_SET_INT, OFF(max_query_variants), "100", 0, 1000000, 0, 0,
+     "distinct query strings followed per host and path in one run (0 = no limit)"},
+    {"max-pages-per-host", SCR_SET_INT64, OFF(max_pages_per_host), "0", 0, INT64_MAX, 0, 0,
+     "stop queueing new URLs on a host once the job has this many there (0 = no limit)"},
+    {"strip-tracking", SCR_SET_BOOL, OFF(strip_tracking), "false", 0, 1, 1, 0,
+     "drop utm_* and --strip-param parameters"},
+    {"strip-param", SCR_SET_STRING, OFF(strip_param), NULL, 0, 0, 1, 0,
+     "comma list: more query parameters --strip-tracking drops (e.g. fbclid,gclid)"},
+    {"sort-query", SCR_SET_BOOL, OFF(sort_query), "false", 0, 1, 1, 0,
+     "sort query parameters by name, so reordered queries are one URL"},
+    {"max-url-length", SCR_SET_INT, OFF(max_url_length), "2048", 64, 65536, 1, 0,
+     "longest normalized URL kept; longer links are dropped"},
     {"concurrency", SCR_SET_INT, OFF(concurrency), "16", 1, 1024, 1, 0,
      "transfers in flight per worker"},
     {"max-body", SCR_SET_SIZE, OFF(max_body), "8M", 1024, INT64_C(1) << 32, 1, 0,
@@ -43,6 +65,8 @@ static const struct scr_setting_def defs[] = {
      "do not verify TLS certificates (recorded on the run)"},
     {"parsers", SCR_SET_STRING, OFF(parsers), NULL, 0, 0, 1, 0,
      "comma-separated parsers to run (default links,meta)"},
+    {"content-types", SCR_SET_STRING, OFF(content_types), "text/html,application/xhtml+xml", 0,
+     0, 1, 0, "media types that are parsed; others are recorded, not parsed"},
     {"rules", SCR_SET_STRING, OFF(rules), NULL, 0, 0, 0, 0,
      "extraction rules file (read on rank 0, sent to the workers)"},
     {"text-max", SCR_SET_SIZE, OFF(text_max), "1M", 1, INT64_C(1) << 30, 1, 0,
@@ -55,6 +79,16 @@ static const struct scr_setting_def defs[] = {
      "requests in flight per host, cluster-wide"},
     {"max-attempts", SCR_SET_INT, OFF(max_attempts), "3", 1, 100, 0, 0,
      "fetch attempts per URL for transient failures"},
+    {"max-crawl-delay", SCR_SET_DURATION, OFF(max_crawl_delay_ms), "30s", 0, 3600000, 0, 0,
+     "robots.txt Crawl-delay is honoured up to this"},
+    {"robots-ttl", SCR_SET_DURATION, OFF(robots_ttl_ms), "24h", 0, INT64_C(31536000000), 0, 0,
+     "how long a fetched robots.txt stays valid"},
+    {"max-retry-wait", SCR_SET_DURATION, OFF(max_retry_wait_ms), "5m", 0, INT64_C(86400000), 0,
+     0, "a run waits for retries due within this; later ones are left to the next run"},
+    {"sitemaps", SCR_SET_BOOL, OFF(sitemaps), "false", 0, 1, 0, 0,
+     "queue URLs from robots.txt Sitemap lines and /sitemap.xml of the seed hosts"},
+    {"ignore-robots", SCR_SET_BOOL, OFF(ignore_robots), "false", 0, 1, 0, 0,
+     "do not fetch or obey robots.txt (only for your own sites)"},
     {"local-workers", SCR_SET_INT, OFF(local_workers), "0", 0, 256, 0, 0,
      "worker threads when run without mpiexec (0 = number of cores)"},
     {"lease-ttl", SCR_SET_DURATION, OFF(lease_ttl_ms), "10m", 1000, INT64_C(86400000), 0, 0,
@@ -66,7 +100,7 @@ static const struct scr_setting_def defs[] = {
     {"peer-timeout", SCR_SET_DURATION, OFF(peer_timeout_ms), "60s", 1000, 86400000, 1, 0,
      "a rank silent this long is declared lost"},
     {"progress-interval", SCR_SET_DURATION, OFF(progress_interval_ms), "10s", 100, 86400000, 0, 0,
-     "seconds between progress lines when stderr is not a terminal"},
+     "time between progress lines on stderr"},
     {"log-level", SCR_SET_STRING, OFF(log_level), "info", 0, 0, 1, 0, "error, warn, info or debug"},
     {"quiet", SCR_SET_BOOL, OFF(quiet), "false", 0, 1, 0, 0, "no progress output"},
 };
@@ -224,8 +258,9 @@ int scr_settings_set(struct scr_settings *s, const char *name, const char *value
     }
     switch (d->type) {
     case SCR_SET_STRING: {
-        char *copy = value ? strdup(value) : NULL;
-        if (value && !copy)
+        /* "" means unset: that is how an unset string travels to the workers */
+        char *copy = value && *value ? strdup(value) : NULL;
+        if (value && *value && !copy)
             return SCR_ENOMEM;
         free(*(char **)(p + d->offset));
         *(char **)(p + d->offset) = copy;

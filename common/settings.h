@@ -18,6 +18,18 @@ struct scr_settings {
     char *job;              /* job name */
     int max_depth;
     int64_t max_pages;      /* 0 = unlimited */
+    /* scope (coordinator; see coordinator/scope.h) */
+    char *allow_domain;     /* comma list: crawl these domains instead of the seed hosts */
+    char *deny_domain;      /* comma list: never crawl these domains */
+    char *include;          /* PCRE2: a link must match (when set) */
+    char *exclude;          /* PCRE2: a link must not match */
+    int max_query_variants; /* distinct query strings per host+path per run; 0 = no limit */
+    int64_t max_pages_per_host; /* 0 = unlimited */
+    /* URL normalization (workers and coordinator; see common/urlopts.h) */
+    int strip_tracking;     /* drop utm_* and strip_param parameters */
+    char *strip_param;      /* comma list of query parameter names */
+    int sort_query;
+    int max_url_length;
     /* fetching (workers) */
     int concurrency;        /* transfers in flight per worker */
     int64_t max_body;       /* decoded body cap, bytes */
@@ -28,6 +40,7 @@ struct scr_settings {
     int insecure;           /* skip TLS verification */
     /* extraction (workers) */
     char *parsers;          /* comma list, NULL = default */
+    char *content_types;    /* media types that are parsed (comma list) */
     char *rules;            /* rules file path (rank 0 reads it) */
     int64_t text_max;
     int max_links;
@@ -35,6 +48,11 @@ struct scr_settings {
     int64_t delay_ms;
     int host_concurrency;
     int max_attempts;
+    int64_t max_crawl_delay_ms;
+    int64_t robots_ttl_ms;
+    int64_t max_retry_wait_ms; /* a run waits this long for retries; later ones are the next run's */
+    int sitemaps;           /* queue sitemaps from robots.txt and /sitemap.xml */
+    int ignore_robots;
     /* machinery */
     int local_workers;      /* worker threads when run without mpiexec; 0 = cores */
     int64_t lease_ttl_ms;

@@ -305,6 +305,7 @@ int scr_msg_batch_encode(struct scr_buf *b, const struct scr_task *tasks, uint32
     for (uint32_t i = 0; i < count; i++) {
         scr_wire_put_u64(&w, tasks[i].url_id);
         scr_wire_put_str(&w, tasks[i].url);
+        scr_wire_put_u32(&w, tasks[i].kind);
         scr_wire_put_u32(&w, tasks[i].depth);
         scr_wire_put_str(&w, tasks[i].etag);
         scr_wire_put_str(&w, tasks[i].last_modified);
@@ -319,7 +320,7 @@ int scr_msg_batch_decode(struct scr_msg_batch *m, const void *p, size_t len)
 
     memset(m, 0, sizeof(*m));
     begin(&r, p, len, SCR_MSG_BATCH);
-    n = get_count(&r, 8 + 4 + 4 + 4 + 4);
+    n = get_count(&r, 8 + 4 + 4 + 4 + 4 + 4);
     if (n) {
         m->tasks = calloc(n, sizeof(*m->tasks));
         if (!m->tasks)
@@ -330,6 +331,7 @@ int scr_msg_batch_decode(struct scr_msg_batch *m, const void *p, size_t len)
         m->count = i + 1;
         t->url_id = scr_wire_get_u64(&r);
         t->url = scr_wire_get_str(&r);
+        t->kind = scr_wire_get_u32(&r);
         t->depth = scr_wire_get_u32(&r);
         t->etag = scr_wire_get_str(&r);
         t->last_modified = scr_wire_get_str(&r);
@@ -360,6 +362,7 @@ void scr_result_init(struct scr_result *r)
     memset(r, 0, sizeof(*r));
     scr_strvec_init(&r->records);
     scr_strvec_init(&r->links);
+    scr_strvec_init(&r->sitemaps);
 }
 
 void scr_result_release(struct scr_result *r)
@@ -370,8 +373,11 @@ void scr_result_release(struct scr_result *r)
     free(r->etag);
     free(r->last_modified);
     free(r->content_hash);
+    free(r->location);
+    free(r->body);
     scr_strvec_release(&r->records);
     scr_strvec_release(&r->links);
+    scr_strvec_release(&r->sitemaps);
     scr_result_init(r);
 }
 
@@ -382,6 +388,7 @@ int scr_result_encode(struct scr_buf *b, const struct scr_result *m)
     scr_wire_writer_init(&w, b);
     scr_wire_put_u8(&w, SCR_MSG_RESULT);
     scr_wire_put_u64(&w, m->url_id);
+    scr_wire_put_u32(&w, m->kind);
     scr_wire_put_u32(&w, (uint32_t)m->http_status);
     scr_wire_put_u32(&w, (uint32_t)m->curl_code);
     scr_wire_put_str(&w, m->final_url);
@@ -395,8 +402,12 @@ int scr_result_encode(struct scr_buf *b, const struct scr_result *m)
     scr_wire_put_u32(&w, m->wait_ms);
     scr_wire_put_u32(&w, m->redirects);
     scr_wire_put_u32(&w, m->truncated);
+    scr_wire_put_u32(&w, m->retry_after_s);
+    scr_wire_put_str(&w, m->location);
+    scr_wire_put_str(&w, m->body);
     put_strvec(&w, &m->records);
     put_strvec(&w, &m->links);
+    put_strvec(&w, &m->sitemaps);
     return w.err;
 }
 
@@ -407,6 +418,7 @@ int scr_result_decode(struct scr_result *m, const void *p, size_t len)
     scr_result_init(m);
     begin(&r, p, len, SCR_MSG_RESULT);
     m->url_id = scr_wire_get_u64(&r);
+    m->kind = scr_wire_get_u32(&r);
     m->http_status = (int32_t)scr_wire_get_u32(&r);
     m->curl_code = (int32_t)scr_wire_get_u32(&r);
     m->final_url = scr_wire_get_str(&r);
@@ -420,8 +432,12 @@ int scr_result_decode(struct scr_result *m, const void *p, size_t len)
     m->wait_ms = scr_wire_get_u32(&r);
     m->redirects = scr_wire_get_u32(&r);
     m->truncated = scr_wire_get_u32(&r);
+    m->retry_after_s = scr_wire_get_u32(&r);
+    m->location = scr_wire_get_str(&r);
+    m->body = scr_wire_get_str(&r);
     get_strvec(&r, &m->records);
     get_strvec(&r, &m->links);
+    get_strvec(&r, &m->sitemaps);
     return end(&r);
 }
 

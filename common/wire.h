@@ -81,9 +81,17 @@ struct scr_msg_welcome {
     char *rules_text;         /* may be "" */
 };
 
+/* What a task asks the worker to do with its URL. */
+enum scr_task_kind {
+    SCR_TASK_PAGE = 0,    /* fetch without following redirects, parse, extract */
+    SCR_TASK_ROBOTS = 1,  /* fetch robots.txt (redirects followed), return the body */
+    SCR_TASK_SITEMAP = 2  /* fetch a sitemap (gzip or not), return its <loc> URLs */
+};
+
 struct scr_task {
     uint64_t url_id;
     char *url;
+    uint32_t kind;            /* enum scr_task_kind */
     uint32_t depth;
     char *etag;               /* for conditional requests; may be "" */
     char *last_modified;
@@ -96,6 +104,7 @@ struct scr_msg_batch {
 
 struct scr_result {
     uint64_t url_id;
+    uint32_t kind;            /* the task's kind */
     int32_t http_status;      /* 0 when no response */
     int32_t curl_code;        /* CURLcode; 0 = transfer ok */
     char *final_url;          /* after redirects, normalized; may be "" */
@@ -108,8 +117,12 @@ struct scr_result {
     uint32_t wait_ms;         /* batch receipt to transfer start */
     uint32_t redirects;
     uint32_t truncated;       /* body hit --max-body */
+    uint32_t retry_after_s;   /* Retry-After of a 429/503, seconds (0 = none) */
+    char *location;           /* a redirect's target (absolute, as libcurl resolved it) */
+    char *body;               /* robots tasks: the body (NUL bytes replaced); else "" */
     struct scr_strvec records; /* compact JSON objects */
-    struct scr_strvec links;   /* outlinks, normalized */
+    struct scr_strvec links;   /* outlinks (pages: <a href>; sitemaps: <url><loc>) */
+    struct scr_strvec sitemaps; /* sitemap tasks: nested <sitemap><loc> URLs */
 };
 
 struct scr_msg_bye {

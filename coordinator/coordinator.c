@@ -16,6 +16,7 @@
 #include "coordinator/coordinator.h"
 
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,10 +34,14 @@
 #include "coordinator/retry.h"
 #include "coordinator/scope.h"
 #include "coordinator/seeds.h"
+#include "common/urlopts.h"
 #include "coordinator/store.h"
 #include "parsers/extract.h"
 
-volatile int scr_coordinator_stop;
+/* A host with this many transient errors in a row is parked for the rest of the run. */
+#define SCR_PARK_STREAK 8
+
+volatile sig_atomic_t scr_coordinator_stop;
 
 enum wstate { W_WAITING, W_ACTIVE, W_STOPPING, W_DONE, W_LOST, W_REFUSED };
 
@@ -73,6 +78,7 @@ struct coord {
     struct scr_scope scope;
     int64_t job_id, run_id;
     char *rules_text;
+    struct scr_urlopts uo;     /* URL normalization, the same as the workers' */
     /* leasing */
     int lease_out;
     int64_t lease_seq;       /* items submitted when the outstanding lease was asked */
@@ -85,9 +91,16 @@ struct coord {
     int stopping;            /* STOP sent (or being sent) to every worker */
     int64_t stop_ms;
     int interrupted;
+    int no_workers;          /* every worker left or was lost before the crawl was over */
     int fatal_db;
     char fatal_msg[1024];
+    /* hosts */
+    struct scr_strmap robots_attempts; /* host -> (void *)(intptr_t) failed robots fetches */
+    struct scr_strmap robots_down;     /* host -> reason (malloc'd): robots.txt unavailable */
+    struct scr_strmap parked;          /* host -> reason (malloc'd): too many errors */
+    struct scr_strmap sitemapped;      /* hosts whose sitemaps were queued this run */
     /* figures */
+    uint64_t skipped;
     int64_t start_ms, start_cpu_us;
     uint64_t stored, lost_results, failed, retried, records, bytes, errors, new_urls;
     int64_t last_progress_ms;
@@ -195,8 +208,15 @@ static int push_inflight(struct wk *w, struct scr_lease_item *it, int64_t now_us
 static void requeue_inflight(struct coord *co, struct wk *w)
 {
     for (size_t i = 0; i < w->nfl; i++) {
-        scr_politeness_done(&co->pol, w->fl[i].it.host, 0, -1);
-        scr_politeness_add(&co->pol, &w->fl[i].it);
+        struct scr_lease_item *it = &w->fl[i].it;
+        scr_politeness_done(&co->pol, it->host, 0, -1);
+        if (it->kind == SCR_TASK_ROBOTS) {
+            /* the host's robots.txt is asked again; its URLs are still in the pool */
+            scr_politeness_robots_retry(&co->pol, it->host, 0);
+            scr_lease_item_release(it);
+        } else {
+            scr_politeness_add(&co->pol, it);
+        }
     }
     w->nfl = 0;
 }
@@ -224,13 +244,26 @@ static void dispatch(struct coord *co, struct wk *w)
     for (size_t i = 0; i < n; i++) {
         tasks[i].url_id = (uint64_t)items[i].url_id;
         tasks[i].url = items[i].url;
+        tasks[i].kind = (uint32_t)items[i].kind;
         tasks[i].depth = (uint32_t)items[i].depth;
         tasks[i].etag = items[i].etag;
         tasks[i].last_modified = items[i].last_modified;
     }
     scr_buf_init(&b);
-    if (scr_msg_batch_encode(&b, tasks, (uint32_t)n) != SCR_OK || send_to(co, w, &b) != SCR_OK)
-        scr_error("cannot send a batch to rank %d", w->rank);
+    if (scr_msg_batch_encode(&b, tasks, (uint32_t)n) != SCR_OK || send_to(co, w, &b) != SCR_OK) {
+        scr_error("cannot send a batch to rank %d; its URLs go back to the pool", w->rank);
+        for (size_t i = 0; i < n; i++) {
+            scr_politeness_done(&co->pol, items[i].host, 0, -1);
+            if (items[i].kind == SCR_TASK_ROBOTS) {
+                scr_politeness_robots_retry(&co->pol, items[i].host, 0);
+                scr_lease_item_release(&items[i]);
+            } else {
+                scr_politeness_add(&co->pol, &items[i]);
+            }
+        }
+        scr_buf_release(&b);
+        goto out;
+    }
     scr_buf_release(&b);
     if (!w->first_ms)
         w->first_ms = scr_now_ms();
@@ -272,6 +305,219 @@ static char *join_records(const struct scr_strvec *recs)
     return scr_buf_detach(&b, NULL);
 }
 
+/* --- URLs that are not fetched: skipped, put back, failed without a fetch ------------- */
+
+static struct scr_store_item *new_item(void)
+{
+    struct scr_store_item *it = calloc(1, sizeof(*it));
+    if (it)
+        scr_result_init(&it->res);
+    return it;
+}
+
+/* Records a leased URL that will not be fetched now: state, reason, and for 'queued' when
+ * it may be tried again.  Takes the item's strings. */
+static void settle_unfetched(struct coord *co, struct scr_lease_item *li, const char *state,
+                             const char *reason, int64_t retry_ms)
+{
+    struct scr_store_item *it = new_item();
+
+    if (!it) {
+        scr_lease_item_release(li);
+        return;
+    }
+    it->res.url_id = (uint64_t)li->url_id;
+    it->new_state = state;
+    it->retry_delay_ms = retry_ms;
+    it->no_fetch = 1;
+    it->res.final_url = strdup("");
+    it->res.content_type = strdup("");
+    it->res.error = strdup(reason);
+    it->res.etag = strdup("");
+    it->res.last_modified = strdup("");
+    it->res.content_hash = strdup("");
+    it->records_json = strdup("[]");
+    it->links = strdup("");
+    it->link_hosts = strdup("");
+    scr_lease_item_release(li);
+    if (!it->res.final_url || !it->res.error || !it->records_json || !it->links ||
+        !it->link_hosts || !it->res.content_type || !it->res.etag || !it->res.last_modified ||
+        !it->res.content_hash) {
+        scr_store_item_free(it);
+        return;
+    }
+    if (strcmp(state, "skipped") == 0)
+        co->skipped++;
+    scr_store_submit(co->st, it);
+    co->submitted++;
+}
+
+struct robots_filter {
+    struct coord *co;
+    const struct scr_robots *rules;
+    const char *down_reason;   /* robots.txt unavailable: put back for a later run */
+    const char *parked_reason; /* host parked: fail */
+};
+
+static int robots_keep(const struct scr_lease_item *it, void *ctx)
+{
+    struct robots_filter *f = ctx;
+    if (f->down_reason || f->parked_reason)
+        return 0;
+    return it->kind != SCR_TASK_PAGE ||
+           scr_robots_allowed_url(f->rules, f->co->s->user_agent, it->url);
+}
+
+static void robots_drop(struct scr_lease_item *it, void *ctx)
+{
+    struct robots_filter *f = ctx;
+    struct scr_lease_item copy = *it;
+
+    memset(it, 0, sizeof(*it));
+    if (f->parked_reason)
+        settle_unfetched(f->co, &copy, "queued", f->parked_reason, 3600000);
+    else if (f->down_reason)
+        settle_unfetched(f->co, &copy, "queued", f->down_reason, 3600000);
+    else
+        settle_unfetched(f->co, &copy, "skipped", "disallowed by robots.txt", 0);
+}
+
+/* Applies what is known of host (robots rules, unavailability, parking) to its pooled URLs. */
+static void apply_host_rules(struct coord *co, const char *host)
+{
+    struct robots_filter f = {co, scr_politeness_robots(&co->pol, host),
+                              scr_strmap_get(&co->robots_down, host),
+                              scr_strmap_get(&co->parked, host)};
+    scr_politeness_filter(&co->pol, host, robots_keep, robots_drop, &f);
+}
+
+/* Queues the sitemaps of a seed host once per run (--sitemaps). */
+static void queue_sitemaps(struct coord *co, const char *host, const char *scheme)
+{
+    const struct scr_robots *r = scr_politeness_robots(&co->pol, host);
+    struct scr_strvec cand;
+    struct scr_store_item *it;
+    char url[600];
+
+    if (!co->s->sitemaps || !scr_strmap_get(&co->scope.hosts, host) ||
+        scr_strmap_get(&co->sitemapped, host))
+        return;
+    scr_strmap_put(&co->sitemapped, host, co);
+    scr_strvec_init(&cand);
+    snprintf(url, sizeof(url), "%s://%s/sitemap.xml", scheme, host);
+    scr_strvec_push(&cand, url);
+    for (size_t i = 0; r && i < scr_robots_sitemap_count(r); i++) {
+        char *norm = NULL, why[128];
+        if (scr_url_normalize(NULL, scr_robots_sitemap(r, i), &co->uo.opts, &norm, NULL, why,
+                              sizeof(why)) == SCR_OK)
+            scr_strvec_push_owned(&cand, norm);
+    }
+    it = new_item();
+    if (it) {
+        it->op = SCR_STORE_SITEMAPS;
+        it->new_state = "done";
+        scr_scope_filter(&co->scope, -1, &cand, &it->sitemap_links, &it->sitemap_hosts);
+        scr_store_submit(co->st, it);
+        co->submitted++;
+    }
+    scr_strvec_release(&cand);
+}
+
+static void queue_sitemaps(struct coord *co, const char *host, const char *scheme);
+
+static void robots_ready(struct coord *co, const char *host, const char *body, int status)
+{
+    struct scr_robots *r = NULL;
+    double cd = -1;
+
+    if (status >= 200 && status < 300 && body) {
+        if (scr_robots_parse(body, strlen(body), &r) != SCR_OK)
+            r = NULL;
+        cd = scr_robots_crawl_delay(r, co->s->user_agent);
+    }
+    scr_politeness_robots_set(&co->pol, host, r, cd);
+    apply_host_rules(co, host);
+    queue_sitemaps(co, host, scr_politeness_scheme(&co->pol, host));
+}
+
+static void on_robots_result(struct coord *co, struct scr_lease_item *li,
+                             struct scr_store_item *it, int64_t now_us)
+{
+    int status = it->res.http_status;
+    int usable = it->res.curl_code == 0 && status >= 200 && status < 500;
+
+    it->op = SCR_STORE_ROBOTS;
+    it->robots_host = strdup(li->host);
+    free(it->res.final_url);
+    it->res.final_url = strdup(li->url);
+    if (usable) {
+        /* 2xx: the rules; 4xx: no rules, everything allowed (RFC 9309 2.3.1.3) */
+        robots_ready(co, li->host, it->res.body, status);
+    } else {
+        intptr_t n = (intptr_t)scr_strmap_get(&co->robots_attempts, li->host) + 1;
+        char reason[512];
+        scr_strmap_put(&co->robots_attempts, li->host, (void *)n);
+        snprintf(reason, sizeof(reason), "robots.txt unavailable (%s)",
+                 it->res.error && *it->res.error ? it->res.error : "no answer");
+        if (n < co->s->max_attempts) {
+            /* fully disallowed for now: ask again after a backoff */
+            scr_politeness_robots_retry(&co->pol, li->host,
+                                        now_us + (int64_t)2000000 * (1 << (n - 1)));
+        } else {
+            scr_warn("%s: %s; its URLs wait for a later run", li->host, reason);
+            if (!scr_strmap_get(&co->robots_down, li->host))
+                scr_strmap_put(&co->robots_down, li->host, strdup(reason));
+            scr_politeness_robots_set(&co->pol, li->host, NULL, -1);
+            apply_host_rules(co, li->host);
+        }
+    }
+    scr_store_submit(co->st, it);
+    co->submitted++;
+}
+
+/* A 3xx answer: the target is queued (once, however many pages redirect to it) at the same
+ * depth; a chain longer than --max-redirects fails. */
+static void handle_redirect(struct coord *co, const struct scr_lease_item *li,
+                            struct scr_store_item *it)
+{
+    char *target = NULL, why[256];
+    struct scr_strvec one;
+
+    if (scr_url_normalize(li->url, it->res.location, &co->uo.opts, &target, NULL, why,
+                          sizeof(why))) {
+        char msg[400];
+        snprintf(msg, sizeof(msg), "redirect to an invalid URL: %s", why);
+        free(it->res.error);
+        it->res.error = strdup(msg);
+        it->new_state = "failed";
+        return;
+    }
+    free(it->res.final_url);
+    it->res.final_url = target;
+    if (li->hops + 1 > co->s->max_redirects) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "more than %d redirects in a row", co->s->max_redirects);
+        free(it->res.error);
+        it->res.error = strdup(msg);
+        it->new_state = "failed";
+        return;
+    }
+    scr_strvec_init(&one);
+    scr_strvec_push(&one, target);
+    free(it->links);
+    free(it->link_hosts);
+    scr_scope_filter(&co->scope, li->depth - 1, &one, &it->links, &it->link_hosts);
+    it->link_depth_delta = 0;
+    it->link_hops = li->hops + 1;
+    scr_strvec_release(&one);
+}
+
+static int transient_for_host(const struct scr_result *r)
+{
+    return r->http_status >= 500 || r->http_status == 429 || r->http_status == 408 ||
+           (r->curl_code != 0 && r->http_status == 0 && !r->truncated);
+}
+
 static void on_result(struct coord *co, struct wk *w, const char *data, size_t len)
 {
     struct scr_store_item *it = calloc(1, sizeof(*it));
@@ -299,17 +545,48 @@ static void on_result(struct coord *co, struct wk *w, const char *data, size_t l
     fl = w->fl[i];
     w->fl[i] = w->fl[--w->nfl];
     scr_politeness_done(&co->pol, fl.it.host, now_us, (int64_t)it->res.elapsed_ms * 1000);
+    it->worker_rank = w->rank;
+    snprintf(it->worker_host, sizeof(it->worker_host), "%s", w->hello.host);
+    if (fl.it.kind == SCR_TASK_ROBOTS) {
+        on_robots_result(co, &fl.it, it, now_us);
+        scr_lease_item_release(&fl.it);
+        return;
+    }
     outcome = scr_retry_classify(&it->res, fl.it.attempts, co->s->max_attempts,
                                  &it->retry_delay_ms);
     it->new_state = scr_retry_state(outcome);
-    it->worker_rank = w->rank;
-    snprintf(it->worker_host, sizeof(it->worker_host), "%s", w->hello.host);
     it->records_json = join_records(&it->res.records);
     it->max_urls = co->s->max_pages;
-    if (outcome == SCR_OUTCOME_DONE)
+    it->link_depth_delta = 1;
+    {
+        int64_t ra_us = it->res.retry_after_s ? now_us + (int64_t)it->res.retry_after_s * 1000000
+                                              : 0;
+        int streak = scr_politeness_outcome(&co->pol, fl.it.host, !transient_for_host(&it->res),
+                                            now_us, ra_us);
+        if ((int64_t)it->res.retry_after_s * 1000 > it->retry_delay_ms &&
+            outcome == SCR_OUTCOME_RETRY)
+            it->retry_delay_ms = (int64_t)it->res.retry_after_s * 1000;
+        if (streak >= SCR_PARK_STREAK && !scr_strmap_get(&co->parked, fl.it.host)) {
+            char reason[600];
+            snprintf(reason, sizeof(reason), "host parked after %d errors in a row (last: %s)",
+                     streak, it->res.error && *it->res.error ? it->res.error : "?");
+            scr_warn("%s: %s", fl.it.host, reason);
+            scr_strmap_put(&co->parked, fl.it.host, strdup(reason));
+            apply_host_rules(co, fl.it.host);
+        }
+    }
+    if (outcome == SCR_OUTCOME_DONE && fl.it.kind == SCR_TASK_SITEMAP) {
         scr_scope_filter(&co->scope, fl.it.depth, &it->res.links, &it->links, &it->link_hosts);
-    else
+        scr_scope_filter(&co->scope, -1, &it->res.sitemaps, &it->sitemap_links,
+                         &it->sitemap_hosts);
+    } else if (outcome == SCR_OUTCOME_DONE) {
+        scr_scope_filter(&co->scope, fl.it.depth, &it->res.links, &it->links, &it->link_hosts);
+    } else {
         it->links = strdup(""), it->link_hosts = strdup("");
+    }
+    if (it->res.http_status >= 300 && it->res.http_status < 400 && it->res.http_status != 304 &&
+        it->res.location && *it->res.location)
+        handle_redirect(co, &fl.it, it);
     w->pages++;
     w->bytes += it->res.bytes;
     w->records += it->res.records.n;
@@ -446,6 +723,29 @@ static void maybe_lease(struct coord *co)
     }
 }
 
+/* Puts a leased URL in the pool, unless what is known of its host settles it already. */
+static void add_leased(struct coord *co, struct scr_lease_item *li)
+{
+    const char *reason;
+
+    if ((reason = scr_strmap_get(&co->parked, li->host)) != NULL) {
+        settle_unfetched(co, li, "queued", reason, 3600000);
+        return;
+    }
+    if ((reason = scr_strmap_get(&co->robots_down, li->host)) != NULL) {
+        settle_unfetched(co, li, "queued", reason, 3600000);
+        return;
+    }
+    if (li->kind == SCR_TASK_PAGE &&
+        scr_politeness_robots_state(&co->pol, li->host) == SCR_ROBOTS_READY &&
+        !scr_robots_allowed_url(scr_politeness_robots(&co->pol, li->host), co->s->user_agent,
+                                li->url)) {
+        settle_unfetched(co, li, "skipped", "disallowed by robots.txt", 0);
+        return;
+    }
+    scr_politeness_add(&co->pol, li);
+}
+
 static void handle_store(struct coord *co, int *got)
 {
     struct scr_store_events ev;
@@ -456,7 +756,14 @@ static void handle_store(struct coord *co, int *got)
         ev.done = it->next;
         *got = 1;
         co->acked++;
-        if (it->stored) {
+        if (it->op != SCR_STORE_RESULT) {
+            if (!it->stored)
+                scr_warn("could not save %s", it->op == SCR_STORE_ROBOTS ? "a robots.txt"
+                                                                          : "sitemap URLs");
+        } else if (it->stored && it->no_fetch) {
+            if (strcmp(it->new_state, "failed") == 0)
+                co->failed++;
+        } else if (it->stored) {
             co->stored++;
             co->records += it->res.records.n;
             co->bytes += it->res.bytes;
@@ -466,7 +773,7 @@ static void handle_store(struct coord *co, int *got)
                 co->failed++;
             if (it->res.error && *it->res.error)
                 co->errors++;
-        } else {
+        } else if (!co->fatal_db) {
             co->lost_results++;
             scr_warn("the lease of URL %llu was taken over by another run; result discarded",
                      (unsigned long long)it->res.url_id);
@@ -488,8 +795,24 @@ static void handle_store(struct coord *co, int *got)
             co->lease_empty = 0;
         }
         for (size_t i = 0; i < ev.nleased; i++)
-            scr_politeness_add(&co->pol, &ev.leased[i]);
+            add_leased(co, &ev.leased[i]);
         free(ev.leased);
+        for (size_t i = 0; i < ev.nrobots; i++) {
+            if (scr_politeness_robots_state(&co->pol, ev.robots[i].host) != SCR_ROBOTS_UNKNOWN)
+                continue;
+            robots_ready(co, ev.robots[i].host, ev.robots[i].body, ev.robots[i].status);
+        }
+        scr_robots_cache_free(ev.robots, ev.nrobots);
+        {
+            /* hosts without a cached robots.txt: fetch it first (or trust everything) */
+            char *unknown = scr_politeness_robots_unknown(&co->pol), *h, *save = NULL;
+            for (h = unknown ? strtok_r(unknown, "\n", &save) : NULL; h;
+                 h = strtok_r(NULL, "\n", &save)) {
+                if (co->s->ignore_robots)
+                    robots_ready(co, h, NULL, 404);
+            }
+            free(unknown);
+        }
     }
     if (ev.fatal && !co->fatal_db) {
         co->fatal_db = 1;
@@ -501,8 +824,9 @@ static int crawl_finished(const struct coord *co)
 {
     return !co->lease_out && co->lease_empty && co->empty_seq == co->submitted &&
            co->acked == co->submitted && co->pol.pooled == 0 && inflight_total(co) == 0 &&
-           co->outlook.queued_ready == 0 && co->outlook.queued_later == 0 &&
-           co->outlook.leased_other == 0;
+           co->outlook.queued_ready == 0 && co->outlook.leased_other == 0 &&
+           (co->outlook.queued_later == 0 ||
+            co->outlook.next_due_ms > co->s->max_retry_wait_ms);
 }
 
 static void begin_stop(struct coord *co, const char *why)
@@ -607,6 +931,14 @@ static void print_summary(const struct coord *co, const char *status, double sec
            (unsigned long long)co->errors, (unsigned long long)co->failed,
            (unsigned long long)co->retried, (unsigned long long)co->bytes,
            secs > 0 ? (double)co->stored / secs : 0.0);
+    {
+        char d[256];
+        scr_scope_drops_format(&co->scope.drops, d, sizeof(d));
+        printf("  skipped %llu; links dropped: %s\n", (unsigned long long)co->skipped, d);
+        if (co->outlook.queued_later || co->outlook.queued_ready)
+            printf("  %lld URLs wait for a later run (retries or hosts put off)\n",
+                   (long long)(co->outlook.queued_later + co->outlook.queued_ready));
+    }
     printf("  %-5s %-24s %8s %9s %7s  %s\n", "rank", "host", "pages", "pages/s", "errors",
            "state");
     for (int i = 1; i < co->nw; i++) {
@@ -754,8 +1086,13 @@ static int preflight(struct coord *co, int64_t *nseeds)
     struct scr_extractor *x = NULL;
     struct scr_parser_env env;
 
+    if (scr_urlopts_init(&co->uo, co->s, err, sizeof(err)) ||
+        scr_scope_check(co->s, err, sizeof(err))) {
+        scr_error("%s", err);
+        return SCR_EXIT_USAGE;
+    }
     if (co->s->seed) {
-        if (scr_seeds_read(co->s->seed, NULL, 1, NULL, NULL, &valid, &invalid, err,
+        if (scr_seeds_read(co->s->seed, &co->uo.opts, 1, NULL, NULL, &valid, &invalid, err,
                            sizeof(err))) {
             scr_error("%s", err);
             return SCR_EXIT_USAGE;
@@ -825,7 +1162,7 @@ static int setup_db(struct coord *co, const char *command, PGconn **dbp)
         sb.job_id = co->job_id;
         sb.err = err;
         sb.errlen = sizeof(err);
-        if (scr_seeds_read(co->s->seed, NULL, 0, seed_one, &sb, &valid, &invalid, err,
+        if (scr_seeds_read(co->s->seed, &co->uo.opts, 0, seed_one, &sb, &valid, &invalid, err,
                            sizeof(err)) ||
             seed_flush(&sb)) {
             scr_error("%s", err);
@@ -892,7 +1229,8 @@ static void run_loop(struct coord *co)
         if (!co->stopping && crawl_finished(co))
             begin_stop(co, "the crawl is complete");
         if (!co->stopping && active_workers(co) == 0) {
-            scr_error("no worker is left");
+            scr_error("no worker is left: the crawl cannot go on (see the workers' errors)");
+            co->no_workers = 1;
             begin_stop(co, "no workers");
         }
         if (co->stopping && all_workers_gone(co) && (co->acked == co->submitted || co->fatal_db))
@@ -917,9 +1255,9 @@ static const char *finish_status(struct coord *co, int *exit_code, int lost)
         *exit_code = SCR_EXIT_INTERRUPTED;
         return "interrupted";
     }
-    if (lost) {
+    if (lost || co->no_workers) {
         *exit_code = SCR_EXIT_CLUSTER;
-        return "lost";
+        return lost ? "lost" : "failed";
     }
     if (co->failed) {
         *exit_code = SCR_EXIT_PARTIAL;
@@ -995,9 +1333,15 @@ void scr_coordinator_run(struct scr_comm *c, struct scr_settings *s, const char 
     co.nw = c->size;
     co.start_ms = co.last_progress_ms = scr_now_ms();
     co.start_cpu_us = scr_cpu_us();
-    scr_politeness_init(&co.pol, s->host_concurrency, s->delay_ms);
-    scr_scope_init(&co.scope, s);
-    co.w = calloc((size_t)co.nw, sizeof(*co.w));
+    scr_politeness_init(&co.pol, s->host_concurrency, s->delay_ms, s->max_crawl_delay_ms);
+    scr_strmap_init(&co.robots_attempts);
+    scr_strmap_init(&co.robots_down);
+    scr_strmap_init(&co.parked);
+    scr_strmap_init(&co.sitemapped);
+    if (scr_scope_init(&co.scope, s) == SCR_ENOMEM)
+        co.w = NULL;
+    else
+        co.w = calloc((size_t)co.nw, sizeof(*co.w));
     if (!co.w) {
         out->exit_code = SCR_EXIT_FAILURE;
         goto out;
@@ -1034,6 +1378,17 @@ out:
     }
     free(co.w);
     free(co.rules_text);
+    scr_urlopts_release(&co.uo);
     scr_politeness_release(&co.pol);
     scr_scope_release(&co.scope);
+    for (size_t i = 0; i < co.robots_down.cap; i++)
+        if (co.robots_down.slots[i].key)
+            free(co.robots_down.slots[i].value);
+    for (size_t i = 0; i < co.parked.cap; i++)
+        if (co.parked.slots[i].key)
+            free(co.parked.slots[i].value);
+    scr_strmap_release(&co.robots_attempts);
+    scr_strmap_release(&co.robots_down);
+    scr_strmap_release(&co.parked);
+    scr_strmap_release(&co.sitemapped);
 }

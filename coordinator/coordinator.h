@@ -2,6 +2,8 @@
 #ifndef SCR_COORDINATOR_H
 #define SCR_COORDINATOR_H
 
+#include <signal.h>
+
 #include "common/comm.h"
 #include "common/settings.h"
 
@@ -19,6 +21,6 @@ void scr_coordinator_run(struct scr_comm *c, struct scr_settings *s, const char 
                          struct scr_run_outcome *out);
 
 /* Set from a signal handler: 1 = stop handing out work and finish, 2 = stop now. */
-extern volatile int scr_coordinator_stop;
+extern volatile sig_atomic_t scr_coordinator_stop;
 
 #endif

@@ -33,6 +33,9 @@ void scr_store_item_free(struct scr_store_item *it)
     free(it->records_json);
     free(it->links);
     free(it->link_hosts);
+    free(it->sitemap_links);
+    free(it->sitemap_hosts);
+    free(it->robots_host);
     free(it);
 }
 
@@ -71,15 +74,25 @@ int scr_frontier_run_begin(PGconn *db, int64_t job_id, const char *command,
 
     i64(job, sizeof(job), job_id);
     i64(pid, sizeof(pid), (int64_t)getpid());
+    /* The row and its lock become visible together: another run's reclaim can never see
+     * this run without its lock and take it for dead. */
+    if (scr_db_command(db, "BEGIN", "BEGIN", 0, NULL, err, errlen))
+        return SCR_EDB;
     r = scr_db_exec(db, "creating the run",
                     "INSERT INTO runs (job_id, command, settings, insecure, coordinator_host, "
                     "coordinator_pid) VALUES ($1, $2, $3::jsonb, $4, $5, $6) RETURNING id",
                     6, p, err, errlen);
     if (!r)
-        return SCR_EDB;
+        goto fail;
     *run_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
     PQclear(r);
-    return scr_frontier_run_lock(db, *run_id, err, errlen);
+    if (scr_frontier_run_lock(db, *run_id, err, errlen) ||
+        scr_db_command(db, "COMMIT", "COMMIT", 0, NULL, err, errlen))
+        goto fail;
+    return SCR_OK;
+fail:
+    PQclear(PQexec(db, "ROLLBACK"));
+    return SCR_EDB;
 }
 
 int scr_frontier_run_lock(PGconn *db, int64_t run_id, char *err, size_t errlen)
@@ -89,8 +102,13 @@ int scr_frontier_run_lock(PGconn *db, int64_t run_id, char *err, size_t errlen)
 
     i64(key, sizeof(key), RUN_LOCK_KEY);
     i64(run, sizeof(run), run_id);
-    return scr_db_command(db, "locking the run", "SELECT pg_advisory_lock($1::int, $2::int)", 2,
-                          p, err, errlen);
+    /* after a reconnect: if another run took us for dead meanwhile, we are alive again (the
+     * leases it took back are its now, and our store statements will see that) */
+    return scr_db_command(db, "locking the run",
+                          "WITH l AS (SELECT pg_advisory_lock($1::int, $2::int))"
+                          " UPDATE runs SET status = 'running', finished_at = NULL"
+                          " WHERE id = $2::bigint AND status = 'died' AND EXISTS (SELECT 1 FROM l)",
+                          2, p, err, errlen);
 }
 
 int scr_frontier_reclaim(PGconn *db, int64_t run_id, int64_t *reclaimed, char *err,
@@ -180,7 +198,7 @@ int scr_frontier_lease(PGconn *db, int64_t job_id, int64_t run_id, int n, int64_
         "   attempts = u.attempts + 1"
         " FROM c WHERE u.id = c.id"
         " RETURNING u.id, u.url, u.host, u.depth, u.attempts,"
-        "   coalesce(u.etag, ''), coalesce(u.last_modified, '')",
+        "   coalesce(u.etag, ''), coalesce(u.last_modified, ''), u.kind, u.hops",
         5, p, err, errlen);
     if (!r)
         return SCR_EDB;
@@ -200,6 +218,8 @@ int scr_frontier_lease(PGconn *db, int64_t job_id, int64_t run_id, int n, int64_
         v[i].attempts = (int)strtol(PQgetvalue(r, i, 4), NULL, 10);
         v[i].etag = strdup(PQgetvalue(r, i, 5));
         v[i].last_modified = strdup(PQgetvalue(r, i, 6));
+        v[i].kind = strcmp(PQgetvalue(r, i, 7), "sitemap") == 0 ? SCR_TASK_SITEMAP : SCR_TASK_PAGE;
+        v[i].hops = (int)strtol(PQgetvalue(r, i, 8), NULL, 10);
     }
     PQclear(r);
     /* results come back in an arbitrary order: keep the frontier's order */
@@ -245,12 +265,12 @@ int scr_frontier_store(PGconn *db, int64_t run_id, struct scr_store_item *it, ch
 {
     const struct scr_result *res = &it->res;
     char url_id[24], run[24], status[24], bytes[24], elapsed[24], wait[24], redirects[24],
-        rank[24], delay[24], cap[24];
+        rank[24], delay[24], cap[24], ddelta[24], hops[24];
     const char *p[19] = {url_id, run, it->new_state, status, res->final_url,
                          res->content_type, bytes, elapsed, wait, redirects, rank,
                          it->worker_host, res->error, res->etag, res->last_modified,
                          res->content_hash, it->records_json, it->links, it->link_hosts};
-    const char *p2[21];
+    const char *p2[26];
     PGresult *r;
 
     i64(url_id, sizeof(url_id), (int64_t)res->url_id);
@@ -266,6 +286,13 @@ int scr_frontier_store(PGconn *db, int64_t run_id, struct scr_store_item *it, ch
     memcpy(p2, p, sizeof(p));
     p2[19] = delay;
     p2[20] = it->max_urls > 0 ? cap : NULL;
+    i64(ddelta, sizeof(ddelta), it->link_depth_delta);
+    i64(hops, sizeof(hops), it->link_hops);
+    p2[21] = ddelta;
+    p2[22] = hops;
+    p2[23] = it->sitemap_links ? it->sitemap_links : "";
+    p2[24] = it->sitemap_hosts ? it->sitemap_hosts : "";
+    p2[25] = it->no_fetch ? "true" : "false";
     r = scr_db_exec(
         db, "storing a result",
         "WITH u AS ("
@@ -273,7 +300,11 @@ int scr_frontier_store(PGconn *db, int64_t run_id, struct scr_store_item *it, ch
         "    lease_run = NULL, lease_until = NULL,"
         "    next_attempt_at = CASE WHEN $3 = 'queued'"
         "      THEN now() + $20::bigint * interval '1 millisecond' ELSE next_attempt_at END,"
-        "    last_fetch_at = now(), last_status = nullif($4::int, 0), error = nullif($13, ''),"
+        "    attempts = CASE WHEN $26::boolean AND $3 = 'queued' THEN greatest(attempts - 1, 0)"
+        "      ELSE attempts END,"
+        "    last_fetch_at = CASE WHEN $26::boolean THEN last_fetch_at ELSE now() END,"
+        "    last_status = CASE WHEN $26::boolean THEN last_status ELSE nullif($4::int, 0) END,"
+        "    error = nullif($13, ''),"
         "    etag = coalesce(nullif($14, ''), etag),"
         "    last_modified = coalesce(nullif($15, ''), last_modified),"
         "    content_hash = coalesce(nullif($16, ''), content_hash)"
@@ -286,15 +317,17 @@ int scr_frontier_store(PGconn *db, int64_t run_id, struct scr_store_item *it, ch
         "  SELECT u.id, u.job_id, $2::bigint, u.url, u.attempts, nullif($4::int, 0),"
         "    nullif($5, ''), nullif($6, ''), $7::bigint, $8::int, $9::int, $10::int, $11::int,"
         "    $12, nullif($13, ''), nullif($14, ''), nullif($15, ''), nullif($16, '')"
-        "  FROM u RETURNING id, url_id, job_id),"
+        "  FROM u WHERE NOT $26::boolean RETURNING id, url_id, job_id),"
         " rec AS ("
-        "  INSERT INTO records (fetch_id, url_id, job_id, parser, rule_set, record_type, data)"
+        "  INSERT INTO records (fetch_id, url_id, job_id, parser, rule_set, record_type,"
+        "    rules_hash, data)"
         "  SELECT f.id, f.url_id, f.job_id, e->>'parser', e->>'rule_set', e->>'record',"
+        "    e->>'rules_hash',"
         "    coalesce(e->'data', 'null'::jsonb)"
         "  FROM f, jsonb_array_elements($17::jsonb) WITH ORDINALITY AS x(e, n) ORDER BY x.n),"
         " l AS ("
-        "  INSERT INTO urls (job_id, url, host, depth, discovered_by)"
-        "  SELECT u.job_id, x.url, x.host, u.depth + 1, u.id"
+        "  INSERT INTO urls (job_id, url, host, depth, hops, discovered_by)"
+        "  SELECT u.job_id, x.url, x.host, u.depth + $22::int, $23::int, u.id"
         "  FROM u, unnest(string_to_array($18, E'\\n'), string_to_array($19, E'\\n'))"
         "    WITH ORDINALITY AS x(url, host, n)"
         "  WHERE $18 <> '' AND ($21::bigint IS NULL OR NOT EXISTS ("
@@ -302,15 +335,104 @@ int scr_frontier_store(PGconn *db, int64_t run_id, struct scr_store_item *it, ch
         "  ORDER BY x.n"
         "  LIMIT CASE WHEN $21::bigint IS NULL THEN NULL ELSE greatest(0, $21::bigint -"
         "    (SELECT count(*) FROM urls c WHERE c.job_id = (SELECT job_id FROM u))) END"
+        "  ON CONFLICT (job_id, url) DO NOTHING RETURNING 1),"
+        " sm AS ("
+        "  INSERT INTO urls (job_id, url, host, depth, kind, discovered_by)"
+        "  SELECT u.job_id, x.url, x.host, 0, 'sitemap', u.id"
+        "  FROM u, unnest(string_to_array($24, E'\\n'), string_to_array($25, E'\\n'))"
+        "    AS x(url, host) WHERE $24 <> ''"
         "  ON CONFLICT (job_id, url) DO NOTHING RETURNING 1)"
-        " SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM l)",
-        21, p2, err, errlen);
+        " SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM l) + (SELECT count(*) FROM sm)",
+        26, p2, err, errlen);
     if (!r)
         return SCR_EDB;
     it->stored = (int)strtol(PQgetvalue(r, 0, 0), NULL, 10);
     it->new_urls = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
     PQclear(r);
     return SCR_OK;
+}
+
+int scr_frontier_robots_get(PGconn *db, const char *hosts, int64_t max_age_ms,
+                            struct scr_robots_cache **out, size_t *count, char *err,
+                            size_t errlen)
+{
+    char age[24];
+    const char *p[2] = {hosts, age};
+    struct scr_robots_cache *v = NULL;
+    PGresult *r;
+    int rows;
+
+    *out = NULL;
+    *count = 0;
+    if (!hosts || !*hosts)
+        return SCR_OK;
+    i64(age, sizeof(age), max_age_ms);
+    r = scr_db_exec(db, "reading cached robots.txt",
+                    "SELECT host, coalesce(robots_status, 0), coalesce(robots_body, '')"
+                    " FROM hosts WHERE host = ANY (string_to_array($1, E'\\n'))"
+                    " AND robots_fetched_at > now() - $2::bigint * interval '1 millisecond'"
+                    " AND robots_status > 0 AND robots_status < 500",
+                    2, p, err, errlen);
+    if (!r)
+        return SCR_EDB;
+    rows = PQntuples(r);
+    if (rows > 0 && !(v = calloc((size_t)rows, sizeof(*v)))) {
+        PQclear(r);
+        return SCR_ENOMEM;
+    }
+    for (int i = 0; i < rows; i++) {
+        v[i].host = strdup(PQgetvalue(r, i, 0));
+        v[i].status = (int)strtol(PQgetvalue(r, i, 1), NULL, 10);
+        v[i].body = strdup(PQgetvalue(r, i, 2));
+    }
+    PQclear(r);
+    *out = v;
+    *count = (size_t)rows;
+    return SCR_OK;
+}
+
+void scr_robots_cache_free(struct scr_robots_cache *c, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        free(c[i].host);
+        free(c[i].body);
+    }
+    free(c);
+}
+
+int scr_frontier_robots_put(PGconn *db, const char *host, const char *url, int status,
+                            const char *body, const char *error, char *err, size_t errlen)
+{
+    char st[24];
+    const char *p[5] = {host, url, st, body, error};
+
+    i64(st, sizeof(st), status);
+    return scr_db_command(db, "saving robots.txt",
+                          "INSERT INTO hosts (host, robots_url, robots_status, robots_body,"
+                          " robots_error, robots_fetched_at)"
+                          " VALUES ($1, $2, nullif($3::int, 0), $4, nullif($5, ''), now())"
+                          " ON CONFLICT (host) DO UPDATE SET robots_url = EXCLUDED.robots_url,"
+                          " robots_status = EXCLUDED.robots_status,"
+                          " robots_body = EXCLUDED.robots_body,"
+                          " robots_error = EXCLUDED.robots_error,"
+                          " robots_fetched_at = EXCLUDED.robots_fetched_at",
+                          5, p, err, errlen);
+}
+
+int scr_frontier_add_sitemaps(PGconn *db, int64_t job_id, const char *urls, const char *hosts,
+                              char *err, size_t errlen)
+{
+    char job[24];
+    const char *p[3] = {job, urls, hosts};
+
+    i64(job, sizeof(job), job_id);
+    return scr_db_command(db, "queueing sitemaps",
+                          "INSERT INTO urls (job_id, url, host, depth, kind)"
+                          " SELECT $1::bigint, x.url, x.host, 0, 'sitemap'"
+                          " FROM unnest(string_to_array($2, E'\\n'), string_to_array($3, E'\\n'))"
+                          " AS x(url, host) WHERE $2 <> ''"
+                          " ON CONFLICT (job_id, url) DO NOTHING",
+                          3, p, err, errlen);
 }
 
 int scr_frontier_outlook(PGconn *db, int64_t job_id, int64_t run_id, struct scr_outlook *o,

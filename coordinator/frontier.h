@@ -23,6 +23,8 @@ struct scr_lease_item {
     int64_t url_id;
     char *url;
     char *host;
+    int kind;     /* enum scr_task_kind: page or sitemap (robots tasks are made in memory) */
+    int hops;     /* redirects that led to this URL */
     int depth;
     int attempts; /* including this one */
     char *etag, *last_modified;
@@ -31,8 +33,18 @@ struct scr_lease_item {
 void scr_lease_item_release(struct scr_lease_item *it);
 
 /* One result to store, prepared by the coordinator.  Owned by whoever holds it. */
+/* What a store item asks of the store thread. */
+enum scr_store_op {
+    SCR_STORE_RESULT = 0, /* a URL's outcome (or 'skipped'): frontier_store */
+    SCR_STORE_ROBOTS,     /* a robots.txt fetch: frontier_robots_put (res.final_url, status,
+                             body, error; robots_host) */
+    SCR_STORE_SITEMAPS    /* sitemap URLs to queue: sitemap_links / sitemap_hosts */
+};
+
 struct scr_store_item {
     struct scr_store_item *next;
+    enum scr_store_op op;
+    char *robots_host;
     struct scr_result res;    /* from the worker */
     const char *new_state;    /* "done", "failed" or "queued" (retry) */
     int64_t retry_delay_ms;   /* for "queued" */
@@ -42,12 +54,39 @@ struct scr_store_item {
     char *links;              /* in-scope outlinks joined by '\n' ("" for none) */
     char *link_hosts;         /* their hosts, same order */
     int64_t max_urls;         /* --max-pages: the job stops growing at this many URLs (0 = no cap) */
+    int no_fetch;             /* the URL was not fetched (skipped, or put back): no fetch row */
+    int link_depth_delta;     /* links go in at depth + this (1; 0 for a redirect target) */
+    int link_hops;            /* ... with this many redirects behind them */
+    char *sitemap_links;      /* nested sitemaps to queue ('\n'-joined, "" for none) */
+    char *sitemap_hosts;
     /* filled by the store: */
     int stored;               /* 1 when committed; 0 when the lease was no longer ours */
     int64_t new_urls;         /* outlinks that were new to the frontier */
 };
 
 void scr_store_item_free(struct scr_store_item *it);
+
+/* A cached robots.txt. */
+struct scr_robots_cache {
+    char *host;
+    int status;   /* HTTP status of the fetch, 0 when it failed */
+    char *body;
+};
+
+/* Reads the cached robots.txt of the '\n'-joined hosts fetched within max_age_ms.
+ * *out is a malloc'd array of *count entries; free with scr_robots_cache_free. */
+int scr_frontier_robots_get(PGconn *db, const char *hosts, int64_t max_age_ms,
+                            struct scr_robots_cache **out, size_t *count, char *err,
+                            size_t errlen);
+void scr_robots_cache_free(struct scr_robots_cache *c, size_t count);
+
+/* Saves a fetched robots.txt (status 0 = unreachable, with error). */
+int scr_frontier_robots_put(PGconn *db, const char *host, const char *url, int status,
+                            const char *body, const char *error, char *err, size_t errlen);
+
+/* Queues sitemap URLs (depth 0, kind sitemap); '\n'-joined lists. */
+int scr_frontier_add_sitemaps(PGconn *db, int64_t job_id, const char *urls, const char *hosts,
+                              char *err, size_t errlen);
 
 /* Finds or creates the job; *job_id is its id. */
 int scr_frontier_job(PGconn *db, const char *name, int64_t *job_id, char *err, size_t errlen);

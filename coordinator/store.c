@@ -22,6 +22,7 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/strmap.h"
 #include "coordinator/db.h"
 
 #define GROUP_MAX 256
@@ -46,8 +47,11 @@ struct scr_store {
     struct scr_lease_item *leased;
     size_t nleased;
     struct scr_outlook outlook;
+    struct scr_robots_cache *robots;
+    size_t nrobots;
     int fatal;
     char error[1024];
+    char last_error[1024];  /* the last statement error (store thread only) */
     int64_t backlog;
 };
 
@@ -105,10 +109,26 @@ static int store_group(struct scr_store *st, struct scr_store_item *head)
     if (exec_simple(st, "BEGIN"))
         return scr_db_broken(st->db) ? SCR_EDBCONN : SCR_EDB;
     for (struct scr_store_item *it = head; it; it = it->next) {
-        rc = scr_frontier_store(st->db, st->run_id, it, err, sizeof(err));
+        switch (it->op) {
+        case SCR_STORE_ROBOTS:
+            rc = scr_frontier_robots_put(st->db, it->robots_host, it->res.final_url,
+                                         it->res.http_status, it->res.body ? it->res.body : "",
+                                         it->res.error ? it->res.error : "", err, sizeof(err));
+            it->stored = rc == SCR_OK;
+            break;
+        case SCR_STORE_SITEMAPS:
+            rc = scr_frontier_add_sitemaps(st->db, st->job_id, it->sitemap_links,
+                                           it->sitemap_hosts, err, sizeof(err));
+            it->stored = rc == SCR_OK;
+            break;
+        default:
+            rc = scr_frontier_store(st->db, st->run_id, it, err, sizeof(err));
+            break;
+        }
         if (rc) {
             if (scr_db_broken(st->db))
                 return SCR_EDBCONN;
+            snprintf(st->last_error, sizeof(st->last_error), "%s", err);
             scr_debug("%s", err);
             exec_simple(st, "ROLLBACK");
             return SCR_EDB;
@@ -128,8 +148,7 @@ static void store_singly(struct scr_store *st, struct scr_store_item *head)
         struct scr_store_item *next = it->next;
         it->next = NULL;
         if (store_group(st, it) != SCR_OK) {
-            if (scr_frontier_store(st->db, st->run_id, it, err, sizeof(err)) != SCR_OK)
-                snprintf(err, sizeof(err), "%s", PQerrorMessage(st->db));
+            snprintf(err, sizeof(err), "%s", st->last_error);
             scr_error("cannot store the result of URL %llu: %s; storing it without records",
                       (unsigned long long)it->res.url_id, err);
             free(it->records_json);
@@ -165,17 +184,46 @@ static void do_store(struct scr_store *st, struct scr_store_item *head)
         store_singly(st, head);
 }
 
+/* The distinct hosts of the leased items, '\n'-joined. */
+static char *lease_hosts(const struct scr_lease_item *items, size_t count)
+{
+    struct scr_strmap seen;
+    struct scr_buf b;
+
+    scr_strmap_init(&seen);
+    scr_buf_init(&b);
+    for (size_t i = 0; i < count; i++) {
+        if (scr_strmap_get(&seen, items[i].host))
+            continue;
+        scr_strmap_put(&seen, items[i].host, &seen);
+        if (b.len)
+            scr_buf_putc(&b, '\n');
+        scr_buf_puts(&b, items[i].host);
+    }
+    scr_strmap_release(&seen);
+    return scr_buf_detach(&b, NULL);
+}
+
 static void do_lease(struct scr_store *st, int n, const char *exclude,
-                     struct scr_lease_item **items, size_t *count, struct scr_outlook *o)
+                     struct scr_lease_item **items, size_t *count, struct scr_outlook *o,
+                     struct scr_robots_cache **robots, size_t *nrobots)
 {
     char err[1024];
 
     memset(o, 0, sizeof(*o));
+    *robots = NULL;
+    *nrobots = 0;
     for (;;) {
         if (scr_frontier_lease(st->db, st->job_id, st->run_id, n, st->s->lease_ttl_ms, exclude,
                                items, count, err, sizeof(err)) == SCR_OK) {
-            if (*count > 0)
+            if (*count > 0) {
+                char *hosts = lease_hosts(*items, *count);
+                if (hosts && scr_frontier_robots_get(st->db, hosts, st->s->robots_ttl_ms,
+                                                     robots, nrobots, err, sizeof(err)))
+                    scr_warn("%s", err); /* without the cache robots.txt is fetched again */
+                free(hosts);
                 return;
+            }
             /* Nothing due: reclaim what dead runs left, then look at what remains. */
             if (scr_frontier_reclaim(st->db, st->run_id, NULL, err, sizeof(err)) == SCR_OK &&
                 scr_frontier_outlook(st->db, st->job_id, st->run_id, o, err, sizeof(err)) ==
@@ -204,8 +252,9 @@ static void *store_main(void *arg)
         int lease_n, n = 0;
         char *exclude;
         struct scr_lease_item *leased = NULL;
-        size_t nleased = 0;
+        size_t nleased = 0, nrobots = 0;
         struct scr_outlook o;
+        struct scr_robots_cache *robots = NULL;
 
         while (!st->in_head && !st->lease_n && !st->stop && !st->fatal &&
                scr_now_ms() < next_renew) {
@@ -237,7 +286,8 @@ static void *store_main(void *arg)
         if (items)
             do_store(st, items);
         if (lease_n)
-            do_lease(st, lease_n, exclude ? exclude : "", &leased, &nleased, &o);
+            do_lease(st, lease_n, exclude ? exclude : "", &leased, &nleased, &o, &robots,
+                     &nrobots);
         free(exclude);
         if (scr_now_ms() >= next_renew && st->db) {
             if (scr_frontier_renew(st->db, st->run_id, st->s->lease_ttl_ms, err, sizeof(err)))
@@ -258,6 +308,8 @@ static void *store_main(void *arg)
             st->leased = leased;
             st->nleased = nleased;
             st->outlook = o;
+            st->robots = robots;
+            st->nrobots = nrobots;
         }
         if (items || lease_n)
             wake(st);
@@ -353,9 +405,13 @@ void scr_store_poll(struct scr_store *st, struct scr_store_events *ev)
         ev->leased = st->leased;
         ev->nleased = st->nleased;
         ev->outlook = st->outlook;
+        ev->robots = st->robots;
+        ev->nrobots = st->nrobots;
         st->lease_done = 0;
         st->leased = NULL;
         st->nleased = 0;
+        st->robots = NULL;
+        st->nrobots = 0;
     }
     ev->fatal = st->fatal;
     memcpy(ev->error, st->error, sizeof(ev->error));
@@ -393,6 +449,7 @@ PGconn *scr_store_stop(struct scr_store *st)
     for (size_t i = 0; i < st->nleased; i++)
         scr_lease_item_release(&st->leased[i]);
     free(st->leased);
+    scr_robots_cache_free(st->robots, st->nrobots);
     free(st->lease_exclude);
     db = st->db;
     if (db && scr_db_broken(db)) {

@@ -42,6 +42,8 @@ struct scr_store_events {
     struct scr_lease_item *leased; /*   its URLs (caller releases them and frees the array) */
     size_t nleased;
     struct scr_outlook outlook;    /*   when nleased == 0: what is left of the job */
+    struct scr_robots_cache *robots; /*   cached robots.txt of the leased URLs' hosts */
+    size_t nrobots;
     int fatal;                     /* the database is gone for good (after --db-retry) */
     char error[1024];
 };

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "common/clock.h"
 #include "common/error.h"
@@ -43,6 +44,7 @@ void scr_fetch_done_free(struct scr_fetch_done *d)
     free(d->content_type);
     free(d->etag);
     free(d->last_modified);
+    free(d->location);
     scr_buf_release(&d->body);
     free(d);
 }
@@ -54,6 +56,8 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 
     if ((int64_t)(t->done->body.len + n) > t->max_body) {
         t->done->truncated = 1;
+        if (t->done->task.kind == SCR_TASK_ROBOTS) /* keep the first 500 KiB */
+            scr_buf_append(&t->done->body, ptr, (size_t)(t->max_body - (int64_t)t->done->body.len));
         return 0; /* CURLE_WRITE_ERROR: stop reading */
     }
     if (scr_buf_append(&t->done->body, ptr, n))
@@ -74,6 +78,22 @@ static void keep_header(char **slot, const char *v, size_t n)
     *slot = strndup(v, n);
 }
 
+/* Retry-After is seconds or an HTTP date (RFC 9110 10.2.3); capped at a day. */
+static long parse_retry_after(const char *v)
+{
+    char *end;
+    long secs = strtol(v, &end, 10);
+    time_t when;
+
+    if (end != v && *end == '\0')
+        return secs < 0 ? 0 : secs > 86400 ? 86400 : secs;
+    when = curl_getdate(v, NULL);
+    if (when < 0)
+        return 0;
+    secs = (long)(when - time(NULL));
+    return secs < 0 ? 0 : secs > 86400 ? 86400 : secs;
+}
+
 static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
 {
     struct transfer *t = userdata;
@@ -88,6 +108,11 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
         keep_header(&t->done->etag, buf + 5, n - 5);
     } else if (n > 14 && strncasecmp(buf, "Last-Modified:", 14) == 0) {
         keep_header(&t->done->last_modified, buf + 14, n - 14);
+    } else if (n > 12 && strncasecmp(buf, "Retry-After:", 12) == 0) {
+        char *v = NULL;
+        keep_header(&v, buf + 12, n - 12);
+        t->done->retry_after_s = v ? parse_retry_after(v) : 0;
+        free(v);
     }
     return n;
 }
@@ -156,7 +181,8 @@ static int setup_easy(struct scr_fetcher *f, struct transfer *t)
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->done->error);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); /* every encoding this libcurl has */
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, s->max_redirects > 0 ? 1L : 0L);
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION,
+                     task->kind != SCR_TASK_PAGE && s->max_redirects > 0 ? 1L : 0L);
     curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)s->max_redirects);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
@@ -166,7 +192,7 @@ static int setup_easy(struct scr_fetcher *f, struct transfer *t)
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, s->insecure ? 0L : 1L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, s->insecure ? 0L : 2L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-    if (s->max_body < INT64_MAX)
+    if (task->kind != SCR_TASK_ROBOTS)
         curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s->max_body);
     curl_slist_free_all(t->headers);
     t->headers = NULL;
@@ -210,7 +236,7 @@ int scr_fetcher_add(struct scr_fetcher *f, struct scr_task *task, int64_t queued
     memset(task, 0, sizeof(*task));
     t->done->queued_us = queued_us;
     t->done->start_us = scr_now_us();
-    t->max_body = f->s->max_body;
+    t->max_body = t->done->task.kind == SCR_TASK_ROBOTS ? SCR_ROBOTS_BODY_MAX : f->s->max_body;
     setup_easy(f, t);
     if (curl_multi_add_handle(f->multi, t->easy) != CURLM_OK) {
         rc = SCR_EFETCH;
@@ -291,13 +317,21 @@ static void finish_transfer(struct scr_fetcher *f, CURL *easy, CURLcode code)
     s = NULL;
     if (curl_easy_getinfo(easy, CURLINFO_CONTENT_TYPE, &s) == CURLE_OK && s)
         d->content_type = strdup(s);
+    s = NULL;
+    if (status >= 300 && status < 400 &&
+        curl_easy_getinfo(easy, CURLINFO_REDIRECT_URL, &s) == CURLE_OK && s)
+        d->location = strdup(s);
     if (code == CURLE_FILESIZE_EXCEEDED)
         d->truncated = 1;
     if (code != CURLE_OK && !d->error[0])
         snprintf(d->error, sizeof(d->error), "%s", curl_easy_strerror(code));
-    if (d->truncated)
+    if (d->truncated && d->task.kind == SCR_TASK_ROBOTS) {
+        d->code = CURLE_OK; /* a long robots.txt is read up to the cap */
+        d->error[0] = '\0';
+    } else if (d->truncated) {
         snprintf(d->error, sizeof(d->error), "body larger than --max-body (%lld bytes)",
                  (long long)f->s->max_body);
+    }
     t->done = NULL;
     if (push_finished(f, d)) {
         scr_error("out of memory keeping the result of %s", d->task.url);

@@ -27,6 +27,8 @@ struct scr_fetch_done {
     struct scr_buf body;       /* decoded body, at most --max-body bytes */
     int truncated;             /* the body exceeded --max-body and the transfer was cut */
     long redirects;
+    char *location;            /* a 3xx answer's target (absolute), when not followed */
+    long retry_after_s;        /* Retry-After in seconds (0 = none) */
     int64_t queued_us, start_us, end_us; /* monotonic: receipt, start, end */
 };
 
@@ -39,7 +41,12 @@ struct scr_fetcher;
 int scr_fetcher_new(struct scr_fetcher **out, const struct scr_settings *s);
 void scr_fetcher_free(struct scr_fetcher *f);
 
-/* Starts fetching task now.  Takes ownership of the task's strings (task is zeroed). */
+/* robots.txt bodies are cut here (RFC 9309 lets a crawler ignore the rest). */
+#define SCR_ROBOTS_BODY_MAX (500 * 1024)
+
+/* Starts fetching task now.  Page tasks do not follow redirects (the coordinator queues the
+ * target, so a URL is fetched once however many pages redirect to it); robots and sitemap
+ * tasks follow up to --max-redirects.  Takes ownership of the task's strings (task is zeroed). */
 int scr_fetcher_add(struct scr_fetcher *f, struct scr_task *task, int64_t queued_us);
 
 /* Transfers in flight. */

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 
 #include "common/clock.h"
@@ -26,9 +27,11 @@
 #include "common/settings.h"
 #include "common/sha256.h"
 #include "common/url.h"
+#include "common/urlopts.h"
 #include "common/wire.h"
 #include "parsers/extract.h"
 #include "worker/fetch.h"
+#include "worker/sitemap.h"
 
 struct queued_task {
     struct scr_task task;
@@ -47,6 +50,7 @@ struct worker {
     int stopping;
     int64_t last_sent_ms, last_heard_ms;
     struct scr_msg_bye stats;
+    struct scr_urlopts uo;        /* how outlinks are normalized (from the settings) */
 };
 
 static int send_buf(struct worker *w, struct scr_buf *b)
@@ -104,7 +108,7 @@ static int handshake(struct worker *w)
         if (scr_settings_set(&w->s, wel.names.v[i], wel.values.v[i], err, sizeof(err)))
             scr_warn("setting from the coordinator ignored: %s", err);
     }
-    if (w->s.log_level && scr_log_level_parse(w->s.log_level) >= 0)
+    if (scr_comm_fd(w->c) < 0 && w->s.log_level && scr_log_level_parse(w->s.log_level) >= 0)
         scr_log_set_level((enum scr_log_level)scr_log_level_parse(w->s.log_level));
     w->rules_name = wel.rules_name;
     w->rules_text = wel.rules_text;
@@ -147,15 +151,35 @@ static int queue_push(struct worker *w, struct scr_task *t, int64_t now_us)
     return SCR_OK;
 }
 
+/* Answers a task that could not be started with an error RESULT, so the coordinator is
+ * never left waiting for it.  Releases the task. */
+static void fail_task(struct worker *w, struct scr_task *t, const char *why)
+{
+    struct scr_result r;
+    struct scr_buf b;
+
+    scr_error("%s: %s", t->url, why);
+    scr_result_init(&r);
+    r.url_id = t->url_id;
+    r.kind = t->kind;
+    r.curl_code = CURLE_OUT_OF_MEMORY;
+    r.error = (char *)why;
+    scr_buf_init(&b);
+    if (scr_result_encode(&b, &r) == SCR_OK)
+        send_buf(w, &b);
+    scr_buf_release(&b);
+    r.error = NULL;
+    scr_result_release(&r);
+    scr_task_release(t);
+}
+
 /* Moves queued tasks into free transfer slots. */
 static void start_queued(struct worker *w)
 {
     while (queue_len(w) > 0 && scr_fetcher_active(w->f) < w->s.concurrency) {
         struct queued_task *q = &w->queue[w->qhead++];
-        if (scr_fetcher_add(w->f, &q->task, q->queued_us)) {
-            scr_error("cannot start a transfer for %s", q->task.url);
-            scr_task_release(&q->task);
-        }
+        if (scr_fetcher_add(w->f, &q->task, q->queued_us))
+            fail_task(w, &q->task, "cannot start a transfer (out of memory?)");
     }
 }
 
@@ -167,7 +191,9 @@ static int on_batch(struct worker *w, const char *data, size_t len)
 
     w->request_out = 0;
     if (rc) {
+        /* reported, not fatal: the coordinator declares the URLs lost if it never hears */
         scr_error("malformed BATCH (%zu bytes): %s", len, scr_strerror(rc));
+        rc = SCR_OK;
         goto out;
     }
     /* Tasks start in order; the coordinator put the politeness-bound ones first and never
@@ -175,7 +201,7 @@ static int on_batch(struct worker *w, const char *data, size_t len)
     for (uint32_t i = 0; i < m.count; i++) {
         if (scr_fetcher_active(w->f) < w->s.concurrency && queue_len(w) == 0) {
             if (scr_fetcher_add(w->f, &m.tasks[i], now))
-                scr_error("cannot start a transfer for %s", m.tasks[i].url);
+                fail_task(w, &m.tasks[i], "cannot start a transfer (out of memory?)");
         } else if (queue_push(w, &m.tasks[i], now)) {
             rc = SCR_ENOMEM;
             goto out;
@@ -208,14 +234,31 @@ static void maybe_request(struct worker *w)
     scr_buf_release(&b);
 }
 
-/* Turns a finished transfer into a RESULT: classify, hash, parse once, extract. */
-static void build_result(struct worker *w, struct scr_fetch_done *d, struct scr_result *r)
+/* 1 when the response's media type is in --content-types (no Content-Type: sniff for HTML). */
+static int parse_allowed(const struct worker *w, const struct scr_fetch_done *d)
 {
-    char err[256], *norm = NULL;
-    const char *page_url = d->task.url;
-    struct scr_emit emit;
+    const char *ct = d->content_type, *list = w->s.content_types ? w->s.content_types : "";
+    size_t n;
 
+    if (!ct || !*ct)
+        return scr_extract_is_html(NULL, d->body.data, d->body.len);
+    n = strcspn(ct, "; \t");
+    while (*list) {
+        size_t m;
+        while (*list == ',' || *list == ' ')
+            list++;
+        m = strcspn(list, ", ");
+        if (m && m == n && strncasecmp(list, ct, n) == 0)
+            return 1;
+        list += m;
+    }
+    return 0;
+}
+
+static void fill_common(struct scr_fetch_done *d, struct scr_result *r, const char *final_url)
+{
     r->url_id = d->task.url_id;
+    r->kind = d->task.kind;
     r->http_status = (int32_t)d->status;
     r->curl_code = (int32_t)d->code;
     r->bytes = d->body.len;
@@ -223,13 +266,13 @@ static void build_result(struct worker *w, struct scr_fetch_done *d, struct scr_
     r->wait_ms = (uint32_t)((d->start_us - d->queued_us) / 1000);
     r->redirects = (uint32_t)d->redirects;
     r->truncated = (uint32_t)d->truncated;
-    if (d->final_url && scr_url_normalize(NULL, d->final_url, NULL, &norm, NULL, err,
-                                          sizeof(err)) == SCR_OK)
-        page_url = norm;
-    r->final_url = strdup(norm ? norm : (d->final_url ? d->final_url : ""));
+    r->retry_after_s = (uint32_t)d->retry_after_s;
+    r->final_url = strdup(final_url);
     r->content_type = strdup(d->content_type ? d->content_type : "");
     r->etag = strdup(d->etag ? d->etag : "");
     r->last_modified = strdup(d->last_modified ? d->last_modified : "");
+    r->location = strdup(d->location ? d->location : "");
+    r->body = strdup("");
     if (d->code != CURLE_OK || d->truncated) {
         r->error = strdup(d->error);
     } else if (d->status >= 400) {
@@ -246,8 +289,36 @@ static void build_result(struct worker *w, struct scr_fetch_done *d, struct scr_
     } else {
         r->content_hash = strdup("");
     }
-    if (d->code == CURLE_OK && !d->truncated && d->status >= 200 && d->status < 300 &&
-        scr_extract_is_html(d->content_type, d->body.data, d->body.len)) {
+}
+
+/* Turns a finished transfer into a RESULT: classify, hash, and for pages parse once and
+ * extract; robots bodies go back as text, sitemaps as lists of URLs. */
+static void build_result(struct worker *w, struct scr_fetch_done *d, struct scr_result *r)
+{
+    char err[256], *norm = NULL;
+    const char *page_url = d->task.url;
+    int ok = d->code == CURLE_OK && !d->truncated && d->status >= 200 && d->status < 300;
+    struct scr_emit emit;
+
+    if (d->final_url && scr_url_normalize(NULL, d->final_url, &w->uo.opts, &norm, NULL, err,
+                                          sizeof(err)) == SCR_OK)
+        page_url = norm;
+    fill_common(d, r, page_url);
+    if (d->task.kind == SCR_TASK_ROBOTS && d->code == CURLE_OK) {
+        /* robots.txt is text: a NUL byte ends a line's content, like '#' */
+        for (size_t i = 0; i < d->body.len; i++)
+            if (d->body.data[i] == '\0')
+                d->body.data[i] = '#';
+        free(r->body);
+        r->body = strndup(d->body.data ? d->body.data : "", d->body.len);
+    } else if (d->task.kind == SCR_TASK_SITEMAP && ok) {
+        if (scr_sitemap_parse(d->body.data ? d->body.data : "", d->body.len, page_url,
+                              &w->uo.opts, (size_t)w->s.max_body, &r->links, &r->sitemaps,
+                              err, sizeof(err)) != SCR_OK) {
+            free(r->error);
+            r->error = strdup(err);
+        }
+    } else if (d->task.kind == SCR_TASK_PAGE && ok && parse_allowed(w, d)) {
         scr_emit_init(&emit);
         if (scr_extractor_run(w->x, page_url, d->content_type, d->body.data ? d->body.data : "",
                               d->body.len, &emit) != SCR_OK)
@@ -411,7 +482,13 @@ int scr_worker_run(struct scr_comm *c)
     rc = handshake(&w);
     if (rc)
         goto out;
+    rc = scr_urlopts_init(&w.uo, &w.s, err, sizeof(err));
+    if (rc) {
+        scr_error("URL options from the coordinator: %s", err);
+        goto out;
+    }
     memset(&env, 0, sizeof(env));
+    env.url_opts = &w.uo.opts;
     env.rules_text = w.rules_text && *w.rules_text ? w.rules_text : NULL;
     env.rules_name = w.rules_name;
     env.text_max = (size_t)w.s.text_max;
@@ -426,11 +503,17 @@ int scr_worker_run(struct scr_comm *c)
         goto out;
     rc = run_loop(&w);
 out:
+    if (rc && rc != SCR_EVERSION && rc != SCR_ELOST && w.last_heard_ms) {
+        /* after the handshake the coordinator waits for us: say goodbye rather than fall
+         * silent, so it does not have to wait --peer-timeout */
+        send_bye(&w);
+    }
     while (queue_len(&w) > 0)
         scr_task_release(&w.queue[w.qhead++].task);
     free(w.queue);
     scr_fetcher_free(w.f);
     scr_extractor_free(w.x);
+    scr_urlopts_release(&w.uo);
     free(w.rules_name);
     free(w.rules_text);
     scr_settings_release(&w.s);

@@ -27,7 +27,10 @@ class CrawlTest(crawlcase.CrawlCase):
         # each path requested once over HTTP (no duplicate fetches either)
         counts = self.requests_by_path()
         self.assertEqual({p: n for p, n in counts.items() if n != 1}, {})
+        self.assertEqual(counts.pop("/robots.txt", 0), 1, "robots.txt fetched once")
         self.assertEqual(len(counts), len(want.pages))
+        self.assertEqual(self.site.log()[0]["path"], "/robots.txt", "robots.txt comes first")
+        self.assertEqual(self.scalar("SELECT robots_status FROM hosts"), "200")
         # every page has its links and meta records
         self.assertEqual(self.scalar("SELECT count(*) FROM records WHERE parser = 'links'"),
                          str(len(want.pages)))
@@ -83,7 +86,7 @@ class CrawlTest(crawlcase.CrawlCase):
         self.site.clear_log()
         r = self.crawl(np=3)
         self.assertEqual(self.scalar("SELECT count(*) FROM fetches"), n)
-        self.assertEqual(self.site.log(), [])
+        self.assertEqual(self.site.log(), [], "robots.txt comes from the cache, pages are done")
         self.assertIn("pages 0,", r.stdout)
         self.assertEqual(self.q("SELECT status FROM runs ORDER BY id"), [("done",), ("done",)])
 

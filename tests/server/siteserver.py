@@ -65,7 +65,8 @@ prefix and `query` the parsed query (dict of str -> last value). It returns
 a Reply (or None when it has already dealt with the connection).
 
 Log line fields
-    t_start, t_end      time.time() at arrival and when the response is sent
+    t_start, t_end      time.time() at arrival and when the headers are sent (the line is
+                        written before the body, so a client never sees a response first)
     mono_start, mono_end  time.monotonic() at the same two moments
     method, path        request method and target (path with query)
     host                the Host header ("" when missing)
@@ -162,19 +163,14 @@ class Handler(BaseHTTPRequestHandler):
         mono_start = time.monotonic()
         host = self.headers.get("Host", "")
         inflight, inflight_total = srv.enter(host)
-        status, nbytes = 0, 0
-        try:
-            try:
-                reply = self._route()
-            except Exception as exc:  # a bug in a test path: answer, don't hang
-                reply = Reply(500, html_page("500", html.escape(repr(exc))),
-                              content_type="text/html; charset=utf-8")
-            if srv.delay_ms > 0:
-                time.sleep(srv.delay_ms / 1000.0)
-            if reply is not None:
-                status, nbytes = self._send(reply)
-        finally:
-            srv.leave(host)
+        self._logged = False
+
+        def log_now(status, nbytes):
+            # Written before the body goes out, so a client that has the whole response
+            # always finds its line in the log (no race with clear_log()).
+            if self._logged:
+                return
+            self._logged = True
             srv.write_log({
                 "t_start": t_start,
                 "t_end": time.time(),
@@ -193,9 +189,27 @@ class Handler(BaseHTTPRequestHandler):
                 "inflight_total": inflight_total,
             })
 
-    def _send(self, reply):
-        """Send reply; return (status, body bytes sent)."""
+        status = 0
+        try:
+            try:
+                reply = self._route()
+            except Exception as exc:  # a bug in a test path: answer, don't hang
+                reply = Reply(500, html_page("500", html.escape(repr(exc))),
+                              content_type="text/html; charset=utf-8")
+            if srv.delay_ms > 0:
+                time.sleep(srv.delay_ms / 1000.0)
+            if reply is not None:
+                status = reply.status
+                self._send(reply, log_now)
+        finally:
+            srv.leave(host)
+            log_now(status, 0)
+
+    def _send(self, reply, log_now=None):
+        """Send reply; return (status, body bytes sent).  log_now(status, nbytes) is called
+        once the headers are out and before the body."""
         body = reply.body if reply.status not in (204, 304) else b""
+        sent = len(body) if self.command != "HEAD" else 0
         try:
             self.send_response(reply.status)
             for name, value in reply.headers:
@@ -203,10 +217,10 @@ class Handler(BaseHTTPRequestHandler):
             if reply.status not in (204, 304):  # those never carry a body
                 self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            sent = 0
+            if log_now:
+                log_now(reply.status, sent)
             if self.command != "HEAD" and body:
                 self.wfile.write(body)
-                sent = len(body)
             self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True

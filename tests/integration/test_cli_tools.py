@@ -1,0 +1,213 @@
+"""The small commands, run as a user runs them: `scrape robots` and `scrape url`.
+
+No database, no network: each test runs the binary ($SCRAPE_BIN) on files in a temporary
+directory and checks stdout line for line, the exit code, and that usage errors say what is
+missing on stderr and print nothing on stdout."""
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+BIN = os.environ.get("SCRAPE_BIN")
+
+# Several groups: "*", a group naming scrape and otherbot, a second group naming SCRAPE
+# (merged with the first: RFC 9309 2.2.1), and scrape-bot, which must not apply to scrape.
+ROBOTS = """\
+# several groups
+User-agent: *
+Disallow: /private/
+Allow: /private/public.html
+Crawl-delay: 5
+
+User-agent: scrape
+User-agent: otherbot
+Disallow: /admin
+Allow: /admin/help$
+Disallow: /*.pdf$
+
+user-agent: SCRAPE
+disallow: /tmp
+
+User-agent: scrape-bot
+Disallow: /
+
+Sitemap: https://example.com/sitemap.xml
+"""
+
+
+def run(*args, stdin=None):
+    return subprocess.run([BIN, *args], input=stdin, capture_output=True, text=True,
+                          timeout=60)
+
+
+@unittest.skipUnless(BIN, "SCRAPE_BIN is not set")
+class RobotsCommandTest(unittest.TestCase):
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="scrape-cli-")
+        self.robots = os.path.join(self.dir, "robots.txt")
+        with open(self.robots, "w", encoding="utf-8") as f:
+            f.write(ROBOTS)
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def check(self, agent, urls, want, robots=None, stdin=None):
+        r = run("robots", "--agent", agent, "--robots", robots or self.robots, *urls,
+                stdin=stdin)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.splitlines(), want)
+        self.assertEqual(r.stderr, "")
+
+    def test_our_groups_merged_and_no_inheritance_from_star(self):
+        self.check("scrape", [
+            "https://example.com/",
+            "https://example.com/private/x",
+            "https://example.com/admin",
+            "https://example.com/admin/x",
+            "https://example.com/admin/help",
+            "https://example.com/admin/help/more",
+            "https://example.com/doc.pdf",
+            "https://example.com/doc.pdf?x=1",
+            "https://example.com/tmp/a",
+            "https://example.com/robots.txt",
+            "https://example.com:8443/admin?x#frag",
+            "/tmp",
+        ], [
+            "allow https://example.com/",
+            "allow https://example.com/private/x",
+            "disallow https://example.com/admin",
+            "disallow https://example.com/admin/x",
+            "allow https://example.com/admin/help",
+            "disallow https://example.com/admin/help/more",
+            "disallow https://example.com/doc.pdf",
+            "allow https://example.com/doc.pdf?x=1",
+            "disallow https://example.com/tmp/a",
+            "allow https://example.com/robots.txt",
+            "disallow https://example.com:8443/admin?x#frag",
+            "disallow /tmp",
+        ])
+
+    def test_full_user_agent_string_is_reduced_to_its_token(self):
+        self.check("scrape/1.0 (+https://example.invalid/scrape)",
+                   ["https://example.com/admin", "https://example.com/private/x"],
+                   ["disallow https://example.com/admin",
+                    "allow https://example.com/private/x"])
+
+    def test_other_agents_get_the_star_group(self):
+        self.check("somebot", ["/private/a", "/private/public.html", "/admin", "/doc.pdf"],
+                   ["disallow /private/a", "allow /private/public.html", "allow /admin",
+                    "allow /doc.pdf"])
+
+    def test_otherbot_shares_the_first_group_only(self):
+        self.check("otherbot", ["/admin", "/tmp", "/private/a"],
+                   ["disallow /admin", "allow /tmp", "allow /private/a"])
+
+    def test_exact_token_match(self):
+        self.check("scrape-bot", ["/", "/robots.txt", "/x"],
+                   ["disallow /", "allow /robots.txt", "disallow /x"])
+
+    def test_robots_from_stdin(self):
+        self.check("scrape", ["http://h/admin", "http://h/"],
+                   ["disallow http://h/admin", "allow http://h/"], robots="-", stdin=ROBOTS)
+
+    def test_empty_robots_allows_everything(self):
+        empty = os.path.join(self.dir, "empty.txt")
+        open(empty, "w").close()
+        self.check("scrape", ["http://h/admin"], ["allow http://h/admin"], robots=empty)
+
+    def usage_error(self, args, needle):
+        r = run("robots", *args)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertEqual(r.stdout, "")
+        self.assertIn(needle, r.stderr)
+
+    def test_missing_agent(self):
+        self.usage_error(["--robots", self.robots, "http://h/"], "--agent is required")
+
+    def test_missing_robots(self):
+        self.usage_error(["--agent", "scrape", "http://h/"], "--robots is required")
+
+    def test_no_url(self):
+        self.usage_error(["--agent", "scrape", "--robots", self.robots], "no URL given")
+
+    def test_option_without_value(self):
+        self.usage_error(["http://h/", "--agent"], "--agent needs a value")
+
+    def test_unreadable_robots_file(self):
+        self.usage_error(["--agent", "scrape", "--robots", os.path.join(self.dir, "nope"),
+                          "http://h/"], "nope")
+
+    def test_usage_line(self):
+        r = run("robots")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("usage: scrape robots --agent NAME --robots FILE", r.stderr)
+
+
+@unittest.skipUnless(BIN, "SCRAPE_BIN is not set")
+class UrlCommandTest(unittest.TestCase):
+
+    def test_strip_tracking_and_sort_query(self):
+        r = run("url", "--base", "http://Example.com/dir/page?q=1", "--strip-tracking",
+                "--sort-query",
+                "b?z=1&utm_source=x&a=2",
+                "ftp://x/",
+                "../up?utm_medium=m",
+                "HTTP://EXAMPLE.com:80/x?b=2&a=1#frag",
+                "http://a.com/%7Euser/./b/../c?UTM_x=1&fbclid=2")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.splitlines(), [
+            "http://example.com/dir/b?a=2&z=1",
+            "invalid ftp://x/: unsupported scheme 'ftp'",
+            "http://example.com/up",
+            "http://example.com/x?a=1&b=2",
+            "http://a.com/~user/c?fbclid=2",
+        ])
+
+    def test_defaults_keep_the_query_as_is(self):
+        r = run("url", "http://a.com/?utm_source=x&b=1&a=2")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, "http://a.com/?utm_source=x&b=1&a=2\n")
+
+    def test_strip_param(self):
+        r = run("url", "--strip-tracking", "--strip-param", "fbclid, gclid",
+                "http://a.com/p?fbclid=1&x=2&gclid=3&utm_id=4")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, "http://a.com/p?x=2\n")
+
+    def test_options_from_a_config_file(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as f:
+            f.write("strip-tracking = true\nsort-query = yes\n")
+        try:
+            r = run("url", "--config", f.name, "http://a.com/?b=1&utm_a=2&a=3")
+        finally:
+            os.unlink(f.name)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, "http://a.com/?a=3&b=1\n")
+
+    def test_max_url_length(self):
+        ok = "http://a.com/" + "a" * 51      # 64 bytes
+        long = ok + "a"
+        r = run("url", "--max-url-length", "64", ok, long)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.splitlines()
+        self.assertEqual(lines[0], ok)
+        self.assertTrue(lines[1].startswith("invalid %s: " % long), lines[1])
+        self.assertEqual(len(lines), 2)
+
+    def test_bad_settings_are_usage_errors(self):
+        for args, needle in [
+                (["--strip-param", "fbclid"], "--strip-param: has no effect without "
+                                              "--strip-tracking"),
+                (["--strip-tracking", "--strip-param", "a,,b"], "--strip-param: empty"),
+                (["--max-url-length", "10"], "--max-url-length: 10 is out of range"),
+                (["--sort-query=maybe"], "--sort-query: 'maybe' is not true or false")]:
+            r = run("url", *args, "http://a.com/")
+            self.assertEqual(r.returncode, 2, args)
+            self.assertEqual(r.stdout, "")
+            self.assertIn(needle, r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()

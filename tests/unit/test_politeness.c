@@ -1,0 +1,501 @@
+/* test_politeness.c - coordinator/politeness.h: per-host limits and the pool of leased URLs.
+ *
+ * One URL per host at a time with host-concurrency 1, starts at least --delay apart, the
+ * delay measured from the result (recv - transfer + delay), host-concurrency 2, hosts without
+ * a delay only for n_later, round robin across hosts, scr_politeness_next_us,
+ * scr_politeness_defer, scr_politeness_saturated and drain, and the robots.txt gate in front
+ * of a host's URLs.  Items are built the way the frontier builds them: every string strdup'd,
+ * owned by the pool once added; hosts are marked READY (no rules, no Crawl-delay) unless a
+ * case is about the gate.
+ */
+#include <stdint.h>
+
+#include "common/error.h"
+#include "coordinator/politeness.h"
+#include "test.h"
+
+#define T0 INT64_C(1000000000) /* an arbitrary "now", microseconds */
+#define SEC INT64_C(1000000)
+#define MAX_CRAWL_DELAY_MS 60000
+
+static int64_t next_id = 1;
+
+/* Adds a URL "http://<host>/<n>" (the item's strings strdup'd, as from the frontier),
+ * leaving the host's robots state as it is. */
+static void add_raw(struct scr_politeness *p, const char *host, int n)
+{
+    struct scr_lease_item it;
+    char url[128];
+
+    snprintf(url, sizeof(url), "http://%s/%d", host, n);
+    memset(&it, 0, sizeof(it));
+    it.url_id = next_id++;
+    it.url = strdup(url);
+    it.host = strdup(host);
+    it.depth = 1;
+    it.attempts = 1;
+    it.etag = strdup("");
+    it.last_modified = strdup("");
+    ASSERT(it.url && it.host && it.etag && it.last_modified);
+    ASSERT_EQ(scr_politeness_add(p, &it), SCR_OK);
+    ASSERT(it.url == NULL && it.host == NULL); /* ownership moved: zeroed */
+}
+
+/* Adds a URL of a host whose robots.txt is known to allow everything (no Crawl-delay), so
+ * only the politeness limits decide. */
+static void add(struct scr_politeness *p, const char *host, int n)
+{
+    add_raw(p, host, n);
+    if (scr_politeness_robots_state(p, host) != SCR_ROBOTS_READY)
+        scr_politeness_robots_set(p, host, NULL, -1.0);
+    ASSERT_EQ(scr_politeness_robots_state(p, host), SCR_ROBOTS_READY);
+}
+
+/* Takes and returns the URLs handed out, ' '-joined, in order ("" for none); releases them. */
+static char *take(struct scr_politeness *p, int64_t now, size_t n_now, size_t n_later)
+{
+    static char got[4096];
+    struct scr_lease_item out[64];
+    size_t n;
+
+    ASSERT_LE(n_now + n_later, 64);
+    memset(out, 0, sizeof(out));
+    n = scr_politeness_take(p, now, n_now, n_later, out);
+    ASSERT_LE(n, n_now + n_later);
+    got[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        /* the URL path without "http://" keeps the expectations short */
+        if (i)
+            strcat(got, " ");
+        ASSERT(strncmp(out[i].url, "http://", 7) == 0);
+        strcat(got, out[i].url + 7);
+        scr_lease_item_release(&out[i]);
+    }
+    return got;
+}
+
+TEST(one_per_host_with_delay)
+{
+    struct scr_politeness p;
+
+    ASSERT_EQ(scr_politeness_init(&p, 1, 1000, MAX_CRAWL_DELAY_MS), SCR_OK);
+    for (int i = 1; i <= 3; i++) {
+        add(&p, "a.test", i);
+        add(&p, "b.test", i);
+    }
+    ASSERT_EQ(p.pooled, 6);
+
+    /* one URL per host, however many are asked for */
+    ASSERT_STR_EQ(take(&p, T0, 10, 0), "a.test/1 b.test/1");
+    ASSERT_EQ(p.pooled, 4);
+    /* same instant: both hosts are busy */
+    ASSERT_STR_EQ(take(&p, T0, 10, 0), "");
+    /* the delay passed but nothing came back: host-concurrency 1 still holds */
+    ASSERT_STR_EQ(take(&p, T0 + 5 * SEC, 10, 0), "");
+
+    /* a's result comes back at T0+0.5s after a 0.4s transfer: next start T0+0.1s+1s */
+    scr_politeness_done(&p, "a.test", T0 + SEC / 2, 4 * SEC / 10);
+    ASSERT_STR_EQ(take(&p, T0 + SEC / 2, 10, 0), "");
+    ASSERT_STR_EQ(take(&p, T0 + SEC + SEC / 10 - 1, 10, 0), "");
+    ASSERT_STR_EQ(take(&p, T0 + SEC + SEC / 10, 10, 0), "a.test/2");
+    ASSERT_STR_EQ(take(&p, T0 + SEC + SEC / 10, 10, 0), "");
+
+    /* b's result: without a transfer time (lost), the host is only freed; its dispatch time
+     * plus the delay still holds */
+    scr_politeness_done(&p, "b.test", T0 + 2 * SEC, -1);
+    ASSERT_STR_EQ(take(&p, T0 + 2 * SEC, 10, 0), "b.test/2");
+
+    /* done for an unknown host is ignored */
+    scr_politeness_done(&p, "nowhere.test", T0, 0);
+    ASSERT_EQ(p.pooled, 2);
+    scr_politeness_release(&p);
+    ASSERT_EQ(p.pooled, 0);
+}
+
+TEST(delay_from_dispatch)
+{
+    /* recv - transfer before the dispatch (clock skew, rounding) does not let the next start
+     * come sooner than dispatch + delay */
+    struct scr_politeness p;
+
+    ASSERT_EQ(scr_politeness_init(&p, 1, 1000, MAX_CRAWL_DELAY_MS), SCR_OK);
+    add(&p, "a.test", 1);
+    add(&p, "a.test", 2);
+    ASSERT_STR_EQ(take(&p, T0, 1, 0), "a.test/1");
+    scr_politeness_done(&p, "a.test", T0 + 10, 20);
+    ASSERT_STR_EQ(take(&p, T0 + SEC - 1, 1, 0), "");
+    ASSERT_STR_EQ(take(&p, T0 + SEC, 1, 0), "a.test/2");
+    scr_politeness_release(&p);
+}
+
+TEST(host_concurrency_two)
+{
+    struct scr_politeness p;
+
+    /* with a delay: two in flight, but their starts still a delay apart */
+    ASSERT_EQ(scr_politeness_init(&p, 2, 1000, MAX_CRAWL_DELAY_MS), SCR_OK);
+    for (int i = 1; i <= 3; i++)
+        add(&p, "a.test", i);
+    ASSERT_STR_EQ(take(&p, T0, 10, 0), "a.test/1");
+    ASSERT_STR_EQ(take(&p, T0 + SEC, 10, 0), "a.test/2");
+    ASSERT_STR_EQ(take(&p, T0 + 2 * SEC, 10, 0), ""); /* two in flight */
+    scr_politeness_done(&p, "a.test", T0 + 2 * SEC, 0);
+    ASSERT_STR_EQ(take(&p, T0 + 3 * SEC, 10, 0), "a.test/3");
+    scr_politeness_release(&p);
+
+    /* without a delay: two go at once, the third waits for a result */
+    ASSERT_EQ(scr_politeness_init(&p, 2, 0, MAX_CRAWL_DELAY_MS), SCR_OK);
+    for (int i = 1; i <= 3; i++)
+        add(&p, "a.test", i);
+    ASSERT_STR_EQ(take(&p, T0, 10, 0), "a.test/1 a.test/2");
+    ASSERT_STR_EQ(take(&p, T0, 10, 0), "");
+    scr_politeness_done(&p, "a.test", T0, 100);
+    ASSERT_STR_EQ(take(&p, T0, 10, 0), "a.test/3");
+    scr_politeness_release(&p);
+
+    /* host-concurrency 1 without a delay: one at a time, the next right after a result */
+    ASSERT_EQ(scr_politeness_init(&p, 1, 0, MAX_CRAWL_DELAY_MS), SCR_OK);
+    add(&p, "a.test", 1);
+    add(&p, "a.test", 2);
+    ASSERT_STR_EQ(take(&p, T0, 10, 0), "a.test/1");
+    ASSERT_STR_EQ(take(&p, T0, 10, 0), "");
+    scr_politeness_done(&p, "a.test", T0, 100);
+    ASSERT_STR_EQ(take(&p, T0, 10, 0), "a.test/2");
+    scr_politeness_release(&p);
+}
+
+TEST(n_later_only_without_delay)
+{
+    struct scr_politeness p;
+
+    /* delay > 0: n_later gives nothing; only free slots (n_now) are filled */
+    ASSERT_EQ(scr_politeness_init(&p, 4, 1000, MAX_CRAWL_DELAY_MS), SCR_OK);
+    add(&p, "a.test", 1);
+    add(&p, "b.test", 1);
+    ASSERT_STR_EQ(take(&p, T0, 0, 10), "");
+    ASSERT_EQ(p.pooled, 2);
+    ASSERT_STR_EQ(take(&p, T0, 1, 10), "a.test/1");
+    scr_politeness_release(&p);
+
+    /* delay 0: n_later is filled too, up to host-concurrency */
+    ASSERT_EQ(scr_politeness_init(&p, 4, 0, MAX_CRAWL_DELAY_MS), SCR_OK);
+    for (int i = 1; i <= 3; i++) {
+        add(&p, "a.test", i);
+        add(&p, "b.test", i);
+    }
+    ASSERT_STR_EQ(take(&p, T0, 0, 3), "a.test/1 b.test/1 a.test/2");
+    ASSERT_STR_EQ(take(&p, T0, 1, 1), "b.test/2 a.test/3");
+    ASSERT_STR_EQ(take(&p, T0, 0, 10), "b.test/3");
+    ASSERT_EQ(p.pooled, 0);
+    scr_politeness_release(&p);
+}
+
+TEST(round_robin)
+{
+    struct scr_politeness p;
+
+    /* one at a time: a b c a b c a b c, even as hosts run dry */
+    ASSERT_EQ(scr_politeness_init(&p, 100, 0, MAX_CRAWL_DELAY_MS), SCR_OK);
+    for (int i = 1; i <= 3; i++) {
+        add(&p, "a", i);
+        add(&p, "b", i);
+        add(&p, "c", i);
+    }
+    ASSERT_STR_EQ(take(&p, T0, 1, 0), "a/1");
+    ASSERT_STR_EQ(take(&p, T0, 1, 0), "b/1");
+    ASSERT_STR_EQ(take(&p, T0, 1, 0), "c/1");
+    ASSERT_STR_EQ(take(&p, T0, 1, 0), "a/2");
+    ASSERT_STR_EQ(take(&p, T0, 1, 0), "b/2");
+    ASSERT_STR_EQ(take(&p, T0, 1, 0), "c/2");
+    ASSERT_STR_EQ(take(&p, T0, 1, 0), "a/3");
+    ASSERT_STR_EQ(take(&p, T0, 1, 0), "b/3"); /* a ran dry: b is still next */
+    ASSERT_STR_EQ(take(&p, T0, 1, 0), "c/3");
+    ASSERT_STR_EQ(take(&p, T0, 1, 0), "");
+    scr_politeness_release(&p);
+
+    /* two at a time: the next call goes on where the last stopped */
+    ASSERT_EQ(scr_politeness_init(&p, 100, 0, MAX_CRAWL_DELAY_MS), SCR_OK);
+    for (int i = 1; i <= 3; i++) {
+        add(&p, "a", i);
+        add(&p, "b", i);
+        add(&p, "c", i);
+    }
+    ASSERT_STR_EQ(take(&p, T0, 2, 0), "a/1 b/1");
+    ASSERT_STR_EQ(take(&p, T0, 2, 0), "c/1 a/2");
+    ASSERT_STR_EQ(take(&p, T0, 2, 0), "b/2 c/2");
+    ASSERT_STR_EQ(take(&p, T0, 2, 0), "a/3 b/3");
+    ASSERT_STR_EQ(take(&p, T0, 2, 0), "c/3");
+    scr_politeness_release(&p);
+
+    /* all at once: interleaved, never one host's whole FIFO first */
+    ASSERT_EQ(scr_politeness_init(&p, 100, 0, MAX_CRAWL_DELAY_MS), SCR_OK);
+    for (int i = 1; i <= 3; i++) {
+        add(&p, "a", i);
+        add(&p, "b", i);
+        add(&p, "c", i);
+    }
+    ASSERT_STR_EQ(take(&p, T0, 9, 0), "a/1 b/1 c/1 a/2 b/2 c/2 a/3 b/3 c/3");
+    scr_politeness_release(&p);
+
+    /* a host that is not ready is skipped, not waited for */
+    ASSERT_EQ(scr_politeness_init(&p, 1, 1000, MAX_CRAWL_DELAY_MS), SCR_OK);
+    add(&p, "a", 1);
+    add(&p, "a", 2);
+    add(&p, "b", 1);
+    add(&p, "c", 1);
+    ASSERT_STR_EQ(take(&p, T0, 1, 0), "a/1");
+    ASSERT_STR_EQ(take(&p, T0, 1, 0), "b/1");
+    ASSERT_STR_EQ(take(&p, T0, 1, 0), "c/1");
+    ASSERT_STR_EQ(take(&p, T0, 1, 0), "");
+    scr_politeness_release(&p);
+
+    /* many hosts, fewer slots than hosts, no delay: every host is served once before any
+     * host is served twice */
+    ASSERT_EQ(scr_politeness_init(&p, 100, 0, MAX_CRAWL_DELAY_MS), SCR_OK);
+    for (int h = 0; h < 10; h++) {
+        char name[8];
+        snprintf(name, sizeof(name), "h%d", h);
+        for (int i = 1; i <= 5; i++)
+            add(&p, name, i);
+    }
+    {
+        int served[10] = {0};
+        for (int call = 0; call < 5; call++) {
+            struct scr_lease_item out[4];
+            size_t n = scr_politeness_take(&p, T0, 4, 0, out);
+            ASSERT_EQ(n, 4);
+            for (size_t i = 0; i < n; i++) {
+                served[out[i].host[1] - '0']++;
+                scr_lease_item_release(&out[i]);
+            }
+        }
+        /* 20 URLs over 10 hosts: exactly 2 each */
+        for (int h = 0; h < 10; h++)
+            if (served[h] != 2)
+                TEST_FAIL_("host h%d served %d times of 20, want 2", h, served[h]);
+    }
+    scr_politeness_release(&p);
+}
+
+TEST(next_us)
+{
+    struct scr_politeness p;
+
+    ASSERT_EQ(scr_politeness_init(&p, 1, 1000, MAX_CRAWL_DELAY_MS), SCR_OK);
+    ASSERT_EQ(scr_politeness_next_us(&p, T0), -1); /* nothing waits */
+    add(&p, "a.test", 1);
+    add(&p, "a.test", 2);
+    add(&p, "b.test", 1);
+    ASSERT_EQ(scr_politeness_next_us(&p, T0), 0); /* ready now */
+    ASSERT_STR_EQ(take(&p, T0, 10, 0), "a.test/1 b.test/1");
+    /* b is empty; a waits for its result: nothing can go until a message arrives */
+    ASSERT_EQ(scr_politeness_next_us(&p, T0), -1);
+    scr_politeness_done(&p, "a.test", T0 + 200000, 100000);
+    /* next start: T0 + 0.1s + 1s */
+    ASSERT_EQ(scr_politeness_next_us(&p, T0 + 200000), 900000);
+    ASSERT_EQ(scr_politeness_next_us(&p, T0 + SEC), 100000);
+    ASSERT_EQ(scr_politeness_next_us(&p, T0 + 2 * SEC), 0);
+
+    /* defer pushes the start later, never earlier */
+    scr_politeness_defer(&p, "a.test", T0 + 5 * SEC);
+    ASSERT_EQ(scr_politeness_next_us(&p, T0 + 2 * SEC), 3 * SEC);
+    scr_politeness_defer(&p, "a.test", T0 + 3 * SEC);
+    ASSERT_EQ(scr_politeness_next_us(&p, T0 + 2 * SEC), 3 * SEC);
+    ASSERT_STR_EQ(take(&p, T0 + 5 * SEC - 1, 10, 0), "");
+    ASSERT_STR_EQ(take(&p, T0 + 5 * SEC, 10, 0), "a.test/2");
+    ASSERT_EQ(scr_politeness_next_us(&p, T0 + 5 * SEC), -1);
+
+    /* defer of a host not yet seen holds its first URL back */
+    scr_politeness_defer(&p, "c.test", T0 + 9 * SEC);
+    add(&p, "c.test", 1);
+    ASSERT_EQ(scr_politeness_next_us(&p, T0 + 5 * SEC), 4 * SEC);
+    ASSERT_STR_EQ(take(&p, T0 + 5 * SEC, 10, 0), "");
+    ASSERT_STR_EQ(take(&p, T0 + 9 * SEC, 10, 0), "c.test/1");
+    scr_politeness_release(&p);
+}
+
+TEST(saturated)
+{
+    struct scr_politeness p;
+    char *s;
+
+    /* with a delay, a host's pool cap is host_concurrency * 2 + 2 = 4 */
+    ASSERT_EQ(scr_politeness_init(&p, 1, 1000, MAX_CRAWL_DELAY_MS), SCR_OK);
+    s = scr_politeness_saturated(&p);
+    ASSERT_STR_EQ(s, "");
+    free(s);
+    for (int i = 1; i <= 3; i++)
+        add(&p, "a.test", i);
+    for (int i = 1; i <= 4; i++)
+        add(&p, "b.test", i);
+    for (int i = 1; i <= 9; i++)
+        add(&p, "c.test", i);
+    add(&p, "d.test", 1);
+    s = scr_politeness_saturated(&p);
+    ASSERT_STR_EQ(s, "b.test\nc.test");
+    free(s);
+    /* taking one from b brings it under its cap */
+    ASSERT_STR_EQ(take(&p, T0, 10, 0), "a.test/1 b.test/1 c.test/1 d.test/1");
+    s = scr_politeness_saturated(&p);
+    ASSERT_STR_EQ(s, "c.test");
+    free(s);
+    scr_politeness_release(&p);
+
+    /* without a delay a host may fill the pool: never saturated */
+    ASSERT_EQ(scr_politeness_init(&p, 1, 0, MAX_CRAWL_DELAY_MS), SCR_OK);
+    for (int i = 1; i <= 100; i++)
+        add(&p, "a.test", i);
+    s = scr_politeness_saturated(&p);
+    ASSERT_STR_EQ(s, "");
+    free(s);
+    scr_politeness_release(&p);
+}
+
+TEST(drain)
+{
+    struct scr_politeness p;
+    struct scr_lease_item *v = NULL;
+    size_t n;
+    int seen[3][6] = {{0}};
+
+    ASSERT_EQ(scr_politeness_init(&p, 1, 1000, MAX_CRAWL_DELAY_MS), SCR_OK);
+    n = scr_politeness_drain(&p, &v);
+    ASSERT_EQ(n, 0);
+    ASSERT(v == NULL);
+    for (int i = 1; i <= 5; i++) {
+        add(&p, "a.test", i);
+        add(&p, "b.test", i);
+        add(&p, "c.test", i);
+    }
+    ASSERT_STR_EQ(take(&p, T0, 10, 0), "a.test/1 b.test/1 c.test/1");
+    n = scr_politeness_drain(&p, &v);
+    ASSERT_EQ(n, 12);
+    ASSERT(v != NULL);
+    for (size_t i = 0; i < n; i++) {
+        int h = v[i].host[0] - 'a', k = atoi(strrchr(v[i].url, '/') + 1);
+        ASSERT(h >= 0 && h < 3 && k >= 2 && k <= 5);
+        ASSERT_EQ(seen[h][k], 0);
+        seen[h][k] = 1;
+        ASSERT_EQ(v[i].depth, 1);
+        scr_lease_item_release(&v[i]);
+    }
+    free(v);
+    ASSERT_EQ(p.pooled, 0);
+    ASSERT_EQ(p.nactive, 0);
+    ASSERT_EQ(scr_politeness_next_us(&p, T0), -1);
+    ASSERT_STR_EQ(take(&p, T0 + 100 * SEC, 10, 0), "");
+    n = scr_politeness_drain(&p, &v);
+    ASSERT_EQ(n, 0);
+    /* the pool is usable after a drain */
+    add(&p, "a.test", 9);
+    scr_politeness_done(&p, "a.test", T0, -1);
+    ASSERT_STR_EQ(take(&p, T0 + 100 * SEC, 10, 0), "a.test/9");
+    scr_politeness_release(&p);
+}
+
+TEST(fifo_growth)
+{
+    /* many URLs of one host, taken and added interleaved: FIFO order holds across the
+     * queue's compaction and growth */
+    struct scr_politeness p;
+    int next_add = 1, next_take = 1;
+
+    ASSERT_EQ(scr_politeness_init(&p, 1000, 0, MAX_CRAWL_DELAY_MS), SCR_OK);
+    for (int round = 0; round < 50; round++) {
+        for (int i = 0; i < 7; i++)
+            add(&p, "a.test", next_add++);
+        for (int i = 0; i < 5; i++) {
+            struct scr_lease_item out[1];
+            char want[32];
+            ASSERT_EQ(scr_politeness_take(&p, T0, 1, 0, out), 1);
+            snprintf(want, sizeof(want), "http://a.test/%d", next_take++);
+            ASSERT_STR_EQ(out[0].url, want);
+            scr_lease_item_release(&out[0]);
+            scr_politeness_done(&p, "a.test", T0, 0);
+        }
+    }
+    ASSERT_EQ(p.pooled, (size_t)(next_add - next_take));
+    scr_politeness_release(&p); /* frees the 100 still waiting */
+}
+
+TEST(robots_gate)
+{
+    /* a host's URLs wait for its robots.txt: UNKNOWN gives nothing, NEEDED gives the robots
+     * task first, FETCHING nothing, READY its URLs */
+    struct scr_politeness p;
+    struct scr_lease_item out[4];
+    char *unknown;
+
+    ASSERT_EQ(scr_politeness_init(&p, 1, 0, MAX_CRAWL_DELAY_MS), SCR_OK);
+    add_raw(&p, "r.test", 1);
+    add_raw(&p, "r.test", 2);
+    ASSERT_EQ(scr_politeness_robots_state(&p, "r.test"), SCR_ROBOTS_UNKNOWN);
+    ASSERT_STR_EQ(take(&p, T0, 4, 4), "");
+    ASSERT_EQ(scr_politeness_next_us(&p, T0), -1);
+    unknown = scr_politeness_robots_unknown(&p);
+    ASSERT_STR_EQ(unknown, "r.test");
+    free(unknown);
+    unknown = scr_politeness_robots_unknown(&p); /* each host is reported once */
+    ASSERT_STR_EQ(unknown, "");
+    free(unknown);
+    ASSERT_EQ(scr_politeness_robots_state(&p, "r.test"), SCR_ROBOTS_NEEDED);
+    /* not for n_later: the robots task goes only into a free slot */
+    ASSERT_EQ(scr_politeness_take(&p, T0, 0, 4, out), 0);
+    ASSERT_EQ(scr_politeness_take(&p, T0, 4, 4, out), 1);
+    ASSERT_STR_EQ(out[0].url, "http://r.test/robots.txt");
+    ASSERT_STR_EQ(out[0].host, "r.test");
+    ASSERT_EQ(out[0].kind, SCR_TASK_ROBOTS);
+    ASSERT((uint64_t)out[0].url_id & SCR_ROBOTS_TASK_BIT);
+    scr_lease_item_release(&out[0]);
+    ASSERT_EQ(scr_politeness_robots_state(&p, "r.test"), SCR_ROBOTS_FETCHING);
+    ASSERT_EQ(p.pooled, 2);
+    scr_politeness_done(&p, "r.test", T0, 0);
+    ASSERT_STR_EQ(take(&p, T0, 4, 4), "");
+    scr_politeness_robots_set(&p, "r.test", NULL, -1.0);
+    ASSERT(scr_politeness_robots(&p, "r.test") == NULL); /* no rules: everything allowed */
+    ASSERT_STR_EQ(take(&p, T0, 4, 4), "r.test/1");
+    scr_politeness_release(&p);
+}
+
+TEST(crawl_delay)
+{
+    /* the host's delay is max(--delay, min(Crawl-delay, --max-crawl-delay)) */
+    struct scr_politeness p;
+
+    ASSERT_EQ(scr_politeness_init(&p, 1, 1000, 3000), SCR_OK);
+    for (int i = 1; i <= 2; i++) {
+        add_raw(&p, "slow.test", i);
+        add_raw(&p, "capped.test", i);
+        add_raw(&p, "fast.test", i);
+    }
+    scr_politeness_robots_set(&p, "slow.test", NULL, 2.5);
+    scr_politeness_robots_set(&p, "capped.test", NULL, 3600.0);
+    scr_politeness_robots_set(&p, "fast.test", NULL, 0.25);
+    ASSERT_STR_EQ(take(&p, T0, 10, 0), "slow.test/1 capped.test/1 fast.test/1");
+    scr_politeness_done(&p, "slow.test", T0, -1);
+    scr_politeness_done(&p, "capped.test", T0, -1);
+    scr_politeness_done(&p, "fast.test", T0, -1);
+    ASSERT_STR_EQ(take(&p, T0 + SEC, 10, 0), "fast.test/2");
+    ASSERT_STR_EQ(take(&p, T0 + 5 * SEC / 2 - 1, 10, 0), "");
+    ASSERT_STR_EQ(take(&p, T0 + 5 * SEC / 2, 10, 0), "slow.test/2");
+    ASSERT_STR_EQ(take(&p, T0 + 3 * SEC - 1, 10, 0), "");
+    ASSERT_STR_EQ(take(&p, T0 + 3 * SEC, 10, 0), "capped.test/2");
+    scr_politeness_release(&p);
+}
+
+int main(void)
+{
+    RUN(one_per_host_with_delay);
+    RUN(delay_from_dispatch);
+    RUN(host_concurrency_two);
+    RUN(n_later_only_without_delay);
+    RUN(round_robin);
+    RUN(next_us);
+    RUN(saturated);
+    RUN(drain);
+    RUN(fifo_growth);
+    RUN(robots_gate);
+    RUN(crawl_delay);
+    fprintf(stderr, "test_politeness: all passed\n");
+    return 0;
+}
