@@ -72,6 +72,7 @@ CREATE INDEX IF NOT EXISTS urls_queue ON urls (job_id, depth, id) WHERE state = 
 CREATE INDEX IF NOT EXISTS urls_leased ON urls (lease_run) WHERE state = 'leased';
 CREATE INDEX IF NOT EXISTS urls_job_host ON urls (job_id, host);
 CREATE INDEX IF NOT EXISTS urls_job_state ON urls (job_id, state);
+CREATE INDEX IF NOT EXISTS urls_recrawl ON urls (job_id, last_fetch_at) WHERE state = 'done';
 
 -- robots.txt per host (authority), shared by every job: fetched once, valid for a day.
 CREATE TABLE IF NOT EXISTS hosts (
@@ -104,7 +105,8 @@ CREATE TABLE IF NOT EXISTS fetches (
     error         text,
     etag          text,
     last_modified text,
-    content_hash  text
+    content_hash  text,
+    changed       boolean
 );
 CREATE INDEX IF NOT EXISTS fetches_url ON fetches (url_id, fetched_at);
 CREATE INDEX IF NOT EXISTS fetches_run ON fetches (run_id);

@@ -53,6 +53,8 @@ struct scr_settings {
     int64_t max_retry_wait_ms; /* a run waits this long for retries; later ones are the next run's */
     int sitemaps;           /* queue sitemaps from robots.txt and /sitemap.xml */
     int ignore_robots;
+    int if_idle;            /* exit SCR_EXIT_BUSY when another run of the job is alive */
+    int64_t recrawl_after_ms; /* requeue pages fetched longer ago (0 = never) */
     /* machinery */
     int local_workers;      /* worker threads when run without mpiexec; 0 = cores */
     int64_t lease_ttl_ms;

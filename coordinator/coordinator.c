@@ -101,6 +101,9 @@ struct coord {
     struct scr_strmap sitemapped;      /* hosts whose sitemaps were queued this run */
     /* figures */
     uint64_t skipped;
+    int64_t settled_at_start;  /* URLs of the job already done/failed/skipped at the start */
+    int64_t settled;           /* URLs this run brought to a final state */
+    int tty;                   /* stderr is a terminal: a live status line */
     int64_t start_ms, start_cpu_us;
     uint64_t stored, lost_results, failed, retried, records, bytes, errors, new_urls;
     int64_t last_progress_ms;
@@ -763,8 +766,12 @@ static void handle_store(struct coord *co, int *got)
         } else if (it->stored && it->no_fetch) {
             if (strcmp(it->new_state, "failed") == 0)
                 co->failed++;
+            if (strcmp(it->new_state, "queued") != 0)
+                co->settled++;
         } else if (it->stored) {
             co->stored++;
+            if (strcmp(it->new_state, "queued") != 0)
+                co->settled++;
             co->records += it->res.records.n;
             co->bytes += it->res.bytes;
             co->new_urls += (uint64_t)it->new_urls;
@@ -856,19 +863,54 @@ static int all_workers_gone(const struct coord *co)
 
 /* --- progress and summary --------------------------------------------------------------- */
 
-static void progress(struct coord *co)
+static void fmt_secs(char *buf, size_t len, double secs)
+{
+    if (secs < 0 || secs > 1e7)
+        snprintf(buf, len, "?");
+    else if (secs < 60)
+        snprintf(buf, len, "%.0fs", secs);
+    else if (secs < 3600)
+        snprintf(buf, len, "%dm%02ds", (int)secs / 60, (int)secs % 60);
+    else
+        snprintf(buf, len, "%dh%02dm", (int)secs / 3600, (int)secs % 3600 / 60);
+}
+
+/* On a terminal: a live status line on stderr, redrawn every second.  Otherwise (cron,
+ * pipes): one plain log line every --progress-interval. */
+static void progress(struct coord *co, int final)
 {
     int64_t now = scr_now_ms();
     double secs = (double)(now - co->start_ms) / 1000.0;
+    double rate = secs > 0 ? (double)co->stored / secs : 0.0;
+    int64_t left = co->scope.known - co->settled_at_start - co->settled;
+    char el[16], eta[16];
 
-    if (co->s->quiet || now - co->last_progress_ms < co->s->progress_interval_ms)
+    if (co->s->quiet)
+        return;
+    if (left < 0)
+        left = 0;
+    fmt_secs(el, sizeof(el), secs);
+    fmt_secs(eta, sizeof(eta), rate > 0 ? (double)left / rate : -1);
+    if (co->tty) {
+        if (!final && now - co->last_progress_ms < 1000)
+            return;
+        co->last_progress_ms = now;
+        fprintf(stderr, "\r\033[K%llu pages, %lld left, %.1f pages/s, %llu errors, %.1f MB, "
+                        "%d workers, %s elapsed, ~%s to go%s",
+                (unsigned long long)co->stored, (long long)left, rate,
+                (unsigned long long)co->errors, (double)co->bytes / 1e6, active_workers(co), el,
+                eta, final ? "\n" : "");
+        fflush(stderr);
+        return;
+    }
+    if (final || now - co->last_progress_ms < co->s->progress_interval_ms)
         return;
     co->last_progress_ms = now;
-    scr_info("progress: %llu pages stored, %zu pooled, %lld in flight, %llu errors, "
-             "%.1f pages/s, %d workers",
-             (unsigned long long)co->stored, co->pol.pooled, (long long)inflight_total(co),
-             (unsigned long long)co->errors, secs > 0 ? (double)co->stored / secs : 0.0,
-             active_workers(co));
+    scr_info("progress: %llu pages, %lld left, %.1f pages/s, %llu errors, %llu bytes, "
+             "%d workers, %s elapsed, ~%s to go",
+             (unsigned long long)co->stored, (long long)left, rate,
+             (unsigned long long)co->errors, (unsigned long long)co->bytes, active_workers(co),
+             el, eta);
 }
 
 static json_t *nodes_json(const struct coord *co)
@@ -1148,12 +1190,21 @@ static int setup_db(struct coord *co, const char *command, PGconn **dbp)
     }
     gethostname(host, sizeof(host) - 1);
     sj = settings_json(co->s);
-    if (scr_frontier_run_begin(db, co->job_id, command, sj ? sj : "{}", co->s->insecure, host,
-                               &co->run_id, err, sizeof(err)) ||
-        scr_frontier_reclaim(db, co->run_id, &reclaimed, err, sizeof(err))) {
+    rc = scr_frontier_run_begin(db, co->job_id, command, sj ? sj : "{}", co->s->insecure, host,
+                                co->s->if_idle, &co->run_id, err, sizeof(err));
+    if (rc == SCR_EBUSY) {
+        scr_warn("--if-idle: %s", err);
+        rc = SCR_EXIT_BUSY;
+        goto out;
+    }
+    rc = SCR_EXIT_DB;
+    if (co->run_id == 0 || scr_frontier_reclaim(db, co->run_id, &reclaimed, err, sizeof(err))) {
         scr_error("%s", err);
         goto out;
     }
+    if (co->s->insecure)
+        scr_warn("--insecure: TLS certificates are NOT verified in this run (recorded on run %lld)",
+                 (long long)co->run_id);
     if (reclaimed)
         scr_info("%lld URLs leased by runs that died are back in the queue",
                  (long long)reclaimed);
@@ -1171,9 +1222,31 @@ static int setup_db(struct coord *co, const char *command, PGconn **dbp)
         scr_info("seeds: %lld valid, %lld new to job '%s'", (long long)valid,
                  (long long)sb.added, co->s->job);
     }
+    if (co->s->recrawl_after_ms > 0) {
+        int64_t n = 0;
+        if (scr_frontier_recrawl(db, co->job_id, co->s->recrawl_after_ms, &n, err, sizeof(err))) {
+            scr_error("%s", err);
+            goto out;
+        }
+        scr_info("--recrawl-after: %lld pages queued again", (long long)n);
+    }
     if (scr_scope_load(&co->scope, db, co->job_id, err, sizeof(err))) {
         scr_error("%s", err);
         goto out;
+    }
+    {
+        char job[24];
+        const char *p[1] = {job};
+        PGresult *r;
+        snprintf(job, sizeof(job), "%lld", (long long)co->job_id);
+        r = scr_db_exec(db, "counting settled URLs",
+                        "SELECT count(*) FROM urls WHERE job_id = $1::bigint"
+                        " AND state IN ('done', 'failed', 'skipped')",
+                        1, p, err, sizeof(err));
+        if (r) {
+            co->settled_at_start = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+            PQclear(r);
+        }
     }
     if (co->scope.hosts.count == 0) {
         scr_error("job '%s' has no seed URLs: give --seed FILE", co->s->job);
@@ -1235,7 +1308,7 @@ static void run_loop(struct coord *co)
         }
         if (co->stopping && all_workers_gone(co) && (co->acked == co->submitted || co->fatal_db))
             break;
-        progress(co);
+        progress(co, 0);
         t = scr_politeness_next_us(&co->pol, scr_now_us());
         if (t >= 0 && t < timeout_us)
             timeout_us = t + 100;
@@ -1269,6 +1342,8 @@ static const char *finish_status(struct coord *co, int *exit_code, int lost)
 
 static void finish(struct coord *co, struct scr_run_outcome *out)
 {
+    if (co->tty)
+        progress(co, 1);
     double secs = (double)(scr_now_ms() - co->start_ms) / 1000.0;
     PGconn *db = scr_store_stop(co->st);
     struct scr_lease_item *rest = NULL;
@@ -1332,6 +1407,7 @@ void scr_coordinator_run(struct scr_comm *c, struct scr_settings *s, const char 
     co.s = s;
     co.nw = c->size;
     co.start_ms = co.last_progress_ms = scr_now_ms();
+    co.tty = isatty(STDERR_FILENO);
     co.start_cpu_us = scr_cpu_us();
     scr_politeness_init(&co.pol, s->host_concurrency, s->delay_ms, s->max_crawl_delay_ms);
     scr_strmap_init(&co.robots_attempts);

@@ -15,6 +15,8 @@
 
 /* First key of the run advisory locks: (RUN_LOCK_KEY, run id). */
 #define RUN_LOCK_KEY 1396921858
+/* Transaction lock serializing the start of runs of one job: (JOB_LOCK_KEY, job id). */
+#define JOB_LOCK_KEY 1396921859
 
 void scr_lease_item_release(struct scr_lease_item *it)
 {
@@ -66,7 +68,7 @@ int scr_frontier_job(PGconn *db, const char *name, int64_t *job_id, char *err, s
 
 int scr_frontier_run_begin(PGconn *db, int64_t job_id, const char *command,
                            const char *settings_json, int insecure, const char *host,
-                           int64_t *run_id, char *err, size_t errlen)
+                           int if_idle, int64_t *run_id, char *err, size_t errlen)
 {
     char job[24], pid[24];
     const char *p[6] = {job, command, settings_json, insecure ? "true" : "false", host, pid};
@@ -78,6 +80,37 @@ int scr_frontier_run_begin(PGconn *db, int64_t job_id, const char *command,
      * this run without its lock and take it for dead. */
     if (scr_db_command(db, "BEGIN", "BEGIN", 0, NULL, err, errlen))
         return SCR_EDB;
+    {
+        char key[24];
+        const char *lp[2] = {key, job};
+        i64(key, sizeof(key), JOB_LOCK_KEY);
+        if (scr_db_command(db, "locking the job", "SELECT pg_advisory_xact_lock($1::int, $2::int)",
+                           2, lp, err, errlen))
+            goto fail;
+    }
+    if (if_idle) {
+        char key[24];
+        const char *lp[2] = {key, job};
+        i64(key, sizeof(key), RUN_LOCK_KEY);
+        r = scr_db_exec(db, "looking for live runs",
+                        "SELECT r.id, coalesce(r.coordinator_host, '?'), r.started_at::text"
+                        " FROM runs r WHERE r.job_id = $2::bigint AND r.status = 'running'"
+                        " AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory'"
+                        "  AND l.granted AND l.objsubid = 2 AND l.classid::bigint = $1::bigint"
+                        "  AND l.objid::bigint = r.id AND l.database = (SELECT oid FROM"
+                        "  pg_database WHERE datname = current_database()))",
+                        2, lp, err, errlen);
+        if (!r)
+            goto fail;
+        if (PQntuples(r) > 0) {
+            snprintf(err, errlen, "another run of this job is active: run %s on %s since %s",
+                     PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2));
+            PQclear(r);
+            PQclear(PQexec(db, "ROLLBACK"));
+            return SCR_EBUSY;
+        }
+        PQclear(r);
+    }
     r = scr_db_exec(db, "creating the run",
                     "INSERT INTO runs (job_id, command, settings, insecure, coordinator_host, "
                     "coordinator_pid) VALUES ($1, $2, $3::jsonb, $4, $5, $6) RETURNING id",
@@ -109,6 +142,29 @@ int scr_frontier_run_lock(PGconn *db, int64_t run_id, char *err, size_t errlen)
                           " UPDATE runs SET status = 'running', finished_at = NULL"
                           " WHERE id = $2::bigint AND status = 'died' AND EXISTS (SELECT 1 FROM l)",
                           2, p, err, errlen);
+}
+
+int scr_frontier_recrawl(PGconn *db, int64_t job_id, int64_t age_ms, int64_t *count, char *err,
+                         size_t errlen)
+{
+    char job[24], age[24];
+    const char *p[2] = {job, age};
+    PGresult *r;
+
+    i64(job, sizeof(job), job_id);
+    i64(age, sizeof(age), age_ms);
+    r = scr_db_exec(db, "queueing pages for a recrawl",
+                    "WITH q AS (UPDATE urls SET state = 'queued', attempts = 0,"
+                    " next_attempt_at = now(), error = NULL"
+                    " WHERE job_id = $1::bigint AND state = 'done' AND kind = 'page'"
+                    " AND last_fetch_at < now() - $2::bigint * interval '1 millisecond'"
+                    " RETURNING 1) SELECT count(*) FROM q",
+                    2, p, err, errlen);
+    if (!r)
+        return SCR_EDB;
+    *count = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return SCR_OK;
 }
 
 int scr_frontier_reclaim(PGconn *db, int64_t run_id, int64_t *reclaimed, char *err,
@@ -295,7 +351,8 @@ int scr_frontier_store(PGconn *db, int64_t run_id, struct scr_store_item *it, ch
     p2[25] = it->no_fetch ? "true" : "false";
     r = scr_db_exec(
         db, "storing a result",
-        "WITH u AS ("
+        "WITH prev AS (SELECT content_hash FROM urls WHERE id = $1::bigint),"
+        " u AS ("
         "  UPDATE urls SET state = $3,"
         "    lease_run = NULL, lease_until = NULL,"
         "    next_attempt_at = CASE WHEN $3 = 'queued'"
@@ -313,10 +370,13 @@ int scr_frontier_store(PGconn *db, int64_t run_id, struct scr_store_item *it, ch
         " f AS ("
         "  INSERT INTO fetches (url_id, job_id, run_id, url, attempt, http_status, final_url,"
         "    content_type, bytes, elapsed_ms, wait_ms, redirects, worker_rank, worker_host,"
-        "    error, etag, last_modified, content_hash)"
+        "    error, etag, last_modified, content_hash, changed)"
         "  SELECT u.id, u.job_id, $2::bigint, u.url, u.attempts, nullif($4::int, 0),"
         "    nullif($5, ''), nullif($6, ''), $7::bigint, $8::int, $9::int, $10::int, $11::int,"
-        "    $12, nullif($13, ''), nullif($14, ''), nullif($15, ''), nullif($16, '')"
+        "    $12, nullif($13, ''), nullif($14, ''), nullif($15, ''), nullif($16, ''),"
+        "    CASE WHEN $4::int = 304 THEN false"
+        "         WHEN (SELECT content_hash FROM prev) IS NULL OR $16 = '' THEN NULL"
+        "         ELSE (SELECT content_hash FROM prev) <> $16 END"
         "  FROM u WHERE NOT $26::boolean RETURNING id, url_id, job_id),"
         " rec AS ("
         "  INSERT INTO records (fetch_id, url_id, job_id, parser, rule_set, record_type,"

@@ -91,10 +91,17 @@ int scr_frontier_add_sitemaps(PGconn *db, int64_t job_id, const char *urls, cons
 /* Finds or creates the job; *job_id is its id. */
 int scr_frontier_job(PGconn *db, const char *name, int64_t *job_id, char *err, size_t errlen);
 
-/* Inserts the run's row and takes its advisory lock on this connection. */
+/* Inserts the run's row and takes its advisory lock on this connection.  With if_idle, it
+ * first looks for a live run of the job (under a transaction lock on the job, so two runs
+ * starting at once cannot both see the job idle) and returns SCR_EBUSY, naming it in err,
+ * when there is one. */
 int scr_frontier_run_begin(PGconn *db, int64_t job_id, const char *command,
                            const char *settings_json, int insecure, const char *host,
-                           int64_t *run_id, char *err, size_t errlen);
+                           int if_idle, int64_t *run_id, char *err, size_t errlen);
+
+/* Queues again the job's pages fetched more than age_ms ago; *count gets how many. */
+int scr_frontier_recrawl(PGconn *db, int64_t job_id, int64_t age_ms, int64_t *count, char *err,
+                         size_t errlen);
 
 /* Takes the run's advisory lock on this connection (again, after a reconnect). */
 int scr_frontier_run_lock(PGconn *db, int64_t run_id, char *err, size_t errlen);
