@@ -16,40 +16,10 @@
 #include "cli/options.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/file.h"
 #include "coordinator/robots.h"
 
 static const char usage[] = "usage: scrape robots --agent NAME --robots FILE|- URL...\n";
-
-/* Reads the file into b, stopping somewhat past SCR_ROBOTS_MAX_BYTES: the parser looks only
- * at that many bytes (and needs to see that more follow, to drop a line the cap cuts). */
-static int read_robots(const char *path, struct scr_buf *b, char *err, size_t errlen)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    char chunk[65536];
-    size_t n;
-    int rc = SCR_OK;
-
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return SCR_EIO;
-    }
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        if (scr_buf_append(b, chunk, n)) {
-            snprintf(err, errlen, "%s: out of memory", path);
-            rc = SCR_ENOMEM;
-            break;
-        }
-        if (b->len > 2 * (size_t)SCR_ROBOTS_MAX_BYTES)
-            break;
-    }
-    if (!rc && ferror(f)) {
-        snprintf(err, errlen, "%s: read error", path);
-        rc = SCR_EIO;
-    }
-    if (f != stdin)
-        fclose(f);
-    return rc;
-}
 
 int scr_cmd_robots(int argc, char **argv, int start)
 {
@@ -80,7 +50,11 @@ int scr_cmd_robots(int argc, char **argv, int start)
         code = SCR_EXIT_USAGE;
         goto out;
     }
-    if (read_robots(file, &body, err, sizeof(err))) {
+    /* a little more than the parser's cap, so it sees that more follows and drops a line
+     * the cap cuts, as it would in a crawl */
+    body.data = scr_file_read(file, 2 * (size_t)SCR_ROBOTS_MAX_BYTES, SCR_FILE_CUT, &body.len,
+                              err, sizeof(err));
+    if (!body.data) {
         fprintf(stderr, "scrape robots: %s\n", err);
         code = SCR_EXIT_USAGE;
         goto out;

@@ -14,6 +14,7 @@
 #include "cli/options.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/file.h"
 #include "common/host.h"
 #include "common/url.h"
 #include "common/urlopts.h"
@@ -85,32 +86,6 @@ out:
     return code;
 }
 
-static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    struct scr_buf b;
-    char chunk[65536];
-    size_t n;
-
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open: %m", path);
-        return NULL;
-    }
-    scr_buf_init(&b);
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        if (scr_buf_append(&b, chunk, n)) {
-            snprintf(err, errlen, "%s: out of memory", path);
-            scr_buf_release(&b);
-            if (f != stdin)
-                fclose(f);
-            return NULL;
-        }
-    }
-    if (f != stdin)
-        fclose(f);
-    return scr_buf_detach(&b, len);
-}
-
 int scr_cmd_extract(int argc, char **argv, int start)
 {
     struct scr_settings s;
@@ -145,7 +120,7 @@ int scr_cmd_extract(int argc, char **argv, int start)
         code = SCR_EXIT_USAGE;
         goto out;
     }
-    if (s.rules && !(rules = slurp(s.rules, &len, err, sizeof(err)))) {
+    if (s.rules && !(rules = scr_file_read(s.rules, (size_t)16 << 20, 0, &len, err, sizeof(err)))) {
         fprintf(stderr, "scrape extract: %s\n", err);
         code = SCR_EXIT_USAGE;
         goto out;
@@ -160,7 +135,7 @@ int scr_cmd_extract(int argc, char **argv, int start)
         code = SCR_EXIT_USAGE;
         goto out;
     }
-    if (!(page = slurp(pos.v[0], &len, err, sizeof(err)))) {
+    if (!(page = scr_file_read(pos.v[0], 0, 0, &len, err, sizeof(err)))) {
         fprintf(stderr, "scrape extract: %s\n", err);
         code = SCR_EXIT_USAGE;
         goto out;

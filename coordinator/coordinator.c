@@ -25,6 +25,7 @@
 #include "common/buf.h"
 #include "common/clock.h"
 #include "common/error.h"
+#include "common/file.h"
 #include "common/log.h"
 #include "common/version.h"
 #include "common/wire.h"
@@ -1076,31 +1077,6 @@ static int seed_one(const char *url, const char *host, void *ctx)
     return SCR_OK;
 }
 
-static char *read_file(const char *path, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "rb");
-    struct scr_buf b;
-    char chunk[65536];
-    size_t n;
-
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open: %m", path);
-        return NULL;
-    }
-    scr_buf_init(&b);
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        if (b.len + n > (size_t)16 << 20) {
-            snprintf(err, errlen, "%s: larger than 16 MiB", path);
-            fclose(f);
-            scr_buf_release(&b);
-            return NULL;
-        }
-        scr_buf_append(&b, chunk, n);
-    }
-    fclose(f);
-    return scr_buf_detach(&b, NULL);
-}
-
 static char *settings_json(const struct scr_settings *s)
 {
     size_t n;
@@ -1147,7 +1123,7 @@ static int preflight(struct coord *co, int64_t *nseeds)
     }
     *nseeds = valid;
     if (co->s->rules) {
-        co->rules_text = read_file(co->s->rules, err, sizeof(err));
+        co->rules_text = scr_file_read(co->s->rules, (size_t)16 << 20, 0, NULL, err, sizeof(err));
         if (!co->rules_text) {
             scr_error("%s", err);
             return SCR_EXIT_USAGE;

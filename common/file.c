@@ -1,0 +1,49 @@
+/* file.c - scr_file_read() (see file.h). */
+#include "common/file.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/error.h"
+
+char *scr_file_read(const char *path, size_t max, int flags, size_t *len, char *err,
+                    size_t errlen)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    struct scr_buf b;
+    char chunk[65536], *out = NULL;
+    size_t n;
+
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    scr_buf_init(&b);
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if (max && b.len + n > max) {
+            if (!(flags & SCR_FILE_CUT)) {
+                snprintf(err, errlen, "%s: larger than %zu bytes", path, max);
+                goto out;
+            }
+            n = max - b.len;
+        }
+        if (scr_buf_append(&b, chunk, n)) {
+            snprintf(err, errlen, "%s: out of memory", path);
+            goto out;
+        }
+        if (max && b.len >= max)
+            break;
+    }
+    if (ferror(f)) {
+        snprintf(err, errlen, "%s: read error", path);
+        goto out;
+    }
+    out = scr_buf_detach(&b, len);
+out:
+    scr_buf_release(&b);
+    if (f != stdin)
+        fclose(f);
+    return out;
+}
