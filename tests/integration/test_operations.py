@@ -1,6 +1,7 @@
 """Running it for real: --if-idle, --recrawl-after with conditional requests, SIGTERM and
 resume, progress lines for cron logs, --config files."""
 import os
+import random
 import re
 import signal
 import time
@@ -77,6 +78,30 @@ class OperationsTest(crawlcase.CrawlCase):
         r = st.run_scrape(self.args(seeds=seeds), np=3, timeout=300)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assert_exactly_once(expected)
+
+    def test_sigkill_at_random_points_then_resume(self):
+        """Kill the whole job (mpiexec and every rank) with SIGKILL at a random moment, three
+        times with different seeds; then one run finishes: every page stored exactly once,
+        no lease left behind, the dead runs marked died."""
+        want = self.oracle(max_depth=3)
+        srv, seeds = self.slow_site(delay_ms=80)
+        expected = {u.replace(self.site.origin, srv.origin) for u in want.pages}
+        for seed in (11, 22, 33):
+            rnd = random.Random(seed)
+            target = self.table_rows("fetches") + rnd.randint(3, 15)
+            p = st.start_scrape(self.args("--concurrency", "2", seeds=seeds), np=3)
+            st.wait_until(lambda: self.table_rows("fetches") >= target or p.poll() is not None,
+                          timeout=120, message="%d pages stored" % target)
+            time.sleep(rnd.uniform(0, 0.3))
+            st.kill_group(p, signal.SIGKILL)
+            p.wait(30)
+        done_before = self.table_rows("fetches")
+        self.assertLess(done_before, len(expected), "the kills came too late to test resume")
+        r = st.run_scrape(self.args(seeds=seeds), np=3, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        self.assert_exactly_once(expected)
+        statuses = [s for (s,) in self.q("SELECT status FROM runs ORDER BY id")]
+        self.assertEqual(statuses, ["died", "died", "died", "done"])
 
     def test_progress_lines_at_the_configured_interval(self):
         srv, seeds = self.slow_site(delay_ms=60)
