@@ -47,6 +47,15 @@ class CrawlTest(crawlcase.CrawlCase):
         for rank, host, pages in workers:
             self.assertRegex(r.stdout, r"\n  %s\s+%s\s+%s\s" % (rank, host, pages))
 
+    def test_whole_500_page_site_fetched_exactly_once(self):
+        want = self.oracle(max_depth=None)
+        self.assertEqual((len(want.pages), len(want.missing)), (500, 0))
+        r = self.crawl("--max-depth", "1000", np=3)
+        self.assert_exactly_once(want.pages)
+        self.assertEqual(self.scalar("SELECT count(*) FROM fetches WHERE http_status = 200"),
+                         "500")
+        self.assertIn("pages %d," % len(want.pages), r.stdout)
+
     def test_records_hold_the_page_content(self):
         self.crawl(np=3)
         home = self.site.url("/")
