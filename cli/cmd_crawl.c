@@ -127,6 +127,10 @@ int scr_cmd_crawl(int argc, char **argv, int start)
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     gethostname(host, sizeof(host) - 1);
     scr_log_setup(rank, host, SCR_LOG_INFO);
+    if (provided < MPI_THREAD_FUNNELED)
+        scr_warn("this MPI library gives thread level %d, not MPI_THREAD_FUNNELED: scrape's "
+                 "threads never call MPI, which works with every MPICH build seen so far",
+                 provided);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     xmlInitParser();
 

@@ -39,7 +39,9 @@ int scr_db_connect(PGconn **out, const char *conninfo, int64_t retry_ms, char *e
     for (;;) {
         db = PQconnectdb(conninfo);
         if (db && PQstatus(db) == CONNECTION_OK) {
-            PGresult *r = PQexec(db, "SET application_name = 'scrape'");
+            /* no NOTICE per existing object when schema.sql is applied again */
+            PGresult *r = PQexec(db, "SET application_name = 'scrape';"
+                                     " SET client_min_messages = warning");
             PQclear(r);
             *out = db;
             return SCR_OK;

@@ -24,7 +24,8 @@ void scr_extractor_free(struct scr_extractor *x);
 /* Returns 1 when the content type (or, when it is NULL, a sniff of the body) says HTML. */
 int scr_extract_is_html(const char *content_type, const char *body, size_t len);
 
-/* Parses one response once and runs every enabled parser on it, appending to out.
+/* Parses one response once and runs every enabled parser on it, appending to out.  (The
+ * worker calls it only for 2xx responses whose media type is in --content-types.)
  * Non-HTML responses produce nothing and return 0.  *out keeps what was emitted even when a
  * parser fails; the first parser error is returned after all parsers ran. */
 int scr_extractor_run(struct scr_extractor *x, const char *url, const char *content_type,
