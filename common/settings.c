@@ -35,6 +35,9 @@ static const struct scr_setting_def defs[] = {
     {"deny-domain", SCR_SET_STRING, OFF(deny_domain), NULL, 0, 0, 0, 0,
      "comma list: never follow links on these domains or their subdomains (wins over "
      "--allow-domain)"},
+    {"allow-private", SCR_SET_BOOL, OFF(allow_private), "false", 0, 1, 0, 0,
+     "also fetch URLs of other hosts than the seeds' on loopback, private, link-local and "
+     "other non-public addresses (for crawls of your own network)"},
     {"include", SCR_SET_STRING, OFF(include), NULL, 0, 0, 0, 0,
      "PCRE2 regex: follow only links whose normalized URL matches"},
     {"exclude", SCR_SET_STRING, OFF(exclude), NULL, 0, 0, 0, 0,

@@ -21,6 +21,7 @@ struct scr_settings {
     /* scope (coordinator; see coordinator/scope.h) */
     char *allow_domain;     /* comma list: crawl these domains instead of the seed hosts */
     char *deny_domain;      /* comma list: never crawl these domains */
+    int allow_private;      /* non-seed hosts may be on non-public addresses (worker/addrguard.h) */
     char *include;          /* PCRE2: a link must match (when set) */
     char *exclude;          /* PCRE2: a link must not match */
     int max_query_variants; /* distinct query strings per host+path per run; 0 = no limit */

@@ -306,6 +306,7 @@ int scr_msg_batch_encode(struct scr_buf *b, const struct scr_task *tasks, uint32
         scr_wire_put_u64(&w, tasks[i].url_id);
         scr_wire_put_str(&w, tasks[i].url);
         scr_wire_put_u32(&w, tasks[i].kind);
+        scr_wire_put_u32(&w, tasks[i].flags);
         scr_wire_put_u32(&w, tasks[i].depth);
         scr_wire_put_str(&w, tasks[i].etag);
         scr_wire_put_str(&w, tasks[i].last_modified);
@@ -320,7 +321,7 @@ int scr_msg_batch_decode(struct scr_msg_batch *m, const void *p, size_t len)
 
     memset(m, 0, sizeof(*m));
     begin(&r, p, len, SCR_MSG_BATCH);
-    n = get_count(&r, 8 + 4 + 4 + 4 + 4 + 4);
+    n = get_count(&r, 8 + 4 + 4 + 4 + 4 + 4 + 4);
     if (n) {
         m->tasks = calloc(n, sizeof(*m->tasks));
         if (!m->tasks)
@@ -332,6 +333,7 @@ int scr_msg_batch_decode(struct scr_msg_batch *m, const void *p, size_t len)
         t->url_id = scr_wire_get_u64(&r);
         t->url = scr_wire_get_str(&r);
         t->kind = scr_wire_get_u32(&r);
+        t->flags = scr_wire_get_u32(&r);
         t->depth = scr_wire_get_u32(&r);
         t->etag = scr_wire_get_str(&r);
         t->last_modified = scr_wire_get_str(&r);

@@ -88,10 +88,26 @@ enum scr_task_kind {
     SCR_TASK_SITEMAP = 2  /* fetch a sitemap (gzip or not), return its <loc> URLs */
 };
 
+/* Task flags, decided by the coordinator. */
+enum scr_task_flag {
+    /* The task's own host may be on any address, private or not (a seed host, or
+     * --allow-private).  Without it the worker connects only to public addresses. */
+    SCR_TASK_F_ALLOW_PRIVATE = 1u << 0,
+    /* --allow-private: every address is allowed, also where the task's redirects lead. */
+    SCR_TASK_F_ALLOW_PRIVATE_ALL = 1u << 1
+};
+
+/* The curl_code of a RESULT whose fetch the worker refused by policy (a non-public address
+ * for a task without SCR_TASK_F_ALLOW_PRIVATE); its error starts with "refused:".  It is
+ * libcurl's CURLE_REMOTE_ACCESS_DENIED (9), which an http(s) transfer never gives otherwise,
+ * and the coordinator treats it as permanent (coordinator/retry.c). */
+#define SCR_RESULT_REFUSED 9
+
 struct scr_task {
     uint64_t url_id;
     char *url;
     uint32_t kind;            /* enum scr_task_kind */
+    uint32_t flags;           /* SCR_TASK_F_* bits */
     uint32_t depth;
     char *etag;               /* for conditional requests; may be "" */
     char *last_modified;

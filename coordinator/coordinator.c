@@ -249,6 +249,11 @@ static void dispatch(struct coord *co, struct wk *w)
         tasks[i].url_id = (uint64_t)items[i].url_id;
         tasks[i].url = items[i].url;
         tasks[i].kind = (uint32_t)items[i].kind;
+        /* the address guard: a seed host may be private (one's own site), others not */
+        if (co->s->allow_private)
+            tasks[i].flags = SCR_TASK_F_ALLOW_PRIVATE | SCR_TASK_F_ALLOW_PRIVATE_ALL;
+        else if (items[i].host && scr_strmap_get(&co->scope.hosts, items[i].host))
+            tasks[i].flags = SCR_TASK_F_ALLOW_PRIVATE;
         tasks[i].depth = (uint32_t)items[i].depth;
         tasks[i].etag = items[i].etag;
         tasks[i].last_modified = items[i].last_modified;
@@ -450,6 +455,11 @@ static void on_robots_result(struct coord *co, struct scr_lease_item *li,
     int status = it->res.http_status;
     int usable = it->res.curl_code == 0 && status >= 200 && status < 500;
 
+    /* The address guard refused the host: there are no rules to wait for.  Its pages go out
+     * and each is refused and recorded failed with the reason, not left queued. */
+    if (it->res.curl_code == SCR_RESULT_REFUSED)
+        usable = 1, status = 404;
+
     it->op = SCR_STORE_ROBOTS;
     it->robots_host = strdup(li->host);
     free(it->res.final_url);
@@ -519,7 +529,8 @@ static void handle_redirect(struct coord *co, const struct scr_lease_item *li,
 static int transient_for_host(const struct scr_result *r)
 {
     return r->http_status >= 500 || r->http_status == 429 || r->http_status == 408 ||
-           (r->curl_code != 0 && r->http_status == 0 && !r->truncated);
+           (r->curl_code != 0 && r->curl_code != SCR_RESULT_REFUSED && r->http_status == 0 &&
+            !r->truncated);
 }
 
 static void on_result(struct coord *co, struct wk *w, const char *data, size_t len)

@@ -34,7 +34,10 @@ enum scr_outcome scr_retry_classify(const struct scr_result *r, int attempts, in
     if (r->curl_code == CURLE_OK && !r->truncated && r->http_status > 0 &&
         r->http_status < 400)
         return SCR_OUTCOME_DONE;
-    if (r->curl_code != CURLE_OK || r->truncated)
+    _Static_assert(SCR_RESULT_REFUSED == CURLE_REMOTE_ACCESS_DENIED, "see common/wire.h");
+    if (r->curl_code == SCR_RESULT_REFUSED) /* the address guard: the same every time */
+        transient = 0;
+    else if (r->curl_code != CURLE_OK || r->truncated)
         transient = !r->truncated && curl_transient(r->curl_code);
     else
         transient = r->http_status >= 500 || r->http_status == 408 || r->http_status == 429;

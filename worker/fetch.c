@@ -4,17 +4,27 @@
  * counts what libcurl hands it after Content-Encoding, so a gzip bomb stops at the cap);
  * only http and https are spoken, on the first request and on every redirect; easy handles
  * are reused (curl_easy_reset) so connections and DNS stay warm in the multi's caches.
+ *
+ * Address guard: libcurl opens every socket through on_opensocket(), which sees the address
+ * it is about to connect to (after DNS, for the first request and each redirect) and
+ * refuses a non-public one unless the task's flags allow it.  A task flagged
+ * SCR_TASK_F_ALLOW_PRIVATE (a seed host) is allowed its own host only: a robots.txt or
+ * sitemap that redirects elsewhere is guarded again.  libcurl tries a host's next address
+ * after a refused one, so a host with public and private addresses is reached on a public
+ * one.  A proxy (from the environment) would be what the guard checks, not the target.
  */
 #include "worker/fetch.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "worker/addrguard.h"
 
 struct transfer {
     struct transfer *prev, *next; /* the running list */
@@ -22,6 +32,8 @@ struct transfer {
     struct curl_slist *headers;
     struct scr_fetch_done *done;
     int64_t max_body;
+    char *own_host;          /* "host:port" a SCR_TASK_F_ALLOW_PRIVATE task may reach anywhere */
+    char refused[160];       /* the last address refused by on_opensocket(), as a message */
 };
 
 struct scr_fetcher {
@@ -117,6 +129,73 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
     return n;
 }
 
+/* "host:port" of url (lower case, default port filled in), or NULL; caller frees. */
+static char *url_authority(const char *url)
+{
+    CURLU *u = curl_url();
+    char *host = NULL, *port = NULL, *out = NULL;
+
+    if (!u)
+        return NULL;
+    if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+        size_t n = strlen(host) + strlen(port) + 2;
+        out = malloc(n);
+        if (out)
+            snprintf(out, n, "%s:%s", host, port);
+    }
+    for (char *p = out; p && *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+    return out;
+}
+
+/* May this transfer connect to a non-public address right now? */
+static int private_allowed(struct transfer *t)
+{
+    const struct scr_task *task = &t->done->task;
+    char *now = NULL, *auth;
+    int ok;
+
+    if (task->flags & SCR_TASK_F_ALLOW_PRIVATE_ALL)
+        return 1;
+    if (!(task->flags & SCR_TASK_F_ALLOW_PRIVATE) || !t->own_host)
+        return 0;
+    if (task->kind == SCR_TASK_PAGE) /* no redirects followed: always the task's own host */
+        return 1;
+    /* robots and sitemaps follow redirects: EFFECTIVE_URL is the one being connected to */
+    if (curl_easy_getinfo(t->easy, CURLINFO_EFFECTIVE_URL, &now) != CURLE_OK || !now)
+        return 0;
+    auth = url_authority(now);
+    ok = auth && strcmp(auth, t->own_host) == 0;
+    free(auth);
+    return ok;
+}
+
+/* libcurl's CURLOPT_OPENSOCKETFUNCTION: the address guard (see the top of this file). */
+static curl_socket_t on_opensocket(void *clientp, curlsocktype purpose,
+                                   struct curl_sockaddr *address)
+{
+    struct transfer *t = clientp;
+    const char *cls;
+
+    if (purpose != CURLSOCKTYPE_IPCXN)
+        return CURL_SOCKET_BAD;
+    cls = scr_addr_class(&address->addr);
+    if (cls && !private_allowed(t)) {
+        char ip[64];
+        scr_addr_format(&address->addr, ip, sizeof(ip));
+        snprintf(t->refused, sizeof(t->refused),
+                 "refused: %s is a %s address (--allow-private to allow)", ip, cls);
+        return CURL_SOCKET_BAD;
+    }
+    return socket(address->family, address->socktype, address->protocol);
+}
+
 int scr_fetcher_new(struct scr_fetcher **out, const struct scr_settings *s)
 {
     struct scr_fetcher *f = calloc(1, sizeof(*f));
@@ -142,6 +221,7 @@ static void transfer_free(struct transfer *t)
         curl_easy_cleanup(t->easy);
     curl_slist_free_all(t->headers);
     scr_fetch_done_free(t->done);
+    free(t->own_host);
     free(t);
 }
 
@@ -174,6 +254,11 @@ static int setup_easy(struct scr_fetcher *f, struct transfer *t)
 
     curl_easy_setopt(e, CURLOPT_URL, task->url);
     curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)t);
+    free(t->own_host);
+    t->own_host = task->flags & SCR_TASK_F_ALLOW_PRIVATE ? url_authority(task->url) : NULL;
+    t->refused[0] = '\0';
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_opensocket);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
@@ -323,6 +408,11 @@ static void finish_transfer(struct scr_fetcher *f, CURL *easy, CURLcode code)
         d->location = strdup(s);
     if (code == CURLE_FILESIZE_EXCEEDED)
         d->truncated = 1;
+    if (code == CURLE_COULDNT_CONNECT && t->refused[0]) {
+        /* the guard refused an address and no other one could be reached */
+        d->refused = 1;
+        snprintf(d->error, sizeof(d->error), "%s", t->refused);
+    }
     if (code != CURLE_OK && !d->error[0])
         snprintf(d->error, sizeof(d->error), "%s", curl_easy_strerror(code));
     if (d->truncated && d->task.kind == SCR_TASK_ROBOTS) {

@@ -26,6 +26,8 @@ struct scr_fetch_done {
     char *etag, *last_modified;
     struct scr_buf body;       /* decoded body, at most --max-body bytes */
     int truncated;             /* the body exceeded --max-body and the transfer was cut */
+    int refused;               /* not connected: every address was non-public and the task
+                                * lacks SCR_TASK_F_ALLOW_PRIVATE; error says why ("refused: ...") */
     long redirects;
     char *location;            /* a 3xx answer's target (absolute), when not followed */
     long retry_after_s;        /* Retry-After in seconds (0 = none) */
@@ -46,7 +48,10 @@ void scr_fetcher_free(struct scr_fetcher *f);
 
 /* Starts fetching task now.  Page tasks do not follow redirects (the coordinator queues the
  * target, so a URL is fetched once however many pages redirect to it); robots and sitemap
- * tasks follow up to --max-redirects.  Takes ownership of the task's strings (task is zeroed). */
+ * tasks follow up to --max-redirects.  Unless the task's flags allow it, every connection
+ * (also a redirect's) goes to a public address only (worker/addrguard.h): libcurl's
+ * opensocket callback refuses the others, and the transfer ends with refused set.  Takes
+ * ownership of the task's strings (task is zeroed). */
 int scr_fetcher_add(struct scr_fetcher *f, struct scr_task *task, int64_t queued_us);
 
 /* Transfers in flight. */

@@ -260,7 +260,8 @@ static void fill_common(struct scr_fetch_done *d, struct scr_result *r, const ch
     r->url_id = d->task.url_id;
     r->kind = d->task.kind;
     r->http_status = (int32_t)d->status;
-    r->curl_code = (int32_t)d->code;
+    /* a refusal by the address guard is permanent: a code of its own (see wire.h) */
+    r->curl_code = d->refused ? SCR_RESULT_REFUSED : (int32_t)d->code;
     r->bytes = d->body.len;
     r->elapsed_ms = (uint32_t)((d->end_us - d->start_us) / 1000);
     r->wait_ms = (uint32_t)((d->start_us - d->queued_us) / 1000);

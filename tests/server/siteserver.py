@@ -59,6 +59,48 @@ Test paths (not files; all answer GET and HEAD)
     /__test/page?links=URL1,URL2,...[&title=T]
         200 HTML page whose body links to each URL (comma separated).
 
+Hostile test paths (for tests/integration/test_hostile.py): every big body is
+streamed, never built in memory.
+    /__test/drip?n=N
+        200 text/html with Content-Length N, then one byte per second.
+    /__test/hang[?ms=N]
+        read the request, never answer (for N ms, default 10 minutes, or until
+        the client goes away), then close.
+    /__test/reset?n=N
+        200 with Content-Length N (default 100000), half of it sent, then the
+        connection is reset (TCP RST).
+    /__test/huge?n=N[&chunked=1]
+        200 text/html of N bytes (default 1 GiB) streamed in 64 KiB pieces,
+        with Content-Length or (chunked=1) chunked.
+    /__test/gzbomb[?gib=N][&length=1]
+        200 text/html, Content-Encoding: gzip: a ~N MiB gzip stream (default
+        N = 10) that inflates to N GiB of zero bytes, chunked (so only the
+        decoded size can stop a client) or with Content-Length (length=1).
+        One 1 MiB deflate block (ended by a full flush) is repeated; the CRC
+        of the trailer is worked out while the body is sent.
+    /__test/binary?n=N
+        N (default 65536) bytes of pseudo-random binary data as text/html.
+    /__test/badutf8
+        text/html; charset=utf-8 whose title and text hold invalid UTF-8, with
+        a link to /__test/page?title=after-badutf8.
+    /__test/liecharset
+        Content-Type says charset=utf-16 but the body is UTF-8 (and its meta
+        says shift_jis), with a link to /__test/page?title=after-liecharset.
+    /__test/deep?n=N
+        HTML whose body nests N (default 100000) <div>s, streamed, with a link
+        to /__test/page?title=after-deep at the bottom.
+    /__test/manylinks?n=N
+        HTML with N (default 1000000) distinct links, streamed (chunked).
+    /__test/calendar?date=YYYY-MM-DD
+        a page for that day linking to the previous and the next day: endless.
+    /__test/empty
+        200 text/html with an empty body.
+    /__test/badchunk
+        Transfer-Encoding: chunked with a broken chunk size line.
+    /__test/shortlength?n=N
+        Content-Length N (default 10000) but 100 bytes sent, then close.
+    Close without any response: /__test/drop (above).
+
 To add a test path, write a method `_t_<name>(self, rest, query)` on the
 handler and add its prefix to TEST_ROUTES; `rest` is the path after the
 prefix and `query` the parsed query (dict of str -> last value). It returns
@@ -89,10 +131,12 @@ import mimetypes
 import os
 import posixpath
 import socket
+import struct
 import sys
 import threading
 import time
 import urllib.parse
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 SUBSTITUTED_EXTS = (".html", ".htm", ".xml", ".txt")
@@ -144,6 +188,20 @@ class Handler(BaseHTTPRequestHandler):
         "/__test/echo-headers": "_t_echo_headers",
         "/__test/drop": "_t_drop",
         "/__test/page": "_t_page",
+        "/__test/drip": "_t_drip",
+        "/__test/hang": "_t_hang",
+        "/__test/reset": "_t_reset",
+        "/__test/huge": "_t_huge",
+        "/__test/gzbomb": "_t_gzbomb",
+        "/__test/binary": "_t_binary",
+        "/__test/badutf8": "_t_badutf8",
+        "/__test/liecharset": "_t_liecharset",
+        "/__test/deep": "_t_deep",
+        "/__test/manylinks": "_t_manylinks",
+        "/__test/calendar": "_t_calendar",
+        "/__test/empty": "_t_empty",
+        "/__test/badchunk": "_t_badchunk",
+        "/__test/shortlength": "_t_shortlength",
     }
 
     def log_message(self, format, *args):  # noqa: A002 - keep quiet
@@ -190,6 +248,7 @@ class Handler(BaseHTTPRequestHandler):
             })
 
         status = 0
+        self._log_now = log_now
         try:
             try:
                 reply = self._route()
@@ -372,6 +431,227 @@ class Handler(BaseHTTPRequestHandler):
         title = query.get("title", "Test page")
         return Reply(200, html_page(title, "<h1>%s</h1><ul>%s</ul>" % (html.escape(title), items)),
                      content_type="text/html; charset=utf-8")
+
+    # -- hostile paths: they write to the socket themselves and return None ----------
+
+    def _head(self, status, headers, length=None):
+        """Send a status line and headers (Content-Length when length is given); log."""
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        if length is not None:
+            self.send_header("Content-Length", str(length))
+        self.end_headers()
+        self.wfile.flush()
+        self._log_early(status)
+
+    def _log_early(self, status):
+        # the log line must exist before the body goes out (see _handle)
+        log_now = getattr(self, "_log_now", None)
+        if log_now:
+            log_now(status, 0)
+
+    def _stream(self, status, headers, pieces, length=None, chunked=False):
+        """Send pieces (an iterable of bytes) as the body; stop when the client leaves."""
+        self.close_connection = True
+        if chunked:
+            headers = list(headers) + [("Transfer-Encoding", "chunked")]
+        try:
+            self._head(status, headers + [("Connection", "close")], length)
+            if self.command == "HEAD":
+                return None
+            for piece in pieces:
+                if not piece:
+                    continue
+                if chunked:
+                    self.wfile.write(b"%x\r\n" % len(piece) + piece + b"\r\n")
+                else:
+                    self.wfile.write(piece)
+            if chunked:
+                self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            pass
+        return None
+
+    def _t_drip(self, rest, query):
+        n = max(_int(query.get("n"), 100), 1)
+
+        def drip():
+            for _ in range(n):
+                self.wfile.write(b"x")
+                self.wfile.flush()
+                time.sleep(1.0)
+                yield b""
+        return self._stream(200, [("Content-Type", "text/html")], drip(), length=n)
+
+    def _t_hang(self, rest, query):
+        self.close_connection = True
+        deadline = time.monotonic() + max(_int(query.get("ms"), 600000), 0) / 1000.0
+        self.connection.settimeout(0.5)
+        while time.monotonic() < deadline:
+            try:
+                if self.connection.recv(4096) == b"":
+                    break  # the client went away
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+        return None
+
+    def _t_reset(self, rest, query):
+        n = max(_int(query.get("n"), 100000), 2)
+        self.close_connection = True
+        try:
+            self._head(200, [("Content-Type", "text/html")], n)
+            self.wfile.write(b"<html><body>" + b"x" * (n // 2))
+            self.wfile.flush()
+            time.sleep(0.2)
+            # SO_LINGER 0: close() sends RST instead of FIN
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            self.connection.close()
+        except OSError:
+            pass
+        return None
+
+    def _t_huge(self, rest, query):
+        n = max(_int(query.get("n"), 1 << 30), 0)
+        chunked = query.get("chunked") == "1"
+        block = b"<p>" + b"x" * (65536 - 8) + b"</p>\n\n"
+
+        def pieces():
+            left = n
+            while left > 0:
+                piece = block if left >= len(block) else block[:left]
+                left -= len(piece)
+                yield piece
+        return self._stream(200, [("Content-Type", "text/html")], pieces(),
+                            length=None if chunked else n, chunked=chunked)
+
+    _gz_block = None
+
+    def _t_gzbomb(self, rest, query):
+        gib = min(max(_int(query.get("gib"), 10), 1), 64)
+        mib = 1 << 20
+        if Handler._gz_block is None:
+            c = zlib.compressobj(9, zlib.DEFLATED, -15)
+            Handler._gz_block = c.compress(b"\0" * mib) + c.flush(zlib.Z_FULL_FLUSH)
+        block = Handler._gz_block
+        count = gib * 1024
+        crc = {}
+
+        def work_out_crc():
+            v, zeros = 0, b"\0" * mib
+            for _ in range(count):
+                v = zlib.crc32(zeros, v)
+            crc["v"] = v
+        worker = threading.Thread(target=work_out_crc, daemon=True)
+        worker.start()
+        # gzip header: magic, deflate, no flags, mtime 0, xfl 2, OS unix
+        head = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03"
+        tail_len = 2 + 8  # final empty stored block "\x03\x00", then CRC32 and ISIZE
+        length = len(head) + len(block) * count + tail_len
+
+        def pieces():
+            yield head
+            for _ in range(count):
+                yield block
+            worker.join()
+            yield b"\x03\x00" + struct.pack("<II", crc["v"], (count * mib) & 0xFFFFFFFF)
+        return self._stream(200, [("Content-Type", "text/html"), ("Content-Encoding", "gzip")],
+                            pieces(), length=length if query.get("length") == "1" else None,
+                            chunked=query.get("length") != "1")
+
+    def _t_binary(self, rest, query):
+        n = max(_int(query.get("n"), 65536), 0)
+        data = bytearray()
+        x = 2463534242
+        while len(data) < n:  # xorshift: the same bytes every time
+            x ^= (x << 13) & 0xFFFFFFFF
+            x ^= x >> 17
+            x ^= (x << 5) & 0xFFFFFFFF
+            data += struct.pack("<I", x)
+        return Reply(200, bytes(data[:n]), content_type="text/html")
+
+    def _t_badutf8(self, rest, query):
+        body = (b"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>bad \xff\xfe utf8 "
+                b"\xc3\x28 \xed\xa0\x80 \xf8\x88\x80\x80\x80</title></head><body>"
+                b"<p>overlong \xc0\xaf, truncated \xe2\x82</p>"
+                b"<a href=\"/__test/page?title=after-badutf8\">next \x80\x81</a>"
+                b"</body></html>")
+        return Reply(200, body, content_type="text/html; charset=utf-8")
+
+    def _t_liecharset(self, rest, query):
+        body = ("<!DOCTYPE html><html><head><meta charset=\"shift_jis\">"
+                "<title>caf\u00e9 \u2603 lying charset</title></head><body>"
+                "<a href=\"/__test/page?title=after-liecharset\">next</a>"
+                "</body></html>").encode("utf-8")
+        return Reply(200, body, content_type="text/html; charset=utf-16")
+
+    def _t_deep(self, rest, query):
+        n = min(max(_int(query.get("n"), 100000), 0), 10000000)
+
+        def pieces():
+            yield b"<!DOCTYPE html><html><head><title>deep</title></head><body>"
+            for i in range(0, n, 10000):
+                yield b"<div>" * min(10000, n - i)
+            yield b"<a href=\"/__test/page?title=after-deep\">bottom</a>"
+            for i in range(0, n, 10000):
+                yield b"</div>" * min(10000, n - i)
+            yield b"</body></html>\n"
+        return self._stream(200, [("Content-Type", "text/html; charset=utf-8")], pieces(),
+                            chunked=True)
+
+    def _t_manylinks(self, rest, query):
+        n = max(_int(query.get("n"), 1000000), 0)
+
+        def pieces():
+            yield b"<!DOCTYPE html><html><head><title>many links</title></head><body>\n"
+            for i in range(0, n, 1000):
+                yield b"".join(b'<a href="/__test/page?title=l%d">%d</a>\n' % (j, j)
+                               for j in range(i, min(i + 1000, n)))
+            yield b"</body></html>\n"
+        return self._stream(200, [("Content-Type", "text/html; charset=utf-8")], pieces(),
+                            chunked=True)
+
+    def _t_calendar(self, rest, query):
+        import datetime
+        try:
+            day = datetime.date.fromisoformat(query.get("date", "2024-01-01"))
+        except ValueError:
+            day = datetime.date(2024, 1, 1)
+        one = datetime.timedelta(days=1)
+        links = "".join('<a href="/__test/calendar?date=%s">%s</a> ' % (d, d)
+                        for d in (day - one, day + one))
+        return Reply(200, html_page("Calendar %s" % day, links),
+                     content_type="text/html; charset=utf-8")
+
+    def _t_empty(self, rest, query):
+        return Reply(200, b"", content_type="text/html; charset=utf-8")
+
+    def _t_badchunk(self, rest, query):
+        self.close_connection = True
+        try:
+            self._head(200, [("Content-Type", "text/html"), ("Transfer-Encoding", "chunked"),
+                             ("Connection", "close")])
+            self.wfile.write(b"10\r\n<html><body>ok!!\r\nzz-not-hex\r\nxxxx\r\n0\r\n\r\n")
+            self.wfile.flush()
+        except OSError:
+            pass
+        return None
+
+    def _t_shortlength(self, rest, query):
+        n = max(_int(query.get("n"), 10000), 101)
+        self.close_connection = True
+        try:
+            self._head(200, [("Content-Type", "text/html"), ("Connection", "close")], n)
+            self.wfile.write(b"<html><body>" + b"y" * 88)
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        return None
 
 
 def _int(text, default):

@@ -77,12 +77,12 @@ static void encode_result(struct scr_buf *b)
 
 static const struct scr_task sample_tasks[] = {
     {.url_id = 1, .url = S("http://a.example/"), .kind = SCR_TASK_PAGE, .depth = 0,
-     .etag = S(""), .last_modified = S("")},
+     .flags = SCR_TASK_F_ALLOW_PRIVATE, .etag = S(""), .last_modified = S("")},
     {.url_id = 0xFFFFFFFFFFFFFFFFULL, .url = S(""), .kind = SCR_TASK_ROBOTS, .depth = 7,
-     .etag = S("W/\"x\""), .last_modified = S("Mon, 01 Jan 2024 00:00:00 GMT")},
+     .flags = 0, .etag = S("W/\"x\""), .last_modified = S("Mon, 01 Jan 2024 00:00:00 GMT")},
     /* NULL strings go as "" */
     {.url_id = 42, .url = S("http://b.example/p?q=1"), .kind = SCR_TASK_SITEMAP,
-     .depth = 0xFFFFFFFFu, .etag = NULL, .last_modified = NULL},
+     .depth = 0xFFFFFFFFu, .flags = 0xFFFFFFFFu, .etag = NULL, .last_modified = NULL},
 };
 #define NTASKS (sizeof(sample_tasks) / sizeof(sample_tasks[0]))
 
@@ -461,6 +461,7 @@ TEST(batch_roundtrip)
         ASSERT(m.tasks[i].url_id == w->url_id);
         ASSERT_STR_EQ(m.tasks[i].url, w->url);
         ASSERT_EQ(m.tasks[i].kind, w->kind);
+        ASSERT_EQ(m.tasks[i].flags, w->flags);
         ASSERT_EQ(m.tasks[i].depth, w->depth);
         ASSERT_STR_EQ(m.tasks[i].etag, w->etag ? w->etag : "");
         ASSERT_STR_EQ(m.tasks[i].last_modified, w->last_modified ? w->last_modified : "");
@@ -485,13 +486,15 @@ TEST(batch_layout)
 {
     static const struct scr_task t = {.url_id = 0x0102030405060708ULL, .url = S("u"),
                                       .kind = SCR_TASK_SITEMAP, .depth = 0x0203,
-                                      .etag = S(""), .last_modified = S("x")};
+                                      .flags = 0x01000003u, .etag = S(""),
+                                      .last_modified = S("x")};
     static const uint8_t want[] = {
         0x04,                                           /* BATCH */
         0, 0, 0, 1,                                     /* count */
         0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, /* url_id */
         0, 0, 0, 1, 'u',                                /* url */
         0, 0, 0, 2,                                     /* kind */
+        0x01, 0, 0, 3,                                  /* flags */
         0, 0, 2, 3,                                     /* depth */
         0, 0, 0, 0,                                     /* etag "" */
         0, 0, 0, 1, 'x',                                /* last_modified */
@@ -689,6 +692,7 @@ TEST(huge_counts)
     scr_wire_put_u64(&w, 1);
     scr_wire_put_str(&w, "http://a/");
     scr_wire_put_u32(&w, SCR_TASK_PAGE);
+    scr_wire_put_u32(&w, 0); /* flags */
     scr_wire_put_u32(&w, 0);
     scr_wire_put_str(&w, "");
     scr_wire_put_str(&w, "");
@@ -771,7 +775,7 @@ TEST(huge_counts)
     scr_wire_put_u32(&w, 1);
     scr_wire_put_u64(&w, 1);
     scr_wire_put_u32(&w, 0xFFFFFFFFu);
-    for (int i = 0; i < 12; i++)
+    for (int i = 0; i < 20; i++) /* enough for the count check: the length must fail */
         scr_wire_put_u8(&w, 'a');
     p = dup_bytes(b.data, b.len);
     ASSERT_EQ(scr_msg_batch_decode(&m, p, b.len), SCR_EPROTO);
@@ -798,6 +802,7 @@ TEST(embedded_nul)
     scr_wire_put_u8(&w, 0);
     scr_wire_put_u8(&w, 'b');
     scr_wire_put_u32(&w, SCR_TASK_PAGE);
+    scr_wire_put_u32(&w, 0); /* flags */
     scr_wire_put_u32(&w, 0);
     scr_wire_put_str(&w, "");
     scr_wire_put_str(&w, "");
