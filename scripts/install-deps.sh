@@ -3,7 +3,7 @@
 # Ubuntu or Raspberry Pi OS.  Idempotent and quick when everything is already there.
 set -eu
 
-PKGS="build-essential cmake pkg-config git mpich libmpich-dev libcurl4-openssl-dev
+PKGS="build-essential cmake pkg-config git clang libclang-rt-14-dev mpich libmpich-dev libcurl4-openssl-dev
 libxml2-dev libpcre2-dev libjansson-dev libpq-dev libidn2-dev libyaml-dev zlib1g-dev postgresql
 postgresql-client python3 procps iproute2"
 

@@ -25,3 +25,6 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export SCRAPE_ASAN_BUILD=1
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest -j"$jobs" -L unit --output-on-failure --timeout 900)
 (cd build-asan && ASAN_OPTIONS=detect_leaks=0 ctest -j"$jobs" -L integration --output-on-failure --timeout 1200)
+
+echo "== fuzzing (libFuzzer + ASan + UBSan, a short bounded run per driver)"
+scripts/fuzz.sh "${SCRAPE_FUZZ_SECONDS:-20}"
