@@ -572,6 +572,20 @@ class PgServer:
             self._watch_fd = None
         _cleanups.unregister(self.stop)
 
+    def halt(self, mode="fast"):
+        """Stop the server but keep its data (a database outage); see resume()."""
+        self._run_pg(["pg_ctl", "-D", self.datadir, "-m", mode, "-w", "-t", "30", "stop"],
+                     check=False, timeout=60)
+
+    def resume(self):
+        """Start a server stopped with halt() again, on the same port and socket."""
+        r = self._run_pg(["pg_ctl", "-D", self.datadir, "-l", self.log_path,
+                          "-o", "-p %d" % self.port, "-w", "-t", str(self.start_timeout),
+                          "start"], check=False, timeout=self.start_timeout + 30)
+        if r.returncode != 0:
+            raise HarnessError("PostgreSQL did not start again:\n" + self.log()[-3000:])
+        self._wait_ready()
+
     def __enter__(self):
         return self.start()
 

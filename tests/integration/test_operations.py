@@ -103,6 +103,37 @@ class OperationsTest(crawlcase.CrawlCase):
         statuses = [s for (s,) in self.q("SELECT status FROM runs ORDER BY id")]
         self.assertEqual(statuses, ["died", "died", "died", "done"])
 
+    def test_postgresql_restarted_mid_crawl_loses_and_doubles_nothing(self):
+        """PostgreSQL stops for 3 s mid-crawl: the store thread reconnects with backoff and
+        the run completes, every page stored exactly once."""
+        want = self.oracle(max_depth=3)
+        srv, seeds = self.slow_site(delay_ms=40)
+        expected = {u.replace(self.site.origin, srv.origin) for u in want.pages}
+        p = st.start_scrape(self.args("--concurrency", "2", "--db-retry", "60s", seeds=seeds),
+                            np=3)
+        st.wait_until(lambda: self.table_rows("fetches") >= 15, timeout=60, message="15 pages")
+        self.pg.halt("fast")
+        time.sleep(3)
+        self.pg.resume()
+        r = st.wait_scrape(p, 300)
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        self.assertIn("reconnected to the database", r.stderr)
+        self.assert_exactly_once(expected)
+        self.assertEqual(self.q("SELECT status FROM runs"), [("done",)])
+
+    def test_database_gone_for_good_exits_3(self):
+        srv, seeds = self.slow_site(delay_ms=40)
+        p = st.start_scrape(self.args("--concurrency", "2", "--db-retry", "2s", seeds=seeds),
+                            np=3)
+        st.wait_until(lambda: self.table_rows("fetches") >= 10, timeout=60, message="10 pages")
+        self.pg.halt("immediate")
+        try:
+            r = st.wait_scrape(p, 120)
+        finally:
+            self.pg.resume()
+        self.assertEqual(r.returncode, 3, r.stderr[-3000:])
+        self.assertIn("database", r.stderr)
+
     def test_progress_lines_at_the_configured_interval(self):
         srv, seeds = self.slow_site(delay_ms=60)
         r = st.run_scrape(["--seed", seeds, "--db", self.db, "--delay", "0", "--concurrency",
