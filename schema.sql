@@ -151,3 +151,123 @@ CREATE TABLE IF NOT EXISTS run_workers (
     pages_per_s double precision,
     PRIMARY KEY (run_id, rank)
 );
+
+-- ---------------------------------------------------------------------------------------------
+-- Views and indexes for analysts (docs/schema.md, "Views"; docs/queries.md).  Each view carries
+-- the job's name and id, so `WHERE job = 'shop'` works everywhere.  A view's columns may only be
+-- appended to: CREATE OR REPLACE VIEW refuses to drop or rename one.
+
+-- Full-text search over the text parser's records, and "which pages link to this URL".
+CREATE INDEX IF NOT EXISTS records_text_fts ON records
+    USING gin (to_tsvector('simple', data ->> 'text')) WHERE parser = 'text';
+CREATE INDEX IF NOT EXISTS records_links ON records
+    USING gin ((data -> 'links') jsonb_path_ops) WHERE parser = 'links';
+-- The latest successful fetch of each URL, with the metadata of the meta parser's latest
+-- record up to that fetch (a 304 keeps the metadata and content hash of the body before it).
+CREATE OR REPLACE VIEW latest_pages AS
+SELECT u.id AS url_id, u.url, j.name AS job, u.job_id, u.host, f.fetched_at, f.http_status,
+       f.content_type, f.bytes, m.data ->> 'title' AS title,
+       m.data ->> 'description' AS description, m.data ->> 'canonical' AS canonical,
+       m.data ->> 'lang' AS lang,
+       coalesce(f.content_hash, (
+           SELECT p.content_hash FROM fetches p
+           WHERE p.url_id = u.id AND p.error IS NULL AND p.content_hash IS NOT NULL
+           ORDER BY p.fetched_at DESC, p.id DESC LIMIT 1)) AS content_hash,
+       f.id AS fetch_id, f.run_id, u.depth
+FROM urls u
+JOIN jobs j ON j.id = u.job_id
+CROSS JOIN LATERAL (
+    SELECT * FROM fetches f
+    WHERE f.url_id = u.id AND f.error IS NULL
+    ORDER BY f.fetched_at DESC, f.id DESC LIMIT 1) f
+LEFT JOIN LATERAL (
+    SELECT r.data FROM records r
+    WHERE r.url_id = u.id AND r.parser = 'meta' AND r.fetch_id <= f.id
+    ORDER BY r.fetch_id DESC, r.id DESC LIMIT 1) m ON true;
+
+-- Every record, flattened: where and when it came from.
+CREATE OR REPLACE VIEW record_rows AS
+SELECT r.id AS record_id, j.name AS job, r.job_id, u.url, r.parser, r.rule_set,
+       r.record_type, f.fetched_at, f.run_id, r.fetch_id, r.url_id, r.data
+FROM records r
+JOIN jobs j ON j.id = r.job_id
+JOIN urls u ON u.id = r.url_id
+JOIN fetches f ON f.id = r.fetch_id;
+
+-- One row per run; the figures come from the run's summary (NULL while it runs).
+CREATE OR REPLACE VIEW run_summary AS
+SELECT r.id AS run_id, j.name AS job, r.job_id, r.status, r.exit_code,
+       r.started_at, r.finished_at, r.finished_at - r.started_at AS duration,
+       (r.summary ->> 'pages')::bigint AS pages,
+       (r.summary ->> 'records')::bigint AS records,
+       (r.summary ->> 'errors')::bigint AS errors,
+       (r.summary ->> 'failed')::bigint AS failed,
+       (r.summary ->> 'bytes')::bigint AS bytes,
+       (r.summary ->> 'new_urls')::bigint AS new_urls,
+       (r.summary ->> 'pages_per_s')::double precision AS pages_per_s,
+       (SELECT count(*) FROM run_workers w WHERE w.run_id = r.id) AS workers,
+       r.coordinator_host
+FROM runs r
+JOIN jobs j ON j.id = r.job_id;
+
+-- Per job and host: fetches, errors by kind, latency and robots.txt.
+CREATE OR REPLACE VIEW host_stats AS
+SELECT j.name AS job, f.job_id, u.host,
+       count(*) AS fetches,
+       count(*) FILTER (WHERE f.error IS NULL) AS pages,
+       count(*) FILTER (WHERE f.error IS NOT NULL) AS errors,
+       count(*) FILTER (WHERE f.http_status BETWEEN 400 AND 499) AS http_4xx,
+       count(*) FILTER (WHERE f.http_status >= 500) AS http_5xx,
+       count(*) FILTER (WHERE f.http_status IS NULL AND f.error IS NOT NULL) AS network_errors,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY f.elapsed_ms) AS median_ms,
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY f.elapsed_ms) AS p95_ms,
+       sum(f.bytes) AS bytes,
+       min(h.robots_status) AS robots_status,
+       min(h.robots_error) AS robots_error,
+       min(h.robots_fetched_at) AS robots_fetched_at
+FROM fetches f
+JOIN urls u ON u.id = f.url_id
+JOIN jobs j ON j.id = f.job_id
+LEFT JOIN hosts h ON h.host = u.host
+GROUP BY j.name, f.job_id, u.host;
+
+-- Fetches per HTTP status (NULL: no response) and per content type, per job.
+CREATE OR REPLACE VIEW status_counts AS
+SELECT j.name AS job, f.job_id, f.http_status, count(*) AS fetches,
+       count(DISTINCT f.url_id) AS urls
+FROM fetches f
+JOIN jobs j ON j.id = f.job_id
+GROUP BY j.name, f.job_id, f.http_status;
+
+CREATE OR REPLACE VIEW content_type_counts AS
+SELECT j.name AS job, f.job_id,
+       lower(trim(split_part(f.content_type, ';', 1))) AS content_type,
+       count(*) AS fetches, sum(f.bytes) AS bytes
+FROM fetches f
+JOIN jobs j ON j.id = f.job_id
+GROUP BY j.name, f.job_id, 3;
+
+-- The links of each page's latest links record: one row per (page, link).
+CREATE OR REPLACE VIEW link_graph AS
+SELECT j.name AS job, r.job_id, u.url AS from_url, l.to_url, r.fetch_id
+FROM records r
+JOIN jobs j ON j.id = r.job_id
+JOIN urls u ON u.id = r.url_id
+CROSS JOIN LATERAL jsonb_array_elements_text(r.data -> 'links') AS l (to_url)
+WHERE r.parser = 'links'
+  AND jsonb_typeof(r.data -> 'links') = 'array'
+  AND NOT EXISTS (SELECT 1 FROM records n
+                  WHERE n.url_id = r.url_id AND n.parser = 'links' AND n.id > r.id);
+
+-- The text parser's latest record of each page; tsv matches the index records_text_fts.
+CREATE OR REPLACE VIEW page_text AS
+SELECT j.name AS job, r.job_id, u.url, f.fetched_at, r.data ->> 'text' AS text,
+       (r.data ->> 'truncated')::boolean AS truncated, (r.data ->> 'length')::bigint AS length,
+       to_tsvector('simple', r.data ->> 'text') AS tsv, r.fetch_id
+FROM records r
+JOIN jobs j ON j.id = r.job_id
+JOIN urls u ON u.id = r.url_id
+JOIN fetches f ON f.id = r.fetch_id
+WHERE r.parser = 'text'
+  AND NOT EXISTS (SELECT 1 FROM records n
+                  WHERE n.url_id = r.url_id AND n.parser = 'text' AND n.id > r.id);

@@ -1,4 +1,5 @@
-/* cmd_tools.c - the small commands: init-db, extract, url, version, help (robots: cmd_robots.c).
+/* cmd_tools.c - the small commands: init-db, extract, url, version, help (robots: cmd_robots.c,
+ * export: cmd_export.c).
  *
  * `extract` and `url` run exactly the code a crawl runs (the extractor and the URL
  * normalizer), so what they print is what a crawl would store or queue.
@@ -28,7 +29,12 @@ void scr_cmd_usage(void)
            "usage:\n"
            "  mpiexec -f machinefile scrape [crawl] --seed urls.txt [--db CONNINFO] [options]\n"
            "  scrape [crawl] --seed urls.txt ...      without mpiexec: worker threads\n"
-           "  scrape init-db [--db CONNINFO]          create or update the schema\n"
+           "  mpiexec -f machinefile scrape check [--probe URL] [--db CONNINFO]\n"
+           "                                          check every node, link and the database\n"
+           "  scrape init-db [--db CONNINFO] [--reader ROLE]\n"
+           "                                          create or update the schema; ROLE may read it\n"
+           "  scrape export --job NAME [--format jsonl|csv] [--parser P] [--record R]\n"
+           "                [--since TIME] [-o FILE]  write a job's records\n"
            "  scrape extract [--rules F] [--parsers L] --url URL PAGE.html|-\n"
            "                                          print the records of a saved page\n"
            "  scrape url [--base BASE] [--strip-tracking] [--strip-param L] [--sort-query]\n"
@@ -57,18 +63,59 @@ int scr_cmd_version(void)
     return SCR_EXIT_OK;
 }
 
+/* Grants read access to the role current_setting('scrape.reader') names, creating it (LOGIN,
+ * no password) when missing.  The name is quoted by format('%I') on the server: no text from
+ * the command line is ever pasted into SQL. */
+static const char SQL_READER[] =
+    "DO $reader$\n"
+    "DECLARE r text := current_setting('scrape.reader');\n"
+    "BEGIN\n"
+    "  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN\n"
+    "    EXECUTE format('CREATE ROLE %I LOGIN', r);\n"
+    "  END IF;\n"
+    "  EXECUTE format('GRANT CONNECT ON DATABASE %I TO %I', current_database(), r);\n"
+    "  EXECUTE format('GRANT USAGE ON SCHEMA public TO %I', r);\n"
+    "  EXECUTE format('GRANT SELECT ON ALL TABLES IN SCHEMA public TO %I', r);\n"
+    "  EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO %I',"
+    " r);\n"
+    "END\n"
+    "$reader$";
+
+/* Creates (if missing) the read-only role `name` and grants it SELECT on every table and view
+ * of the scrape schema, now and later.  SCR_EDB with the server's message in err. */
+static int grant_reader(PGconn *db, const char *name, char *err, size_t errlen)
+{
+    const char *p[1] = {name};
+
+    if (scr_db_command(db, "BEGIN", "BEGIN", 0, NULL, err, errlen))
+        return SCR_EDB;
+    if (scr_db_command(db, "naming the reader role",
+                       "SELECT set_config('scrape.reader', $1, true)", 1, p, err, errlen) ||
+        scr_db_command(db, "granting read access", SQL_READER, 0, NULL, err, errlen) ||
+        scr_db_command(db, "COMMIT", "COMMIT", 0, NULL, err, errlen)) {
+        PQclear(PQexec(db, "ROLLBACK"));
+        return SCR_EDB;
+    }
+    return SCR_OK;
+}
+
 int scr_cmd_init_db(int argc, char **argv, int start)
 {
     struct scr_settings s;
     struct scr_strvec pos;
     PGconn *db = NULL;
+    const char *reader = NULL;
     char err[1024];
     int code = SCR_EXIT_OK;
+    struct scr_cli_extra extra[] = {{"reader", &reader, NULL, NULL}};
 
     scr_settings_init(&s);
     scr_strvec_init(&pos);
-    if (scr_cli_parse(argc, argv, start, &s, NULL, 0, &pos, err, sizeof(err)) || pos.n) {
-        fprintf(stderr, "scrape init-db: %s\n", pos.n ? "unexpected argument" : err);
+    if (scr_cli_parse(argc, argv, start, &s, extra, 1, &pos, err, sizeof(err)) || pos.n ||
+        (reader && !*reader)) {
+        fprintf(stderr, "scrape init-db: %s\n",
+                pos.n ? "unexpected argument" : reader && !*reader ? "--reader needs a role name"
+                                                                   : err);
         code = SCR_EXIT_USAGE;
         goto out;
     }
@@ -79,6 +126,14 @@ int scr_cmd_init_db(int argc, char **argv, int start)
         goto out;
     }
     printf("scrape schema version %d is in place\n", SCR_SCHEMA_VERSION);
+    if (reader) {
+        if (grant_reader(db, reader, err, sizeof(err))) {
+            fprintf(stderr, "scrape init-db: --reader %s: %s\n", reader, err);
+            code = SCR_EXIT_DB;
+            goto out;
+        }
+        printf("role %s can read the results (set its password with ALTER ROLE)\n", reader);
+    }
 out:
     PQfinish(db);
     scr_strvec_release(&pos);

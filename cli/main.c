@@ -2,7 +2,8 @@
  *
  *   mpiexec -f machinefile ./scrape --seed urls.txt   rank 0 coordinates, the others work
  *   ./scrape --seed urls.txt                           one process: coordinator + threads
- *   ./scrape init-db | extract | url | robots | version | help
+ *   mpiexec -f machinefile ./scrape check [--probe URL]   every node and link, the database
+ *   ./scrape init-db | export | extract | url | robots | version | help
  *
  * Everything else lives in libscrape; this file only wires it up.
  */
@@ -26,6 +27,10 @@ int main(int argc, char **argv)
         return scr_cmd_url(argc, argv, 2);
     if (strcmp(cmd, "robots") == 0)
         return scr_cmd_robots(argc, argv, 2);
+    if (strcmp(cmd, "check") == 0)
+        return scr_cmd_check(argc, argv, 2);
+    if (strcmp(cmd, "export") == 0)
+        return scr_cmd_export(argc, argv, 2);
     if (strcmp(cmd, "version") == 0)
         return scr_cmd_version();
     if (strcmp(cmd, "help") == 0) {

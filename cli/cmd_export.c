@@ -1,0 +1,358 @@
+/* cmd_export.c - `scrape export`: a job's records as JSON Lines or CSV.
+ *
+ *   scrape export --job NAME [--format jsonl|csv] [--parser P] [--record R] [--since TIME]
+ *                 [-o FILE]
+ *
+ * Memory stays flat for any number of records: the rows come through a server-side cursor,
+ * FETCH_ROWS at a time, inside one REPEATABLE READ READ ONLY transaction, so the CSV header
+ * (collected first) and the rows see the same snapshot.  With -o the output goes to FILE.part,
+ * renamed to FILE once complete: a failed export never leaves a file that looks whole.
+ *
+ * JSONL: one object per record, {url, fetched_at, parser, rule_set, record, data}, built by the
+ * server.  CSV (RFC 4180, CRLF, header row): url, fetched_at, parser, rule_set, record, then a
+ * `data` column (the record's JSON) when the selection holds records of parsers other than
+ * rules, then one column per field name of the selected rules records (sorted): the value as
+ * PostgreSQL's ->> gives it (a string as is, a number as stored, an array or object as JSON),
+ * an empty cell for null or missing.
+ * Every value is a query parameter.  Exit 2 for an unknown job or a bad option.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli/commands.h"
+#include "cli/options.h"
+#include "common/error.h"
+#include "common/strvec.h"
+#include "coordinator/db.h"
+
+#define FETCH_ROWS "1000"
+
+/* The selection, shared by the field-name query and the row query: $1 job id, $2 parser,
+ * $3 record type, $4 since (NULL = no filter). */
+#define EXPORT_FROM                                                                            \
+    " FROM records r JOIN urls u ON u.id = r.url_id JOIN fetches f ON f.id = r.fetch_id"       \
+    " WHERE r.job_id = $1::bigint AND ($2::text IS NULL OR r.parser = $2)"                     \
+    " AND ($3::text IS NULL OR r.record_type = $3)"                                            \
+    " AND ($4::timestamptz IS NULL OR f.fetched_at >= $4::timestamptz)"
+
+static const char SQL_JSONL[] =
+    "DECLARE export_rows NO SCROLL CURSOR FOR"
+    " SELECT json_build_object('url', u.url, 'fetched_at', f.fetched_at, 'parser', r.parser,"
+    " 'rule_set', r.rule_set, 'record', r.record_type, 'data', r.data)::text" EXPORT_FROM
+    " ORDER BY r.id";
+
+/* $5: the rules field names as a JSON array; column 6 is their values as a JSON array of
+ * strings (->> keeps numbers exactly as stored) or nulls. */
+static const char SQL_CSV[] =
+    "DECLARE export_rows NO SCROLL CURSOR FOR"
+    " SELECT u.url, to_json(f.fetched_at) #>> '{}', r.parser, r.rule_set, r.record_type,"
+    " r.data::text, CASE WHEN r.parser = 'rules' THEN (SELECT json_agg(r.data ->> k.k ORDER BY"
+    " k.n) FROM jsonb_array_elements_text($5::jsonb) WITH ORDINALITY AS k (k, n))::text END"
+    EXPORT_FROM " ORDER BY r.id";
+
+static const char SQL_KEYS[] =
+    "SELECT DISTINCT k.k FROM (SELECT r.data" EXPORT_FROM
+    " AND r.parser = 'rules' AND jsonb_typeof(r.data) = 'object') s,"
+    " jsonb_object_keys(s.data) AS k (k) ORDER BY 1";
+
+static const char SQL_OTHERS[] = "SELECT EXISTS (SELECT 1" EXPORT_FROM " AND r.parser <> 'rules')";
+
+struct export_opts {
+    const char *format, *parser, *record, *since, *output;
+};
+
+/* Writes one CSV field, quoted when it holds a quote, comma, CR or LF (RFC 4180). */
+static void csv_field(FILE *out, const char *s, int first)
+{
+    if (!first)
+        fputc(',', out);
+    if (!s || !s[0])
+        return;
+    if (!strpbrk(s, "\",\r\n")) {
+        fputs(s, out);
+        return;
+    }
+    fputc('"', out);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', out);
+        fputc(*s, out);
+    }
+    fputc('"', out);
+}
+
+/* Writes the rows of one FETCH result in CSV. */
+static void csv_rows(FILE *out, PGresult *r, const struct scr_strvec *keys, int with_data)
+{
+    for (int i = 0; i < PQntuples(r); i++) {
+        int is_rules = strcmp(PQgetvalue(r, i, 2), "rules") == 0;
+
+        for (int c = 0; c < 5; c++)
+            csv_field(out, PQgetisnull(r, i, c) ? NULL : PQgetvalue(r, i, c), c == 0);
+        if (with_data)
+            csv_field(out, is_rules ? NULL : PQgetvalue(r, i, 5), 0);
+        if (keys->n) {
+            json_t *values = NULL;
+            if (is_rules && !PQgetisnull(r, i, 6))
+                values = json_loads(PQgetvalue(r, i, 6), 0, NULL);
+            for (size_t k = 0; k < keys->n; k++)
+                csv_field(out, json_string_value(json_array_get(values, k)), 0);
+            json_decref(values);
+        }
+        fputs("\r\n", out);
+    }
+}
+
+/* Collects the CSV columns: the rules field names into keys, and whether a data column is
+ * needed.  SCR_EDB with the message in err. */
+static int csv_columns(PGconn *db, const char *const *p, struct scr_strvec *keys, int *with_data,
+                       char *err, size_t errlen)
+{
+    PGresult *r = scr_db_exec(db, "collecting the field names", SQL_KEYS, 4, p, err, errlen);
+
+    if (!r)
+        return SCR_EDB;
+    for (int i = 0; i < PQntuples(r); i++)
+        scr_strvec_push(keys, PQgetvalue(r, i, 0));
+    PQclear(r);
+    r = scr_db_exec(db, "looking for other records", SQL_OTHERS, 4, p, err, errlen);
+    if (!r)
+        return SCR_EDB;
+    *with_data = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    return SCR_OK;
+}
+
+/* Streams the selection to out.  SCR_EDB (err) or SCR_EIO. */
+static int export_rows(PGconn *db, const struct export_opts *o, const char *const *p4, FILE *out,
+                       long long *count, char *err, size_t errlen)
+{
+    int csv = strcmp(o->format, "csv") == 0, with_data = 0, rc = SCR_OK;
+    struct scr_strvec keys;
+    json_t *names = NULL;
+    char *names_text = NULL;
+    const char *p[5] = {p4[0], p4[1], p4[2], p4[3], "[]"};
+    PGresult *r;
+
+    scr_strvec_init(&keys);
+    if (csv) {
+        if ((rc = csv_columns(db, p, &keys, &with_data, err, errlen)))
+            goto out;
+        if (!(names = json_array())) {
+            rc = SCR_ENOMEM;
+            goto out;
+        }
+        for (size_t k = 0; k < keys.n; k++)
+            if (json_array_append_new(names, json_string(keys.v[k]))) {
+                rc = SCR_ENOMEM;
+                goto out;
+            }
+        if (!(p[4] = names_text = json_dumps(names, JSON_COMPACT))) {
+            rc = SCR_ENOMEM;
+            goto out;
+        }
+        fputs("url,fetched_at,parser,rule_set,record", out);
+        if (with_data)
+            fputs(",data", out);
+        for (size_t k = 0; k < keys.n; k++)
+            csv_field(out, keys.v[k], 0);
+        fputs("\r\n", out);
+    }
+    if (scr_db_command(db, "opening the cursor", csv ? SQL_CSV : SQL_JSONL, csv ? 5 : 4, p,
+                       err, errlen)) {
+        rc = SCR_EDB;
+        goto out;
+    }
+    for (;;) {
+        int n;
+        r = scr_db_exec(db, "fetching records", "FETCH " FETCH_ROWS " FROM export_rows", 0,
+                        NULL, err, errlen);
+        if (!r) {
+            rc = SCR_EDB;
+            goto out;
+        }
+        n = PQntuples(r);
+        if (csv) {
+            csv_rows(out, r, &keys, with_data);
+        } else {
+            for (int i = 0; i < n; i++) {
+                fputs(PQgetvalue(r, i, 0), out);
+                fputc('\n', out);
+            }
+        }
+        PQclear(r);
+        *count += n;
+        if (ferror(out)) {
+            snprintf(err, errlen, "writing the export: %s", strerror(errno));
+            rc = SCR_EIO;
+            goto out;
+        }
+        if (n == 0)
+            break;
+    }
+out:
+    if (rc == SCR_ENOMEM)
+        snprintf(err, errlen, "out of memory");
+    free(names_text);
+    json_decref(names);
+    scr_strvec_release(&keys);
+    return rc;
+}
+
+/* Turns --since into a timestamptz text: a time ('2024-05-01 12:00', ISO 8601) or an age
+ * ('2 hours', '1 day': now minus that).  The server parses both.  0, or SCR_EUSAGE. */
+static int parse_since(PGconn *db, const char *since, char *out, size_t outlen, char *err,
+                       size_t errlen)
+{
+    static const char *const forms[] = {"SELECT $1::timestamptz::text",
+                                        "SELECT (now() - $1::interval)::text"};
+    char ignored[512];
+
+    for (size_t i = 0; i < 2; i++) {
+        PGresult *r = scr_db_exec(db, "--since", forms[i], 1, &since, ignored, sizeof(ignored));
+        if (r) {
+            snprintf(out, outlen, "%s", PQgetvalue(r, 0, 0));
+            PQclear(r);
+            return SCR_OK;
+        }
+    }
+    snprintf(err, errlen, "--since %s: not a time or an interval", since);
+    return SCR_EUSAGE;
+}
+
+/* Splits -o FILE (or --output) out of the positional arguments.  0, or SCR_EUSAGE. */
+static int take_output(struct scr_strvec *pos, struct export_opts *o, char *err, size_t errlen)
+{
+    if (pos->n == 2 && strcmp(pos->v[0], "-o") == 0) {
+        o->output = pos->v[1];
+        return SCR_OK;
+    }
+    if (pos->n == 0)
+        return SCR_OK;
+    snprintf(err, errlen, "unexpected argument '%s'", pos->v[0]);
+    return SCR_EUSAGE;
+}
+
+int scr_cmd_export(int argc, char **argv, int start)
+{
+    struct scr_settings s;
+    struct scr_strvec pos;
+    struct export_opts o = {"jsonl", NULL, NULL, NULL, NULL};
+    PGconn *db = NULL;
+    PGresult *r = NULL;
+    FILE *out = stdout;
+    char err[1024], job_id[32], since[64], *part = NULL;
+    const char *p[4];
+    long long count = 0;
+    int code = SCR_EXIT_OK;
+    struct scr_cli_extra extra[] = {{"format", &o.format, NULL, NULL},
+                                    {"parser", &o.parser, NULL, NULL},
+                                    {"record", &o.record, NULL, NULL},
+                                    {"since", &o.since, NULL, NULL},
+                                    {"output", &o.output, NULL, NULL}};
+
+    scr_settings_init(&s);
+    scr_strvec_init(&pos);
+    if (scr_cli_parse(argc, argv, start, &s, extra, 5, &pos, err, sizeof(err)) ||
+        take_output(&pos, &o, err, sizeof(err))) {
+        fprintf(stderr, "scrape export: %s\n", err);
+        code = SCR_EXIT_USAGE;
+        goto out;
+    }
+    if (strcmp(o.format, "jsonl") != 0 && strcmp(o.format, "csv") != 0) {
+        fprintf(stderr, "scrape export: --format must be jsonl or csv, not '%s'\n", o.format);
+        code = SCR_EXIT_USAGE;
+        goto out;
+    }
+    if (scr_db_connect(&db, scr_db_conninfo(s.db), 0, err, sizeof(err))) {
+        fprintf(stderr, "scrape export: %s\n", err);
+        code = SCR_EXIT_DB;
+        goto out;
+    }
+    /* before BEGIN: a failed parse would abort the transaction */
+    if (o.since && parse_since(db, o.since, since, sizeof(since), err, sizeof(err))) {
+        fprintf(stderr, "scrape export: %s\n", err);
+        code = SCR_EXIT_USAGE;
+        goto out;
+    }
+    if (scr_db_command(db, "starting the export",
+                       "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, err,
+                       sizeof(err)) ||
+        scr_db_command(db, "setting the time zone", "SET LOCAL TimeZone = 'UTC'", 0, NULL, err,
+                       sizeof(err))) {
+        fprintf(stderr, "scrape export: %s\n", err);
+        code = SCR_EXIT_DB;
+        goto out;
+    }
+    p[0] = s.job;
+    if (!(r = scr_db_exec(db, "finding the job", "SELECT id FROM jobs WHERE name = $1", 1, p,
+                          err, sizeof(err)))) {
+        fprintf(stderr, "scrape export: %s\n", err);
+        code = SCR_EXIT_DB;
+        goto out;
+    }
+    if (PQntuples(r) != 1) {
+        fprintf(stderr, "scrape export: no job named '%s' in this database\n", s.job);
+        code = SCR_EXIT_USAGE;
+        goto out;
+    }
+    snprintf(job_id, sizeof(job_id), "%s", PQgetvalue(r, 0, 0));
+    p[0] = job_id;
+    p[1] = o.parser;
+    p[2] = o.record;
+    p[3] = o.since ? since : NULL;
+    if (o.output && strcmp(o.output, "-") != 0) {
+        size_t n = strlen(o.output) + sizeof(".part");
+        if (!(part = malloc(n))) {
+            code = SCR_EXIT_FAILURE;
+            goto out;
+        }
+        snprintf(part, n, "%s.part", o.output);
+        if (!(out = fopen(part, "w"))) {
+            fprintf(stderr, "scrape export: %s: %s\n", part, strerror(errno));
+            out = stdout;
+            code = SCR_EXIT_USAGE;
+            goto out;
+        }
+    }
+    switch (export_rows(db, &o, p, out, &count, err, sizeof(err))) {
+    case SCR_OK:
+        break;
+    case SCR_EDB:
+        code = SCR_EXIT_DB;
+        break;
+    default:
+        code = SCR_EXIT_FAILURE;
+        break;
+    }
+    if (fflush(out) != 0 && !code) {
+        snprintf(err, sizeof(err), "writing the export: %s", strerror(errno));
+        code = SCR_EXIT_FAILURE;
+    }
+    if (code) {
+        fprintf(stderr, "scrape export: %s\n", err);
+    } else if (part) {
+        if (fclose(out) != 0 || rename(part, o.output) != 0) {
+            fprintf(stderr, "scrape export: %s: %s\n", o.output, strerror(errno));
+            code = SCR_EXIT_FAILURE;
+        }
+        out = stdout;
+        if (!code)
+            fprintf(stderr, "scrape export: %lld records to %s\n", count, o.output);
+    }
+out:
+    if (out != stdout) {
+        fclose(out);
+        remove(part);
+    }
+    PQclear(r);
+    PQfinish(db);
+    free(part);
+    scr_strvec_release(&pos);
+    scr_settings_release(&s);
+    return code;
+}
