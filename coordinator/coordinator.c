@@ -83,6 +83,8 @@ struct coord {
     /* leasing */
     int lease_out;
     int64_t lease_seq;       /* items submitted when the outstanding lease was asked */
+    int lease_clean;         /* ... and every one of them was already stored */
+    int empty_clean;         /* the empty lease was clean: it proves the frontier empty */
     int lease_empty;         /* the last lease found nothing */
     int64_t empty_seq;       /* ... and was asked when this many items were submitted */
     struct scr_outlook outlook;
@@ -729,12 +731,16 @@ static void maybe_lease(struct coord *co)
         return;
     if (co->pol.pooled >= target / 2)
         return;
-    if (co->lease_empty && co->empty_seq == co->submitted && now < co->next_lease_ms)
+    /* after an empty lease, ask again when new results came in, when time passed, or when
+     * the empty answer could not prove the frontier empty and the store has caught up */
+    if (co->lease_empty && co->empty_seq == co->submitted && now < co->next_lease_ms &&
+        (co->empty_clean || co->acked != co->submitted))
         return;
     if (scr_store_lease(co->st, (int)(target - co->pol.pooled),
                         scr_politeness_saturated(&co->pol)) == SCR_OK) {
         co->lease_out = 1;
         co->lease_seq = co->submitted;
+        co->lease_clean = co->acked == co->submitted;
     }
 }
 
@@ -805,6 +811,7 @@ static void handle_store(struct coord *co, int *got)
         if (ev.nleased == 0) {
             co->lease_empty = 1;
             co->empty_seq = co->lease_seq;
+            co->empty_clean = co->lease_clean;
             co->outlook = ev.outlook;
             co->next_lease_ms = scr_now_ms() +
                                 (ev.outlook.queued_later && ev.outlook.next_due_ms < 500
@@ -841,7 +848,7 @@ static void handle_store(struct coord *co, int *got)
 
 static int crawl_finished(const struct coord *co)
 {
-    return !co->lease_out && co->lease_empty && co->empty_seq == co->submitted &&
+    return !co->lease_out && co->lease_empty && co->empty_clean && co->empty_seq == co->submitted &&
            co->acked == co->submitted && co->pol.pooled == 0 && inflight_total(co) == 0 &&
            co->outlook.queued_ready == 0 && co->outlook.leased_other == 0 &&
            (co->outlook.queued_later == 0 ||

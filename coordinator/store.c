@@ -26,6 +26,7 @@
 #include "coordinator/db.h"
 
 #define GROUP_MAX 256
+#define GROUP_MAX_LEASING 16
 
 struct scr_store {
     pthread_t thread;
@@ -266,8 +267,11 @@ static void *store_main(void *arg)
         if (st->fatal || (st->stop && !st->in_head))
             break;
         /* take a group of items and the lease request together */
+        /* While a lease waits, commit small groups and serve it in between: the dispatcher
+         * must not wait for a long queue to drain before it gets new URLs (a site whose
+         * pages chain level by level would otherwise crawl one level per queue drain). */
         items = tail = st->in_head;
-        while (tail && tail->next && ++n < GROUP_MAX)
+        while (tail && tail->next && ++n < (st->lease_n ? GROUP_MAX_LEASING : GROUP_MAX))
             tail = tail->next;
         if (tail) {
             st->in_head = tail->next;
@@ -275,7 +279,7 @@ static void *store_main(void *arg)
                 st->in_tail = NULL;
             tail->next = NULL;
         }
-        lease_n = st->in_head ? 0 : st->lease_n; /* lease only after every earlier item */
+        lease_n = st->lease_n; /* served after this group is committed */
         exclude = lease_n ? st->lease_exclude : NULL;
         if (lease_n) {
             st->lease_n = 0;

@@ -7,8 +7,10 @@
  * reconnects with backoff when the server goes away.  It signals completions through an
  * eventfd the dispatcher polls.
  *
- * Ordering guarantee: a lease request is served after every item submitted before it was
- * made has been committed, so "the lease found nothing" really means nothing is queued.
+ * Ordering: a lease request is served after the group the thread is committing (small
+ * groups while a lease waits), not after the whole queue.  So "the lease found nothing"
+ * means "nothing is queued" only for a lease asked while no item was waiting to be stored;
+ * the dispatcher keeps track of that (coordinator.c, crawl_finished).
  */
 #ifndef SCR_STORE_H
 #define SCR_STORE_H
