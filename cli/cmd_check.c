@@ -250,13 +250,13 @@ static void fill_cells(row_cells cells, const struct scr_check_row *row)
     int full = row->report_rc == SCR_OK;
 
     for (int k = 0; k < NCOLS; k++)
-        strcpy(cells[k], "-");
+        snprintf(cells[k], sizeof(cells[k]), "%s", "-");
     snprintf(cells[C_RANK], sizeof(cells[0]), "%d", row->rank);
     if (row->report_rc == SCR_OK || row->report_rc == SCR_EVERSION) {
         cell(cells[C_HOST], sizeof(cells[0]), h->host);
         cell(cells[C_BUILD], sizeof(cells[0]), h->build_id);
     } else {
-        strcpy(cells[C_HOST], "?");
+        snprintf(cells[C_HOST], sizeof(cells[C_HOST]), "%s", "?");
     }
     if (full) {
         cell(cells[C_ARCH], sizeof(cells[0]), h->arch);
@@ -268,12 +268,12 @@ static void fill_cells(row_cells cells, const struct scr_check_row *row)
             fmt_ms(b, sizeof(b), (int64_t)p->connect_us * 1000);
             snprintf(cells[C_PROBE], sizeof(cells[0]), "ok %s/%s", a, b);
         } else if (p->stage != SCR_PROBE_NONE) {
-            strcpy(cells[C_PROBE], "FAILED");
+            snprintf(cells[C_PROBE], sizeof(cells[C_PROBE]), "%s", "FAILED");
         }
     }
     if (row->rank == 0) {
-        strcpy(cells[C_RTT], "(self)");
-        strcpy(cells[C_OFFSET], "0");
+        snprintf(cells[C_RTT], sizeof(cells[C_RTT]), "%s", "(self)");
+        snprintf(cells[C_OFFSET], sizeof(cells[C_OFFSET]), "%s", "0");
     } else if (row->measured && row->net.ok) {
         fmt_ms(cells[C_RTT], sizeof(cells[0]), row->net.rtt_ns);
         fmt_mbps(cells[C_MBPS], sizeof(cells[0]), row->net.mbps);
@@ -283,7 +283,7 @@ static void fill_cells(row_cells cells, const struct scr_check_row *row)
         if (cells[C_OFFSET][1] == '-' || strcmp(cells[C_OFFSET] + 1, "0.00ms") == 0)
             memmove(cells[C_OFFSET], cells[C_OFFSET] + 1, strlen(cells[C_OFFSET]));
     } else if (row->measured) {
-        strcpy(cells[C_RTT], "none");
+        snprintf(cells[C_RTT], sizeof(cells[C_RTT]), "%s", "none");
     }
     cell(cells[C_MARK], sizeof(cells[0]), row->marks);
 }

@@ -37,20 +37,6 @@ static void patch_u64(char *p, uint64_t v)
         p[i] = (char)(uint8_t)v;
 }
 
-/* Starts decoding a message of type t; SCR_EPROTO if the type byte differs. */
-static void begin(struct scr_wire_reader *r, const void *p, size_t len, int t)
-{
-    scr_wire_reader_init(r, p, len);
-    if (scr_wire_get_u8(r) != t)
-        r->err = SCR_EPROTO;
-}
-
-static int end(struct scr_wire_reader *r)
-{
-    if (r->err == SCR_OK && r->pos != r->len)
-        r->err = SCR_EPROTO;
-    return r->err;
-}
 
 /* --- START ----------------------------------------------------------------------------- */
 
@@ -72,14 +58,14 @@ int scr_check_start_decode(struct scr_check_start *m, const void *p, size_t len)
     struct scr_wire_reader r;
 
     memset(m, 0, sizeof(*m));
-    begin(&r, p, len, SCR_MSG_CHECK_START);
+    scr_wire_begin(&r, p, len, SCR_MSG_CHECK_START);
     m->layout = scr_wire_get_u32(&r);
     if (r.err == SCR_OK && m->layout != SCR_CHECK_LAYOUT)
         return SCR_EVERSION;
     m->probe_url = scr_wire_get_str(&r);
     m->probe_timeout_ms = scr_wire_get_u32(&r);
     m->insecure = scr_wire_get_u32(&r);
-    return end(&r);
+    return scr_wire_end(&r);
 }
 
 void scr_check_start_release(struct scr_check_start *m)
@@ -128,7 +114,7 @@ int scr_check_report_decode(struct scr_check_report *m, const void *p, size_t le
     struct scr_msg_hello *h = &m->node;
 
     memset(m, 0, sizeof(*m));
-    begin(&r, p, len, SCR_MSG_CHECK_REPORT);
+    scr_wire_begin(&r, p, len, SCR_MSG_CHECK_REPORT);
     m->layout = scr_wire_get_u32(&r);
     h->protocol = scr_wire_get_u32(&r);
     h->version = scr_wire_get_str(&r);
@@ -151,7 +137,7 @@ int scr_check_report_decode(struct scr_check_report *m, const void *p, size_t le
     m->probe.tls_us = scr_wire_get_u32(&r);
     m->probe.ip = scr_wire_get_str(&r);
     m->probe.error = scr_wire_get_str(&r);
-    return end(&r);
+    return scr_wire_end(&r);
 }
 
 void scr_check_report_release(struct scr_check_report *m)
@@ -198,7 +184,7 @@ int scr_check_ping_decode(struct scr_check_ping *m, int type, const void *p, siz
     memset(m, 0, sizeof(*m));
     if (type != SCR_MSG_CHECK_PING && type != SCR_MSG_CHECK_PONG)
         return SCR_EINVAL;
-    begin(&r, p, len, type);
+    scr_wire_begin(&r, p, len, type);
     m->seq = scr_wire_get_u32(&r);
     m->t1 = scr_wire_get_u64(&r);
     if (type == SCR_MSG_CHECK_PONG) {
@@ -216,7 +202,7 @@ int scr_check_ping_decode(struct scr_check_ping *m, int type, const void *p, siz
         r.pos += n;
         m->payload = n;
     }
-    return end(&r);
+    return scr_wire_end(&r);
 }
 
 int scr_check_done_encode(struct scr_buf *b)

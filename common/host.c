@@ -53,7 +53,7 @@ int scr_host_describe(struct scr_msg_hello *m)
     m->version = strdup(SCR_VERSION);
     m->build_id = strdup(SCR_BUILD_ID);
     if (gethostname(host, sizeof(host) - 1) != 0)
-        strcpy(host, "unknown");
+        snprintf(host, sizeof(host), "unknown");
     host[sizeof(host) - 1] = '\0';
     m->host = strdup(host);
     m->arch = strdup(uname(&u) == 0 ? u.machine : "unknown");

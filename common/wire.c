@@ -143,16 +143,14 @@ static void put_strvec(struct scr_wire_writer *w, const struct scr_strvec *sv)
         scr_wire_put_str(w, sv->v[i]);
 }
 
-/* Starts decoding a message of the given type; SCR_EPROTO if the type byte differs. */
-static void begin(struct scr_wire_reader *r, const void *p, size_t len, enum scr_msg_type t)
+void scr_wire_begin(struct scr_wire_reader *r, const void *p, size_t len, int type)
 {
     scr_wire_reader_init(r, p, len);
-    if (scr_wire_get_u8(r) != t)
+    if (scr_wire_get_u8(r) != type)
         r->err = SCR_EPROTO;
 }
 
-/* A message must be consumed exactly: trailing bytes mean a layout mismatch. */
-static int end(struct scr_wire_reader *r)
+int scr_wire_end(struct scr_wire_reader *r)
 {
     if (r->err == SCR_OK && r->pos != r->len)
         r->err = SCR_EPROTO;
@@ -193,7 +191,7 @@ int scr_msg_hello_decode(struct scr_msg_hello *m, const void *p, size_t len)
     struct scr_wire_reader r;
 
     memset(m, 0, sizeof(*m));
-    begin(&r, p, len, SCR_MSG_HELLO);
+    scr_wire_begin(&r, p, len, SCR_MSG_HELLO);
     m->protocol = scr_wire_get_u32(&r);
     m->version = scr_wire_get_str(&r);
     m->build_id = scr_wire_get_str(&r);
@@ -207,7 +205,7 @@ int scr_msg_hello_decode(struct scr_msg_hello *m, const void *p, size_t len)
     m->cores = scr_wire_get_u32(&r);
     m->mem_bytes = scr_wire_get_u64(&r);
     m->pid = scr_wire_get_u32(&r);
-    return end(&r);
+    return scr_wire_end(&r);
 }
 
 void scr_msg_hello_release(struct scr_msg_hello *m)
@@ -248,7 +246,7 @@ int scr_msg_welcome_decode(struct scr_msg_welcome *m, const void *p, size_t len)
     struct scr_wire_reader r;
 
     memset(m, 0, sizeof(*m));
-    begin(&r, p, len, SCR_MSG_WELCOME);
+    scr_wire_begin(&r, p, len, SCR_MSG_WELCOME);
     m->accepted = scr_wire_get_u32(&r);
     m->reason = scr_wire_get_str(&r);
     get_strvec(&r, &m->names);
@@ -257,7 +255,7 @@ int scr_msg_welcome_decode(struct scr_msg_welcome *m, const void *p, size_t len)
         r.err = SCR_EPROTO;
     m->rules_name = scr_wire_get_str(&r);
     m->rules_text = scr_wire_get_str(&r);
-    return end(&r);
+    return scr_wire_end(&r);
 }
 
 void scr_msg_welcome_release(struct scr_msg_welcome *m)
@@ -287,10 +285,10 @@ int scr_msg_request_decode(uint32_t *now, uint32_t *later, const void *p, size_t
 {
     struct scr_wire_reader r;
 
-    begin(&r, p, len, SCR_MSG_REQUEST);
+    scr_wire_begin(&r, p, len, SCR_MSG_REQUEST);
     *now = scr_wire_get_u32(&r);
     *later = scr_wire_get_u32(&r);
-    return end(&r);
+    return scr_wire_end(&r);
 }
 
 /* --- BATCH ----------------------------------------------------------------------------- */
@@ -320,7 +318,7 @@ int scr_msg_batch_decode(struct scr_msg_batch *m, const void *p, size_t len)
     uint32_t n;
 
     memset(m, 0, sizeof(*m));
-    begin(&r, p, len, SCR_MSG_BATCH);
+    scr_wire_begin(&r, p, len, SCR_MSG_BATCH);
     n = get_count(&r, 8 + 4 + 4 + 4 + 4 + 4 + 4);
     if (n) {
         m->tasks = calloc(n, sizeof(*m->tasks));
@@ -338,7 +336,7 @@ int scr_msg_batch_decode(struct scr_msg_batch *m, const void *p, size_t len)
         t->etag = scr_wire_get_str(&r);
         t->last_modified = scr_wire_get_str(&r);
     }
-    return end(&r);
+    return scr_wire_end(&r);
 }
 
 void scr_task_release(struct scr_task *t)
@@ -418,7 +416,7 @@ int scr_result_decode(struct scr_result *m, const void *p, size_t len)
     struct scr_wire_reader r;
 
     scr_result_init(m);
-    begin(&r, p, len, SCR_MSG_RESULT);
+    scr_wire_begin(&r, p, len, SCR_MSG_RESULT);
     m->url_id = scr_wire_get_u64(&r);
     m->kind = scr_wire_get_u32(&r);
     m->http_status = (int32_t)scr_wire_get_u32(&r);
@@ -440,7 +438,7 @@ int scr_result_decode(struct scr_result *m, const void *p, size_t len)
     get_strvec(&r, &m->records);
     get_strvec(&r, &m->links);
     get_strvec(&r, &m->sitemaps);
-    return end(&r);
+    return scr_wire_end(&r);
 }
 
 /* --- HEARTBEAT, STOP, BYE -------------------------------------------------------------- */
@@ -476,7 +474,7 @@ int scr_msg_bye_decode(struct scr_msg_bye *m, const void *p, size_t len)
     struct scr_wire_reader r;
 
     memset(m, 0, sizeof(*m));
-    begin(&r, p, len, SCR_MSG_BYE);
+    scr_wire_begin(&r, p, len, SCR_MSG_BYE);
     m->pages = scr_wire_get_u64(&r);
     m->bytes = scr_wire_get_u64(&r);
     m->errors = scr_wire_get_u64(&r);
@@ -485,5 +483,5 @@ int scr_msg_bye_decode(struct scr_msg_bye *m, const void *p, size_t len)
     m->idle_ms = scr_wire_get_u64(&r);
     m->cpu_us = scr_wire_get_u64(&r);
     m->max_rss_kb = scr_wire_get_u64(&r);
-    return end(&r);
+    return scr_wire_end(&r);
 }

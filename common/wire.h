@@ -58,6 +58,12 @@ uint64_t scr_wire_get_u64(struct scr_wire_reader *r);
  * holding a NUL byte are refused (SCR_EPROTO): nothing on the wire is binary. */
 char *scr_wire_get_str(struct scr_wire_reader *r);
 
+/* Starts decoding a message of the given type (SCR_EPROTO in r->err if the type byte
+ * differs), and finishes it: a message must be consumed exactly, so trailing bytes mean a
+ * layout mismatch.  scr_wire_end returns r->err.  Shared by every message family. */
+void scr_wire_begin(struct scr_wire_reader *r, const void *p, size_t len, int type);
+int scr_wire_end(struct scr_wire_reader *r);
+
 /* Peeks the type byte of an encoded message; 0 when empty. */
 int scr_wire_type(const void *p, size_t len);
 

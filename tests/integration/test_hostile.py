@@ -7,54 +7,14 @@ import time
 import unittest
 
 import scrapetest as st
-
-
-def write_site(root, files):
-    for path, text in files.items():
-        full = os.path.join(root, path.lstrip("/"))
-        os.makedirs(os.path.dirname(full), exist_ok=True)
-        with open(full, "w") as f:
-            f.write(text)
-    return root
-
-
-def page(title, links=(), text=""):
-    items = "".join('<a href="%s">%s</a>\n' % (l, l) for l in links)
-    return ("<html><head><title>%s</title></head><body><h1>%s</h1><p>%s</p>%s</body></html>"
-            % (title, title, text, items))
+from sitecase import SiteCase, page, write_site  # noqa: F401
 
 
 METADATA = "http://169.254.169.254/latest/meta-data/"
 
 
-class HostileTest(unittest.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        st.require_scrape_bin()
-        cls.tmp = st.TempDir(prefix="hostile-")
-        cls.pg = st.PgServer().start()
-        cls.n = 0
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.pg.stop()
-        cls.tmp.cleanup()
-
-    def setUp(self):
-        type(self).n += 1
-        self.db = self.pg.create_database("h%d" % self.n)
-        self.servers = []
-
-    def tearDown(self):
-        for s in self.servers:
-            s.stop()
-
-    def serve(self, files, bind="127.0.0.1"):
-        root = write_site(self.tmp.join("site%d_%d" % (self.n, len(self.servers))), files)
-        srv = st.SiteServer(root, bind=bind).start()
-        self.servers.append(srv)
-        return srv
+class HostileTest(SiteCase):
+    PREFIX = "hostile-"
 
     def run_crawl(self, seeds, *extra, np=3, expect=5, timeout=300):
         path = st.write_seeds(self.tmp.join("seeds%d.txt" % self.n), seeds)
@@ -67,8 +27,6 @@ class HostileTest(unittest.TestCase):
             self.assertEqual(r.returncode, expect, r.stdout[-3000:] + r.stderr[-5000:])
         return r
 
-    def q(self, sql, params=None):
-        return self.pg.query(self.db, sql, params)
 
     def urls(self):
         """url -> (state, error, last_status)"""

@@ -8,21 +8,7 @@ import time
 import unittest
 
 import scrapetest as st
-
-
-def write_site(root, files):
-    for path, text in files.items():
-        full = os.path.join(root, path.lstrip("/"))
-        os.makedirs(os.path.dirname(full), exist_ok=True)
-        mode = "wb" if isinstance(text, bytes) else "w"
-        with open(full, mode) as f:
-            f.write(text)
-    return root
-
-
-def page(title, links=()):
-    items = "".join('<a href="%s">%s</a>\n' % (l, l) for l in links)
-    return "<html><head><title>%s</title></head><body>%s</body></html>" % (title, items)
+from sitecase import SiteCase, page, write_site
 
 
 def chain_site(n):
@@ -34,34 +20,8 @@ def chain_site(n):
     return files
 
 
-class PolitenessTest(unittest.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        st.require_scrape_bin()
-        cls.tmp = st.TempDir(prefix="polite-")
-        cls.pg = st.PgServer().start()
-        cls.n = 0
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.pg.stop()
-        cls.tmp.cleanup()
-
-    def setUp(self):
-        type(self).n += 1
-        self.db = self.pg.create_database("p%d" % self.n)
-        self.servers = []
-
-    def tearDown(self):
-        for s in self.servers:
-            s.stop()
-
-    def serve(self, files, bind="127.0.0.1"):
-        root = write_site(self.tmp.join("site%d_%d" % (self.n, len(self.servers))), files)
-        srv = st.SiteServer(root, bind=bind).start()
-        self.servers.append(srv)
-        return srv
+class PolitenessTest(SiteCase):
+    PREFIX = "polite-"
 
     def run_crawl(self, seeds, *extra, np=4, expect=0, timeout=300):
         path = st.write_seeds(self.tmp.join("seeds%d.txt" % self.n), seeds)
@@ -70,9 +30,6 @@ class PolitenessTest(unittest.TestCase):
         if expect is not None:
             self.assertEqual(r.returncode, expect, r.stdout[-3000:] + r.stderr[-5000:])
         return r
-
-    def q(self, sql, params=None):
-        return self.pg.query(self.db, sql, params)
 
     def gaps(self, srv):
         starts = sorted(e["t_start"] for e in srv.log())
@@ -141,20 +98,25 @@ class PolitenessTest(unittest.TestCase):
         self.assertEqual(len(a.log()), 6)
         self.assertGreaterEqual(min(gaps), 1.0, gaps)
 
-    def test_robots_404_allows_everything_and_5xx_blocks(self):
+    def test_robots_404_allows_everything(self):
         a = self.serve(chain_site(3))  # no robots.txt: 404
         self.run_crawl([a.url("/")], "--delay", "0")
-        self.assertEqual(len(a.log()), 5)
-        # a host whose robots.txt answers 503: nothing else is requested
-        files = {"/index.html": page("home")}
-        b = self.serve(files)
-        os.makedirs(os.path.join(b.url("/") and self.tmp.path), exist_ok=True)
-        db2 = self.pg.create_database("robots5xx_%d" % self.n)
-        seeds = st.write_seeds(self.tmp.join("s5xx.txt"), [b.url("/__test/status/200")])
-        # robots.txt of b is a static 404 unless we make it 503: use a redirect-free trick:
-        # serve robots.txt from the status path by giving the site a robots.txt that is a
-        # directory? Simpler: a dedicated server whose robots.txt path is the status route.
-        del seeds, db2
+        self.assertEqual(len(a.log()), 5, "robots.txt (404) and the 4 pages")
+        self.assertEqual(self.q("SELECT count(*) FROM urls WHERE state = 'done'"), [("4",)])
+
+    def test_unreachable_robots_blocks_the_host_until_a_later_run(self):
+        """robots.txt cannot be fetched: the host is treated as fully disallowed, asked again
+        with backoff, then its URLs wait in the queue for a later run with the reason."""
+        port = st.free_port()
+        seed = "http://127.0.0.1:%d/" % port
+        r = self.run_crawl([seed], "--delay", "0", "--max-attempts", "2", "--connect-timeout",
+                           "1s", "--max-retry-wait", "0")
+        self.assertIn("1 URLs wait for a later run", r.stdout)
+        rows = self.q("SELECT state, error FROM urls")
+        self.assertEqual(len(rows), 1)
+        self.assertEqual(rows[0][0], "queued")
+        self.assertRegex(rows[0][1], r"^robots\.txt unavailable \(")
+        self.assertEqual(self.q("SELECT count(*) FROM fetches"), [("0",)], "no page was fetched")
 
     # --- retries, Retry-After, permanent errors ------------------------------------------
 
