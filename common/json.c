@@ -13,6 +13,8 @@
  */
 #include "common/json.h"
 
+#include "common/error.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -158,4 +160,46 @@ out:
 json_t *scr_json_cstr(const char *s)
 {
     return scr_json_text(s, s ? strlen(s) : 0);
+}
+
+int scr_json_escape(struct scr_buf *b, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t i = 0, run;
+    int rc = scr_buf_reserve(b, len + 2);
+
+    if (rc)
+        return rc;
+    scr_buf_putc(b, '"');
+    while (i < len) {
+        unsigned char c;
+        for (run = i; run < len; run++) {
+            c = (unsigned char)s[run];
+            if (c < 0x20 || c == '"' || c == '\\')
+                break;
+        }
+        if (run > i && (rc = scr_buf_append(b, s + i, run - i)) != SCR_OK)
+            return rc;
+        if (run == len)
+            break;
+        c = (unsigned char)s[run];
+        switch (c) {
+        case '"': rc = scr_buf_append(b, "\\\"", 2); break;
+        case '\\': rc = scr_buf_append(b, "\\\\", 2); break;
+        case '\b': rc = scr_buf_append(b, "\\b", 2); break;
+        case '\f': rc = scr_buf_append(b, "\\f", 2); break;
+        case '\n': rc = scr_buf_append(b, "\\n", 2); break;
+        case '\r': rc = scr_buf_append(b, "\\r", 2); break;
+        case '\t': rc = scr_buf_append(b, "\\t", 2); break;
+        default: {
+            char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            rc = scr_buf_append(b, u, 6);
+            break;
+        }
+        }
+        if (rc)
+            return rc;
+        i = run + 1;
+    }
+    return scr_buf_putc(b, '"');
 }

@@ -11,6 +11,8 @@
 
 #include <jansson.h>
 
+#include "common/buf.h"
+
 /* Returns a new JSON string holding s[0..len) made valid (see above); NULL on ENOMEM. */
 json_t *scr_json_text(const char *s, size_t len);
 /* Same for a NUL-terminated string. */
@@ -22,5 +24,11 @@ char *scr_utf8_sanitize(const char *s, size_t len, size_t *outlen);
 /* Returns 1 when s[0..len) is well-formed UTF-8 without NUL (scr_utf8_sanitize() would return
  * it unchanged), else 0. */
 int scr_utf8_valid(const char *s, size_t len);
+
+/* Appends s[0..len) (valid UTF-8, no NUL: see scr_utf8_sanitize) as a JSON string literal,
+ * quotes included, escaped exactly as jansson's compact output does (", \\, and control
+ * characters; \b \f \n \r \t short forms, others \\u00XX), so a record written by hand
+ * is byte-identical to one dumped by jansson.  Copies runs that need no escape in one go. */
+int scr_json_escape(struct scr_buf *b, const char *s, size_t len);
 
 #endif

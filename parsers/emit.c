@@ -67,6 +67,15 @@ out:
     return rc;
 }
 
+int scr_emit_record_json(struct scr_emit *e, char *json)
+{
+    if (!e || !json) {
+        free(json);
+        return e ? SCR_ENOMEM : SCR_EINVAL;
+    }
+    return scr_strvec_push_owned(&e->records, json);
+}
+
 int scr_emit_record(struct scr_emit *e, const char *parser, json_t *data)
 {
     json_t *record = NULL, *name = NULL;

@@ -54,6 +54,10 @@ void scr_emit_reset(struct scr_emit *e);
 int scr_emit_record(struct scr_emit *e, const char *parser, json_t *data);
 /* Adds a complete record object, which must contain "parser" and "data".  Takes ownership. */
 int scr_emit_record_obj(struct scr_emit *e, json_t *record);
+/* Adds a record already written as compact JSON text (malloc'd; ownership taken even on
+ * failure), for parsers whose records are too large to go through jansson cheaply.  It must
+ * be byte-identical to what scr_emit_record would write (see scr_json_escape). */
+int scr_emit_record_json(struct scr_emit *e, char *json);
 
 struct scr_parser {
     const char *name;
