@@ -175,7 +175,7 @@ int scr_cmd_extract(int argc, char **argv, int start)
         code = SCR_EXIT_USAGE;
         goto out;
     }
-    if (s.rules && !(rules = scr_file_read(s.rules, (size_t)16 << 20, 0, &len, err, sizeof(err)))) {
+    if (s.rules && !(rules = scr_file_read(s.rules, (size_t)16 << 20, SCR_FILE_TEXT, &len, err, sizeof(err)))) {
         fprintf(stderr, "scrape extract: %s\n", err);
         code = SCR_EXIT_USAGE;
         goto out;

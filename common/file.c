@@ -40,6 +40,14 @@ char *scr_file_read(const char *path, size_t max, int flags, size_t *len, char *
         snprintf(err, errlen, "%s: read error", path);
         goto out;
     }
+    if ((flags & SCR_FILE_TEXT) && b.len && memchr(b.data, '\0', b.len)) {
+        const char *nul = memchr(b.data, '\0', b.len);
+        size_t line = 1;
+        for (const char *p = b.data; p < nul; p++)
+            line += *p == '\n';
+        snprintf(err, errlen, "%s:%zu: binary data (NUL byte)", path, line);
+        goto out;
+    }
     out = scr_buf_detach(&b, len);
 out:
     scr_buf_release(&b);

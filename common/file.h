@@ -4,7 +4,8 @@
 
 #include <stddef.h>
 
-#define SCR_FILE_CUT 1 /* stop quietly at max bytes instead of failing */
+#define SCR_FILE_CUT 1  /* stop quietly at max bytes instead of failing */
+#define SCR_FILE_TEXT 2 /* a NUL byte is an error: "PATH:LINE: binary data (NUL byte)" */
 
 /* Reads path ("-" = standard input) into a NUL-terminated malloc'd buffer (caller frees) and
  * sets *len (may be NULL).  With max > 0, a longer file fails ("PATH: larger than N bytes"),

@@ -1141,7 +1141,8 @@ static int preflight(struct coord *co, int64_t *nseeds)
     }
     *nseeds = valid;
     if (co->s->rules) {
-        co->rules_text = scr_file_read(co->s->rules, (size_t)16 << 20, 0, NULL, err, sizeof(err));
+        co->rules_text = scr_file_read(co->s->rules, (size_t)16 << 20, SCR_FILE_TEXT, NULL, err,
+                                       sizeof(err));
         if (!co->rules_text) {
             scr_error("%s", err);
             return SCR_EXIT_USAGE;

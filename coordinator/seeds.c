@@ -14,6 +14,9 @@
 #include "common/error.h"
 
 #define SEED_LINE_MAX 16384
+/* A garbage file must not flood cron's mail: the first invalid lines are shown, the rest
+ * counted. */
+#define SEED_REPORT_MAX 100
 
 int scr_seeds_read(const char *path, const struct scr_url_opts *opts, int report,
                    scr_seed_fn fn, void *ctx, int64_t *valid, int64_t *invalid, char *err,
@@ -74,7 +77,7 @@ int scr_seeds_read(const char *path, const struct scr_url_opts *opts, int report
             continue;
         }
         (*invalid)++;
-        if (report)
+        if (report && *invalid <= SEED_REPORT_MAX)
             fprintf(stderr, "%s:%lld: %s\n", path, (long long)lineno, why);
         if (c == EOF)
             break;
@@ -83,6 +86,9 @@ int scr_seeds_read(const char *path, const struct scr_url_opts *opts, int report
         snprintf(err, errlen, "%s: read error", path);
         rc = SCR_EIO;
     }
+    if (report && *invalid > SEED_REPORT_MAX)
+        fprintf(stderr, "%s: ... and %lld more invalid lines not shown\n", path,
+                (long long)(*invalid - SEED_REPORT_MAX));
 out:
     free(line);
     fclose(f);

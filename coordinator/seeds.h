@@ -14,8 +14,9 @@
  * A non-zero return stops the reading and is returned. */
 typedef int (*scr_seed_fn)(const char *url, const char *host, void *ctx);
 
-/* Reads path ("-" = standard input is not supported: seeds are read twice).  For each invalid
- * line, when report is set, prints "path:LINE: reason" on stderr.  *valid and *invalid count
+/* Reads path ("-" = standard input is not supported: seeds are read twice).  For the first
+ * 100 invalid lines, when report is set, prints "path:LINE: reason" on stderr, then one line
+ * counting the rest.  *valid and *invalid count
  * the lines.  Returns SCR_EIO when the file cannot be read (reason in err), else 0 or what fn
  * returned. */
 int scr_seeds_read(const char *path, const struct scr_url_opts *opts, int report,
