@@ -166,6 +166,10 @@ class BadInputTest(unittest.TestCase):
                              % (n, results[n][0] / 1024, results[n][1], results[n][2]))
         small, large = results[10_000][0], results[10_000_000][0]
         self.assertGreater(large, 0, "VmHWM was never read")
+        if os.environ.get("SCRAPE_ASAN_BUILD"):
+            # ASan keeps freed memory in its quarantine (hundreds of MiB by design), so RSS
+            # says nothing there; the bounds are checked by the normal build's run.
+            return
         self.assertLess(large, 64 * 1024, "peak RSS %d KiB for 10 M lines" % large)
         self.assertLess(large - small, 16 * 1024,
                         "memory grows with the seed file: %d KiB for 10 k lines, %d KiB for "
