@@ -26,35 +26,13 @@
 #include "common/json.h"
 #include "parsers/extract.h"
 #include "parsers/parser.h"
+#include "tests/unit/fixture.h"
 #include "tests/unit/test.h"
 
 #define FIXTURE_DIR SCR_FIXTURES "/parsers"
 
 /* ---- helpers ------------------------------------------------------------------------- */
 
-/* Reads a whole file; NULL with errno when it cannot.  Caller frees. */
-static char *slurp(const char *path, size_t *len)
-{
-    struct scr_buf b;
-    char chunk[65536];
-    size_t n;
-    char *p;
-    FILE *f = fopen(path, "rb");
-
-    if (!f)
-        return NULL;
-    scr_buf_init(&b);
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        ASSERT_EQ(scr_buf_append(&b, chunk, n), 0);
-    ASSERT(!ferror(f));
-    fclose(f);
-    p = scr_buf_detach(&b, &n);
-    ASSERT(p != NULL);
-    p[n] = '\0'; /* detach of an empty buffer leaves the byte unset */
-    if (len)
-        *len = n;
-    return p;
-}
 
 static int sanitize_eq(const char *in, size_t inlen, const char *want)
 {
@@ -512,30 +490,6 @@ static void parse_args(char *line, struct args *a, const char *name)
 
 /* Splits text into lines in place (a final newline ends the last line, it does not start an
  * empty one). */
-static size_t split_lines(char *text, char ***lines)
-{
-    size_t n = 0, cap = 16;
-    char **v = malloc(cap * sizeof(*v));
-    char *p = text;
-
-    ASSERT(v != NULL);
-    while (p && *p) {
-        char *nl = strchr(p, '\n');
-        if (nl)
-            *nl = '\0';
-        if (n == cap) {
-            cap *= 2;
-            v = realloc(v, cap * sizeof(*v));
-            ASSERT(v != NULL);
-        }
-        if (nl && nl > p && nl[-1] == '\r')
-            nl[-1] = '\0';
-        v[n++] = p;
-        p = nl ? nl + 1 : NULL;
-    }
-    *lines = v;
-    return n;
-}
 
 /* out.links must be exactly the URLs of the links records, in order. */
 static int links_match(const char *num, const struct scr_emit *out)

@@ -36,6 +36,7 @@
 #include "parsers/extract.h"
 #include "parsers/parser.h"
 #include "parsers/rules.h"
+#include "tests/unit/fixture.h"
 #include "tests/unit/test.h"
 
 #define FIXTURE_DIR SCR_FIXTURES "/rules"
@@ -44,64 +45,8 @@
 
 /* ---- helpers ----------------------------------------------------------------------------- */
 
-/* Reads a whole file; NULL with errno when it cannot.  Caller frees. */
-static char *slurp(const char *path, size_t *len)
-{
-    struct scr_buf b;
-    char chunk[65536];
-    size_t n;
-    char *p;
-    FILE *f = fopen(path, "rb");
 
-    if (!f)
-        return NULL;
-    scr_buf_init(&b);
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        ASSERT_EQ(scr_buf_append(&b, chunk, n), 0);
-    ASSERT(!ferror(f));
-    fclose(f);
-    p = scr_buf_detach(&b, &n);
-    ASSERT(p != NULL);
-    p[n] = '\0';
-    if (len)
-        *len = n;
-    return p;
-}
 
-static char *slurp_or_die(const char *path, size_t *len)
-{
-    char *p = slurp(path, len);
-
-    if (!p)
-        TEST_FAIL_("cannot read %s: %s", path, strerror(errno));
-    return p;
-}
-
-/* Splits text into lines in place (a final newline does not start an empty line). */
-static size_t split_lines(char *text, char ***lines)
-{
-    size_t n = 0, cap = 16;
-    char **v = malloc(cap * sizeof(*v));
-    char *p = text;
-
-    ASSERT(v != NULL);
-    while (p && *p) {
-        char *nl = strchr(p, '\n');
-        if (nl)
-            *nl = '\0';
-        if (n == cap) {
-            cap *= 2;
-            v = realloc(v, cap * sizeof(*v));
-            ASSERT(v != NULL);
-        }
-        if (nl && nl > p && nl[-1] == '\r')
-            nl[-1] = '\0';
-        v[n++] = p;
-        p = nl ? nl + 1 : NULL;
-    }
-    *lines = v;
-    return n;
-}
 
 static int cmp_str(const void *a, const void *b)
 {
