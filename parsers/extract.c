@@ -341,7 +341,7 @@ static int parse_html(const char *url, const char *content_type, const char *bod
     }
     header_charset(content_type, enc, sizeof(enc));
     if (!enc[0] && undeclared_utf8(body, len))
-        strcpy(enc, "UTF-8");
+        snprintf(enc, sizeof(enc), "UTF-8");
     ctxt = htmlNewParserCtxt();
     if (!ctxt) {
         rc = SCR_ENOMEM;

@@ -15,6 +15,8 @@ for spec in common/fuzz:fuzz_url:corpus_url common/fuzz:fuzz_wire:corpus_wire \
     dir=${spec%%:*}; rest=${spec#*:}; drv=${rest%%:*}; corpus=${rest#*:}
     work=$(mktemp -d)
     cp "$dir/$corpus"/* "$work"/
+    # the extraction driver also starts from the docs' worked example pages (kept there once)
+    if [ "$drv" = fuzz_extract ]; then cp docs/examples/rules/*.html "$work"/; fi
     echo "== $drv for ${secs}s"
     if ! ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
         build-fuzz/"$drv" -max_total_time="$secs" -max_len=65536 -rss_limit_mb=1024 \

@@ -480,8 +480,8 @@ static void parse_args(char *line, struct args *a, const char *name)
         case 2: a->content_type = (*v && strcmp(v, "-") != 0) ? v : NULL; break;
         case 3: a->max_links = strtoul(v, NULL, 10); break;
         case 4: a->text_max = strtoul(v, NULL, 10); break;
-        case 5: a->url_opts.strip_tracking = atoi(v); break;
-        default: a->url_opts.sort_query = atoi(v); break;
+        case 5: a->url_opts.strip_tracking = (int)strtol(v, NULL, 10); break;
+        default: a->url_opts.sort_query = (int)strtol(v, NULL, 10); break;
         }
         p = q;
         k = k2;

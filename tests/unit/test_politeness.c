@@ -62,13 +62,16 @@ static char *take(struct scr_politeness *p, int64_t now, size_t n_now, size_t n_
     memset(out, 0, sizeof(out));
     n = scr_politeness_take(p, now, n_now, n_later, out);
     ASSERT_LE(n, n_now + n_later);
+    size_t used = 0;
+
     got[0] = '\0';
     for (size_t i = 0; i < n; i++) {
         /* the URL path without "http://" keeps the expectations short */
-        if (i)
-            strcat(got, " ");
+        int w;
         ASSERT(strncmp(out[i].url, "http://", 7) == 0);
-        strcat(got, out[i].url + 7);
+        w = snprintf(got + used, sizeof(got) - used, "%s%s", i ? " " : "", out[i].url + 7);
+        ASSERT(w >= 0 && (size_t)w < sizeof(got) - used);
+        used += (size_t)w;
         scr_lease_item_release(&out[i]);
     }
     return got;
