@@ -1431,9 +1431,10 @@ void scr_coordinator_run(struct scr_comm *c, struct scr_settings *s, const char 
         out->exit_code = rc;
         goto out;
     }
-    if (scr_store_start(&co.st, db, scr_db_conninfo(s->db), co.job_id, co.run_id, s)) {
+    rc = scr_store_start(&co.st, db, scr_db_conninfo(s->db), co.job_id, co.run_id, s);
+    if (rc) {
         PQfinish(db);
-        out->exit_code = SCR_EXIT_FAILURE;
+        out->exit_code = rc == SCR_EDB ? SCR_EXIT_DB : SCR_EXIT_FAILURE;
         goto out;
     }
     run_loop(&co);

@@ -58,10 +58,9 @@ int scr_db_connect(PGconn **out, const char *conninfo, int64_t retry_ms, char *e
     }
 }
 
-PGresult *scr_db_exec(PGconn *db, const char *what, const char *sql, int nparams,
-                      const char *const *params, char *err, size_t errlen)
+/* r if it succeeded, else NULL with the message in err (r is cleared). */
+static PGresult *checked(PGconn *db, PGresult *r, const char *what, char *err, size_t errlen)
 {
-    PGresult *r = PQexecParams(db, sql, nparams, NULL, params, NULL, NULL, 0);
     ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
@@ -70,6 +69,31 @@ PGresult *scr_db_exec(PGconn *db, const char *what, const char *sql, int nparams
     chomp(err);
     PQclear(r);
     return NULL;
+}
+
+PGresult *scr_db_exec(PGconn *db, const char *what, const char *sql, int nparams,
+                      const char *const *params, char *err, size_t errlen)
+{
+    return checked(db, PQexecParams(db, sql, nparams, NULL, params, NULL, NULL, 0), what, err,
+                   errlen);
+}
+
+int scr_db_prepare(PGconn *db, const char *name, const char *sql, int nparams, char *err,
+                   size_t errlen)
+{
+    PGresult *r = checked(db, PQprepare(db, name, sql, nparams, NULL), name, err, errlen);
+
+    if (!r)
+        return SCR_EDB;
+    PQclear(r);
+    return SCR_OK;
+}
+
+PGresult *scr_db_exec_prepared(PGconn *db, const char *what, const char *name, int nparams,
+                               const char *const *params, char *err, size_t errlen)
+{
+    return checked(db, PQexecPrepared(db, name, nparams, params, NULL, NULL, 0), what, err,
+                   errlen);
 }
 
 int scr_db_command(PGconn *db, const char *what, const char *sql, int nparams,

@@ -30,6 +30,15 @@ int scr_db_ensure_schema(PGconn *db, int apply_always, char *err, size_t errlen)
 PGresult *scr_db_exec(PGconn *db, const char *what, const char *sql, int nparams,
                       const char *const *params, char *err, size_t errlen);
 
+/* Prepares sql under `name` on this connection (PQprepare); SCR_EDB with the message in err.
+ * Prepared statements belong to the connection: prepare again after reconnecting. */
+int scr_db_prepare(PGconn *db, const char *name, const char *sql, int nparams, char *err,
+                   size_t errlen);
+
+/* As scr_db_exec, for a statement prepared by scr_db_prepare. */
+PGresult *scr_db_exec_prepared(PGconn *db, const char *what, const char *name, int nparams,
+                               const char *const *params, char *err, size_t errlen);
+
 /* Runs a statement that returns nothing interesting; SCR_EDB on failure. */
 int scr_db_command(PGconn *db, const char *what, const char *sql, int nparams,
                    const char *const *params, char *err, size_t errlen);

@@ -126,6 +126,10 @@ int scr_frontier_lease(PGconn *db, int64_t job_id, int64_t run_id, int n, int64_
 /* Extends every lease this run holds by ttl_ms and touches the run's heartbeat. */
 int scr_frontier_renew(PGconn *db, int64_t run_id, int64_t ttl_ms, char *err, size_t errlen);
 
+/* Prepares the statements scr_frontier_store uses on this connection; call it after each
+ * connect.  SCR_EDB with the message in err. */
+int scr_frontier_prepare(PGconn *db, char *err, size_t errlen);
+
 /* Stores one result (see the invariants above); fills it->stored and it->new_urls.
  * Runs inside the caller's transaction. */
 int scr_frontier_store(PGconn *db, int64_t run_id, struct scr_store_item *it, char *err,

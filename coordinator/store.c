@@ -24,9 +24,12 @@
 #include "common/log.h"
 #include "common/strmap.h"
 #include "coordinator/db.h"
+#include "coordinator/seen.h"
 
 #define GROUP_MAX 256
 #define GROUP_MAX_LEASING 16
+/* URLs the seen cache remembers: 4 MiB, whatever the size of the frontier */
+#define SEEN_SLOTS (1u << 19)
 
 struct scr_store {
     pthread_t thread;
@@ -54,6 +57,7 @@ struct scr_store {
     char error[1024];
     char last_error[1024];  /* the last statement error (store thread only) */
     int64_t backlog;
+    struct scr_seen seen;   /* outlinks known to be stored (store thread only) */
 };
 
 static void wake(struct scr_store *st)
@@ -85,6 +89,8 @@ static int reconnect(struct scr_store *st)
     rc = scr_db_connect(&st->db, st->conninfo, st->s->db_retry_ms, err, sizeof(err));
     if (rc == SCR_OK)
         rc = scr_frontier_run_lock(st->db, st->run_id, err, sizeof(err));
+    if (rc == SCR_OK)
+        rc = scr_frontier_prepare(st->db, err, sizeof(err));
     if (rc) {
         scr_error("%s", err);
         set_fatal(st, err);
@@ -123,6 +129,9 @@ static int store_group(struct scr_store *st, struct scr_store_item *head)
             it->stored = rc == SCR_OK;
             break;
         default:
+            /* links the frontier certainly has need not travel (see seen.h) */
+            if (it->max_urls == 0 && it->links && it->link_hosts)
+                scr_seen_filter(&st->seen, it->links, it->link_hosts);
             rc = scr_frontier_store(st->db, st->run_id, it, err, sizeof(err));
             break;
         }
@@ -137,6 +146,12 @@ static int store_group(struct scr_store *st, struct scr_store_item *head)
     }
     if (exec_simple(st, "COMMIT"))
         return scr_db_broken(st->db) ? SCR_EDBCONN : SCR_EDB;
+    /* committed: the outlinks of every stored result are in the frontier now (a result whose
+     * lease was lost stored nothing, so its links are not remembered) */
+    for (struct scr_store_item *it = head; it; it = it->next)
+        if (it->op != SCR_STORE_ROBOTS && it->op != SCR_STORE_SITEMAPS && it->stored &&
+            it->max_urls == 0 && it->links)
+            scr_seen_add_list(&st->seen, it->links);
     return SCR_OK;
 }
 
@@ -327,6 +342,8 @@ int scr_store_start(struct scr_store **out, PGconn *db, const char *conninfo, in
                     int64_t run_id, const struct scr_settings *s)
 {
     struct scr_store *st = calloc(1, sizeof(*st));
+    char err[512];
+    int rc;
 
     if (!st)
         return SCR_ENOMEM;
@@ -345,11 +362,20 @@ int scr_store_start(struct scr_store **out, PGconn *db, const char *conninfo, in
     st->job_id = job_id;
     st->run_id = run_id;
     st->s = s;
-    if (pthread_create(&st->thread, NULL, store_main, st) != 0) {
+    scr_seen_init(&st->seen, SEEN_SLOTS); /* out of memory: a disabled cache, still correct */
+    rc = scr_frontier_prepare(db, err, sizeof(err));
+    if (rc)
+        scr_error("%s", err);
+    else if (pthread_create(&st->thread, NULL, store_main, st) != 0)
+        rc = SCR_ENOMEM;
+    if (rc) {
+        scr_seen_release(&st->seen);
+        pthread_cond_destroy(&st->cond);
+        pthread_mutex_destroy(&st->lock);
         close(st->efd);
         free(st->conninfo);
         free(st);
-        return SCR_ENOMEM;
+        return rc;
     }
     *out = st;
     return SCR_OK;
@@ -460,6 +486,10 @@ PGconn *scr_store_stop(struct scr_store *st)
         PQfinish(db);
         db = NULL;
     }
+    if (st->seen.hits + st->seen.misses)
+        scr_debug("seen cache: %llu outlinks known, %llu sent to the database",
+                  (unsigned long long)st->seen.hits, (unsigned long long)st->seen.misses);
+    scr_seen_release(&st->seen);
     close(st->efd);
     free(st->conninfo);
     pthread_cond_destroy(&st->cond);
