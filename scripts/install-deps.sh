@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="build-essential cmake pkg-config git clang libclang-rt-14-dev mpich libmpich-dev libcurl4-openssl-dev
-libxml2-dev libpcre2-dev libjansson-dev libpq-dev libidn2-dev libyaml-dev zlib1g-dev postgresql
+libxml2-dev libpcre2-dev libjansson-dev libpq-dev libidn2-dev libyaml-dev zlib1g-dev libssl-dev postgresql
 postgresql-client python3 procps iproute2"
 
 missing=""
