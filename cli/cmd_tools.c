@@ -1,5 +1,5 @@
 /* cmd_tools.c - the small commands: init-db, extract, url, version, help (robots: cmd_robots.c,
- * export: cmd_export.c).
+ * export: cmd_export.c, report: cmd_report.c).
  *
  * `extract` and `url` run exactly the code a crawl runs (the extractor and the URL
  * normalizer), so what they print is what a crawl would store or queue.
@@ -35,6 +35,7 @@ void scr_cmd_usage(void)
            "                                          create or update the schema; ROLE may read it\n"
            "  scrape export --job NAME [--format jsonl|csv] [--parser P] [--record R]\n"
            "                [--since TIME] [-o FILE]  write a job's records\n"
+           "  scrape report --job NAME [-o FILE.html]  one HTML page of charts and tables\n"
            "  scrape extract [--rules F] [--parsers L] --url URL PAGE.html|-\n"
            "                                          print the records of a saved page\n"
            "  scrape url [--base BASE] [--strip-tracking] [--strip-param L] [--sort-query]\n"

@@ -3,7 +3,7 @@
  *   mpiexec -f machinefile ./scrape --seed urls.txt   rank 0 coordinates, the others work
  *   ./scrape --seed urls.txt                           one process: coordinator + threads
  *   mpiexec -f machinefile ./scrape check [--probe URL]   every node and link, the database
- *   ./scrape init-db | export | extract | url | robots | version | help
+ *   ./scrape init-db | export | report | extract | url | robots | version | help
  *
  * Everything else lives in libscrape; this file only wires it up.
  */
@@ -31,6 +31,8 @@ int main(int argc, char **argv)
         return scr_cmd_check(argc, argv, 2);
     if (strcmp(cmd, "export") == 0)
         return scr_cmd_export(argc, argv, 2);
+    if (strcmp(cmd, "report") == 0)
+        return scr_cmd_report(argc, argv, 2);
     if (strcmp(cmd, "version") == 0)
         return scr_cmd_version();
     if (strcmp(cmd, "help") == 0) {
