@@ -88,8 +88,8 @@ CREATE TABLE IF NOT EXISTS hosts (
 CREATE TABLE IF NOT EXISTS fetches (
     id            bigserial PRIMARY KEY,
     url_id        bigint NOT NULL REFERENCES urls (id),
-    job_id        bigint NOT NULL REFERENCES jobs (id),
-    run_id        bigint NOT NULL REFERENCES runs (id),
+    job_id        bigint NOT NULL,       -- = urls.job_id (see docs/schema.md: copies, no FK)
+    run_id        bigint NOT NULL,       -- runs.id
     fetched_at    timestamptz NOT NULL DEFAULT now(),
     url           text NOT NULL,
     attempt       integer NOT NULL,
@@ -116,8 +116,8 @@ CREATE INDEX IF NOT EXISTS fetches_job_time ON fetches (job_id, fetched_at);
 CREATE TABLE IF NOT EXISTS records (
     id          bigserial PRIMARY KEY,
     fetch_id    bigint NOT NULL REFERENCES fetches (id) ON DELETE CASCADE,
-    url_id      bigint NOT NULL REFERENCES urls (id),
-    job_id      bigint NOT NULL REFERENCES jobs (id),
+    url_id      bigint NOT NULL,         -- = fetches.url_id (copies, no FK)
+    job_id      bigint NOT NULL,         -- = fetches.job_id
     parser      text NOT NULL,
     rule_set    text,
     record_type text,
