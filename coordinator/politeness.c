@@ -2,7 +2,12 @@
  *
  * Invariants: host->inflight counts URLs dispatched and not yet answered (a URL queued inside
  * a worker counts), so --host-concurrency holds however workers queue; a host is in `active`
- * exactly when its FIFO is non-empty.
+ * exactly when its FIFO is non-empty, and a host that is not active holds no FIFO array.
+ *
+ * Memory: a run keeps one scr_host for every host it meets (their number has no bound but
+ * the crawl's), so what an idle host keeps must stay small: its FIFO is freed when it empties.
+ * The FIFOs of the active hosts hold at most the pooled URLs (the lease target, <= 4096) and
+ * the slack of their doubling.
  */
 #include "coordinator/politeness.h"
 
@@ -41,6 +46,15 @@ int scr_politeness_init(struct scr_politeness *p, int host_concurrency, int64_t 
      * host may fill the pool (benchmarks, one's own servers). */
     p->host_pool_cap = delay_ms > 0 ? (size_t)host_concurrency * 2 + 2 : (size_t)-1;
     return SCR_OK;
+}
+
+/* Frees an empty host's FIFO array (see Memory above). */
+static void fifo_free(struct scr_politeness *p, struct scr_host *h)
+{
+    free(h->q);
+    p->slots -= h->qcap;
+    h->q = NULL;
+    h->qhead = h->qtail = h->qcap = 0;
 }
 
 static void host_free(struct scr_host *h)
@@ -105,6 +119,7 @@ int scr_politeness_add(struct scr_politeness *p, struct scr_lease_item *it)
             if (!q)
                 goto nomem;
             h->q = q;
+            p->slots += cap - h->qcap;
             h->qcap = cap;
         }
     }
@@ -157,7 +172,9 @@ static int robots_task(struct scr_politeness *p, struct scr_host *h, struct scr_
 }
 
 /* Drops hosts whose FIFO emptied from the active list, keeping the round-robin order: rr
- * keeps pointing at the same host, or at the next one left when that host was dropped. */
+ * keeps pointing at the same host, or at the next one left when that host was dropped.  A
+ * dropped host's FIFO array is freed: a host that once had thousands of URLs waiting would
+ * otherwise keep their slots (56 bytes each) for the rest of the run. */
 static void compact(struct scr_politeness *p)
 {
     size_t j = 0, rr = p->rr;
@@ -167,6 +184,7 @@ static void compact(struct scr_politeness *p)
             p->active[j++] = h;
         } else {
             h->active = 0;
+            fifo_free(p, h);
             if (i < p->rr)
                 rr--;
         }

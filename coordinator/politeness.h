@@ -43,6 +43,8 @@ struct scr_politeness {
     int host_concurrency;
     int64_t delay_us;
     size_t pooled;             /* waiting URLs over all hosts */
+    size_t slots;              /* FIFO slots allocated over all hosts (>= pooled; only active
+                                  hosts have any) */
     size_t host_pool_cap;      /* hosts with this many waiting are not leased more */
     int64_t max_crawl_delay_us; /* Crawl-delay is honoured up to this */
     uint64_t next_robots_id;

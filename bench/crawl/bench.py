@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""bench.py - scrape against Scrapy on one synthetic shop, served by a private nginx.
+"""bench.py - scrape against Scrapy and Crawlee on one synthetic shop, served by a private nginx.
 
-    python3 bench/crawl/bench.py [--runs 3] [--np 3] [--concurrency 32] ...
+    python3 bench/crawl/bench.py [--runs 3] [--only scrape,scrapy,crawlee] [--np 3] ...
 
 (bench/crawl/run.sh installs, builds, generates the site and calls this.)
 
-For each of --runs rounds, one scrape run then one Scrapy run, on the same nginx:
+For each of --runs rounds, one run of each tool (--only: a comma list, default all three), in
+the order scrape, Scrapy, Crawlee, on the same nginx:
 
   scrape   mpiexec -n NP build/scrape crawl --seed <home> --db <fresh database>
            --concurrency C --delay 0 --host-concurrency (NP-1)*C --max-depth 100
@@ -13,14 +14,20 @@ For each of --runs rounds, one scrape run then one Scrapy run, on the same nginx
            Results (fetches, links, meta and product records) go into a private PostgreSQL
            (tests/harness/scrapetest.py's PgServer), a fresh database per run.
   Scrapy   scrapy runspider bench/crawl/shop_spider.py, 64 in flight, items to JSON lines.
+  Crawlee  node bench/crawl/crawlee/shop_crawler.mjs (CheerioCrawler), 64 in flight, items to
+           JSON lines, Crawlee's storage in memory (bench/crawl/crawlee/package.json; run.sh
+           runs npm ci there when node_modules is missing or older than the lock file).
 
 Measured per run: wall time; pages; CPU seconds of the crawler's whole process tree
-(os.wait4 rusage of mpiexec / scrapy: every descendant that was reaped); per rank, the
+(os.wait4 rusage of mpiexec / scrapy / node: every descendant that was reaped, so the ps and
+cat that Crawlee's memory snapshots spawn count too); peak RSS (the tree's ru_maxrss, which
+for Scrapy and Crawlee is the crawler process itself); per rank, the
 workers' own cpu_ms and max_rss_kb (run_workers) and the coordinator's
 coordinator_cpu_ms_per_page (runs.summary) with its VmHWM sampled from /proc; PostgreSQL's
 and nginx's CPU as the /proc delta of their server processes (postmaster's own and its
 reaped children's times plus the live children's).  The product records of each tool are
-compared as a set of (url path, name, price, sku).  Prints a Markdown table and the targets.
+compared with the first tool's (scrape's when it ran) as a set of (url path, name, price,
+sku).  Prints a Markdown table and the targets.
 """
 
 import argparse
@@ -42,6 +49,9 @@ import scrapetest as st  # noqa: E402
 
 CLK = os.sysconf("SC_CLK_TCK")
 SCRAPY_PY = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+CRAWLEE_DIR = os.path.join(HERE, "crawlee")
+TOOLS = ("scrape", "scrapy", "crawlee")
+NAMES = {"scrape": "scrape", "scrapy": "Scrapy", "crawlee": "Crawlee"}
 
 
 def log(msg):
@@ -229,14 +239,19 @@ def prepare_site(src, dst, origin):
 
 
 class Nginx:
-    def __init__(self, root, port):
+    """A private nginx serving root on 127.0.0.1:port from a configuration template (default
+    bench/crawl/nginx.conf.in; @PORT@, @ROOT@ and @TMP@ are filled in).  /robots.txt must
+    exist: start() waits until it answers 200."""
+
+    def __init__(self, root, port, conf_in=None):
         self.root = os.path.abspath(root)
         self.port = port
+        self.conf_in = conf_in or os.path.join(HERE, "nginx.conf.in")
         self.tmp = tempfile.mkdtemp(prefix="bench-nginx-")
         self.proc = None
 
     def start(self):
-        with open(os.path.join(HERE, "nginx.conf.in")) as f:
+        with open(self.conf_in) as f:
             conf = f.read()
         conf = conf.replace("@PORT@", str(self.port)).replace("@ROOT@", self.root)
         conf = conf.replace("@TMP@", self.tmp)
@@ -402,6 +417,44 @@ def run_scrapy(a, nginx, origin, i, workdir):
     }, products
 
 
+def run_crawlee(a, nginx, origin, i, workdir):
+    items = os.path.join(workdir, "crawlee%d.jsonl" % i)
+    stats = os.path.join(workdir, "crawlee%d.stats.json" % i)
+    for p in (items, stats):
+        if os.path.exists(p):
+            os.unlink(p)
+    node = shutil.which("node") or "node"
+    cmd = [node, os.path.join(CRAWLEE_DIR, "shop_crawler.mjs"), "--start", "%s/" % origin,
+           "--out", items, "--stats", stats, "--concurrency", str(a.crawlee_concurrency)]
+    ng0, sys0 = nginx.cpu(), system_busy()
+    rc, wall, ru, sampler = run_measured(cmd, os.path.join(workdir, "crawlee%d.out" % i),
+                                         os.path.join(workdir, "crawlee%d.err" % i),
+                                         cwd=CRAWLEE_DIR)
+    ng1, sys1 = nginx.cpu(), system_busy()
+    if rc != 0:
+        with open(os.path.join(workdir, "crawlee%d.err" % i)) as f:
+            raise SystemExit("crawlee run %d exited %d:\n%s" % (i, rc, f.read()[-3000:]))
+    with open(stats) as f:
+        s = json.load(f)
+    pages = int(s["pages"])
+    products = set()
+    with open(items) as f:
+        for line in f:
+            d = json.loads(line)
+            products.add(product_key(d["url"], d.get("name"), d.get("price"), d.get("sku")))
+    cpu = ru.ru_utime + ru.ru_stime
+    node_hwm = max((p["hwm_kb"] for p in sampler.procs.values() if p["comm"] == "node"),
+                   default=0)
+    return {
+        "tool": "crawlee", "run": i, "exit": rc, "wall_s": wall, "pages": pages,
+        "pages_per_s": pages / wall, "tree_cpu_s": cpu, "ranks_cpu_s": cpu, "pg_cpu_s": 0.0,
+        "nginx_cpu_s": ng1 - ng0, "max_rss_tree_kb": max(ru.ru_maxrss, node_hwm),
+        "products": len(products), "other_cpu_s": max(0.0, (sys1 - sys0) - cpu - (ng1 - ng0)),
+        "stats": {k: v for k, v in s.items() if not isinstance(v, (dict, list))},
+        "final": s.get("final"),
+    }, products
+
+
 # ---------------------------------------------------------------------------
 # Report
 
@@ -415,12 +468,14 @@ def fmt(v, spec="%.2f"):
     return "-" if v is None else spec % v
 
 
-def report(a, sc, sy, same, diff_info):
+def report(a, res, checks):
+    """res: tool -> list of its runs; checks: [(tool, same, info)] against the reference."""
     def per_page_ms(r, key):
         return 1000.0 * r[key] / r["pages"] if r["pages"] else None
 
     rows = []
-    for name, rs in (("scrape", sc), ("Scrapy", sy)):
+    for tool in TOOLS:
+        rs = res.get(tool) or []
         if not rs:
             continue
         d = {
@@ -433,7 +488,7 @@ def report(a, sc, sy, same, diff_info):
             "total": med([1000.0 * (r["tree_cpu_s"] + r["pg_cpu_s"] + r["nginx_cpu_s"])
                           / r["pages"] for r in rs]),
         }
-        if name == "scrape":
+        if tool == "scrape":
             d["coord"] = med([r["coord_cpu_ms_per_page"] for r in rs])
             d["workers_cpu"] = med([1000.0 * sum(w["cpu_s"] for w in r["workers"]) / r["pages"]
                                     for r in rs])
@@ -443,35 +498,43 @@ def report(a, sc, sy, same, diff_info):
             d["rss"] = "coord %.0f, workers ≤ %.0f" % (d["coord_rss"], d["worker_rss"])
         else:
             d["rss"] = "%.0f" % (max(r["max_rss_tree_kb"] for r in rs) / 1024.0)
-        rows.append((name, d))
+        rows.append((tool, d))
+    byname = dict(rows)
 
     out = []
     out.append("")
     out.append("Site: %d pages, served by nginx (1 worker) on 127.0.0.1; %d run(s) each, "
                "alternating; medians." % (a.pages_expected, a.runs))
-    out.append("scrape: mpiexec -n %d, --concurrency %d per worker, --delay 0 "
-               "--host-concurrency %d, --parsers %s --rules %s, results into PostgreSQL "
-               "(fresh database per run)." % (a.np, a.concurrency,
-                                               a.host_concurrency or (a.np - 1) * a.concurrency,
-                                               a.parsers, os.path.relpath(a.rules, ROOT)))
-    out.append("Scrapy %s: 1 process, CONCURRENT_REQUESTS=%d (per domain %d), DOWNLOAD_DELAY=0, "
-               "ROBOTSTXT_OBEY, items to a JSON-lines file (no database)."
-               % (scrapy_version(), a.scrapy_concurrency, a.scrapy_concurrency))
+    if "scrape" in byname:
+        out.append("scrape: mpiexec -n %d, --concurrency %d per worker, --delay 0 "
+                   "--host-concurrency %d, --parsers %s --rules %s, results into PostgreSQL "
+                   "(fresh database per run)." % (
+                       a.np, a.concurrency, a.host_concurrency or (a.np - 1) * a.concurrency,
+                       a.parsers, os.path.relpath(a.rules, ROOT)))
+    if "scrapy" in byname:
+        out.append("Scrapy %s: 1 process, CONCURRENT_REQUESTS=%d (per domain %d), "
+                   "DOWNLOAD_DELAY=0, ROBOTSTXT_OBEY, items to a JSON-lines file (no database)."
+                   % (scrapy_version(), a.scrapy_concurrency, a.scrapy_concurrency))
+    if "crawlee" in byname:
+        out.append("Crawlee %s (CheerioCrawler, node %s): 1 process, min = max concurrency %d, "
+                   "no delay, respectRobotsTxtFile, storage in memory, items to a JSON-lines "
+                   "file (no database)." % (crawlee_version(), node_version(),
+                                            a.crawlee_concurrency))
     out.append("")
     out.append("| tool | pages | wall s | pages/s | ratio | crawler CPU ms/page | "
                "PostgreSQL ms/page | nginx ms/page | total CPU ms/page | coordinator ms/page | "
                "peak RSS MiB |")
     out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
-    base = dict(rows).get("Scrapy", {}).get("pps")
-    for name, d in rows:
+    base = byname.get("scrapy", {}).get("pps")
+    for tool, d in rows:
         ratio = d["pps"] / base if base else None
         crawler = fmt(d["crawler"], "%.3f")
-        if name == "scrape":
+        if tool == "scrape":
             crawler += " (workers %.3f, coord %.3f, mpiexec %.3f)" % (
                 d["workers_cpu"], d["coord"], d["mpiexec"])
         out.append("| %s | %d | %.1f | %.0f | %s | %s | %s | %s | %s | %s | %s |" % (
-            name, d["pages"], d["wall"], d["pps"], fmt(ratio, "%.1fx"), crawler,
-            fmt(d["pg"], "%.3f") if name == "scrape" else "- (JSONL)",
+            NAMES[tool], d["pages"], d["wall"], d["pps"], fmt(ratio, "%.1fx"), crawler,
+            fmt(d["pg"], "%.3f") if tool == "scrape" else "- (JSONL)",
             fmt(d["nginx"], "%.3f"), fmt(d["total"], "%.3f"),
             fmt(d.get("coord"), "%.3f"), d["rss"]))
     out.append("")
@@ -481,7 +544,8 @@ def report(a, sc, sy, same, diff_info):
     out.append("| tool | run | pages | wall s | pages/s | crawler CPU s | PostgreSQL CPU s | "
                "nginx CPU s | other CPU s on the machine | products | peak RSS MiB per rank |")
     out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
-    for r in sorted(sc + sy, key=lambda r: (r["run"], r["tool"])):
+    every = [r for tool in TOOLS for r in res.get(tool) or []]
+    for r in sorted(every, key=lambda r: (r["run"], TOOLS.index(r["tool"]))):
         if r["tool"] == "scrape":
             rss = "0: %s; " % fmt((r["coord_hwm_kb"] or 0) / 1024.0, "%.0f") + "; ".join(
                 "%d: %.0f" % (w["rank"], w["max_rss_kb"] / 1024.0) for w in r["workers"])
@@ -491,12 +555,15 @@ def report(a, sc, sy, same, diff_info):
             r["tool"], r["run"], r["pages"], r["wall_s"], r["pages_per_s"], r["tree_cpu_s"],
             r["pg_cpu_s"], r["nginx_cpu_s"], r.get("other_cpu_s", 0.0), r["products"], rss))
 
-    if sc and sy:
-        d_sc, d_sy = dict(rows)["scrape"], dict(rows)["Scrapy"]
+    targets = []
+    if "scrape" in byname and "scrapy" in byname:
+        d_sc, d_sy = byname["scrape"], byname["scrapy"]
         ratio = d_sc["pps"] / d_sy["pps"]
-        targets = [
-            ("pages/s ≥ 20× Scrapy (results in PostgreSQL)", ratio >= 20,
-             "%.1fx (%.0f vs %.0f pages/s)" % (ratio, d_sc["pps"], d_sy["pps"])),
+        targets.append(("pages/s ≥ 20× Scrapy (results in PostgreSQL)", ratio >= 20,
+                        "%.1fx (%.0f vs %.0f pages/s)" % (ratio, d_sc["pps"], d_sy["pps"])))
+    if "scrape" in byname:
+        d_sc = byname["scrape"]
+        targets += [
             ("total CPU ≤ 2 ms/page (scrape ranks + mpiexec + PostgreSQL + nginx)",
              d_sc["total"] <= 2.0, "%.3f ms/page" % d_sc["total"]),
             ("coordinator CPU ≤ 0.2 ms/page", d_sc["coord"] <= 0.2, "%.3f ms/page" % d_sc["coord"]),
@@ -504,8 +571,11 @@ def report(a, sc, sy, same, diff_info):
              d_sc["worker_rss"] < 64, "max %.1f MiB" % d_sc["worker_rss"]),
             ("politeness by options only (--delay 0, --host-concurrency %d)"
              % (a.host_concurrency or (a.np - 1) * a.concurrency), True, "options"),
-            ("same product records (url, name, price, sku)", same, diff_info),
         ]
+    for tool, same, info in checks:
+        targets.append(("same product records (url, name, price, sku): %s" % NAMES[tool],
+                        same, info))
+    if targets:
         out.append("")
         out.append("| target | result | measured |")
         out.append("|---|---|---|")
@@ -522,6 +592,41 @@ def scrapy_version():
         return "?"
 
 
+def crawlee_version():
+    try:
+        with open(os.path.join(CRAWLEE_DIR, "node_modules", "@crawlee", "cheerio",
+                               "package.json")) as f:
+            return json.load(f)["version"]
+    except (OSError, ValueError, KeyError):
+        return "?"
+
+
+def node_version():
+    try:
+        return subprocess.run([shutil.which("node") or "node", "--version"], capture_output=True,
+                              text=True, timeout=30).stdout.strip() or "?"
+    except OSError:
+        return "?"
+
+
+def compare(ref_tool, ref, tool, prod):
+    """(same, info) for tool's product set against the reference tool's."""
+    same = prod == ref and len(ref) > 0
+    if same:
+        return same, "%d = %d records (%s)" % (len(prod), len(ref), NAMES[ref_tool])
+    return same, "%s %d, %s %d, only %s %d, only %s %d (e.g. %s / %s)" % (
+        NAMES[ref_tool], len(ref), NAMES[tool], len(prod), NAMES[ref_tool], len(ref - prod),
+        NAMES[tool], len(prod - ref), sorted(ref - prod)[:1], sorted(prod - ref)[:1])
+
+
+def parse_only(text):
+    tools = [t.strip().lower() for t in (text or ",".join(TOOLS)).split(",") if t.strip()]
+    bad = [t for t in tools if t not in TOOLS]
+    if bad or not tools:
+        raise argparse.ArgumentTypeError("--only takes a comma list of %s" % ", ".join(TOOLS))
+    return [t for t in TOOLS if t in tools]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     ap.add_argument("--site", default=os.path.join(ROOT, "bench", "out", "site"))
@@ -533,65 +638,73 @@ def main():
     ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument("--host-concurrency", type=int, default=0, help="default (np-1)*concurrency")
     ap.add_argument("--scrapy-concurrency", type=int, default=64)
+    ap.add_argument("--crawlee-concurrency", type=int, default=64)
     ap.add_argument("--parsers", default="links,meta")
     ap.add_argument("--rules", default=os.path.join(HERE, "shop.rules"))
     ap.add_argument("--build", default="build")
-    ap.add_argument("--only", choices=("scrape", "scrapy"), default=None)
+    ap.add_argument("--only", type=parse_only, default=list(TOOLS),
+                    help="comma list of the tools to run: scrape,scrapy,crawlee (default all)")
     ap.add_argument("--keep-db", action="store_true")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "out", "crawl"))
     a = ap.parse_args()
     a.rules = os.path.abspath(a.rules)
+    a.out = os.path.abspath(a.out)
     a.served = a.served or os.path.join(ROOT, "bench", "out", "crawl-site")
     origin = "http://127.0.0.1:%d" % a.port
     os.makedirs(a.out, exist_ok=True)
     a.pages_expected = sum(1 for _, _, fs in os.walk(a.site) for f in fs if f.endswith(".html"))
+    if "crawlee" in a.only and not os.path.isdir(
+            os.path.join(CRAWLEE_DIR, "node_modules", "@crawlee", "cheerio")):
+        raise SystemExit("Crawlee is not installed: npm ci --prefix %s (bench/crawl/run.sh does "
+                         "it)" % os.path.relpath(CRAWLEE_DIR, ROOT))
 
     prepare_site(a.site, a.served, origin)
     nginx = Nginx(a.served, a.port).start()
     pg = None
-    results, sc, sy = [], [], []
-    prod_sc, prod_sy = None, None
+    results = []
+    res = {t: [] for t in a.only}
+    prods = {}
     try:
-        if a.only != "scrapy":
+        if "scrape" in a.only:
             # PostgreSQL as the demo and the tests run it (fsync off, synchronous_commit off)
             pg = st.PgServer(settings={"max_connections": "50"}).start()
             log("PostgreSQL %s on port %d, nginx on %s" % (pg.datadir, pg.port, origin))
         for i in range(1, a.runs + 1):
-            if a.only != "scrapy":
-                r, p = run_scrape(a, pg, nginx, origin, i, a.out)
-                log("scrape run %d: %d pages in %.2f s = %.0f pages/s, tree CPU %.2f s, "
-                    "PG %.2f s, nginx %.2f s, products %d"
-                    % (i, r["pages"], r["wall_s"], r["pages_per_s"], r["tree_cpu_s"],
-                       r["pg_cpu_s"], r["nginx_cpu_s"], r["products"]))
-                sc.append(r)
+            for tool in a.only:
+                if tool == "scrape":
+                    r, p = run_scrape(a, pg, nginx, origin, i, a.out)
+                    log("scrape run %d: %d pages in %.2f s = %.0f pages/s, tree CPU %.2f s, "
+                        "PG %.2f s, nginx %.2f s, products %d"
+                        % (i, r["pages"], r["wall_s"], r["pages_per_s"], r["tree_cpu_s"],
+                           r["pg_cpu_s"], r["nginx_cpu_s"], r["products"]))
+                else:
+                    run = run_scrapy if tool == "scrapy" else run_crawlee
+                    r, p = run(a, nginx, origin, i, a.out)
+                    log("%s run %d: %d pages in %.2f s = %.0f pages/s, CPU %.2f s, nginx %.2f s, "
+                        "peak RSS %.0f MiB, products %d"
+                        % (NAMES[tool], i, r["pages"], r["wall_s"], r["pages_per_s"],
+                           r["tree_cpu_s"], r["nginx_cpu_s"], r["max_rss_tree_kb"] / 1024.0,
+                           r["products"]))
+                res[tool].append(r)
                 results.append(r)
-                if prod_sc is not None and p != prod_sc:
-                    log("WARNING: scrape run %d products differ from run 1" % i)
-                prod_sc = prod_sc if prod_sc is not None else p
-            if a.only != "scrape":
-                r, p = run_scrapy(a, nginx, origin, i, a.out)
-                log("Scrapy run %d: %d pages in %.2f s = %.0f pages/s, CPU %.2f s, nginx %.2f s, "
-                    "products %d" % (i, r["pages"], r["wall_s"], r["pages_per_s"],
-                                     r["tree_cpu_s"], r["nginx_cpu_s"], r["products"]))
-                sy.append(r)
-                results.append(r)
-                if prod_sy is not None and p != prod_sy:
-                    log("WARNING: Scrapy run %d products differ from run 1" % i)
-                prod_sy = prod_sy if prod_sy is not None else p
+                if tool in prods and p != prods[tool]:
+                    log("WARNING: %s run %d products differ from run 1" % (NAMES[tool], i))
+                prods.setdefault(tool, p)
     finally:
         nginx.stop()
         if pg:
             pg.stop()
-    same, info = False, "-"
-    if prod_sc is not None and prod_sy is not None:
-        same = prod_sc == prod_sy and len(prod_sc) > 0
-        info = "%d = %d records" % (len(prod_sc), len(prod_sy)) if same else \
-            "scrape %d, Scrapy %d, only scrape %d, only Scrapy %d (e.g. %s / %s)" % (
-                len(prod_sc), len(prod_sy), len(prod_sc - prod_sy), len(prod_sy - prod_sc),
-                sorted(prod_sc - prod_sy)[:1], sorted(prod_sy - prod_sc)[:1])
+    checks = []
+    ref_tool = a.only[0]
+    for tool in a.only[1:]:
+        same, info = compare(ref_tool, prods[ref_tool], tool, prods[tool])
+        checks.append((tool, same, info))
+    if len(a.only) == 1:
+        checks.append((ref_tool, len(prods[ref_tool]) > 0,
+                       "%d records (no other tool ran to compare with)" % len(prods[ref_tool])))
     with open(os.path.join(a.out, "results.json"), "w") as f:
         json.dump(results, f, indent=1, default=str)
-    text = report(a, sc, sy, same, info)
+    text = report(a, res, checks)
     with open(os.path.join(a.out, "table.md"), "w") as f:
         f.write(text)
     sys.stdout.write(text)

@@ -3,8 +3,8 @@
  * One URL per host at a time with host-concurrency 1, starts at least --delay apart, the
  * delay measured from the result (recv - transfer + delay), host-concurrency 2, hosts without
  * a delay only for n_later, round robin across hosts, scr_politeness_next_us,
- * scr_politeness_defer, scr_politeness_saturated and drain, and the robots.txt gate in front
- * of a host's URLs.  Items are built the way the frontier builds them: every string strdup'd,
+ * scr_politeness_defer, scr_politeness_saturated and drain, the robots.txt gate in front
+ * of a host's URLs, and that an idle host keeps no FIFO memory.  Items are built the way the frontier builds them: every string strdup'd,
  * owned by the pool once added; hosts are marked READY (no rules, no Crawl-delay) unless a
  * case is about the gate.
  */
@@ -486,6 +486,60 @@ TEST(crawl_delay)
     scr_politeness_release(&p);
 }
 
+TEST(idle_host_keeps_no_fifo)
+{
+    /* A run meets hosts without bound; one that had many URLs waiting once must not keep
+     * their slots once its FIFO is empty (1000 hosts x 300 URLs would otherwise keep
+     * 1000 x 512 slots, 28 MiB).  Only active hosts hold slots, at most twice what waits. */
+    struct scr_politeness p;
+    char host[32];
+    size_t total = 0;
+
+    ASSERT_EQ(scr_politeness_init(&p, 1000, 0, MAX_CRAWL_DELAY_MS), SCR_OK);
+    for (int h = 0; h < 1000; h++) {
+        snprintf(host, sizeof(host), "h%d.test", h);
+        for (int i = 1; i <= 300; i++)
+            add(&p, host, i);
+        ASSERT_LE(p.slots, 2 * p.pooled + 8);
+        /* drain it, a batch at a time, as workers would */
+        while (p.pooled > 0) {
+            struct scr_lease_item out[64];
+            size_t n = scr_politeness_take(&p, T0, 64, 0, out);
+            ASSERT_GT(n, 0);
+            for (size_t k = 0; k < n; k++) {
+                scr_politeness_done(&p, out[k].host, T0, 0);
+                scr_lease_item_release(&out[k]);
+            }
+            total += n;
+        }
+        ASSERT_EQ(p.slots, 0);
+        ASSERT_EQ(p.nactive, 0);
+    }
+    ASSERT_EQ(total, 1000 * 300);
+    /* an idle host that gets URLs again works as before, in FIFO order */
+    add(&p, "h7.test", 301);
+    add(&p, "h7.test", 302);
+    ASSERT_EQ(p.slots, 8);
+    ASSERT_STR_EQ(take(&p, T0, 10, 0), "h7.test/301 h7.test/302");
+    ASSERT_EQ(p.slots, 0);
+    /* drain of a pool spread over many hosts frees them all */
+    for (int h = 0; h < 50; h++) {
+        snprintf(host, sizeof(host), "d%d.test", h);
+        for (int i = 1; i <= 20; i++)
+            add(&p, host, i);
+    }
+    {
+        struct scr_lease_item *v = NULL;
+        size_t n = scr_politeness_drain(&p, &v);
+        ASSERT_EQ(n, 1000);
+        for (size_t k = 0; k < n; k++)
+            scr_lease_item_release(&v[k]);
+        free(v);
+    }
+    ASSERT_EQ(p.slots, 0);
+    scr_politeness_release(&p);
+}
+
 int main(void)
 {
     RUN(one_per_host_with_delay);
@@ -499,6 +553,7 @@ int main(void)
     RUN(fifo_growth);
     RUN(robots_gate);
     RUN(crawl_delay);
+    RUN(idle_host_keeps_no_fifo);
     fprintf(stderr, "test_politeness: all passed\n");
     return 0;
 }
