@@ -319,7 +319,9 @@ int scr_frontier_renew(PGconn *db, int64_t run_id, int64_t ttl_ms, char *err, si
 /* One result: the URL's new state (only while this run holds its lease), the fetch row, its
  * records and its new outlinks, in one statement.  Prepared once per connection by
  * scr_frontier_prepare: parsing and planning this statement cost PostgreSQL more than
- * running it. */
+ * running it.  Under --max-pages ($21 = the room left, counted by the store thread) the
+ * known links are left out before the LIMIT by a scalar subquery with LIMIT 1: an index probe
+ * per link.  (NOT EXISTS there lets the generic plan hash the whole frontier per result.) */
 #define STORE_NAME "scr_store"
 static const char STORE_SQL[] =
     "WITH prev AS (SELECT content_hash FROM urls WHERE id = $1::bigint),"
@@ -361,11 +363,10 @@ static const char STORE_SQL[] =
     "  SELECT u.job_id, x.url, x.host, u.depth + $22::int, $23::int, u.id"
     "  FROM u, unnest(string_to_array($18, E'\\n'), string_to_array($19, E'\\n'))"
     "    WITH ORDINALITY AS x(url, host, n)"
-    "  WHERE $18 <> '' AND ($21::bigint IS NULL OR NOT EXISTS ("
-    "    SELECT 1 FROM urls k WHERE k.job_id = u.job_id AND k.url = x.url))"
+    "  WHERE $18 <> '' AND ($21::bigint IS NULL OR (SELECT 1 FROM urls k"
+    "    WHERE k.job_id = u.job_id AND k.url = x.url LIMIT 1) IS NULL)"
     "  ORDER BY x.n"
-    "  LIMIT CASE WHEN $21::bigint IS NULL THEN NULL ELSE greatest(0, $21::bigint -"
-    "    (SELECT count(*) FROM urls c WHERE c.job_id = (SELECT job_id FROM u))) END"
+    "  LIMIT CASE WHEN $21::bigint IS NULL THEN NULL ELSE greatest(0, $21::bigint) END"
     "  ON CONFLICT (job_id, url) DO NOTHING RETURNING 1),"
     " sm AS ("
     "  INSERT INTO urls (job_id, url, host, depth, kind, discovered_by)"
@@ -413,7 +414,7 @@ int scr_frontier_store(PGconn *db, int64_t run_id, struct scr_store_item *it, ch
     i64(redirects, sizeof(redirects), res->redirects);
     i64(rank, sizeof(rank), it->worker_rank);
     i64(delay, sizeof(delay), it->retry_delay_ms);
-    i64(cap, sizeof(cap), it->max_urls);
+    i64(cap, sizeof(cap), it->url_room);
     memcpy(p2, p, sizeof(p));
     p2[19] = delay;
     p2[20] = it->max_urls > 0 ? cap : NULL;
@@ -498,6 +499,22 @@ int scr_frontier_robots_put(PGconn *db, const char *host, const char *url, int s
                           " robots_error = EXCLUDED.robots_error,"
                           " robots_fetched_at = EXCLUDED.robots_fetched_at",
                           5, p, err, errlen);
+}
+
+int scr_frontier_count(PGconn *db, int64_t job_id, int64_t *count, char *err, size_t errlen)
+{
+    char job[24];
+    const char *p[1] = {job};
+    PGresult *r;
+
+    i64(job, sizeof(job), job_id);
+    r = scr_db_exec(db, "counting the job's URLs",
+                    "SELECT count(*) FROM urls WHERE job_id = $1::bigint", 1, p, err, errlen);
+    if (!r)
+        return SCR_EDB;
+    *count = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return SCR_OK;
 }
 
 int scr_frontier_add_sitemaps(PGconn *db, int64_t job_id, const char *urls, const char *hosts,

@@ -54,6 +54,8 @@ struct scr_store_item {
     char *links;              /* in-scope outlinks joined by '\n' ("" for none) */
     char *link_hosts;         /* their hosts, same order */
     int64_t max_urls;         /* --max-pages: the job stops growing at this many URLs (0 = no cap) */
+    int64_t url_room;         /* set by the store thread when max_urls > 0: how many more URLs
+                                 the job may take (max_urls - its current count) */
     int no_fetch;             /* the URL was not fetched (skipped, or put back): no fetch row */
     int link_depth_delta;     /* links go in at depth + this (1; 0 for a redirect target) */
     int link_hops;            /* ... with this many redirects behind them */
@@ -83,6 +85,9 @@ void scr_robots_cache_free(struct scr_robots_cache *c, size_t count);
 /* Saves a fetched robots.txt (status 0 = unreachable, with error). */
 int scr_frontier_robots_put(PGconn *db, const char *host, const char *url, int status,
                             const char *body, const char *error, char *err, size_t errlen);
+
+/* The number of URLs a job has (the frontier and its history). */
+int scr_frontier_count(PGconn *db, int64_t job_id, int64_t *count, char *err, size_t errlen);
 
 /* Queues sitemap URLs (depth 0, kind sitemap); '\n'-joined lists. */
 int scr_frontier_add_sitemaps(PGconn *db, int64_t job_id, const char *urls, const char *hosts,

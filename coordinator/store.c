@@ -58,6 +58,8 @@ struct scr_store {
     char last_error[1024];  /* the last statement error (store thread only) */
     int64_t backlog;
     struct scr_seen seen;   /* outlinks known to be stored (store thread only) */
+    int64_t url_count;      /* the job's URLs as of the last commit; -1 = not counted yet
+                               (store thread only; used for --max-pages) */
 };
 
 static void wake(struct scr_store *st)
@@ -111,10 +113,12 @@ static int exec_simple(struct scr_store *st, const char *sql)
 static int store_group(struct scr_store *st, struct scr_store_item *head)
 {
     char err[1024];
+    int64_t count;
     int rc;
 
     if (exec_simple(st, "BEGIN"))
         return scr_db_broken(st->db) ? SCR_EDBCONN : SCR_EDB;
+    count = st->url_count;
     for (struct scr_store_item *it = head; it; it = it->next) {
         switch (it->op) {
         case SCR_STORE_ROBOTS:
@@ -127,12 +131,23 @@ static int store_group(struct scr_store *st, struct scr_store_item *head)
             rc = scr_frontier_add_sitemaps(st->db, st->job_id, it->sitemap_links,
                                            it->sitemap_hosts, err, sizeof(err));
             it->stored = rc == SCR_OK;
+            count = -1; /* not counted: count again when a cap needs it */
             break;
         default:
             /* links the frontier certainly has need not travel (see seen.h) */
             if (it->max_urls == 0 && it->links && it->link_hosts)
                 scr_seen_filter(&st->seen, it->links, it->link_hosts);
-            rc = scr_frontier_store(st->db, st->run_id, it, err, sizeof(err));
+            /* --max-pages: the room left is counted here, not by the statement (a count of
+             * the job's URLs per stored page would cost O(frontier) each time) */
+            rc = SCR_OK;
+            if (it->max_urls > 0 && count < 0)
+                rc = scr_frontier_count(st->db, st->job_id, &count, err, sizeof(err));
+            if (rc == SCR_OK) {
+                it->url_room = it->max_urls > count ? it->max_urls - count : 0;
+                rc = scr_frontier_store(st->db, st->run_id, it, err, sizeof(err));
+            }
+            if (rc == SCR_OK && count >= 0)
+                count += it->new_urls;
             break;
         }
         if (rc) {
@@ -146,6 +161,7 @@ static int store_group(struct scr_store *st, struct scr_store_item *head)
     }
     if (exec_simple(st, "COMMIT"))
         return scr_db_broken(st->db) ? SCR_EDBCONN : SCR_EDB;
+    st->url_count = count;
     /* committed: the outlinks of every stored result are in the frontier now (a result whose
      * lease was lost stored nothing, so its links are not remembered) */
     for (struct scr_store_item *it = head; it; it = it->next)
@@ -363,6 +379,7 @@ int scr_store_start(struct scr_store **out, PGconn *db, const char *conninfo, in
     st->run_id = run_id;
     st->s = s;
     scr_seen_init(&st->seen, SEEN_SLOTS); /* out of memory: a disabled cache, still correct */
+    st->url_count = -1;
     rc = scr_frontier_prepare(db, err, sizeof(err));
     if (rc)
         scr_error("%s", err);
