@@ -321,75 +321,89 @@ int scr_frontier_renew(PGconn *db, int64_t run_id, int64_t ttl_ms, char *err, si
  * scr_frontier_prepare: parsing and planning this statement cost PostgreSQL more than
  * running it.  Under --max-pages ($21 = the room left, counted by the store thread) the
  * known links are left out before the LIMIT by a scalar subquery with LIMIT 1: an index probe
- * per link.  (NOT EXISTS there lets the generic plan hash the whole frontier per result.) */
+ * per link.  (NOT EXISTS there lets the generic plan hash the whole frontier per result.)
+ * LINK_FILTER and LINK_LIMIT are those two parts of the outlink insert. */
+#define STORE_SQL(LINK_FILTER, LINK_LIMIT) \
+    "WITH prev AS (SELECT content_hash FROM urls WHERE id = $1::bigint)," \
+    " u AS (" \
+    "  UPDATE urls SET state = $3," \
+    "    lease_run = NULL, lease_until = NULL," \
+    "    next_attempt_at = CASE WHEN $3 = 'queued'" \
+    "      THEN now() + $20::bigint * interval '1 millisecond' ELSE next_attempt_at END," \
+    "    attempts = CASE WHEN $26::boolean AND $3 = 'queued' THEN greatest(attempts - 1, 0)" \
+    "      ELSE attempts END," \
+    "    last_fetch_at = CASE WHEN $26::boolean THEN last_fetch_at ELSE now() END," \
+    "    last_status = CASE WHEN $26::boolean THEN last_status ELSE nullif($4::int, 0) END," \
+    "    error = nullif($13, '')," \
+    "    etag = coalesce(nullif($14, ''), etag)," \
+    "    last_modified = coalesce(nullif($15, ''), last_modified)," \
+    "    content_hash = coalesce(nullif($16, ''), content_hash)" \
+    "  WHERE id = $1::bigint AND lease_run = $2::bigint AND state = 'leased'" \
+    "  RETURNING id, job_id, depth, url, attempts)," \
+    " f AS (" \
+    "  INSERT INTO fetches (url_id, job_id, run_id, url, attempt, http_status, final_url," \
+    "    content_type, bytes, elapsed_ms, wait_ms, redirects, worker_rank, worker_host," \
+    "    error, etag, last_modified, content_hash, changed)" \
+    "  SELECT u.id, u.job_id, $2::bigint, u.url, u.attempts, nullif($4::int, 0)," \
+    "    nullif($5, ''), nullif($6, ''), $7::bigint, $8::int, $9::int, $10::int, $11::int," \
+    "    $12, nullif($13, ''), nullif($14, ''), nullif($15, ''), nullif($16, '')," \
+    "    CASE WHEN $4::int = 304 THEN false" \
+    "         WHEN (SELECT content_hash FROM prev) IS NULL OR $16 = '' THEN NULL" \
+    "         ELSE (SELECT content_hash FROM prev) <> $16 END" \
+    "  FROM u WHERE NOT $26::boolean RETURNING id, url_id, job_id)," \
+    " rec AS (" \
+    "  INSERT INTO records (fetch_id, url_id, job_id, parser, rule_set, record_type," \
+    "    rules_hash, data)" \
+    "  SELECT f.id, f.url_id, f.job_id, e->>'parser', e->>'rule_set', e->>'record'," \
+    "    e->>'rules_hash'," \
+    "    coalesce(e->'data', 'null'::jsonb)" \
+    "  FROM f, jsonb_array_elements($17::jsonb) WITH ORDINALITY AS x(e, n) ORDER BY x.n)," \
+    " l AS (" \
+    "  INSERT INTO urls (job_id, url, host, depth, hops, discovered_by)" \
+    "  SELECT u.job_id, x.url, x.host, u.depth + $22::int, $23::int, u.id" \
+    "  FROM u, unnest(string_to_array($18, E'\\n'), string_to_array($19, E'\\n'))" \
+    "    WITH ORDINALITY AS x(url, host, n)" \
+    "  WHERE $18 <> '' AND " LINK_FILTER \
+    "  ORDER BY x.n" \
+    "  " LINK_LIMIT \
+    "  ON CONFLICT (job_id, url) DO NOTHING RETURNING 1)," \
+    " sm AS (" \
+    "  INSERT INTO urls (job_id, url, host, depth, kind, discovered_by)" \
+    "  SELECT u.job_id, x.url, x.host, 0, 'sitemap', u.id" \
+    "  FROM u, unnest(string_to_array($24, E'\\n'), string_to_array($25, E'\\n'))" \
+    "    AS x(url, host) WHERE $24 <> ''" \
+    "  ON CONFLICT (job_id, url) DO NOTHING RETURNING 1)" \
+    " SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM l) + (SELECT count(*) FROM sm)"
+
+/* Without a cap the links need no filter and no limit (ON CONFLICT drops the known ones);
+ * the plan without them is leaner.  $21 is still named so that both have 26 parameters. */
 #define STORE_NAME "scr_store"
-static const char STORE_SQL[] =
-    "WITH prev AS (SELECT content_hash FROM urls WHERE id = $1::bigint),"
-    " u AS ("
-    "  UPDATE urls SET state = $3,"
-    "    lease_run = NULL, lease_until = NULL,"
-    "    next_attempt_at = CASE WHEN $3 = 'queued'"
-    "      THEN now() + $20::bigint * interval '1 millisecond' ELSE next_attempt_at END,"
-    "    attempts = CASE WHEN $26::boolean AND $3 = 'queued' THEN greatest(attempts - 1, 0)"
-    "      ELSE attempts END,"
-    "    last_fetch_at = CASE WHEN $26::boolean THEN last_fetch_at ELSE now() END,"
-    "    last_status = CASE WHEN $26::boolean THEN last_status ELSE nullif($4::int, 0) END,"
-    "    error = nullif($13, ''),"
-    "    etag = coalesce(nullif($14, ''), etag),"
-    "    last_modified = coalesce(nullif($15, ''), last_modified),"
-    "    content_hash = coalesce(nullif($16, ''), content_hash)"
-    "  WHERE id = $1::bigint AND lease_run = $2::bigint AND state = 'leased'"
-    "  RETURNING id, job_id, depth, url, attempts),"
-    " f AS ("
-    "  INSERT INTO fetches (url_id, job_id, run_id, url, attempt, http_status, final_url,"
-    "    content_type, bytes, elapsed_ms, wait_ms, redirects, worker_rank, worker_host,"
-    "    error, etag, last_modified, content_hash, changed)"
-    "  SELECT u.id, u.job_id, $2::bigint, u.url, u.attempts, nullif($4::int, 0),"
-    "    nullif($5, ''), nullif($6, ''), $7::bigint, $8::int, $9::int, $10::int, $11::int,"
-    "    $12, nullif($13, ''), nullif($14, ''), nullif($15, ''), nullif($16, ''),"
-    "    CASE WHEN $4::int = 304 THEN false"
-    "         WHEN (SELECT content_hash FROM prev) IS NULL OR $16 = '' THEN NULL"
-    "         ELSE (SELECT content_hash FROM prev) <> $16 END"
-    "  FROM u WHERE NOT $26::boolean RETURNING id, url_id, job_id),"
-    " rec AS ("
-    "  INSERT INTO records (fetch_id, url_id, job_id, parser, rule_set, record_type,"
-    "    rules_hash, data)"
-    "  SELECT f.id, f.url_id, f.job_id, e->>'parser', e->>'rule_set', e->>'record',"
-    "    e->>'rules_hash',"
-    "    coalesce(e->'data', 'null'::jsonb)"
-    "  FROM f, jsonb_array_elements($17::jsonb) WITH ORDINALITY AS x(e, n) ORDER BY x.n),"
-    " l AS ("
-    "  INSERT INTO urls (job_id, url, host, depth, hops, discovered_by)"
-    "  SELECT u.job_id, x.url, x.host, u.depth + $22::int, $23::int, u.id"
-    "  FROM u, unnest(string_to_array($18, E'\\n'), string_to_array($19, E'\\n'))"
-    "    WITH ORDINALITY AS x(url, host, n)"
-    "  WHERE $18 <> '' AND ($21::bigint IS NULL OR (SELECT 1 FROM urls k"
-    "    WHERE k.job_id = u.job_id AND k.url = x.url LIMIT 1) IS NULL)"
-    "  ORDER BY x.n"
-    "  LIMIT CASE WHEN $21::bigint IS NULL THEN NULL ELSE greatest(0, $21::bigint) END"
-    "  ON CONFLICT (job_id, url) DO NOTHING RETURNING 1),"
-    " sm AS ("
-    "  INSERT INTO urls (job_id, url, host, depth, kind, discovered_by)"
-    "  SELECT u.job_id, x.url, x.host, 0, 'sitemap', u.id"
-    "  FROM u, unnest(string_to_array($24, E'\\n'), string_to_array($25, E'\\n'))"
-    "    AS x(url, host) WHERE $24 <> ''"
-    "  ON CONFLICT (job_id, url) DO NOTHING RETURNING 1)"
-    " SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM l) + (SELECT count(*) FROM sm)";
+#define STORE_CAP_NAME "scr_store_cap"
+static const char STORE_SQL_NOCAP[] = STORE_SQL("$21::bigint IS NULL", "");
+static const char STORE_SQL_CAP[] =
+    STORE_SQL("(SELECT 1 FROM urls k WHERE k.job_id = u.job_id AND k.url = x.url LIMIT 1)"
+              " IS NULL",
+              "LIMIT greatest(0, $21::bigint)");
 
 int scr_frontier_prepare(PGconn *db, char *err, size_t errlen)
 {
     const char *p[1] = {STORE_NAME};
     PGresult *r;
-    int have;
+    int have, rc;
 
-    /* a connection handed back and forth (store stopped and started again) has it already */
+    /* a connection handed back and forth (store stopped and started again) has them already */
     r = scr_db_exec(db, "looking up prepared statements",
                     "SELECT 1 FROM pg_prepared_statements WHERE name = $1", 1, p, err, errlen);
     if (!r)
         return SCR_EDB;
     have = PQntuples(r) > 0;
     PQclear(r);
-    return have ? SCR_OK : scr_db_prepare(db, STORE_NAME, STORE_SQL, 26, err, errlen);
+    if (have)
+        return SCR_OK;
+    rc = scr_db_prepare(db, STORE_NAME, STORE_SQL_NOCAP, 26, err, errlen);
+    if (rc == SCR_OK)
+        rc = scr_db_prepare(db, STORE_CAP_NAME, STORE_SQL_CAP, 26, err, errlen);
+    return rc;
 }
 
 int scr_frontier_store(PGconn *db, int64_t run_id, struct scr_store_item *it, char *err,
@@ -425,7 +439,8 @@ int scr_frontier_store(PGconn *db, int64_t run_id, struct scr_store_item *it, ch
     p2[23] = it->sitemap_links ? it->sitemap_links : "";
     p2[24] = it->sitemap_hosts ? it->sitemap_hosts : "";
     p2[25] = it->no_fetch ? "true" : "false";
-    r = scr_db_exec_prepared(db, "storing a result", STORE_NAME, 26, p2, err, errlen);
+    r = scr_db_exec_prepared(db, "storing a result", it->max_urls > 0 ? STORE_CAP_NAME : STORE_NAME,
+                             26, p2, err, errlen);
     if (!r)
         return SCR_EDB;
     it->stored = (int)strtol(PQgetvalue(r, 0, 0), NULL, 10);
