@@ -14,6 +14,10 @@ echo "== build (warnings as errors)"
 scripts/build.sh build -DSCRAPE_WERROR=ON
 echo "== tests"
 (cd build && ctest -j"$jobs" --output-on-failure --timeout 900)
+# what the tests leave to look at: the report as headless Chromium drew it (test_report)
+if [ -f build/tests/out/report.png ]; then
+    echo "report screenshot: $(pwd)/build/tests/out/report.png"
+fi
 
 echo "== build (ASan + UBSan)"
 scripts/build.sh build-asan -DSCRAPE_WERROR=ON -DSCRAPE_SANITIZE=address,undefined \
