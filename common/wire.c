@@ -485,3 +485,62 @@ int scr_msg_bye_decode(struct scr_msg_bye *m, const void *p, size_t len)
     m->max_rss_kb = scr_wire_get_u64(&r);
     return scr_wire_end(&r);
 }
+
+/* --- RECALL, RETURN -------------------------------------------------------------------- */
+
+int scr_msg_recall_encode(struct scr_buf *b, uint32_t max)
+{
+    struct scr_wire_writer w;
+
+    scr_wire_writer_init(&w, b);
+    scr_wire_put_u8(&w, SCR_MSG_RECALL);
+    scr_wire_put_u32(&w, max);
+    return w.err;
+}
+
+int scr_msg_recall_decode(uint32_t *max, const void *p, size_t len)
+{
+    struct scr_wire_reader r;
+
+    scr_wire_begin(&r, p, len, SCR_MSG_RECALL);
+    *max = scr_wire_get_u32(&r);
+    return scr_wire_end(&r);
+}
+
+int scr_msg_return_encode(struct scr_buf *b, const uint64_t *ids, uint32_t count)
+{
+    struct scr_wire_writer w;
+
+    scr_wire_writer_init(&w, b);
+    scr_wire_put_u8(&w, SCR_MSG_RETURN);
+    scr_wire_put_u32(&w, count);
+    for (uint32_t i = 0; i < count; i++)
+        scr_wire_put_u64(&w, ids[i]);
+    return w.err;
+}
+
+int scr_msg_return_decode(struct scr_msg_return *m, const void *p, size_t len)
+{
+    struct scr_wire_reader r;
+    uint32_t n;
+
+    memset(m, 0, sizeof(*m));
+    scr_wire_begin(&r, p, len, SCR_MSG_RETURN);
+    n = get_count(&r, 8);
+    if (n) {
+        m->ids = calloc(n, sizeof(*m->ids));
+        if (!m->ids)
+            return SCR_ENOMEM;
+    }
+    for (uint32_t i = 0; i < n && r.err == SCR_OK; i++) {
+        m->ids[i] = scr_wire_get_u64(&r);
+        m->count = i + 1;
+    }
+    return scr_wire_end(&r);
+}
+
+void scr_msg_return_release(struct scr_msg_return *m)
+{
+    free(m->ids);
+    memset(m, 0, sizeof(*m));
+}

@@ -25,7 +25,9 @@ enum scr_msg_type {
     SCR_MSG_RESULT = 5,    /* worker -> coordinator: one URL's outcome, records, outlinks */
     SCR_MSG_HEARTBEAT = 6, /* either way: still alive */
     SCR_MSG_STOP = 7,      /* coordinator -> worker: finish in-flight work and say goodbye */
-    SCR_MSG_BYE = 8        /* worker -> coordinator: final statistics; nothing follows */
+    SCR_MSG_BYE = 8,       /* worker -> coordinator: final statistics; nothing follows */
+    SCR_MSG_RECALL = 9,    /* coordinator -> worker: give back up to N tasks not yet started */
+    SCR_MSG_RETURN = 10    /* worker -> coordinator: these tasks were given back, unstarted */
 };
 
 /* --- primitives ------------------------------------------------------------------------ */
@@ -180,5 +182,24 @@ int scr_msg_simple_encode(struct scr_buf *b, enum scr_msg_type type);
 
 int scr_msg_bye_encode(struct scr_buf *b, const struct scr_msg_bye *m);
 int scr_msg_bye_decode(struct scr_msg_bye *m, const void *p, size_t len);
+
+/* RECALL: the coordinator asks for up to max tasks back from the worker's prefetch queue
+ * (tasks whose transfer has not started), to hand them to a faster worker at the end of the
+ * frontier.  The worker always answers with one RETURN, possibly empty. */
+int scr_msg_recall_encode(struct scr_buf *b, uint32_t max);
+int scr_msg_recall_decode(uint32_t *max, const void *p, size_t len);
+
+/* RETURN: the url_ids of the tasks the worker took out of its queue; it never starts them
+ * and sends no RESULT for them. */
+struct scr_msg_return {
+    uint32_t count;
+    uint64_t *ids;            /* malloc'd; NULL when count is 0 */
+};
+
+int scr_msg_return_encode(struct scr_buf *b, const uint64_t *ids, uint32_t count);
+/* Fills a caller-owned m; the caller frees m->ids with scr_msg_return_release, also after a
+ * failed decode. */
+int scr_msg_return_decode(struct scr_msg_return *m, const void *p, size_t len);
+void scr_msg_return_release(struct scr_msg_return *m);
 
 #endif

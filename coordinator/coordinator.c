@@ -12,6 +12,10 @@
  * Workers that fall silent for --peer-timeout are declared lost; their URLs go back to the
  * pool.  Invariant: every URL this run leased is in exactly one place: the pool, one
  * worker's in-flight list, or the store's queue; what is left at the end is released.
+ *
+ * At the tail (the last lease found nothing) the dispatcher balances by measured rates
+ * (balance.c): a worker gets a task only if it would not finish it after the others finish
+ * the rest, and a worker holding more than that is asked to RETURN its unstarted tasks.
  */
 #include "coordinator/coordinator.h"
 
@@ -29,6 +33,7 @@
 #include "common/log.h"
 #include "common/version.h"
 #include "common/wire.h"
+#include "coordinator/balance.h"
 #include "coordinator/db.h"
 #include "coordinator/frontier.h"
 #include "coordinator/politeness.h"
@@ -67,6 +72,12 @@ struct wk {
     int64_t first_ms, last_ms;
     struct scr_msg_bye bye;
     int has_bye;
+    /* balancing at the tail (balance.c) */
+    struct scr_rate rate;
+    int recall_out;          /* a RECALL waits for its RETURN */
+    int recall_dry;          /* the last RETURN gave back less than asked: nothing queued */
+    uint32_t recall_asked;
+    uint64_t returned;       /* unstarted tasks it gave back */
 };
 
 struct coord {
@@ -77,6 +88,7 @@ struct coord {
     struct scr_store *st;
     struct scr_politeness pol;
     struct scr_scope scope;
+    struct scr_balance_node *bn; /* one per rank, filled by balance_nodes() */
     int64_t job_id, run_id;
     char *rules_text;
     struct scr_urlopts uo;     /* URL normalization, the same as the workers' */
@@ -210,26 +222,49 @@ static int push_inflight(struct wk *w, struct scr_lease_item *it, int64_t now_us
     return SCR_OK;
 }
 
+/* Puts a dispatched URL that got no RESULT back in the pool (takes the item's strings). */
+static void requeue_one(struct coord *co, struct scr_lease_item *it)
+{
+    scr_politeness_done(&co->pol, it->host, 0, -1);
+    if (it->kind == SCR_TASK_ROBOTS) {
+        /* the host's robots.txt is asked again; its URLs are still in the pool */
+        scr_politeness_robots_retry(&co->pol, it->host, 0);
+        scr_lease_item_release(it);
+    } else {
+        scr_politeness_add(&co->pol, it);
+    }
+}
+
 /* Returns the pool's URLs of a lost worker to the pool. */
 static void requeue_inflight(struct coord *co, struct wk *w)
 {
-    for (size_t i = 0; i < w->nfl; i++) {
-        struct scr_lease_item *it = &w->fl[i].it;
-        scr_politeness_done(&co->pol, it->host, 0, -1);
-        if (it->kind == SCR_TASK_ROBOTS) {
-            /* the host's robots.txt is asked again; its URLs are still in the pool */
-            scr_politeness_robots_retry(&co->pol, it->host, 0);
-            scr_lease_item_release(it);
-        } else {
-            scr_politeness_add(&co->pol, it);
-        }
-    }
+    for (size_t i = 0; i < w->nfl; i++)
+        requeue_one(co, &w->fl[i].it);
     w->nfl = 0;
+}
+
+/* The tail: the last lease found nothing, so the pool and the workers' tasks are all the
+ * work there is (until results bring new URLs). */
+static int at_tail(const struct coord *co)
+{
+    return co->lease_empty && !co->stopping;
+}
+
+/* Fills co->bn (index = rank) with every worker's rate, held tasks and whether it is active. */
+static void balance_nodes(struct coord *co)
+{
+    for (int i = 0; i < co->nw; i++) {
+        const struct wk *w = &co->w[i];
+        co->bn[i].rate = i ? scr_rate_get(&w->rate) : 0.0;
+        co->bn[i].latency = i ? scr_rate_latency(&w->rate) : 0.0;
+        co->bn[i].held = w->nfl;
+        co->bn[i].active = i > 0 && w->state == W_ACTIVE;
+    }
 }
 
 static void dispatch(struct coord *co, struct wk *w)
 {
-    size_t want, n;
+    size_t want, n, n_now, n_later, held = w->nfl;
     struct scr_lease_item *items;
     struct scr_task *tasks;
     struct scr_buf b;
@@ -240,11 +275,24 @@ static void dispatch(struct coord *co, struct wk *w)
     want = (size_t)w->want_now + w->want_later;
     if (want == 0)
         return;
+    n_now = w->want_now;
+    n_later = w->want_later;
+    if (at_tail(co)) {
+        /* the request waits (stays pending) while a faster worker should take the rest */
+        balance_nodes(co);
+        want = scr_balance_take(co->bn, (size_t)co->nw, (size_t)w->rank, co->pol.pooled, want);
+        if (want == 0)
+            return;
+        if (n_now > want)
+            n_now = want;
+        if (n_later > want - n_now)
+            n_later = want - n_now;
+    }
     items = calloc(want, sizeof(*items));
     tasks = calloc(want, sizeof(*tasks));
     if (!items || !tasks)
         goto out;
-    n = scr_politeness_take(&co->pol, now_us, w->want_now, w->want_later, items);
+    n = scr_politeness_take(&co->pol, now_us, n_now, n_later, items);
     if (n == 0)
         goto out;
     for (size_t i = 0; i < n; i++) {
@@ -278,6 +326,9 @@ static void dispatch(struct coord *co, struct wk *w)
     scr_buf_release(&b);
     if (!w->first_ms)
         w->first_ms = scr_now_ms();
+    if (held == 0)
+        scr_rate_busy(&w->rate, now_us);
+    w->recall_dry = 0;
     for (size_t i = 0; i < n; i++) {
         if (push_inflight(w, &items[i], now_us) != SCR_OK) {
             scr_error("out of memory tracking URL %lld", (long long)items[i].url_id);
@@ -298,6 +349,73 @@ static void on_request(struct coord *co, struct wk *w, const char *data, size_t 
     }
     w->has_request = 1;
     dispatch(co, w);
+}
+
+/* At the tail: asks a worker that holds more than it can finish before the others to give
+ * back the tasks still waiting in its queue (one RECALL at a time per worker). */
+static void maybe_recall(struct coord *co)
+{
+    if (!at_tail(co))
+        return;
+    balance_nodes(co);
+    for (int i = 1; i < co->nw; i++) {
+        struct wk *w = &co->w[i];
+        struct scr_buf b;
+        size_t n;
+
+        if (w->state != W_ACTIVE || w->recall_out || w->recall_dry)
+            continue;
+        n = scr_balance_recall(co->bn, (size_t)co->nw, (size_t)i, co->pol.pooled,
+                               (size_t)co->s->concurrency);
+        if (n == 0)
+            continue;
+        scr_buf_init(&b);
+        if (scr_msg_recall_encode(&b, (uint32_t)n) == SCR_OK && send_to(co, w, &b) == SCR_OK) {
+            scr_debug("end of the frontier: asking rank %d on %s (%.1f pages/s, %zu held) for "
+                      "%zu unstarted tasks", w->rank, w->hello.host, co->bn[i].rate, w->nfl, n);
+            w->recall_out = 1;
+            w->recall_asked = (uint32_t)n;
+        }
+        scr_buf_release(&b);
+    }
+}
+
+/* RETURN: the worker took these tasks out of its queue unstarted; they go back to the pool
+ * for another worker.  A task that was never started cannot have been fetched, so nothing
+ * is fetched or stored twice. */
+static void on_return(struct coord *co, struct wk *w, const char *data, size_t len)
+{
+    struct scr_msg_return m;
+    size_t back = 0;
+
+    w->recall_out = 0;
+    if (scr_msg_return_decode(&m, data, len) != SCR_OK) {
+        scr_error("rank %d sent a malformed RETURN (%zu bytes); ignored", w->rank, len);
+        goto out;
+    }
+    for (uint32_t k = 0; k < m.count; k++) {
+        size_t i;
+        for (i = 0; i < w->nfl; i++)
+            if ((uint64_t)w->fl[i].it.url_id == m.ids[k])
+                break;
+        if (i == w->nfl) {
+            scr_warn("rank %d gave back URL %llu, which it does not hold; ignored", w->rank,
+                     (unsigned long long)m.ids[k]);
+            continue;
+        }
+        requeue_one(co, &w->fl[i].it);
+        w->fl[i] = w->fl[--w->nfl];
+        back++;
+    }
+    if (m.count < w->recall_asked)
+        w->recall_dry = 1;
+    if (w->nfl == 0)
+        w->rate.mark_us = 0; /* idle: not the node's speed */
+    w->returned += back;
+    scr_debug("rank %d on %s gave back %zu unstarted tasks (asked %u); it holds %zu", w->rank,
+              w->hello.host, back, w->recall_asked, w->nfl);
+out:
+    scr_msg_return_release(&m);
 }
 
 /* "[r1,r2,...]" from the records' JSON texts. */
@@ -561,6 +679,8 @@ static void on_result(struct coord *co, struct wk *w, const char *data, size_t l
     }
     fl = w->fl[i];
     w->fl[i] = w->fl[--w->nfl];
+    scr_rate_result(&w->rate, now_us, w->nfl,
+                    now_us - fl.dispatched_us - (int64_t)it->res.wait_ms * 1000);
     scr_politeness_done(&co->pol, fl.it.host, now_us, (int64_t)it->res.elapsed_ms * 1000);
     it->worker_rank = w->rank;
     snprintf(it->worker_host, sizeof(it->worker_host), "%s", w->hello.host);
@@ -665,6 +785,9 @@ static void handle_messages(struct coord *co, int *got)
             break;
         case SCR_MSG_BYE:
             on_bye(co, w, data, len);
+            break;
+        case SCR_MSG_RETURN:
+            on_return(co, w, data, len);
             break;
         case SCR_MSG_HEARTBEAT:
             break;
@@ -1293,6 +1416,7 @@ static void run_loop(struct coord *co)
         }
         for (int i = 1; i < co->nw; i++)
             dispatch(co, &co->w[i]);
+        maybe_recall(co);
         maybe_lease(co);
         if (!co->stopping && crawl_finished(co))
             begin_stop(co, "the crawl is complete");
@@ -1363,6 +1487,14 @@ static void finish(struct coord *co, struct scr_run_outcome *out)
         lost += w->state == W_LOST || w->state == W_REFUSED;
     }
     out->lost_workers = lost;
+    {
+        uint64_t back = 0;
+        for (int i = 1; i < co->nw; i++)
+            back += co->w[i].returned;
+        if (back)
+            scr_info("end of the frontier: %llu unstarted tasks were taken back from slower "
+                     "workers and handed to faster ones", (unsigned long long)back);
+    }
     status = finish_status(co, &out->exit_code, lost);
     sum = summary_json(co, secs);
     nodes = nodes_json(co);
@@ -1413,7 +1545,8 @@ void scr_coordinator_run(struct scr_comm *c, struct scr_settings *s, const char 
         co.w = NULL;
     else
         co.w = calloc((size_t)co.nw, sizeof(*co.w));
-    if (!co.w) {
+    co.bn = calloc((size_t)co.nw, sizeof(*co.bn));
+    if (!co.w || !co.bn) {
         out->exit_code = SCR_EXIT_FAILURE;
         goto out;
     }
@@ -1449,6 +1582,7 @@ out:
         scr_msg_hello_release(&co.w[i].hello);
     }
     free(co.w);
+    free(co.bn);
     free(co.rules_text);
     scr_urlopts_release(&co.uo);
     scr_politeness_release(&co.pol);

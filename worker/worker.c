@@ -6,7 +6,9 @@
  * The worker keeps --concurrency transfers running and a prefetch queue of up to as many
  * again, and asks for more before it runs dry, so a fast node simply takes more batches.  The
  * coordinator decides which tasks may wait in the queue: URLs of hosts with a politeness
- * delay are only ever sent for free transfer slots and start the moment they arrive.
+ * delay are only ever sent for free transfer slots and start the moment they arrive.  At the
+ * end of the frontier the coordinator may RECALL queued tasks for a faster worker: the worker
+ * gives back only tasks it has not started, so no URL is ever fetched twice.
  *
  * It never blocks inside MPI: it waits in curl_multi_poll() with a short timeout that grows
  * while nothing happens, probing for messages in between.
@@ -171,6 +173,44 @@ static void fail_task(struct worker *w, struct scr_task *t, const char *why)
     r.error = NULL;
     scr_result_release(&r);
     scr_task_release(t);
+}
+
+/* RECALL: gives back up to max tasks from the end of the queue (those that would start
+ * last), never one whose transfer has started, and always answers with a RETURN.  The tasks
+ * are dropped only once the RETURN is on its way: if it cannot be sent they stay queued and
+ * get RESULTs as usual. */
+static void on_recall(struct worker *w, const char *data, size_t len)
+{
+    uint32_t max = 0, n = 0;
+    uint64_t *ids = NULL;
+    struct scr_buf b;
+    int rc = scr_msg_recall_decode(&max, data, len);
+
+    scr_buf_init(&b);
+    if (rc) {
+        /* answer with nothing given back, so the coordinator is not left waiting */
+        scr_error("malformed RECALL (%zu bytes): %s", len, scr_strerror(rc));
+        max = 0;
+    }
+    if (max > queue_len(w))
+        max = (uint32_t)queue_len(w);
+    if (max && (ids = malloc(max * sizeof(*ids))) == NULL)
+        max = 0;
+    for (n = 0; n < max; n++)
+        ids[n] = w->queue[w->qtail - 1 - n].task.url_id;
+    rc = scr_msg_return_encode(&b, ids, n);
+    if (rc == SCR_OK)
+        rc = send_buf(w, &b);
+    if (rc) {
+        scr_error("cannot answer a RECALL: %s; the tasks stay here", scr_strerror(rc));
+        goto out;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        scr_task_release(&w->queue[--w->qtail].task);
+    scr_debug("gave back %u unstarted tasks to the coordinator", n);
+out:
+    free(ids);
+    scr_buf_release(&b);
 }
 
 /* Moves queued tasks into free transfer slots. */
@@ -367,6 +407,10 @@ static int drain_messages(struct worker *w, int *got)
         switch (scr_wire_type(data, len)) {
         case SCR_MSG_BATCH:
             rc = on_batch(w, data, len);
+            break;
+        case SCR_MSG_RECALL:
+            on_recall(w, data, len);
+            rc = SCR_OK;
             break;
         case SCR_MSG_STOP:
             w->stopping = 1;

@@ -63,6 +63,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             same(&b, data, size);
         break;
     }
+    case SCR_MSG_RECALL: {
+        uint32_t max;
+        if (scr_msg_recall_decode(&max, data, size) == 0 && scr_msg_recall_encode(&b, max) == 0)
+            same(&b, data, size);
+        break;
+    }
+    case SCR_MSG_RETURN: {
+        struct scr_msg_return m;
+        if (scr_msg_return_decode(&m, data, size) == 0 &&
+            scr_msg_return_encode(&b, m.ids, m.count) == 0)
+            same(&b, data, size);
+        scr_msg_return_release(&m);
+        break;
+    }
     default:
         break;
     }

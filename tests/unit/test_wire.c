@@ -159,6 +159,20 @@ static void encode_request(struct scr_buf *b)
     ASSERT_EQ(scr_msg_request_encode(b, 3, 5), SCR_OK);
 }
 
+static const uint64_t sample_ids[] = {1, 0xFFFFFFFFFFFFFFFFULL, 0x0102030405060708ULL};
+
+static void encode_recall(struct scr_buf *b)
+{
+    scr_buf_init(b);
+    ASSERT_EQ(scr_msg_recall_encode(b, 7), SCR_OK);
+}
+
+static void encode_return(struct scr_buf *b)
+{
+    scr_buf_init(b);
+    ASSERT_EQ(scr_msg_return_encode(b, sample_ids, 3), SCR_OK);
+}
+
 /* Decodes p[0..n) as `type`; on success re-encodes into *re (caller releases) so callers can
  * compare bytes.  Everything decoded is released here. */
 static int decode_as(int type, const uint8_t *p, size_t n, struct scr_buf *re)
@@ -212,14 +226,30 @@ static int decode_as(int type, const uint8_t *p, size_t n, struct scr_buf *re)
             ASSERT_EQ(scr_msg_bye_encode(re, &m), SCR_OK);
         break;
     }
+    case SCR_MSG_RECALL: {
+        uint32_t max = 0;
+        rc = scr_msg_recall_decode(&max, p, n);
+        if (rc == SCR_OK)
+            ASSERT_EQ(scr_msg_recall_encode(re, max), SCR_OK);
+        break;
+    }
+    case SCR_MSG_RETURN: {
+        struct scr_msg_return m;
+        rc = scr_msg_return_decode(&m, p, n);
+        if (rc == SCR_OK)
+            ASSERT_EQ(scr_msg_return_encode(re, m.ids, m.count), SCR_OK);
+        scr_msg_return_release(&m);
+        break;
+    }
     default:
         TEST_FAIL_("no decoder for type %d", type);
     }
     return rc;
 }
 
-static const int decodable[] = {SCR_MSG_HELLO, SCR_MSG_WELCOME, SCR_MSG_REQUEST,
-                                SCR_MSG_BATCH, SCR_MSG_RESULT,  SCR_MSG_BYE};
+static const int decodable[] = {SCR_MSG_HELLO,  SCR_MSG_WELCOME, SCR_MSG_REQUEST,
+                                SCR_MSG_BATCH,  SCR_MSG_RESULT,  SCR_MSG_BYE,
+                                SCR_MSG_RECALL, SCR_MSG_RETURN};
 #define NDECODABLE (sizeof(decodable) / sizeof(decodable[0]))
 
 static void encode_type(int type, struct scr_buf *b)
@@ -231,6 +261,8 @@ static void encode_type(int type, struct scr_buf *b)
     case SCR_MSG_BATCH: encode_batch(b); break;
     case SCR_MSG_RESULT: encode_result(b); break;
     case SCR_MSG_BYE: encode_bye(b); break;
+    case SCR_MSG_RECALL: encode_recall(b); break;
+    case SCR_MSG_RETURN: encode_return(b); break;
     default: TEST_FAIL_("no encoder for type %d", type);
     }
 }
@@ -447,6 +479,48 @@ TEST(request_roundtrip_and_layout)
     scr_buf_release(&b);
 }
 
+TEST(recall_and_return)
+{
+    static const uint8_t recall[] = {0x09, 0, 0, 0, 7};
+    static const uint8_t empty[] = {0x0A, 0, 0, 0, 0};
+    struct scr_buf b;
+    struct scr_msg_return m;
+    uint32_t max = 0;
+    const uint8_t *p;
+
+    encode_recall(&b);
+    ASSERT_EQ(b.len, sizeof(recall));
+    ASSERT_MEM_EQ(b.data, recall, sizeof(recall));
+    ASSERT_EQ(scr_msg_recall_decode(&max, b.data, b.len), SCR_OK);
+    ASSERT_EQ(max, 7);
+    scr_buf_release(&b);
+
+    encode_return(&b);
+    ASSERT_EQ(b.len, 1 + 4 + 3 * 8);
+    p = (const uint8_t *)b.data;
+    ASSERT_EQ(p[0], SCR_MSG_RETURN);
+    ASSERT_MEM_EQ(p + 1, "\0\0\0\x03", 4);
+    ASSERT_MEM_EQ(p + 5 + 2 * 8, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+    ASSERT_EQ(scr_msg_return_decode(&m, b.data, b.len), SCR_OK);
+    ASSERT_EQ(m.count, 3);
+    for (uint32_t i = 0; i < 3; i++)
+        ASSERT(m.ids[i] == sample_ids[i]);
+    scr_msg_return_release(&m);
+    ASSERT(m.ids == NULL);
+    scr_buf_release(&b);
+
+    /* nothing given back is a valid answer */
+    scr_buf_init(&b);
+    ASSERT_EQ(scr_msg_return_encode(&b, NULL, 0), SCR_OK);
+    ASSERT_EQ(b.len, sizeof(empty));
+    ASSERT_MEM_EQ(b.data, empty, sizeof(empty));
+    ASSERT_EQ(scr_msg_return_decode(&m, b.data, b.len), SCR_OK);
+    ASSERT_EQ(m.count, 0);
+    ASSERT(m.ids == NULL);
+    scr_msg_return_release(&m);
+    scr_buf_release(&b);
+}
+
 TEST(batch_roundtrip)
 {
     struct scr_msg_batch m;
@@ -624,6 +698,8 @@ TEST(truncations)
     check_truncations(SCR_MSG_HELLO);
     check_truncations(SCR_MSG_REQUEST);
     check_truncations(SCR_MSG_BYE);
+    check_truncations(SCR_MSG_RECALL);
+    check_truncations(SCR_MSG_RETURN);
 }
 
 TEST(trailing_bytes)
@@ -712,6 +788,23 @@ TEST(huge_counts)
     scr_msg_batch_release(&m);
     free(p);
     scr_buf_release(&b);
+
+    /* RETURN: count 2^32-1 followed by one id: refused before any allocation */
+    {
+        struct scr_msg_return ret;
+        scr_buf_init(&b);
+        scr_wire_writer_init(&w, &b);
+        scr_wire_put_u8(&w, SCR_MSG_RETURN);
+        scr_wire_put_u32(&w, 0xFFFFFFFFu);
+        scr_wire_put_u64(&w, 1);
+        ASSERT_EQ(w.err, SCR_OK);
+        p = dup_bytes(b.data, b.len);
+        ASSERT_EQ(scr_msg_return_decode(&ret, p, b.len), SCR_EPROTO);
+        ASSERT(ret.ids == NULL);
+        scr_msg_return_release(&ret);
+        free(p);
+        scr_buf_release(&b);
+    }
 
     /* RESULT: records count 2^32-1 */
     scr_buf_init(&b);
@@ -893,6 +986,7 @@ int main(void)
     RUN(welcome_roundtrip);
     RUN(welcome_mismatched_counts);
     RUN(request_roundtrip_and_layout);
+    RUN(recall_and_return);
     RUN(batch_roundtrip);
     RUN(batch_layout);
     RUN(result_roundtrip);
