@@ -559,7 +559,9 @@ int scr_check_measure(struct scr_comm *c, int peer, const struct scr_check_net_o
     struct measure_state ms;
     struct scr_check_sample s;
     int64_t *rtt = NULL, *rate = NULL, best_delay = INT64_MAX;
-    int n = o->small_pings > o->big_pings ? o->small_pings : o->big_pings;
+    int n = o->small_pings > o->big_pings ? o->small_pings : o->big_pings, got = 0;
+    uint32_t size = o->big_min_bytes && o->big_min_bytes < o->big_bytes ? o->big_min_bytes
+                                                                         : o->big_bytes;
     int rc = SCR_OK;
 
     memset(out, 0, sizeof(*out));
@@ -591,20 +593,34 @@ int scr_check_measure(struct scr_comm *c, int peer, const struct scr_check_net_o
         }
     }
     out->rtt_ns = scr_check_median(rtt, (size_t)o->small_pings);
-    for (int i = 0; i < o->big_pings; i++) {
-        int64_t t;
-        rc = exchange(c, &ms, o->big_bytes, o->timeout_ms, &s);
+    for (int i = 0; got < o->big_pings; i++) {
+        int64_t t, xfer;
+        rc = exchange(c, &ms, size, o->timeout_ms, &s);
         if (rc != SCR_OK) {
             snprintf(out->error, sizeof(out->error), "%s to ping %d of %u bytes",
-                     rc == SCR_EAGAIN ? "no answer" : scr_strerror(rc), i + 1, o->big_bytes);
+                     rc == SCR_EAGAIN ? "no answer" : scr_strerror(rc), i + 1, size);
             goto out;
         }
         t = scr_check_sample_rtt(&s);
-        scr_debug("check: rank %d 1 MiB ping %d: rtt %lld us, peer held it %lld us", peer, i + 1,
-                  (long long)(t / 1000), (long long)((s.t3 - s.t2) / 1000));
+        scr_debug("check: rank %d ping %d of %u bytes: rtt %lld us, peer held it %lld us", peer,
+                  i + 1, size, (long long)(t / 1000), (long long)((s.t3 - s.t2) / 1000));
+        if (got == 0 && size < o->big_bytes && t < o->big_target_ms * 1000000) {
+            /* too short to measure a rate well: a larger payload (this one does not count) */
+            size = size > o->big_bytes / 4 ? o->big_bytes : size * 4;
+            continue;
+        }
+        /* the latency is the small pings' business: take it out of the transfer time, but
+         * by half of it at most, so a round trip made mostly of a loaded machine's wake-ups
+         * does not turn into an absurd rate */
+        xfer = t - out->rtt_ns;
+        if (xfer < t / 2)
+            xfer = t / 2;
+        if (xfer <= 0)
+            xfer = 1;
         /* bytes per second, both directions, scaled to integers for the median */
-        rate[i] = (int64_t)(2.0 * o->big_bytes * 1e9 / (double)(t > 0 ? t : 1));
+        rate[got++] = (int64_t)(2.0 * size * 1e9 / (double)xfer);
     }
+    out->payload = size;
     out->mbps = (double)scr_check_median(rate, (size_t)o->big_pings) / 1e6;
     out->ok = 1;
 out:

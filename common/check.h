@@ -128,7 +128,9 @@ struct scr_check_net {
     int ok;                  /* every exchange answered in time */
     int64_t rtt_ns;          /* median round trip of the small pings, less the peer's time */
     int64_t offset_ns;       /* peer clock - rank 0 clock, from the fastest small ping */
-    double mbps;             /* median of 2 x payload / round trip, in 10^6 bytes/s */
+    double mbps;             /* median of 2 x payload / (round trip - rtt_ns, at least half
+                              * the round trip), in 10^6 bytes/s */
+    uint32_t payload;        /* bytes each way of the exchanges mbps was measured with */
     char error[128];         /* why not ok */
 };
 
@@ -136,14 +138,20 @@ struct scr_check_net_opts {
     int small_pings;         /* e.g. 20 */
     uint32_t small_bytes;    /* e.g. 8 */
     int big_pings;           /* e.g. 5 */
-    uint32_t big_bytes;      /* e.g. 1 MiB */
+    uint32_t big_bytes;      /* the largest payload, e.g. 1 MiB */
     int64_t timeout_ms;      /* per exchange */
+    /* The payload starts at big_min_bytes and grows x4 (up to big_bytes) while one exchange
+     * takes less than big_target_ms, so a slow link is measured in seconds, not minutes.
+     * big_min_bytes 0: big_bytes from the start. */
+    uint32_t big_min_bytes;  /* e.g. 16 KiB */
+    int64_t big_target_ms;   /* e.g. 200 */
 };
 
 /* Ping-pongs with peer (rank 0's side; the peer runs scr_check_serve): o->small_pings of
- * o->small_bytes, then o->big_pings of o->big_bytes, each answered within o->timeout_ms.
- * Messages from other ranks that arrive meanwhile are dropped.  Returns SCR_OK with out->ok
- * saying whether every exchange worked (else out->error says which failed), or SCR_ENOMEM. */
+ * o->small_bytes, then o->big_pings of the payload chosen as above (the exchanges that chose
+ * it count when they had that size), each answered within o->timeout_ms.  Messages from
+ * other ranks that arrive meanwhile are dropped.  Returns SCR_OK with out->ok saying whether
+ * every exchange worked (else out->error says which failed), or SCR_ENOMEM. */
 int scr_check_measure(struct scr_comm *c, int peer, const struct scr_check_net_opts *o,
                       struct scr_check_net *out);
 

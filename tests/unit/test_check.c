@@ -242,7 +242,7 @@ TEST(ping_pong_roundtrip)
 TEST(types_apart_from_the_crawl)
 {
     ASSERT_GE(SCR_MSG_CHECK_START, 64);
-    ASSERT_GT((int)SCR_MSG_CHECK_START, (int)SCR_MSG_BYE);
+    ASSERT_GT((int)SCR_MSG_CHECK_START, (int)SCR_MSG_RETURN);
 }
 
 TEST(truncations)
@@ -526,7 +526,11 @@ TEST(serve_and_measure)
     struct scr_comm *ep[2];
     struct server srv;
     struct scr_check_start st = {SCR_CHECK_LAYOUT, S(""), 1000, 0};
-    struct scr_check_net_opts no = {20, 8, 3, 256 * 1024, 5000};
+    struct scr_check_net_opts no = {.small_pings = 20,
+                                    .small_bytes = 8,
+                                    .big_pings = 3,
+                                    .big_bytes = 256 * 1024,
+                                    .timeout_ms = 5000};
     struct scr_check_net net;
     struct gathered g;
     struct scr_msg_hello me;
@@ -559,6 +563,21 @@ TEST(serve_and_measure)
     /* one clock: the offset is within the round trip */
     ASSERT_LE(net.offset_ns, 100000000LL);
     ASSERT_GE(net.offset_ns, -100000000LL);
+    ASSERT(net.mbps > 0.0);
+    ASSERT_EQ(net.payload, 256 * 1024);
+
+    /* a payload that starts small grows x4 while an exchange is quicker than the target
+     * (always, here: the local transport takes microseconds), up to big_bytes */
+    no.big_min_bytes = 4096;
+    no.big_target_ms = 60000;
+    ASSERT_EQ(scr_check_measure(ep[0], 1, &no, &net), SCR_OK);
+    ASSERT(net.ok);
+    ASSERT_EQ(net.payload, 256 * 1024);
+    /* and stays where it is once an exchange takes the target (0 ms: at once) */
+    no.big_target_ms = 0;
+    ASSERT_EQ(scr_check_measure(ep[0], 1, &no, &net), SCR_OK);
+    ASSERT(net.ok);
+    ASSERT_EQ(net.payload, 4096);
     ASSERT(net.mbps > 0.0);
 
     scr_buf_init(&b);
