@@ -28,6 +28,25 @@ mpiexec (MPICH Hydra) is run in the head namespace with ``-launcher rsh -launche
 <launcher>``: the launcher is a generated shell script that behaves like ssh into a host.
 No LD_PRELOAD of any kind is added: scrape carries its own MPI_Finalize fix.
 
+Slowing one host down, or cutting it off (all undone by teardown(), also when a test fails):
+
+  cluster.limit_cpu("h3", 0.05)     a cgroup CPU quota: h3's processes together get 5 % of one
+                                    core (cgroup v1 cpu controller: cpu.cfs_quota_us /
+                                    cpu.cfs_period_us), as a Pi is slower than a desktop. The
+                                    launcher puts every process it starts on h3 (Hydra's proxy,
+                                    hence the ranks) into the cgroup before it execs the proxy;
+                                    exec_cmd() does the same, and what already runs on h3 is
+                                    moved in.
+  cluster.shape_link("h3", rate="2mbit", delay_ms=40)
+                                    h3's link, both directions: tbf on both ends of its veth
+                                    limits the rate; linkdelay.c (this folder, compiled with cc
+                                    into the cluster's temp folder) adds the one-way delay, so
+                                    the round trip grows by 2 x delay_ms. (This kernel has no
+                                    netem.)
+  cluster.cut_link("h3") / restore_link("h3")
+                                    the cable pulled: h3's veth down on the switch side, so no
+                                    FIN or RST reaches anyone; peers only see silence.
+
 The module also has ``all_skipped_exits_77()``: call it at import of a test module run by
 ``python -m unittest`` so that a run where every test was skipped exits 77 (CTest's
 SKIP_RETURN_CODE) instead of 0.
@@ -51,6 +70,8 @@ import scrapetest as st
 
 SUBNET = "10.77.0"
 HEAD_IP = SUBNET + ".254"
+CGROUP_CPU = "/sys/fs/cgroup/cpu"      # cgroup v1 cpu controller
+LINKDELAY_SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "linkdelay.c")
 CLONE_NEWNET = 0x40000000
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -94,6 +115,37 @@ def sweep_stale():
             _kill_ns_pids(name, signal.SIGKILL)
             subprocess.run(["ip", "netns", "del", name], capture_output=True, check=False)
             shutil.rmtree("/etc/netns/" + name, ignore_errors=True)
+    try:
+        groups = os.listdir(CGROUP_CPU)
+    except OSError:
+        groups = []
+    for name in groups:
+        m = re.fullmatch(r"scr(\d+)-[A-Za-z0-9]+", name)
+        if m and not _pid_alive(int(m.group(1))):
+            _remove_cgroup(os.path.join(CGROUP_CPU, name))
+
+
+def _remove_cgroup(path, tries=25):
+    """Move what is left in cgroup path to its parent and remove it. True when gone."""
+    for _ in range(tries):
+        if not os.path.isdir(path):
+            return True
+        try:
+            with open(os.path.join(path, "cgroup.procs")) as f:
+                left = f.read().split()
+            for pid in left:
+                try:
+                    with open(os.path.join(os.path.dirname(path), "cgroup.procs"), "w") as f:
+                        f.write(pid)
+                except OSError:
+                    pass      # exited meanwhile
+            os.rmdir(path)
+            return True
+        except FileNotFoundError:
+            return True
+        except OSError:
+            time.sleep(0.2)
+    return not os.path.isdir(path)
 
 
 def _ns_pids(ns):
@@ -124,6 +176,13 @@ case "$host" in
   *) echo "launcher: unknown host $host" >&2; exit 255;;
 esac
 [ -n "${SCRAPE_CLUSTER_LOG:-}" ] && echo "$(date +%T.%N) $name: $*" >> "$SCRAPE_CLUSTER_LOG"
+# a host with a CPU quota (limit_cpu): join its cgroup before anything runs there.  This
+# script runs in mpiexec's mount namespace, where "ip netns exec" replaced /sys (no
+# /sys/fs/cgroup), so the file names the cgroup through the test process's /proc/PID/root.
+if [ -r "@TMP@/cgroup.$name" ]; then
+  read -r procs < "@TMP@/cgroup.$name"
+  echo $$ > "$procs" || { echo "launcher: cannot join the cgroup of $name ($procs)" >&2; exit 255; }
+fi
 exec ip netns exec "$ns" unshare --uts --ipc -- sh -c 'hostname "$1" && shift && exec sh -c "exec $*"' launcher "$name" "$@"
 """
 
@@ -139,6 +198,15 @@ sleep 0.3
 for ns in @NAMESPACES@; do
   [ -e "/run/netns/$ns" ] && ip netns del "$ns"
   rm -rf "/etc/netns/$ns"
+done
+# CPU quotas (limit_cpu): their processes were killed above
+for cg in @CGROUPS@; do
+  [ -d "$cg" ] || continue
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    for p in $(cat "$cg/cgroup.procs" 2>/dev/null); do echo "$p" > "$cg/../cgroup.procs"; done
+    rmdir "$cg" 2>/dev/null && break
+    sleep 0.2
+  done
 done
 # folders of servers that ran inside the namespaces (their own watchdogs died with them)
 @REMOVE@
@@ -167,6 +235,9 @@ class Cluster:
         self.namespaces = [self.sw] + [self.ns(n) for n in self.names]
         self._made = []
         self._remove = []
+        self._cgroups = {}        # host -> cgroup folder (limit_cpu)
+        self._shaped = {}         # host -> linkdelay Popen or None (shape_link)
+        self._linkdelay = None    # the compiled linkdelay binary
         self._down = False
         self.tmp = tempfile.mkdtemp(prefix="scrcluster-")
         self._watch_fd = None
@@ -203,7 +274,7 @@ class Cluster:
                                                            self.ns(n)))
         self.launcher = os.path.join(self.tmp, "launcher")
         with open(self.launcher, "w") as f:
-            f.write(_LAUNCHER.replace("@CASES@", "\n".join(cases)))
+            f.write(_LAUNCHER.replace("@CASES@", "\n".join(cases)).replace("@TMP@", self.tmp))
         os.chmod(self.launcher, 0o755)
         self.teardown_script = os.path.join(self.tmp, "teardown.sh")
         self._write_teardown()
@@ -212,7 +283,8 @@ class Cluster:
 
     def _write_teardown(self):
         text = _TEARDOWN.replace("@NAMESPACES@", " ".join(self.namespaces)).replace(
-            "@REMOVE@", "\n".join("rm -rf '%s'" % p for p in self._remove))
+            "@REMOVE@", "\n".join("rm -rf '%s'" % p for p in self._remove)).replace(
+            "@CGROUPS@", " ".join(self._cgroups.values()))
         tmp = self.teardown_script + ".new"
         with open(tmp, "w") as f:
             f.write(text)
@@ -279,9 +351,14 @@ class Cluster:
             os.close(target)
 
     def exec_cmd(self, name, argv):
-        """argv to run a command on host name like the launcher does (hostname, IPC)."""
-        return ["ip", "netns", "exec", self.ns(name), "unshare", "--uts", "--ipc", "--",
-                "sh", "-c", 'hostname "$0" && exec "$@"', name] + list(argv)
+        """argv to run a command on host name like the launcher does (hostname, IPC, and the
+        host's cgroup when limit_cpu() was called for it)."""
+        cmd = ["ip", "netns", "exec", self.ns(name), "unshare", "--uts", "--ipc", "--",
+               "sh", "-c", 'hostname "$0" && exec "$@"', name] + list(argv)
+        if name in self._cgroups:
+            cmd = ["sh", "-c", 'echo $$ > "$0" && exec "$@"',
+                   os.path.join(self._cgroups[name], "cgroup.procs")] + cmd
+        return cmd
 
     def mpiexec_cmd(self, args):
         """argv of mpiexec ARGS run in the head namespace with the cluster's launcher."""
@@ -386,17 +463,196 @@ class Cluster:
         return int(_run(["ip", "netns", "exec", self.ns(name), "cat",
                          "/sys/class/net/%s/statistics/tx_bytes" % dev]).stdout)
 
+    # -- slowing a host down -------------------------------------------
+
+    def limit_cpu(self, name, cpus, period_us=100000):
+        """Limit host name to `cpus` CPUs' worth of time (0.05 = 5 % of one core), all its
+        processes together, with a cgroup v1 CPU quota (cpu.cfs_quota_us = cpus x
+        cpu.cfs_period_us). Processes running on the host now are moved into the cgroup, and
+        the launcher puts every process it starts there from now on (Hydra's proxy, and with
+        it the ranks) before it execs the proxy. Undone by unlimit_cpu() and teardown().
+        Raises SkipTest when the cgroup v1 cpu controller is not mounted."""
+        if not os.path.exists(os.path.join(CGROUP_CPU, "cpu.cfs_quota_us")):
+            raise unittest.SkipTest("no cgroup v1 cpu controller at %s" % CGROUP_CPU)
+        quota = int(round(cpus * period_us))
+        if quota < 1000:
+            raise ValueError("a quota of %d us per %d us is below the kernel's 1 ms minimum"
+                             % (quota, period_us))
+        path = self._cgroups.get(name) or os.path.join(CGROUP_CPU, self.ns(name))
+        os.makedirs(path, exist_ok=True)
+        self._cgroups[name] = path
+        self._write_teardown()
+        # the period first: the kernel checks quota against it
+        with open(os.path.join(path, "cpu.cfs_period_us"), "w") as f:
+            f.write(str(period_us))
+        with open(os.path.join(path, "cpu.cfs_quota_us"), "w") as f:
+            f.write(str(quota))
+        procs = "/proc/%d/root%s/cgroup.procs" % (os.getpid(), path)
+        with open(os.path.join(self.tmp, "cgroup." + name), "w") as f:
+            f.write(procs + "\n")
+        for pid in self.pids(name):
+            self._cgroup_move(path, pid)
+        return path
+
+    @staticmethod
+    def _cgroup_move(path, pid):
+        try:
+            with open(os.path.join(path, "cgroup.procs"), "w") as f:
+                f.write(str(pid))
+        except (ProcessLookupError, FileNotFoundError):
+            pass
+        except OSError as exc:
+            if exc.errno != 3:      # ESRCH: it exited
+                raise
+
+    def unlimit_cpu(self, name):
+        """Remove host name's CPU quota: its processes go back to the root cgroup."""
+        path = self._cgroups.pop(name, None)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(os.path.join(self.tmp, "cgroup." + name))
+        if path is None:
+            return
+        ok = _remove_cgroup(path)
+        self._write_teardown()
+        if not ok:
+            raise st.HarnessError("cannot remove the cgroup %s" % path)
+
+    def cpu_stat(self, name):
+        """cpu.stat of host name's cgroup as a dict of ints (nr_periods, nr_throttled,
+        throttled_time in ns, ...): proof that the quota bit."""
+        path = self._cgroups[name]
+        out = {}
+        with open(os.path.join(path, "cpu.stat")) as f:
+            for line in f:
+                k, v = line.split()
+                out[k] = int(v)
+        return out
+
+    def _linkdelay_bin(self):
+        if self._linkdelay:
+            return self._linkdelay
+        cc = shutil.which("cc") or shutil.which("gcc")
+        if cc is None:
+            raise unittest.SkipTest("no C compiler (cc) to build tests/cluster/linkdelay.c")
+        out = os.path.join(self.tmp, "linkdelay")
+        _run([cc, "-std=gnu11", "-O2", "-Wall", "-o", out, LINKDELAY_SRC], timeout=120)
+        self._linkdelay = out
+        return out
+
+    def shape_link(self, name, rate=None, delay_ms=0, burst="32kbit", max_s=1800):
+        """Slow host name's link in both directions. rate (tc syntax, "2mbit"): tbf on both
+        ends of its veth (eth0 in the host, p-<name> on the switch). delay_ms: linkdelay
+        takes p-<name> off the bridge, puts a TAP d-<name> in its place and forwards frames
+        between them, each held delay_ms, so the round trip grows by 2 x delay_ms. Works
+        while a job runs (TCP rides out the switch-over); undone by unshape_link() and
+        teardown(). linkdelay also exits by itself after max_s seconds."""
+        self.unshape_link(name)
+        port, tap, sw = "p-" + name, "d-" + name, self.sw
+        proc = None
+        self._shaped[name] = None
+        if rate:
+            for ns, dev in ((self.ns(name), "eth0"), (sw, port)):
+                _run(["tc", "-n", ns, "qdisc", "replace", "dev", dev, "root", "tbf", "rate",
+                      str(rate), "burst", burst, "latency", "400ms"])
+        if delay_ms:
+            binary = self._linkdelay_bin()
+            _run(["ip", "-n", sw, "tuntap", "add", "dev", tap, "mode", "tap", "vnet_hdr"])
+            _run(["ip", "-n", sw, "link", "set", port, "nomaster"])
+            log = open(os.path.join(self.tmp, "linkdelay-%s.log" % name), "ab")
+            try:
+                proc = subprocess.Popen(["ip", "netns", "exec", sw, binary, "-i", port, "-t",
+                                         tap, "-d", str(delay_ms), "-T", str(max_s)],
+                                        stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                        start_new_session=True)
+            finally:
+                log.close()
+            self._shaped[name] = proc
+            _run(["ip", "-n", sw, "link", "set", tap, "master", "br0", "up"])
+            time.sleep(0.2)
+            if proc.poll() is not None:
+                text = st._read_text(os.path.join(self.tmp, "linkdelay-%s.log" % name))
+                self.unshape_link(name)
+                raise st.HarnessError("linkdelay for %s exited at once: %s" % (name, text))
+
+    def unshape_link(self, name):
+        """Undo shape_link(name): the host's link is plain again."""
+        if name not in self._shaped:
+            return
+        proc = self._shaped.pop(name)
+        port, tap, sw = "p-" + name, "d-" + name, self.sw
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+            _run(["ip", "-n", sw, "link", "del", tap], check=False)
+            _run(["ip", "-n", sw, "link", "set", port, "master", "br0", "up"])
+        _run(["tc", "-n", self.ns(name), "qdisc", "del", "dev", "eth0", "root"], check=False)
+        _run(["tc", "-n", sw, "qdisc", "del", "dev", port, "root"], check=False)
+
+    def cut_link(self, name):
+        """Pull host name's cable: its veth goes down on the switch side. The host keeps its
+        address and routes; what it sends is dropped, nothing reaches it, no RST or FIN is
+        sent to anyone. restore_link() plugs it back in."""
+        _run(["ip", "-n", self.sw, "link", "set", "p-" + name, "down"])
+
+    def restore_link(self, name, timeout=15):
+        """Plug host name's cable back in, and wait until it reaches head again: the
+        neighbour entries that failed while the link was down are flushed on both sides
+        (else a new connection may get "No route to host" for a while)."""
+        _run(["ip", "-n", self.sw, "link", "set", "p-" + name, "up"])
+        for n in self.names:
+            _run(["ip", "-n", self.ns(n), "neigh", "flush", "all"], check=False)
+        deadline = time.monotonic() + timeout
+        while not self.reaches(name, "head"):
+            if time.monotonic() > deadline:
+                raise st.HarnessError("%s does not reach head %.0f s after its link came back"
+                                      % (name, timeout))
+            time.sleep(0.1)
+
+    def reaches(self, name, other, port=9):
+        """True when a TCP connection from host name to other's port is answered (accepted
+        or refused): the path works both ways."""
+        import errno
+        import socket
+        with self.enter(name):
+            s = socket.socket()
+        try:
+            s.settimeout(1.0)
+            s.connect((self.ip(other), port))
+            return True
+        except ConnectionRefusedError:
+            return True
+        except OSError as exc:
+            return exc.errno not in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ETIMEDOUT,
+                                     None)
+        finally:
+            s.close()
+
     def teardown(self):
         """Kill every process in the namespaces, delete them (and with them the veths and
         the bridge), /etc/netns/<ns> and the temp folder. Idempotent."""
         if self._down:
             return
         self._down = True
+        for proc in self._shaped.values():
+            if proc is not None and proc.poll() is None:
+                proc.kill()
         for ns in reversed(self._made):
             _kill_ns_pids(ns, signal.SIGCONT)
             _kill_ns_pids(ns, signal.SIGKILL)
         if self._made:
             time.sleep(0.2)
+        for proc in self._shaped.values():
+            if proc is not None:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(10)
+        self._shaped = {}
+        for name in list(self._cgroups):
+            if not _remove_cgroup(self._cgroups.pop(name)):
+                sys.stderr.write("netns: cgroup of %s left behind\n" % name)
         for ns in reversed(self._made):
             for _ in range(10):
                 r = subprocess.run(["ip", "netns", "del", ns], capture_output=True, check=False)
@@ -416,9 +672,12 @@ class Cluster:
             self._watch_fd = None
 
     def leftovers(self):
-        """Namespaces, /etc/netns folders of this cluster still present (for self-checks)."""
-        return [ns for ns in self.namespaces
+        """Namespaces, /etc/netns folders and cgroups of this cluster still present (for
+        self-checks)."""
+        left = [ns for ns in self.namespaces
                 if os.path.exists("/run/netns/" + ns) or os.path.exists("/etc/netns/" + ns)]
+        return left + [os.path.join(CGROUP_CPU, ns) for ns in self.namespaces
+                       if os.path.isdir(os.path.join(CGROUP_CPU, ns))]
 
 
 # ---------------------------------------------------------------------------

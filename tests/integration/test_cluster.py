@@ -340,6 +340,123 @@ class T3_LostHost(ClusterCase):
         print("[cluster] next run on h1:1 h2:2 h3:2: %.1f s" % r2.elapsed)
         self.assert_exactly_once(db, self.want.pages)
 
+    def test_a_cut_link_is_declared_lost_and_the_job_ends(self):
+        # the cable pulled: h3's veth down on the switch side; no FIN, no RST, only silence
+        db = self.new_db("cut")
+        p = self.start_crawl(db, "--peer-timeout", "5s")
+        t_hit, wall_hit = time.monotonic(), time.time()
+        CLUSTER.cut_link("h3")
+        try:
+            r = CLUSTER.wait_mpiexec(p, timeout=(t_hit - p.started) + 90)
+            ended = time.monotonic() - t_hit
+        finally:
+            CLUSTER.restore_link("h3")
+            # what the dead job left on h3 (its proxy and ranks never heard of the abort)
+            left = CLUSTER.signal_host("h3", signal.SIGKILL, jobs_only=True)
+        stored = self.fetch_count(db)
+        print("\n[cluster] link of h3 cut, --peer-timeout 5s: mpiexec exit %s %.2f s after the "
+              "cut; %d of %d pages stored; %d job processes were left on h3 (killed)"
+              % (r.returncode, ended, stored, len(self.want.pages), len(left)))
+        lost_lines = [l for l in r.stderr.splitlines() if "declared lost" in l]
+        if lost_lines:
+            print("[cluster] declared lost %.2f s after the cut"
+                  % (log_time(lost_lines[0]) - wall_hit))
+        print("[cluster] " + "\n[cluster] ".join(lost_lines or ["(no 'declared lost' line)"]))
+        abort_lines = [l for l in r.stderr.splitlines() if "ending the job with MPI_Abort" in l]
+        if abort_lines:
+            print("[cluster] MPI_Abort called %.2f s after the cut; mpiexec ended %.2f s later"
+                  % (log_time(abort_lines[0]) - wall_hit,
+                     wall_hit + ended - log_time(abort_lines[0])))
+        self.assertFalse(r.timed_out, "the job did not end after h3's link was cut\n" + tails(r))
+        self.assertEqual(r.returncode, 7, tails(r))
+        self.assertLess(ended, 60)
+        self.assertEqual(len(lost_lines), 2, tails(r))
+        self.assertTrue(all("host h3" in l for l in lost_lines), tails(r))
+        # (no assertion on the "ending the job with MPI_Abort" line: output printed just
+        # before MPI_Abort can be lost while Hydra tears the job down; exit 7 says it all)
+        self.assertEqual(self.q(db, "SELECT status, exit_code FROM runs"), [("lost", "7")])
+        states = self.q(db, "SELECT rank, host, state FROM run_workers ORDER BY rank")
+        self.assertEqual([(w[1], w[2]) for w in states],
+                         [("h2", "done"), ("h2", "done"), ("h3", "lost"), ("h3", "lost")],
+                         states)
+        # the link is back: the next run on all three hosts finishes the crawl, and every
+        # page is there exactly once (h3's in-flight pages were never stored by the dead run)
+        r2 = self.run_job({"h1": 1, "h2": 2, "h3": 2}, 5,
+                          self.args(db, "--peer-timeout", "30s"), tag="after-cut")
+        self.assert_rc(r2, 0)
+        print("[cluster] next run on h1:1 h2:2 h3:2 (link restored): %.1f s" % r2.elapsed)
+        self.assert_exactly_once(db, self.want.pages)
+        self.assertEqual([s for (s,) in self.q(db, "SELECT status FROM runs ORDER BY id")],
+                         ["lost", "done"])
+
+
+def check_rows(stdout):
+    """{rank: cells} of `scrape check`'s table, split on runs of spaces: rank host arch cores
+    mem build rtt MB/s offset, then the probe ("ok" and its times, two cells) and the MARK."""
+    rows = {}
+    for line in stdout.splitlines():
+        cells = line.split()
+        if len(cells) >= 10 and cells[0].isdigit():
+            rows[int(cells[0])] = cells
+    return rows
+
+
+def check_secs(cell):
+    """'87ms' / '0.18ms' / '1.2s' -> seconds."""
+    m = re.fullmatch(r"([0-9.]+)(ms|s)", cell)
+    if not m:
+        raise AssertionError("not a time: %r" % cell)
+    return float(m.group(1)) / (1000.0 if m.group(2) == "ms" else 1.0)
+
+
+class T4_Check(ClusterCase):
+    PAGES = 20
+    SHAPE_RATE = "2mbit"
+    SHAPE_DELAY_MS = 40       # each way: the round trip grows by 80 ms
+
+    def test_check_names_every_rank_and_flags_the_slow_link(self):
+        CLUSTER.shape_link("h3", rate=self.SHAPE_RATE, delay_ms=self.SHAPE_DELAY_MS)
+        try:
+            r = CLUSTER.run_mpiexec(["-f", CLUSTER.machinefile({"h1": 1, "h2": 2, "h3": 2}),
+                                     "-n", "5", st.scrape_bin(), "check",
+                                     "--probe", self.site.url("/")],
+                                    150, self.outdir("check"))
+        finally:
+            CLUSTER.unshape_link("h3")
+        rows = check_rows(r.stdout)
+        print("\n[cluster] scrape check across h1:1 h2:2 h3:2, h3's link %s + %d ms each way: "
+              "exit %s after %.1f s" % (self.SHAPE_RATE, self.SHAPE_DELAY_MS, r.returncode,
+                                        r.elapsed))
+        for line in r.stdout.splitlines():
+            if line.startswith(("rank ", "result:")) or line.split()[:1] in (["0"], ["1"], ["2"],
+                                                                            ["3"], ["4"]):
+                print("[cluster]   " + line)
+        self.assertFalse(r.timed_out, tails(r))
+        # a slow link is a warning, not an unusable node: exit 0 (docs/cluster.md)
+        self.assertEqual(r.returncode, 0, tails(r))
+        self.assertIn("result: 5 of 5 ranks usable (2 with warnings); exit 0", r.stdout)
+        self.assertEqual(sorted(rows), [0, 1, 2, 3, 4], r.stdout)
+        self.assertEqual([rows[k][1] for k in range(5)], ["h1", "h2", "h2", "h3", "h3"],
+                         r.stdout)
+        for k in range(1, 5):
+            cells = rows[k]
+            rtt, mbps, mark = check_secs(cells[6]), float(cells[7]), " ".join(cells[11:])
+            self.assertEqual(cells[9], "ok", cells)       # the probe to web worked
+            if cells[1] == "h3":
+                # 2 x 40 ms of delay; 2 Mbit/s is 0.25 MB/s each way
+                self.assertGreaterEqual(rtt, 0.075, cells)
+                self.assertLess(mbps, 1.0, cells)
+                self.assertEqual(mark, "slow link", cells)
+            else:
+                self.assertLess(rtt, 0.050, cells)
+                self.assertGreaterEqual(mbps, 10, cells)
+                self.assertEqual(mark, "", cells)
+        self.assertEqual(len(re.findall(r"(?m)^  rank [34] \(h3\) warning: slow link$",
+                                        r.stdout)), 2, r.stdout)
+        # the bandwidth of a slow link is measured with a small payload, in seconds: with
+        # 1 MiB each way the two h3 ranks alone took 90 s (5 x 2 MiB at 2 Mbit/s each)
+        self.assertLess(r.elapsed, 60, tails(r))
+
 
 if __name__ == "__main__":
     unittest.main()
