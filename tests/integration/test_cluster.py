@@ -313,32 +313,11 @@ class T3_LostHost(ClusterCase):
         print("\n[cluster] SIGSTOP of h3 (%d processes), --peer-timeout 5s: mpiexec exit %s "
               "%.2f s after the freeze; %d of %d pages stored"
               % (len(pids), r.returncode, ended, stored, len(self.want.pages)))
-        lost_lines = [l for l in r.stderr.splitlines() if "declared lost" in l]
-        if lost_lines:
-            print("[cluster] declared lost %.2f s after the freeze"
-                  % (log_time(lost_lines[0]) - wall_hit))
-        print("[cluster] " + "\n[cluster] ".join(lost_lines or ["(no 'declared lost' line)"]))
-        abort_lines = [l for l in r.stderr.splitlines() if "ending the job with MPI_Abort" in l]
-        if abort_lines:
-            print("[cluster] MPI_Abort called %.2f s after the freeze; mpiexec ended %.2f s "
-                  "later" % (log_time(abort_lines[0]) - wall_hit,
-                             wall_hit + ended - log_time(abort_lines[0])))
-        self.assertFalse(r.timed_out, "the job did not end after h3 froze\n" + tails(r))
-        self.assertEqual(r.returncode, 7, tails(r))
-        self.assertLess(ended, 60)
-        self.assertTrue(lost_lines and all("host h3" in l for l in lost_lines), tails(r))
-        self.assertEqual(self.q(db, "SELECT status, exit_code FROM runs"), [("lost", "7")])
-        states = self.q(db, "SELECT rank, host, state FROM run_workers ORDER BY rank")
-        self.assertEqual([(w[1], w[2]) for w in states],
-                         [("h2", "done"), ("h2", "done"), ("h3", "lost"), ("h3", "lost")],
-                         states)
+        lost_lines = self.lost_report(r, wall_hit, ended, "the freeze")
+        self.assertTrue(lost_lines, tails(r))
         # the rest of the crawl was finished by h2, and the next run (h3 back) has nothing
         # left to do, or finishes whatever remained; either way every page exactly once
-        r2 = self.run_job({"h1": 1, "h2": 2, "h3": 2}, 5,
-                          self.args(db, "--peer-timeout", "30s"), tag="after-freeze")
-        self.assert_rc(r2, 0)
-        print("[cluster] next run on h1:1 h2:2 h3:2: %.1f s" % r2.elapsed)
-        self.assert_exactly_once(db, self.want.pages)
+        self.assert_lost_then_recovered(db, r, ended, lost_lines, "after-freeze")
 
     def test_a_cut_link_is_declared_lost_and_the_job_ends(self):
         # the cable pulled: h3's veth down on the switch side; no FIN, no RST, only silence
@@ -357,20 +336,35 @@ class T3_LostHost(ClusterCase):
         print("\n[cluster] link of h3 cut, --peer-timeout 5s: mpiexec exit %s %.2f s after the "
               "cut; %d of %d pages stored; %d job processes were left on h3 (killed)"
               % (r.returncode, ended, stored, len(self.want.pages), len(left)))
+        lost_lines = self.lost_report(r, wall_hit, ended, "the cut")
+        self.assertEqual(len(lost_lines), 2, tails(r))
+        # the link is back: the next run on all three hosts finishes the crawl, and every
+        # page is there exactly once (h3's in-flight pages were never stored by the dead run)
+        self.assert_lost_then_recovered(db, r, ended, lost_lines, "after-cut")
+        self.assertEqual([s for (s,) in self.q(db, "SELECT status FROM runs ORDER BY id")],
+                         ["lost", "done"])
+
+    def lost_report(self, r, wall_hit, ended, what):
+        """Prints when h3 was declared lost and when MPI_Abort came, after `what`; returns
+        the "declared lost" lines."""
         lost_lines = [l for l in r.stderr.splitlines() if "declared lost" in l]
         if lost_lines:
-            print("[cluster] declared lost %.2f s after the cut"
-                  % (log_time(lost_lines[0]) - wall_hit))
+            print("[cluster] declared lost %.2f s after %s" % (log_time(lost_lines[0]) - wall_hit,
+                                                             what))
         print("[cluster] " + "\n[cluster] ".join(lost_lines or ["(no 'declared lost' line)"]))
         abort_lines = [l for l in r.stderr.splitlines() if "ending the job with MPI_Abort" in l]
         if abort_lines:
-            print("[cluster] MPI_Abort called %.2f s after the cut; mpiexec ended %.2f s later"
-                  % (log_time(abort_lines[0]) - wall_hit,
+            print("[cluster] MPI_Abort called %.2f s after %s; mpiexec ended %.2f s later"
+                  % (log_time(abort_lines[0]) - wall_hit, what,
                      wall_hit + ended - log_time(abort_lines[0])))
-        self.assertFalse(r.timed_out, "the job did not end after h3's link was cut\n" + tails(r))
+        return lost_lines
+
+    def assert_lost_then_recovered(self, db, r, ended, lost_lines, tag):
+        """The job ended in time with exit 7 naming h3 alone, h3's ranks are recorded lost,
+        and the next run on all three hosts stores every page exactly once."""
+        self.assertFalse(r.timed_out, "the job did not end after h3 was lost\n" + tails(r))
         self.assertEqual(r.returncode, 7, tails(r))
         self.assertLess(ended, 60)
-        self.assertEqual(len(lost_lines), 2, tails(r))
         self.assertTrue(all("host h3" in l for l in lost_lines), tails(r))
         # (no assertion on the "ending the job with MPI_Abort" line: output printed just
         # before MPI_Abort can be lost while Hydra tears the job down; exit 7 says it all)
@@ -379,15 +373,11 @@ class T3_LostHost(ClusterCase):
         self.assertEqual([(w[1], w[2]) for w in states],
                          [("h2", "done"), ("h2", "done"), ("h3", "lost"), ("h3", "lost")],
                          states)
-        # the link is back: the next run on all three hosts finishes the crawl, and every
-        # page is there exactly once (h3's in-flight pages were never stored by the dead run)
         r2 = self.run_job({"h1": 1, "h2": 2, "h3": 2}, 5,
-                          self.args(db, "--peer-timeout", "30s"), tag="after-cut")
+                          self.args(db, "--peer-timeout", "30s"), tag=tag)
         self.assert_rc(r2, 0)
-        print("[cluster] next run on h1:1 h2:2 h3:2 (link restored): %.1f s" % r2.elapsed)
+        print("[cluster] next run on h1:1 h2:2 h3:2 (%s): %.1f s" % (tag, r2.elapsed))
         self.assert_exactly_once(db, self.want.pages)
-        self.assertEqual([s for (s,) in self.q(db, "SELECT status FROM runs ORDER BY id")],
-                         ["lost", "done"])
 
 
 def check_rows(stdout):
