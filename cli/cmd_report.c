@@ -439,7 +439,7 @@ static int section_throughput(struct report *r)
 
 static const char *status_fill(const char *status)
 {
-    int s = status ? atoi(status) : 0;
+    long s = status ? strtol(status, NULL, 10) : 0; /* "error" and the like: 0 */
 
     if (s >= 200 && s < 300)
         return "#2ca02c";
