@@ -517,6 +517,12 @@ class Cluster:
         if not ok:
             raise st.HarnessError("cannot remove the cgroup %s" % path)
 
+    def cpu_period_us(self, name):
+        """The CFS period of host name's quota, in microseconds: the quota is granted once per
+        period, so a throttled host runs in steps of it."""
+        with open(os.path.join(self._cgroups[name], "cpu.cfs_period_us")) as f:
+            return int(f.read())
+
     def cpu_stat(self, name):
         """cpu.stat of host name's cgroup as a dict of ints (nr_periods, nr_throttled,
         throttled_time in ns, ...): proof that the quota bit."""

@@ -24,7 +24,9 @@ What is measured, from the fetches table (fetched_at, worker_host):
   * efficiency = combined rate / (h2 + h3 + h4 solo rates); must be >= 90 %;
   * end stretch = the crawl's last page - the last page of the fast hosts; must be at most
     one batch of the slow host: CONCURRENCY pages (what fills its transfer slots) at its
-    solo rate.
+    solo rate, plus the grain of the slowing itself: a CPU quota hands out CPU once per CFS
+    period (100 ms), so the throttled host's progress, and the end it reaches, moves in steps
+    of a period (measured: 0.91 s against a 0.84 s batch in 1 of 9 runs without it).
 
 Needs root; everything is skipped otherwise (exit 77).
 """
@@ -163,7 +165,8 @@ class SlowNodeTest(unittest.TestCase):
                       % (h, c.pages, c.last - c.first, c.rate(), c.result.elapsed))
         return dict(SOLO_FAST)
 
-    def balance(self, what):
+    def balance(self, what, grain_s=0.0):
+        """grain_s: the time step in which the slowing works (a CPU quota's CFS period)."""
         """The solo runs and the combined run with the slow host slowed by `what`."""
         solo = self.solo_fast()
         slow = self.run_crawl([SLOW], "solo_" + SLOW, SLOW_SOLO_PAGES)
@@ -184,8 +187,8 @@ class SlowNodeTest(unittest.TestCase):
               % (what, both.pages, both.last - both.first, both.rate(), total,
                  " + ".join("%s %.2f" % (h, solo[h]) for h in sorted(solo)), 100 * eff, share))
         print("[slow] %s: end stretch %.2f s (last page %.2f s after the fast hosts' last); "
-              "one batch of %s = %d pages / %.2f pages/s = %.2f s"
-              % (what, stretch, stretch, SLOW, CONCURRENCY, solo[SLOW], batch_s))
+              "one batch of %s = %d pages / %.2f pages/s = %.2f s (+ %.2f s grain)"
+              % (what, stretch, stretch, SLOW, CONCURRENCY, solo[SLOW], batch_s, grain_s))
         # the slowing really bit: the slow host alone is well below a fast one
         self.assertLess(solo[SLOW], 0.5 * min(solo[h] for h in FAST), solo)
         if os.environ.get("SCRAPE_ASAN_BUILD"):
@@ -197,16 +200,18 @@ class SlowNodeTest(unittest.TestCase):
         self.assertGreaterEqual(eff, MIN_EFFICIENCY,
                                 "combined %.2f pages/s vs sum of solo rates %.2f (%s)"
                                 % (both.rate(), total, solo))
-        self.assertLessEqual(stretch, batch_s,
+        self.assertLessEqual(stretch, batch_s + grain_s,
                              "the slow host ended the crawl %.2f s after the fast hosts; one of "
-                             "its batches takes %.2f s" % (stretch, batch_s))
+                             "its batches takes %.2f s (+ %.2f s grain)"
+                             % (stretch, batch_s, grain_s))
         return solo, both
 
     def test_cpu_quota(self):
         CLUSTER.limit_cpu(SLOW, CPU_QUOTA)
         try:
             before = CLUSTER.cpu_stat(SLOW)
-            self.balance("CPU quota %g of a core" % CPU_QUOTA)
+            period_s = CLUSTER.cpu_period_us(SLOW) / 1e6
+            self.balance("CPU quota %g of a core" % CPU_QUOTA, grain_s=period_s)
             after = CLUSTER.cpu_stat(SLOW)
         finally:
             CLUSTER.unlimit_cpu(SLOW)
