@@ -60,4 +60,24 @@
         test_##name();                                                \
     } while (0)
 
+/* A copy of n bytes in a buffer of its own (at least 1 byte), so that ASan sees a read past
+ * the end of a message.  Caller frees. */
+static inline uint8_t *test_dup_bytes(const void *p, size_t n)
+{
+    uint8_t *q = malloc(n ? n : 1);
+    ASSERT(q != NULL);
+    if (n)
+        memcpy(q, p, n);
+    return q;
+}
+
+/* xorshift64*: deterministic, so a failure reproduces.  *state must not be 0. */
+static inline uint64_t test_rng(uint64_t *state)
+{
+    *state ^= *state >> 12;
+    *state ^= *state << 25;
+    *state ^= *state >> 27;
+    return *state * 0x2545F4914F6CDD1DULL;
+}
+
 #endif

@@ -25,22 +25,10 @@
 
 #define S(x) ((char *)(x))
 
-static uint8_t *dup_bytes(const void *p, size_t n)
-{
-    uint8_t *q = malloc(n ? n : 1);
-    ASSERT(q != NULL);
-    if (n)
-        memcpy(q, p, n);
-    return q;
-}
-
 static uint64_t rng_state = 0x2545F4914F6CDD1DULL;
 static uint64_t rng(void)
 {
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545F4914F6CDD1DULL;
+    return test_rng(&rng_state);
 }
 
 static void fill_report(struct scr_check_report *r)
@@ -257,7 +245,7 @@ TEST(truncations)
     encode_ping(&b[3], SCR_MSG_CHECK_PONG, 100);
     for (int k = 0; k < 4; k++) {
         for (size_t n = 0; n < b[k].len; n++) {
-            uint8_t *p = dup_bytes(b[k].data, n);
+            uint8_t *p = test_dup_bytes(b[k].data, n);
             int rc = decode_as(kinds[k], p, n);
             if (rc != SCR_EPROTO)
                 TEST_FAIL_("type %d cut to %zu of %zu bytes: rc %d", kinds[k], n, b[k].len, rc);
@@ -282,7 +270,7 @@ TEST(wrong_type_bytes)
     uint8_t *p;
 
     encode_report(&b, SCR_CHECK_LAYOUT);
-    p = dup_bytes(b.data, b.len);
+    p = test_dup_bytes(b.data, b.len);
     for (int t = 0; t < 256; t++) {
         if (t == SCR_MSG_CHECK_REPORT)
             continue;
@@ -301,7 +289,7 @@ TEST(damaged_payload)
     uint8_t *p;
 
     encode_ping(&b, SCR_MSG_CHECK_PING, 64);
-    p = dup_bytes(b.data, b.len);
+    p = test_dup_bytes(b.data, b.len);
     p[b.len - 10] = 'y'; /* one byte changed in transit */
     ASSERT_EQ(scr_check_ping_decode(&m, SCR_MSG_CHECK_PING, p, b.len), SCR_EPROTO);
     p[b.len - 10] = 'x';
@@ -324,7 +312,7 @@ TEST(random_corruptions)
     for (int i = 0; i < 5000; i++) {
         int k = (int)(rng() % 3);
         size_t n = b[k].len;
-        uint8_t *p = dup_bytes(b[k].data, n);
+        uint8_t *p = test_dup_bytes(b[k].data, n);
         int flips = 1 + (int)(rng() % 4), rc;
         for (int f = 0; f < flips; f++)
             p[rng() % n] ^= (uint8_t)(1u << (rng() % 8));

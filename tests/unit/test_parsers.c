@@ -527,105 +527,50 @@ static int links_match(const char *num, const struct scr_emit *out)
 /* Runs one fixture; returns 1 when it passes. */
 static int run_fixture(const char *num, int print)
 {
-    char path[4096], err[512];
-    char *body = NULL, *argline = NULL, *expect = NULL, **lines = NULL;
-    size_t blen = 0, nlines, i;
+    char path[4096], what[64];
+    char *body, *argline, *expect;
+    size_t blen = 0;
     struct args a;
     struct scr_parser_env env;
-    struct scr_extractor *x = NULL;
     struct scr_emit out;
-    int ok = 1, rc;
+    int ok;
 
-    scr_emit_init(&out);
     snprintf(path, sizeof(path), "%s/%s.html", FIXTURE_DIR, num);
-    body = slurp(path, &blen);
-    if (!body)
-        TEST_FAIL_("fixture %s: cannot read %s: %s", num, path, strerror(errno));
+    body = slurp_or_die(path, &blen);
     snprintf(path, sizeof(path), "%s/%s.args", FIXTURE_DIR, num);
-    argline = slurp(path, NULL);
-    if (!argline)
-        TEST_FAIL_("fixture %s: cannot read %s: %s", num, path, strerror(errno));
+    argline = slurp_or_die(path, NULL);
     snprintf(path, sizeof(path), "%s/%s.jsonl", FIXTURE_DIR, num);
-    expect = slurp(path, NULL);
-    if (!expect)
-        TEST_FAIL_("fixture %s: cannot read %s: %s", num, path, strerror(errno));
+    expect = slurp_or_die(path, NULL);
     parse_args(argline, &a, num);
 
     memset(&env, 0, sizeof(env));
     env.max_links = a.max_links;
     env.text_max = a.text_max;
     env.url_opts = &a.url_opts;
-    rc = scr_extractor_new(&x, a.parsers, &env, err, sizeof(err));
-    if (rc)
-        TEST_FAIL_("fixture %s: extractor: %s", num, err);
-    rc = scr_extractor_run(x, a.url, a.content_type, body, blen, &out);
-    if (rc) {
-        fprintf(stderr, "fixture %s: scr_extractor_run: %s\n", num, scr_strerror(rc));
-        ok = 0;
-    }
-
-    if (print) {
-        printf("== %s\n", num);
-        for (i = 0; i < out.records.n; i++)
-            printf("%s\n", out.records.v[i]);
-    }
-    nlines = split_lines(expect, &lines);
-    for (i = 0; i < nlines || i < out.records.n; i++) {
-        const char *want = i < nlines ? lines[i] : "(no record)";
-        const char *got = i < out.records.n ? out.records.v[i] : "(no record)";
-        if (strcmp(want, got) != 0) {
-            fprintf(stderr, "fixture %s, record %zu:\n  expected: %s\n  got:      %s\n", num,
-                    i + 1, want, got);
-            ok = 0;
-        }
-    }
+    snprintf(what, sizeof(what), "fixture %s", num);
+    ok = fixture_extract(what, a.parsers, &env, a.url, a.content_type, body, blen, expect,
+                         print, &out);
     if (!links_match(num, &out))
         ok = 0;
-
-    scr_extractor_free(x);
     scr_emit_release(&out);
-    free(lines);
     free(body);
     free(argline);
     free(expect);
     return ok;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 TEST(fixtures)
 {
-    DIR *d = opendir(FIXTURE_DIR);
-    struct dirent *de;
-    char *names[1000];
-    size_t n = 0, failed = 0;
-    const char *pe = getenv("SCR_FIXTURES_PRINT");
-    int print = pe && *pe && strcmp(pe, "0") != 0;
+    char **names;
+    size_t n = fixture_list(FIXTURE_DIR, ".html", 1, &names), failed = 0;
+    int print = fixture_print_mode();
 
-    if (!d)
-        TEST_FAIL_("cannot open %s: %s", FIXTURE_DIR, strerror(errno));
-    while ((de = readdir(d)) != NULL) {
-        size_t len = strlen(de->d_name);
-        if (len == 9 && strcmp(de->d_name + 4, ".html") == 0 &&
-            strspn(de->d_name, "0123456789") == 4) {
-            ASSERT_LT(n, sizeof(names) / sizeof(*names));
-            names[n] = strndup(de->d_name, 4);
-            ASSERT(names[n] != NULL);
-            n++;
-        }
-    }
-    closedir(d);
-    qsort(names, n, sizeof(*names), cmp_str);
     ASSERT_GE(n, 25);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         if (!run_fixture(names[i], print))
             failed++;
-        free(names[i]);
-    }
     fprintf(stderr, "%zu fixtures, %zu failed\n", n, failed);
+    fixture_free_names(names, n);
     ASSERT_EQ(failed, 0);
 }
 

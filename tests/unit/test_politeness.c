@@ -375,7 +375,7 @@ TEST(drain)
     ASSERT_EQ(n, 12);
     ASSERT(v != NULL);
     for (size_t i = 0; i < n; i++) {
-        int h = v[i].host[0] - 'a', k = atoi(strrchr(v[i].url, '/') + 1);
+        int h = v[i].host[0] - 'a', k = (int)strtol(strrchr(v[i].url, '/') + 1, NULL, 10);
         ASSERT(h >= 0 && h < 3 && k >= 2 && k <= 5);
         ASSERT_EQ(seen[h][k], 0);
         seen[h][k] = 1;

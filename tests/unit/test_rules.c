@@ -48,57 +48,6 @@
 
 
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* Lists the names (without the suffix) of the files in dir ending in suffix, sorted; with
- * numbered, only NNNN + suffix.  Caller frees each name and the array. */
-static size_t list_dir(const char *dir, const char *suffix, int numbered, char ***out)
-{
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    size_t n = 0, cap = 16, sl = strlen(suffix);
-    char **v = malloc(cap * sizeof(*v));
-
-    if (!d)
-        TEST_FAIL_("cannot open %s: %s", dir, strerror(errno));
-    ASSERT(v != NULL);
-    while ((de = readdir(d)) != NULL) {
-        size_t len = strlen(de->d_name);
-        if (len <= sl || strcmp(de->d_name + len - sl, suffix) != 0 || de->d_name[0] == '.')
-            continue;
-        if (numbered && (len != 4 + sl || strspn(de->d_name, "0123456789") != 4))
-            continue;
-        if (n == cap) {
-            cap *= 2;
-            v = realloc(v, cap * sizeof(*v));
-            ASSERT(v != NULL);
-        }
-        v[n] = strndup(de->d_name, len - sl);
-        ASSERT(v[n] != NULL);
-        n++;
-    }
-    closedir(d);
-    qsort(v, n, sizeof(*v), cmp_str);
-    *out = v;
-    return n;
-}
-
-static void free_names(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
-static int print_mode(void)
-{
-    const char *pe = getenv("SCR_FIXTURES_PRINT");
-    return pe && *pe && strcmp(pe, "0") != 0;
-}
-
 /* ---- data-driven cases ------------------------------------------------------------------- */
 
 struct args {
@@ -136,16 +85,14 @@ static void parse_args(char *line, struct args *a, const char *name)
 /* Runs dir/name.html through the extractor with its rules; 1 when the records match. */
 static int run_case(const char *dir, const char *name, int print)
 {
-    char path[4096], rules_path[4096], err[1024];
-    char *body, *argline, *expect, *rules, **lines = NULL;
-    size_t blen = 0, nlines, i;
+    char path[4096], rules_path[4096], what[256];
+    char *body, *argline, *expect, *rules;
+    size_t blen = 0;
     struct args a;
     struct scr_parser_env env;
-    struct scr_extractor *x = NULL;
     struct scr_emit out;
-    int ok = 1, rc;
+    int ok;
 
-    scr_emit_init(&out);
     snprintf(path, sizeof(path), "%s/%s.html", dir, name);
     body = slurp_or_die(path, &blen);
     snprintf(path, sizeof(path), "%s/%s.args", dir, name);
@@ -162,32 +109,10 @@ static int run_case(const char *dir, const char *name, int print)
     memset(&env, 0, sizeof(env));
     env.rules_text = rules;
     env.rules_name = strrchr(rules_path, '/') + 1;
-    rc = scr_extractor_new(&x, a.parsers, &env, err, sizeof(err));
-    if (rc)
-        TEST_FAIL_("case %s: extractor: %s", name, err);
-    rc = scr_extractor_run(x, a.url, a.content_type, body, blen, &out);
-    if (rc) {
-        fprintf(stderr, "case %s: scr_extractor_run: %s\n", name, scr_strerror(rc));
-        ok = 0;
-    }
-    if (print) {
-        printf("== %s\n", name);
-        for (i = 0; i < out.records.n; i++)
-            printf("%s\n", out.records.v[i]);
-    }
-    nlines = split_lines(expect, &lines);
-    for (i = 0; i < nlines || i < out.records.n; i++) {
-        const char *want = i < nlines ? lines[i] : "(no record)";
-        const char *got = i < out.records.n ? out.records.v[i] : "(no record)";
-        if (strcmp(want, got) != 0) {
-            fprintf(stderr, "case %s, record %zu:\n  expected: %s\n  got:      %s\n", name,
-                    i + 1, want, got);
-            ok = 0;
-        }
-    }
-    scr_extractor_free(x);
+    snprintf(what, sizeof(what), "case %s", name);
+    ok = fixture_extract(what, a.parsers, &env, a.url, a.content_type, body, blen, expect,
+                         print, &out);
     scr_emit_release(&out);
-    free(lines);
     free(body);
     free(argline);
     free(expect);
@@ -198,15 +123,15 @@ static int run_case(const char *dir, const char *name, int print)
 TEST(fixtures)
 {
     char **names;
-    size_t n = list_dir(FIXTURE_DIR, ".html", 1, &names), failed = 0;
-    int print = print_mode();
+    size_t n = fixture_list(FIXTURE_DIR, ".html", 1, &names), failed = 0;
+    int print = fixture_print_mode();
 
     ASSERT_GE(n, 20);
     for (size_t i = 0; i < n; i++)
         if (!run_case(FIXTURE_DIR, names[i], print))
             failed++;
     fprintf(stderr, "%zu fixtures, %zu failed\n", n, failed);
-    free_names(names, n);
+    fixture_free_names(names, n);
     ASSERT_EQ(failed, 0);
 }
 
@@ -214,15 +139,15 @@ TEST(fixtures)
 TEST(docs_examples)
 {
     char **names;
-    size_t n = list_dir(DOCS_DIR, ".html", 0, &names), failed = 0;
-    int print = print_mode();
+    size_t n = fixture_list(DOCS_DIR, ".html", 0, &names), failed = 0;
+    int print = fixture_print_mode();
 
     ASSERT_GE(n, 2);
     for (size_t i = 0; i < n; i++)
         if (!run_case(DOCS_DIR, names[i], print))
             failed++;
     fprintf(stderr, "%zu examples, %zu failed\n", n, failed);
-    free_names(names, n);
+    fixture_free_names(names, n);
     ASSERT_EQ(failed, 0);
 }
 
@@ -236,7 +161,7 @@ TEST(docs_text)
 
     doc = slurp_or_die(DOCS_DIR "/../../rules.md", NULL);
 
-    n = list_dir(DOCS_DIR, ".rules", 0, &names);
+    n = fixture_list(DOCS_DIR, ".rules", 0, &names);
     ASSERT_GE(n, 1);
     for (size_t i = 0; i < n; i++) {
         char *text;
@@ -246,9 +171,9 @@ TEST(docs_text)
             TEST_FAIL_("docs/rules.md does not quote %s.rules exactly", names[i]);
         free(text);
     }
-    free_names(names, n);
+    fixture_free_names(names, n);
 
-    n = list_dir(DOCS_DIR, ".jsonl", 0, &names);
+    n = fixture_list(DOCS_DIR, ".jsonl", 0, &names);
     ASSERT_GE(n, 2);
     for (size_t i = 0; i < n; i++) {
         char *text;
@@ -263,7 +188,7 @@ TEST(docs_text)
         free(lines);
         free(text);
     }
-    free_names(names, n);
+    fixture_free_names(names, n);
 
     for (p = strstr(doc, "\n```rules\n"); p; p = strstr(p, "\n```rules\n")) {
         char *start = p + 10, *end = strstr(start, "\n```\n");
@@ -286,7 +211,7 @@ TEST(docs_text)
 TEST(errors)
 {
     char **names;
-    size_t n = list_dir(ERROR_DIR, ".rules", 1, &names), failed = 0;
+    size_t n = fixture_list(ERROR_DIR, ".rules", 1, &names), failed = 0;
 
     ASSERT_GE(n, 15);
     for (size_t i = 0; i < n; i++) {
@@ -323,7 +248,7 @@ TEST(errors)
         free(text);
     }
     fprintf(stderr, "%zu error cases, %zu failed\n", n, failed);
-    free_names(names, n);
+    fixture_free_names(names, n);
     ASSERT_EQ(failed, 0);
 }
 

@@ -172,7 +172,7 @@ static char *expand_url(const char *url)
 
     if (strncmp(url, "LONG:", 5) != 0)
         return strdup(url);
-    n = (size_t)atoi(url + 5);
+    n = (size_t)strtoul(url + 5, NULL, 10);
     ASSERT(n > p);
     out = malloc(n + 1);
     ASSERT(out != NULL);

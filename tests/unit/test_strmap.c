@@ -49,9 +49,9 @@ TEST(put_get_replace)
     ASSERT(scr_strmap_get(&m, "a") == &values[3]);
 
     /* keys are copied */
-    strcpy(key, "host:80");
+    snprintf(key, sizeof(key), "%s", "host:80");
     ASSERT_EQ(scr_strmap_put(&m, key, &values[1]), SCR_OK);
-    strcpy(key, "XXXX:XX");
+    snprintf(key, sizeof(key), "%s", "XXXX:XX");
     ASSERT(scr_strmap_get(&m, "host:80") == &values[1]);
     ASSERT(scr_strmap_get(&m, key) == NULL);
     ASSERT_EQ(m.count, 4);

@@ -14,24 +14,10 @@
 
 /* --- helpers --------------------------------------------------------------------------- */
 
-/* A copy of exactly n bytes (malloc(0) may be NULL: use 1 byte then). */
-static uint8_t *dup_bytes(const void *p, size_t n)
-{
-    uint8_t *q = malloc(n ? n : 1);
-    ASSERT(q != NULL);
-    if (n)
-        memcpy(q, p, n);
-    return q;
-}
-
-/* xorshift64*: deterministic, so a failure reproduces. */
 static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
 static uint64_t rng(void)
 {
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545F4914F6CDD1DULL;
+    return test_rng(&rng_state);
 }
 
 static void fill_result(struct scr_result *r)
@@ -325,7 +311,7 @@ TEST(reader_sticky_error)
     struct scr_wire_reader r;
     uint8_t *p;
 
-    p = dup_bytes(three, sizeof(three));
+    p = test_dup_bytes(three, sizeof(three));
     scr_wire_reader_init(&r, p, sizeof(three));
     ASSERT_EQ(scr_wire_get_u32(&r), 0);
     ASSERT_EQ(r.err, SCR_EPROTO);
@@ -334,13 +320,13 @@ TEST(reader_sticky_error)
     ASSERT_EQ(r.pos, 0);
     free(p);
 
-    p = dup_bytes(nul_str, sizeof(nul_str));
+    p = test_dup_bytes(nul_str, sizeof(nul_str));
     scr_wire_reader_init(&r, p, sizeof(nul_str));
     ASSERT(scr_wire_get_str(&r) == NULL);
     ASSERT_EQ(r.err, SCR_EPROTO);
     free(p);
 
-    p = dup_bytes(long_str, sizeof(long_str));
+    p = test_dup_bytes(long_str, sizeof(long_str));
     scr_wire_reader_init(&r, p, sizeof(long_str));
     ASSERT(scr_wire_get_str(&r) == NULL);
     ASSERT_EQ(r.err, SCR_EPROTO);
@@ -447,7 +433,7 @@ TEST(welcome_mismatched_counts)
     scr_wire_put_str(&w, "");
     scr_wire_put_str(&w, "");
     ASSERT_EQ(w.err, SCR_OK);
-    p = dup_bytes(b.data, b.len);
+    p = test_dup_bytes(b.data, b.len);
     ASSERT_EQ(scr_msg_welcome_decode(&got, p, b.len), SCR_EPROTO);
     scr_msg_welcome_release(&got);
     free(p);
@@ -680,7 +666,7 @@ static void check_truncations(int type)
 
     encode_type(type, &b);
     for (size_t n = 0; n < b.len; n++) {
-        uint8_t *p = dup_bytes(b.data, n);
+        uint8_t *p = test_dup_bytes(b.data, n);
         int rc = decode_as(type, p, n, &re);
         if (rc != SCR_EPROTO)
             TEST_FAIL_("type %d truncated to %zu of %zu bytes: rc %d", type, n, b.len, rc);
@@ -714,7 +700,7 @@ TEST(trailing_bytes)
         ASSERT_MEM_EQ(re.data, b.data, b.len);
         scr_buf_release(&re);
         ASSERT_EQ(scr_buf_putc(&b, 0), SCR_OK);
-        p = dup_bytes(b.data, b.len);
+        p = test_dup_bytes(b.data, b.len);
         ASSERT_EQ(decode_as(decodable[i], p, b.len, &re), SCR_EPROTO);
         scr_buf_release(&re);
         free(p);
@@ -730,7 +716,7 @@ TEST(wrong_type)
             uint8_t *p;
 
             encode_type(decodable[i], &b);
-            p = dup_bytes(b.data, b.len);
+            p = test_dup_bytes(b.data, b.len);
             if (i == j) {
                 /* same bytes, only the type byte changed: still refused */
                 p[0] = (uint8_t)(p[0] == 0xFF ? 0 : 0xFF);
@@ -773,7 +759,7 @@ TEST(huge_counts)
     scr_wire_put_str(&w, "");
     scr_wire_put_str(&w, "");
     ASSERT_EQ(w.err, SCR_OK);
-    p = dup_bytes(b.data, b.len);
+    p = test_dup_bytes(b.data, b.len);
     ASSERT_EQ(scr_msg_batch_decode(&m, p, b.len), SCR_EPROTO);
     ASSERT(m.tasks == NULL);
     ASSERT_EQ(m.count, 0);
@@ -781,7 +767,7 @@ TEST(huge_counts)
     free(p);
 
     /* BATCH: count 2 but the bytes of one task only (plus some padding) */
-    p = dup_bytes(b.data, b.len);
+    p = test_dup_bytes(b.data, b.len);
     p[1] = p[2] = p[3] = 0;
     p[4] = 2;
     ASSERT_EQ(scr_msg_batch_decode(&m, p, b.len), SCR_EPROTO);
@@ -798,7 +784,7 @@ TEST(huge_counts)
         scr_wire_put_u32(&w, 0xFFFFFFFFu);
         scr_wire_put_u64(&w, 1);
         ASSERT_EQ(w.err, SCR_OK);
-        p = dup_bytes(b.data, b.len);
+        p = test_dup_bytes(b.data, b.len);
         ASSERT_EQ(scr_msg_return_decode(&ret, p, b.len), SCR_EPROTO);
         ASSERT(ret.ids == NULL);
         scr_msg_return_release(&ret);
@@ -826,7 +812,7 @@ TEST(huge_counts)
     scr_wire_put_u32(&w, 0);           /* links */
     scr_wire_put_u32(&w, 0);           /* sitemaps */
     ASSERT_EQ(w.err, SCR_OK);
-    p = dup_bytes(b.data, b.len);
+    p = test_dup_bytes(b.data, b.len);
     ASSERT_EQ(scr_result_decode(&r, p, b.len), SCR_EPROTO);
     ASSERT_EQ(r.records.n, 0);
     ASSERT(r.records.cap < 1000);
@@ -854,7 +840,7 @@ TEST(huge_counts)
     scr_wire_put_u32(&w, 0);
     scr_wire_put_str(&w, "");
     scr_wire_put_str(&w, "");
-    p = dup_bytes(b.data, b.len);
+    p = test_dup_bytes(b.data, b.len);
     ASSERT_EQ(scr_msg_welcome_decode(&wel, p, b.len), SCR_EPROTO);
     ASSERT(wel.names.cap < 1000);
     scr_msg_welcome_release(&wel);
@@ -870,7 +856,7 @@ TEST(huge_counts)
     scr_wire_put_u32(&w, 0xFFFFFFFFu);
     for (int i = 0; i < 20; i++) /* enough for the count check: the length must fail */
         scr_wire_put_u8(&w, 'a');
-    p = dup_bytes(b.data, b.len);
+    p = test_dup_bytes(b.data, b.len);
     ASSERT_EQ(scr_msg_batch_decode(&m, p, b.len), SCR_EPROTO);
     scr_msg_batch_release(&m);
     free(p);
@@ -900,7 +886,7 @@ TEST(embedded_nul)
     scr_wire_put_str(&w, "");
     scr_wire_put_str(&w, "");
     ASSERT_EQ(w.err, SCR_OK);
-    p = dup_bytes(b.data, b.len);
+    p = test_dup_bytes(b.data, b.len);
     ASSERT_EQ(scr_msg_batch_decode(&m, p, b.len), SCR_EPROTO);
     scr_msg_batch_release(&m);
     /* the same bytes with the NUL replaced decode fine: the NUL was the only fault */
@@ -919,7 +905,7 @@ TEST(embedded_nul)
         ASSERT(hit != NULL);
         hit[6] = '\0';
     }
-    p = dup_bytes(b.data, b.len);
+    p = test_dup_bytes(b.data, b.len);
     ASSERT_EQ(scr_result_decode(&r, p, b.len), SCR_EPROTO);
     scr_result_release(&r);
     free(p);
