@@ -17,7 +17,7 @@ extern const struct scr_parser scr_parser_links;  /* links.c */
 extern const struct scr_parser scr_parser_meta;   /* meta.c */
 extern const struct scr_parser scr_parser_jsonld; /* jsonld.c */
 extern const struct scr_parser scr_parser_text;   /* text.c */
-extern const struct scr_parser scr_parser_rules;  /* rules_parser.c (rules.h) */
+extern const struct scr_parser scr_parser_rules;  /* rules.c (rules.h) */
 
 /* Appends urls[0..n) to e->links, skipping any URL e->links already holds and duplicates
  * within urls, so e->links keeps first-occurrence order and has no duplicates.  The strings

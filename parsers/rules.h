@@ -8,7 +8,9 @@
  * scr_rules_apply() then runs the compiled rules on one parsed page; nothing is compiled per
  * page.
  *
- * The "rules" parser (rules_parser.c, scr_parser_rules in builtin.h) wraps these two calls:
+ * The files: rules_compile.c compiles (and frees), rules_eval.c applies, rules_value.c holds
+ * the values and transforms both use (rules_value.h), rules_xpath.c the compiler's XPath
+ * checks.  The "rules" parser (rules.c, scr_parser_rules in builtin.h) wraps the two calls:
  * its setup compiles env->rules_text, its parse applies the result.
  *
  * Thread-safety: a struct scr_rules is used by one thread at a time.  libxml2 caches function
@@ -36,7 +38,7 @@
 #define SCR_RULES_EACH_MAX 10000 /* records from one `each` on one page */
 #define SCR_RULES_LIST_MAX 10000 /* values in one list (`all`) field */
 
-/* ---- the compiled form (built by rules.c, read by rules_parser.c; read-only) ------------ */
+/* ---- the compiled form (built by rules_compile.c, read by rules_eval.c; read-only) ----- */
 
 enum scr_rules_source {
     SCR_RULES_SRC_XPATH, /* `css` (compiled to XPath) or `xpath` */
@@ -142,9 +144,5 @@ int scr_rules_apply(const struct scr_rules *r, const struct scr_page *page,
  * extractors and threads): how many records were emitted, dropped for a missing `required`
  * field, or left out as empty.  For the worker's statistics and for tests. */
 void scr_rules_totals(struct scr_rules_stats *out);
-
-/* Applies the `number` transform to s[0..len): a JSON integer or real, or NULL when s holds
- * no digit.  c_locale is scr_rules.c_locale.  Exposed for the tests. */
-json_t *scr_rules_number(const char *s, size_t len, void *c_locale);
 
 #endif

@@ -1,4 +1,4 @@
-/* test_rules.c - the rules language (parsers/rules.c, parsers/rules_parser.c).
+/* test_rules.c - the rules language (parsers/rules*.c: compiler, evaluator, values, parser).
  *
  * Most cases are data (after curl's tests/data/testNNNN):
  *   tests/fixtures/rules/NNNN.rules   a rules file
@@ -36,6 +36,7 @@
 #include "parsers/extract.h"
 #include "parsers/parser.h"
 #include "parsers/rules.h"
+#include "parsers/rules_value.h"
 #include "tests/unit/fixture.h"
 #include "tests/unit/test.h"
 
@@ -413,7 +414,7 @@ static void number_is(const char *in, const char *want)
     json_t *j;
 
     ASSERT_EQ(scr_rules_compile(&r, small_rules, "s", err, sizeof(err)), 0);
-    j = scr_rules_number(in, strlen(in), r->c_locale);
+    j = scr_rules_value_number(in, strlen(in), r->c_locale);
     got = j ? json_dumps(j, JSON_ENCODE_ANY | JSON_REAL_PRECISION(15)) : strdup("missing");
     if (strcmp(got, want) != 0)
         TEST_FAIL_("number(\"%s\"): expected %s, got %s", in, want, got);

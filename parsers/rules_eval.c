@@ -1,0 +1,395 @@
+/* rules_eval.c - runs compiled rules on one page: scr_rules_apply() (see rules.h).
+ *
+ * scr_rules_apply() takes the compiled form from rules_compile.c and one parsed page: for
+ * each site whose match regex matches the page's URL, for each record (or each node of the
+ * record's `each` selector), it evaluates every field and emits one record.  A field's values
+ * go through a small pipeline: select (XPath node-set, XPath string/number/boolean, or regex
+ * captures) -> take (text, html or attribute of each node) -> the transforms in the order
+ * written (rules_value.c) -> drop empty values -> `number` -> JSON.  A single field keeps its
+ * first value, a list field (`all`) all of them.  docs/rules.md is the user's view of the
+ * same rules.
+ *
+ * Per-page memory: one xmlXPathContext and one PCRE2 match data per call, freed before the
+ * call returns, so nothing of a page outlives it.  The compiled rules are only read (but see
+ * rules.h: libxml2 writes a cache into compiled XPath, so one thread at a time).
+ *
+ * Called by the "rules" parser (rules.c) and the tests; calls rules_value.c, never the
+ * compiler.
+ */
+#include "parsers/rules.h"
+
+#include <math.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/HTMLtree.h>
+#include <libxml/tree.h>
+#include <libxml/xmlerror.h>
+#include <libxml/xmlversion.h>
+#include <libxml/xpathInternals.h>
+
+#include "common/buf.h"
+#include "common/error.h"
+#include "common/json.h"
+#include "parsers/rules_value.h"
+
+/* What one scr_rules_apply() call works with. */
+struct run {
+    const struct scr_rules *r;
+    const struct scr_page *page;
+    const struct scr_url_opts *url_opts;
+    xmlXPathContextPtr xc;
+    pcre2_match_data *md;
+    struct scr_emit *out;
+    struct scr_rules_stats st; /* this page's counts */
+    const char *src;           /* the body as valid UTF-8, once a regex needs it, or NULL */
+    size_t srclen;
+    char *src_owned;           /* src when the body had to be sanitized */
+};
+
+static _Atomic uint64_t total_pages, total_records, total_dropped, total_empty;
+
+/* ---- reading nodes ----------------------------------------------------------------------- */
+
+/* The markup of element n, as libxml2 serializes it (UTF-8, no formatting newlines added);
+ * NULL on ENOMEM. */
+static xmlChar *node_html(xmlDocPtr doc, xmlNodePtr n)
+{
+    xmlOutputBufferPtr ob = xmlAllocOutputBuffer(NULL);
+    xmlChar *s = NULL;
+
+    if (!ob)
+        return NULL;
+    htmlNodeDumpFormatOutput(ob, doc, n, "UTF-8", 0);
+    if (!ob->error)
+        s = xmlStrndup(xmlOutputBufferGetContent(ob), (int)xmlOutputBufferGetSize(ob));
+    xmlOutputBufferClose(ob);
+    return s;
+}
+
+/* Appends what node n gives for field f (nothing when it has no such value). */
+static int take_node(struct run *ru, const struct scr_rules_field *f, xmlNodePtr n,
+                     struct scr_rules_values *vs)
+{
+    if (n->type == XML_NAMESPACE_DECL) { /* an xmlNs, not an xmlNode: only its URI */
+        const xmlNs *ns = (const xmlNs *)n;
+        if (f->take == SCR_RULES_TAKE_ATTR || !ns->href)
+            return SCR_OK;
+        return scr_rules_values_push(vs, (const char *)ns->href, strlen((const char *)ns->href));
+    }
+    switch (f->take) {
+    case SCR_RULES_TAKE_ATTR:
+        if (n->type != XML_ELEMENT_NODE)
+            return SCR_OK;
+        return scr_rules_values_push_xml(vs, xmlGetProp(n, (const xmlChar *)f->attr));
+    case SCR_RULES_TAKE_HTML:
+        if (n->type == XML_ELEMENT_NODE) {
+            xmlChar *h = node_html(ru->page->doc, n);
+            return h ? scr_rules_values_push_xml(vs, h) : SCR_ENOMEM;
+        }
+        break; /* text and attribute nodes: their text */
+    case SCR_RULES_TAKE_TEXT:
+        break;
+    }
+    return scr_rules_values_push_xml(vs, xmlNodeGetContent(n));
+}
+/* ---- fields and records ------------------------------------------------------------------ */
+
+/* Sets ru->src: the body as received when it is valid UTF-8 (borrowed), else a copy with each
+ * invalid sequence and NUL replaced by U+FFFD, so that a regex sees one character where a
+ * legacy page has a byte it cannot decode (and `[^<]*` still runs past it). */
+static int page_source(struct run *ru)
+{
+    const char *body = ru->page->body ? ru->page->body : "";
+    size_t len = ru->page->body ? ru->page->len : 0;
+
+    if (scr_utf8_valid(body, len)) {
+        ru->src = body;
+        ru->srclen = len;
+        return SCR_OK;
+    }
+    ru->src_owned = scr_utf8_sanitize(body, len, &ru->srclen);
+    if (!ru->src_owned)
+        return SCR_ENOMEM;
+    ru->src = ru->src_owned;
+    return SCR_OK;
+}
+
+/* Selects field f's raw values with node ctx as the context (the document for a plain
+ * record, the node for an `each` record). */
+static int select_values(struct run *ru, const struct scr_rules_field *f, xmlNodePtr ctx,
+                         struct scr_rules_values *vs)
+{
+    xmlXPathObjectPtr obj;
+    int rc = SCR_OK;
+
+    if (f->source == SCR_RULES_SRC_REGEX) {
+        xmlChar *text;
+        if (ctx == (xmlNodePtr)ru->page->doc) {
+            if (!ru->src && (rc = page_source(ru)) != SCR_OK)
+                return rc;
+            return scr_rules_values_regex(ru->md, f->re, ru->src, ru->srclen, f->all, vs);
+        }
+        text = xmlNodeGetContent(ctx);
+        if (text)
+            rc = scr_rules_values_regex(ru->md, f->re, (const char *)text,
+                                        strlen((const char *)text), f->all, vs);
+        xmlFree(text);
+        return rc;
+    }
+    ru->xc->node = ctx;
+    obj = xmlXPathCompiledEval(f->xp, ru->xc);
+    if (!obj)
+        return SCR_OK; /* an evaluation error: nothing selected */
+    switch (obj->type) {
+    case XPATH_NODESET:
+        if (obj->nodesetval) {
+            int n = obj->nodesetval->nodeNr;
+            for (int i = 0; i < n && rc == SCR_OK; i++) {
+                if (vs->n >= (f->all ? SCR_RULES_LIST_MAX : 1))
+                    break;
+                rc = take_node(ru, f, obj->nodesetval->nodeTab[i], vs);
+                if (!f->all)
+                    break; /* a single field reads the first node only */
+            }
+        }
+        break;
+    case XPATH_STRING:
+        if (obj->stringval)
+            rc = scr_rules_values_push(vs, (const char *)obj->stringval, strlen((const char *)obj->stringval));
+        break;
+    case XPATH_NUMBER:
+        if (!isnan(obj->floatval))
+            rc = scr_rules_values_push_xml(vs, xmlXPathCastNumberToString(obj->floatval));
+        break;
+    case XPATH_BOOLEAN:
+        rc = scr_rules_values_push(vs, obj->boolval ? "true" : "false", obj->boolval ? 4 : 5);
+        break;
+    default:
+        break;
+    }
+    xmlXPathFreeObject(obj);
+    return rc;
+}
+
+/* The JSON value of field f at node ctx, or NULL in *out when it is missing. */
+static int field_value(struct run *ru, const struct scr_rules_field *f, xmlNodePtr ctx,
+                       struct scr_rules_values *vs, struct scr_rules_values *tmp, json_t **out)
+{
+    json_t *arr = NULL, *v;
+    size_t i, o;
+    int rc;
+
+    *out = NULL;
+    scr_rules_values_clear(vs);
+    if ((rc = select_values(ru, f, ctx, vs)) != SCR_OK)
+        return rc;
+    for (i = 0; i < f->nsteps && vs->n; i++)
+        if ((rc = scr_rules_values_transform(&f->steps[i], f->all, ru->page->base,
+                                             ru->url_opts, ru->md, vs, tmp)) != SCR_OK)
+            return rc;
+    for (i = o = 0; i < vs->n; i++) { /* an empty value is a missing one */
+        if (vs->v[i].len)
+            vs->v[o++] = vs->v[i];
+        else
+            free(vs->v[i].s);
+    }
+    vs->n = o;
+    if (f->all && !(arr = json_array()))
+        return SCR_ENOMEM;
+    for (i = 0; i < vs->n; i++) {
+        if (f->number) {
+            v = scr_rules_value_number(vs->v[i].s, vs->v[i].len, ru->r->c_locale);
+            if (!v)
+                continue; /* no digits: missing (or ENOMEM, which looks the same) */
+        } else if (!(v = scr_json_text(vs->v[i].s, vs->v[i].len))) {
+            json_decref(arr);
+            return SCR_ENOMEM;
+        }
+        if (!f->all) {
+            *out = v;
+            return SCR_OK;
+        }
+        if (json_array_append_new(arr, v) != 0) {
+            json_decref(arr);
+            return SCR_ENOMEM;
+        }
+    }
+    if (arr && json_array_size(arr) > 0)
+        *out = arr;
+    else
+        json_decref(arr);
+    return SCR_OK;
+}
+
+/* Builds and emits one record of rec at node ctx, unless it is empty or lacks a required
+ * field (counted in ru->st either way). */
+static int one_record(struct run *ru, const struct scr_rules_site *site,
+                      const struct scr_rules_record *rec, xmlNodePtr ctx, struct scr_rules_values *vs,
+                      struct scr_rules_values *tmp)
+{
+    json_t *data = json_object(), *record = NULL, *v;
+    size_t found = 0;
+    int lacking = 0, rc = SCR_OK;
+
+    if (!data) {
+        rc = SCR_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < rec->nfields; i++) {
+        const struct scr_rules_field *f = &rec->fields[i];
+        if ((rc = field_value(ru, f, ctx, vs, tmp, &v)) != SCR_OK)
+            goto out;
+        if (v) {
+            found++;
+        } else if (f->def_json) {
+            v = json_incref(f->def_json);
+        } else {
+            lacking |= f->required;
+            continue;
+        }
+        if (json_object_set_new_nocheck(data, f->name, v) != 0) { /* takes v */
+            rc = SCR_ENOMEM;
+            goto out;
+        }
+    }
+    if (!found) {
+        ru->st.empty++;
+        goto out;
+    }
+    if (lacking) {
+        ru->st.dropped++;
+        goto out;
+    }
+    record = json_object();
+    if (!record || json_object_set_new_nocheck(record, "parser", json_string("rules")) ||
+        json_object_set_new_nocheck(record, "rule_set", json_string(site->name)) ||
+        json_object_set_new_nocheck(record, "record", json_string(rec->name)) ||
+        json_object_set_new_nocheck(record, "rules_hash", json_string(ru->r->hash)) ||
+        json_object_set_nocheck(record, "data", data)) {
+        rc = SCR_ENOMEM;
+        goto out;
+    }
+    rc = scr_emit_record_obj(ru->out, record); /* takes record */
+    record = NULL;
+    if (rc == SCR_OK)
+        ru->st.records++;
+out:
+    json_decref(record);
+    json_decref(data);
+    return rc;
+}
+
+/* Does the page's URL match one of the site's regexes? */
+static int site_matches(struct run *ru, const struct scr_rules_site *s, const char *url,
+                        size_t len)
+{
+    for (size_t i = 0; i < s->nmatch; i++)
+        if (pcre2_match(s->match[i], (PCRE2_SPTR)url, len, 0, 0, ru->md, NULL) >= 0)
+            return 1;
+    return 0;
+}
+
+#if LIBXML_VERSION >= 21200
+static void quiet_xpath(void *ctx, const xmlError *e)
+#else
+static void quiet_xpath(void *ctx, xmlErrorPtr e)
+#endif
+{
+    (void)ctx;
+    (void)e;
+}
+
+static int run_record(struct run *ru, const struct scr_rules_site *s,
+                      const struct scr_rules_record *rec, struct scr_rules_values *vs, struct scr_rules_values *tmp)
+{
+    xmlNodePtr doc = (xmlNodePtr)ru->page->doc;
+    xmlXPathObjectPtr obj;
+    int rc = SCR_OK;
+
+    if (!rec->each)
+        return one_record(ru, s, rec, doc, vs, tmp);
+    ru->xc->node = doc;
+    obj = xmlXPathCompiledEval(rec->each, ru->xc);
+    if (obj && obj->type == XPATH_NODESET && obj->nodesetval) {
+        int n = obj->nodesetval->nodeNr;
+        if (n > SCR_RULES_EACH_MAX)
+            n = SCR_RULES_EACH_MAX;
+        for (int i = 0; i < n && rc == SCR_OK; i++) {
+            xmlNodePtr node = obj->nodesetval->nodeTab[i];
+            if (node->type == XML_NAMESPACE_DECL)
+                continue; /* not a node a field can start from */
+            rc = one_record(ru, s, rec, node, vs, tmp);
+        }
+    }
+    xmlXPathFreeObject(obj);
+    return rc;
+}
+
+int scr_rules_apply(const struct scr_rules *r, const struct scr_page *page,
+                    const struct scr_url_opts *url_opts, struct scr_emit *out,
+                    struct scr_rules_stats *stats)
+{
+    struct run ru;
+    struct scr_rules_values vs = {0}, tmp = {0};
+    size_t ulen;
+    int rc = SCR_OK, matched = 0;
+
+    memset(&ru, 0, sizeof(ru));
+    if (!r || !page || !out) {
+        rc = SCR_EINVAL;
+        goto out;
+    }
+    if (!page->doc || !page->url)
+        goto out;
+    ru.r = r;
+    ru.page = page;
+    ru.url_opts = url_opts;
+    ru.out = out;
+    ru.xc = xmlXPathNewContext(page->doc);
+    ru.md = pcre2_match_data_create(r->max_pairs ? r->max_pairs : 1, NULL);
+    if (!ru.xc || !ru.md) {
+        rc = SCR_ENOMEM;
+        goto out;
+    }
+    ru.xc->error = quiet_xpath; /* a failed evaluation is a missing value, not news */
+    ulen = strlen(page->url);
+    for (size_t i = 0; i < r->nsites && rc == SCR_OK; i++) {
+        const struct scr_rules_site *s = &r->sites[i];
+        if (!site_matches(&ru, s, page->url, ulen))
+            continue;
+        matched = 1;
+        for (size_t j = 0; j < s->nrecords && rc == SCR_OK; j++)
+            rc = run_record(&ru, s, &s->records[j], &vs, &tmp);
+    }
+    ru.st.pages = (uint64_t)matched;
+out:
+    scr_rules_values_release(&vs);
+    scr_rules_values_release(&tmp);
+    free(ru.src_owned);
+    pcre2_match_data_free(ru.md);
+    if (ru.xc)
+        xmlXPathFreeContext(ru.xc);
+    if (stats) {
+        stats->pages += ru.st.pages;
+        stats->records += ru.st.records;
+        stats->dropped += ru.st.dropped;
+        stats->empty += ru.st.empty;
+    }
+    atomic_fetch_add_explicit(&total_pages, ru.st.pages, memory_order_relaxed);
+    atomic_fetch_add_explicit(&total_records, ru.st.records, memory_order_relaxed);
+    atomic_fetch_add_explicit(&total_dropped, ru.st.dropped, memory_order_relaxed);
+    atomic_fetch_add_explicit(&total_empty, ru.st.empty, memory_order_relaxed);
+    return rc;
+}
+
+void scr_rules_totals(struct scr_rules_stats *out)
+{
+    out->pages = atomic_load_explicit(&total_pages, memory_order_relaxed);
+    out->records = atomic_load_explicit(&total_records, memory_order_relaxed);
+    out->dropped = atomic_load_explicit(&total_dropped, memory_order_relaxed);
+    out->empty = atomic_load_explicit(&total_empty, memory_order_relaxed);
+}
+
