@@ -5,8 +5,8 @@
  * connect); rank 0 then ping-pongs with each worker in turn (RTT, MB/s, clock offset),
  * checks the database, prints one row per rank with a MARK column, and exits 0 (usable),
  * 7 (a rank is unusable: other build or protocol, failed probe, no answer) or 3 (the
- * configured database is not usable).  The messages and measurements live in
- * common/check.c, the database part in coordinator/dbcheck.c; this file runs the sequence
+ * configured database is not usable).  The messages and measurements live in check/
+ * (check.h), the database part in coordinator/dbcheck.c; this file runs the sequence
  * and prints.  MPI starts and ends as in cmd_crawl.c: non-blocking transport, an Ibarrier,
  * then MPI_Finalize; MPI_Abort when a rank never answered (MPI_Finalize would need it).
  */
@@ -22,7 +22,7 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
-#include "common/check.h"
+#include "check/check.h"
 #include "common/clock.h"
 #include "common/comm.h"
 #include "common/error.h"

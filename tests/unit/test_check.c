@@ -1,4 +1,4 @@
-/* test_check.c - `scrape check`'s library part (common/check.h).
+/* test_check.c - `scrape check`'s library part (check/check.h).
  *
  * The messages: round trips of START, REPORT, PING, PONG and DONE; the exact bytes of a PING;
  * a REPORT from another layout decoded as far as its fixed prefix; hostile input (every
@@ -17,7 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "common/check.h"
+#include "check/check.h"
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/host.h"

@@ -1,8 +1,9 @@
 /* check.h - `scrape check`: what each rank reports about itself, the probe, the ping-pong.
  *
- * The check has its own messages, type bytes 64 and up, so they never mix with a crawl's
- * (wire.h, 1..8).  They use the same primitives (big-endian, length-prefixed) and the same
- * transport (comm.h), so a check exercises exactly the path a crawl's messages take:
+ * The check has its own messages, type bytes 64 to 68, so they never mix with a crawl's
+ * (wire.h, 1..10).  They use the same primitives (big-endian, length-prefixed), the same
+ * transport (comm.h) and the same MPI tag, so a check exercises exactly the path a crawl's
+ * messages take (docs/protocol.md, "The messages of `scrape check`"):
  *
  *   rank 0 -> every worker   CHECK_START   probe URL and timeout
  *   worker -> rank 0         CHECK_REPORT  who I am (as HELLO) + the probe's outcome
@@ -17,6 +18,11 @@
  * Ownership: as in wire.h, encoders append to a caller-owned scr_buf; decoders fill a
  * caller-owned struct whose strings they allocate; *_release() frees them, also after a
  * failed decode.
+ *
+ * The files of check/: message.c (the messages), probe.c (the probe and this node's report),
+ * serve.c (the wait loop and a worker's side), measure.c (rank 0's ping-pong and its
+ * arithmetic), verdict.c (the marks).  The command is cli/cmd_check.c, the database part
+ * coordinator/dbcheck.c.
  */
 #ifndef SCR_CHECK_H
 #define SCR_CHECK_H
@@ -95,6 +101,12 @@ int scr_check_ping_encode(struct scr_buf *b, int type, const struct scr_check_pi
 int scr_check_ping_decode(struct scr_check_ping *m, int type, const void *p, size_t len);
 
 int scr_check_done_encode(struct scr_buf *b);
+
+/* CLOCK_REALTIME in nanoseconds: the clock of t1..t4. */
+int64_t scr_check_clock_ns(void);
+/* Writes t into an encoded message b (from scr_check_ping_encode with the same type), just
+ * before it is sent: t1 of a PING, t3 of a PONG. */
+void scr_check_ping_stamp(struct scr_buf *b, int type, int64_t t);
 
 /* --- what a rank does ------------------------------------------------------------------ */
 
