@@ -7,12 +7,12 @@
  * 7 (a rank is unusable: other build or protocol, failed probe, no answer) or 3 (the
  * configured database is not usable).  The messages and measurements live in check/
  * (check.h), the database part in coordinator/dbcheck.c; this file runs the sequence
- * and prints.  MPI starts and ends as in cmd_crawl.c: non-blocking transport, an Ibarrier,
- * then MPI_Finalize; MPI_Abort when a rank never answered (MPI_Finalize would need it).
+ * and prints.  MPI starts and ends as in cmd_crawl.c (common/mpisession.c): non-blocking
+ * transport, an Ibarrier, then MPI_Finalize; MPI_Abort when a rank never answered
+ * (MPI_Finalize would need it).
  */
 #include <ctype.h>
 #include <curl/curl.h>
-#include <mpi.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +27,7 @@
 #include "common/comm.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/mpisession.h"
 #include "common/settings.h"
 #include "coordinator/db.h"
 #include "coordinator/dbcheck.h"
@@ -635,27 +636,24 @@ int scr_cmd_check(int argc, char **argv, int start)
     struct scr_settings s;
     struct check_opts o;
     struct check_run cr;
-    char host[256] = "?";
-    int provided = 0, rank = 0, size = 1, code = SCR_EXIT_OK, help = 0, lost = 0;
+    struct scr_mpisession ms;
+    int rank, size, code = SCR_EXIT_OK, help = 0, lost = 0;
 
     signal(SIGPIPE, SIG_IGN);
     memset(&cr, 0, sizeof(cr));
     if (scr_settings_init(&s))
         return SCR_EXIT_FAILURE;
-    if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
-        fprintf(stderr, "scrape check: MPI_Init failed\n");
+    if (scr_mpisession_init(&ms, &argc, &argv, "scrape check", SCR_LOG_WARN) != SCR_OK) {
         scr_settings_release(&s);
         return SCR_EXIT_FAILURE;
     }
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
-    gethostname(host, sizeof(host) - 1);
-    scr_log_setup(rank, host, SCR_LOG_WARN);
+    rank = ms.rank;
+    size = ms.size;
     curl_global_init(CURL_GLOBAL_DEFAULT);
     cr.size = size;
     if (size > 1 && scr_comm_mpi_new(&cr.c) != SCR_OK) {
         code = SCR_EXIT_FAILURE;
-        MPI_Abort(MPI_COMM_WORLD, code);
+        scr_mpisession_abort(code);
     }
 
     if (rank > 0) {
@@ -674,20 +672,9 @@ int scr_cmd_check(int argc, char **argv, int start)
     else if (size > 1)
         send_done(&cr, 0); /* usage error or --help: let the waiting workers go */
 finish:
-    fflush(stdout);
-    fflush(stderr);
-    if (lost && cr.c) {
-        scr_error("ending the job with MPI_Abort (%d): a rank did not answer, so "
-                  "MPI_Finalize cannot complete",
-                  code);
-        MPI_Abort(MPI_COMM_WORLD, code);
-    }
-    if (cr.c && cr.c->ops->finish(cr.c, 60000) != SCR_OK) {
-        scr_error("ranks did not meet at the end within 60 s; aborting the job");
-        MPI_Abort(MPI_COMM_WORLD, code ? code : SCR_EXIT_CLUSTER);
-    }
-    scr_comm_free(cr.c);
-    MPI_Finalize();
+    scr_mpisession_end(cr.c, code,
+                       lost ? "a rank did not answer, so MPI_Finalize cannot complete" : NULL);
+    cr.c = NULL;
     if (cr.rows)
         for (int r = 0; r < size; r++)
             scr_check_report_release(&cr.rows[r].report);

@@ -1,15 +1,14 @@
 /* cmd_crawl.c - `scrape [crawl] --seed FILE ...`: start MPI, pick the role, end cleanly.
  *
- * Ending: the coordinator returns after every result is stored and every worker said BYE;
- * then all ranks meet in a non-blocking barrier (no spinning) and call MPI_Finalize, which
- * mpi_finalize_fix.c keeps from hanging over TCP.  If a worker was lost, MPI_Finalize can
- * never complete (it needs every rank), so rank 0 ends the job with MPI_Abort(exit code)
+ * Ending (common/mpisession.c): the coordinator returns after every result is stored and
+ * every worker said BYE; then all ranks meet in a non-blocking barrier (no spinning) and call
+ * MPI_Finalize, which mpi_finalize_fix.c keeps from hanging over TCP.  If a worker was lost,
+ * MPI_Finalize can never complete (it needs every rank), so rank 0 ends the job with MPI_Abort(exit code)
  * once the results are safe.  A worker rank ignores the command line: its settings and
  * rules arrive from rank 0 over MPI, so a worker node needs only the binary.
  */
 #include <curl/curl.h>
 #include <libxml/parser.h>
-#include <mpi.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,6 +22,7 @@
 #include "common/comm.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/mpisession.h"
 #include "common/settings.h"
 #include "common/wire.h"
 #include "coordinator/coordinator.h"
@@ -111,26 +111,19 @@ int scr_cmd_crawl(int argc, char **argv, int start)
     struct scr_strvec pos;
     struct scr_comm *c = NULL;
     struct scr_run_outcome out = {0, 0, 0};
-    char err[512], host[256] = "?", *command = NULL;
-    int provided = 0, rank = 0, size = 1, code = SCR_EXIT_OK, help = 0, lvl;
+    struct scr_mpisession ms;
+    char err[512], *command = NULL;
+    int rank, size, code = SCR_EXIT_OK, help = 0, lvl;
     struct scr_cli_extra extra[] = {{"help", NULL, &help, NULL}};
 
     signal(SIGPIPE, SIG_IGN);
     if (scr_settings_init(&s))
         return SCR_EXIT_FAILURE;
     scr_strvec_init(&pos);
-    if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
-        fprintf(stderr, "scrape: MPI_Init failed\n");
+    if (scr_mpisession_init(&ms, &argc, &argv, "scrape", SCR_LOG_INFO) != SCR_OK)
         return SCR_EXIT_FAILURE;
-    }
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
-    gethostname(host, sizeof(host) - 1);
-    scr_log_setup(rank, host, SCR_LOG_INFO);
-    if (provided < MPI_THREAD_FUNNELED)
-        scr_warn("this MPI library gives thread level %d, not MPI_THREAD_FUNNELED: scrape's "
-                 "threads never call MPI, which works with every MPICH build seen so far",
-                 provided);
+    rank = ms.rank;
+    size = ms.size;
     curl_global_init(CURL_GLOBAL_DEFAULT);
     xmlInitParser();
 
@@ -188,20 +181,11 @@ int scr_cmd_crawl(int argc, char **argv, int start)
         }
     }
 finish:
-    fflush(stdout);
-    fflush(stderr);
-    if ((out.lost_workers || out.unfinished_workers) && c && c->size > 1) {
-        scr_error("ending the job with MPI_Abort (%d): a rank was lost, so MPI_Finalize "
-                  "cannot complete; the results are stored",
-                  code);
-        MPI_Abort(MPI_COMM_WORLD, code);
-    }
-    if (c && c->ops->finish(c, 60000) != SCR_OK) {
-        scr_error("ranks did not meet at the end within 60 s; aborting the job");
-        MPI_Abort(MPI_COMM_WORLD, code ? code : SCR_EXIT_CLUSTER);
-    }
-    scr_comm_free(c);
-    MPI_Finalize();
+    scr_mpisession_end(c, code,
+                       out.lost_workers || out.unfinished_workers
+                           ? "a rank was lost, so MPI_Finalize cannot complete; the results are "
+                             "stored"
+                           : NULL);
     free(command);
     scr_strvec_release(&pos);
     scr_settings_release(&s);

@@ -14,13 +14,10 @@
  */
 #include <stddef.h>
 
-int scr_finalize_fix_calls; /* how many endpoints were closed here (for `scrape check`) */
-
 void *ucp_disconnect_nb(void *ep);
 
 void *ucp_disconnect_nb(void *ep)
 {
     (void)ep;
-    scr_finalize_fix_calls++;
     return NULL; /* UCS_OK: completed immediately */
 }

@@ -14,22 +14,9 @@
 #include "common/comm.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/mpisession.h"
 
 #define SCR_TAG 7
-
-/* Evaluates an MPI call once, stores its code, logs and converts a failure. */
-#define MPI_CHECK(call)                                                            \
-    do {                                                                           \
-        int mpi_rc_ = (call);                                                      \
-        if (mpi_rc_ != MPI_SUCCESS) {                                              \
-            char mpi_msg_[MPI_MAX_ERROR_STRING];                                   \
-            int mpi_len_ = 0;                                                      \
-            MPI_Error_string(mpi_rc_, mpi_msg_, &mpi_len_);                        \
-            scr_error("%s failed: %s", #call, mpi_msg_);                           \
-            rc = SCR_EMPI;                                                         \
-            goto out;                                                              \
-        }                                                                          \
-    } while (0)
 
 struct pending_send {
     MPI_Request req;
@@ -50,7 +37,7 @@ static size_t mpi_progress(struct scr_comm *c)
 
     for (size_t i = 0; i < m->nsends; i++) {
         int done = 0;
-        if (MPI_Test(&m->sends[i].req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+        if (SCR_MPI_CHECK(MPI_Test(&m->sends[i].req, &done, MPI_STATUS_IGNORE)) != SCR_OK)
             done = 0;
         if (done)
             free(m->sends[i].data);
@@ -80,8 +67,10 @@ static int mpi_send(struct scr_comm *c, int peer, char *data, size_t len)
         m->sends = p;
         m->cap = cap;
     }
-    MPI_CHECK(MPI_Isend(data, (int)len, MPI_BYTE, peer, SCR_TAG, m->comm,
-                        &m->sends[m->nsends].req));
+    rc = SCR_MPI_CHECK(MPI_Isend(data, (int)len, MPI_BYTE, peer, SCR_TAG, m->comm,
+                                 &m->sends[m->nsends].req));
+    if (rc != SCR_OK)
+        goto out;
     m->sends[m->nsends++].data = data;
     data = NULL;
 out:
@@ -94,7 +83,8 @@ static int mpi_probe(struct scr_comm *c)
     struct comm_mpi *m = (struct comm_mpi *)c;
     int flag = 0;
 
-    if (MPI_Iprobe(MPI_ANY_SOURCE, SCR_TAG, m->comm, &flag, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+    if (SCR_MPI_CHECK(MPI_Iprobe(MPI_ANY_SOURCE, SCR_TAG, m->comm, &flag, MPI_STATUS_IGNORE)) !=
+        SCR_OK)
         return 0;
     return flag;
 }
@@ -107,18 +97,23 @@ static int mpi_recv(struct scr_comm *c, int *peer, char **data, size_t *len)
     int flag = 0, count = 0, rc = SCR_OK;
     char *buf = NULL;
 
-    MPI_CHECK(MPI_Improbe(MPI_ANY_SOURCE, SCR_TAG, m->comm, &flag, &msg, &st));
+    rc = SCR_MPI_CHECK(MPI_Improbe(MPI_ANY_SOURCE, SCR_TAG, m->comm, &flag, &msg, &st));
+    if (rc != SCR_OK)
+        goto out;
     if (!flag)
         return SCR_EAGAIN;
-    MPI_CHECK(MPI_Get_count(&st, MPI_BYTE, &count));
+    if ((rc = SCR_MPI_CHECK(MPI_Get_count(&st, MPI_BYTE, &count))) != SCR_OK)
+        goto out;
     buf = malloc((size_t)count + 1);
     if (!buf) {
         /* The message must still be taken off the queue. */
         char dummy;
-        MPI_Mrecv(&dummy, 0, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
+        (void)SCR_MPI_CHECK(MPI_Mrecv(&dummy, 0, MPI_BYTE, &msg, MPI_STATUS_IGNORE));
         return SCR_ENOMEM;
     }
-    MPI_CHECK(MPI_Mrecv(buf, count, MPI_BYTE, &msg, MPI_STATUS_IGNORE));
+    rc = SCR_MPI_CHECK(MPI_Mrecv(buf, count, MPI_BYTE, &msg, MPI_STATUS_IGNORE));
+    if (rc != SCR_OK)
+        goto out;
     buf[count] = '\0';
     *peer = st.MPI_SOURCE;
     *data = buf;
@@ -149,10 +144,12 @@ static int mpi_finish(struct scr_comm *c, int64_t timeout_ms)
             return SCR_ELOST;
         scr_sleep_us(scr_backoff_next(&bo));
     }
-    MPI_CHECK(MPI_Ibarrier(m->comm, &req));
+    if ((rc = SCR_MPI_CHECK(MPI_Ibarrier(m->comm, &req))) != SCR_OK)
+        goto out;
     scr_backoff_reset(&bo);
     for (;;) {
-        MPI_CHECK(MPI_Test(&req, &done, MPI_STATUS_IGNORE));
+        if ((rc = SCR_MPI_CHECK(MPI_Test(&req, &done, MPI_STATUS_IGNORE))) != SCR_OK)
+            goto out;
         if (done)
             break;
         if (scr_now_ms() > deadline)
@@ -196,8 +193,9 @@ int scr_comm_mpi_new(struct scr_comm **out)
     /* MPI_COMM_WORLD itself, not a duplicate: MPI_Comm_dup is a blocking collective, and
      * scrape uses one tag of its own on it. */
     m->comm = MPI_COMM_WORLD;
-    MPI_CHECK(MPI_Comm_rank(m->comm, &m->base.rank));
-    MPI_CHECK(MPI_Comm_size(m->comm, &m->base.size));
+    if ((rc = SCR_MPI_CHECK(MPI_Comm_rank(m->comm, &m->base.rank))) != SCR_OK ||
+        (rc = SCR_MPI_CHECK(MPI_Comm_size(m->comm, &m->base.size))) != SCR_OK)
+        goto out;
     *out = &m->base;
     m = NULL;
 out:
