@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/alloc.h"
 #include "common/error.h"
 #include "common/log.h"
 
@@ -95,13 +96,8 @@ int scr_check_measure(struct scr_comm *c, int peer, const struct scr_check_net_o
     memset(out, 0, sizeof(*out));
     memset(&ms, 0, sizeof(ms));
     ms.peer = peer;
-    rtt = calloc((size_t)(n > 0 ? n : 1), sizeof(*rtt));
-    rate = calloc((size_t)(n > 0 ? n : 1), sizeof(*rate));
-    if (!rtt || !rate) {
-        rc = SCR_ENOMEM;
-        snprintf(out->error, sizeof(out->error), "out of memory");
-        goto out;
-    }
+    rtt = scr_xcalloc((size_t)(n > 0 ? n : 1), sizeof(*rtt));
+    rate = scr_xcalloc((size_t)(n > 0 ? n : 1), sizeof(*rate));
     for (int i = 0; i < o->small_pings; i++) {
         rc = exchange(c, &ms, o->small_bytes, o->timeout_ms, &s);
         if (rc != SCR_OK) {

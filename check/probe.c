@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/alloc.h"
 #include "common/error.h"
 #include "common/host.h"
 
@@ -76,9 +77,9 @@ static int probe_with(struct scr_check_probe *out, const char *url, int64_t time
     memset(out, 0, sizeof(*out));
     if (!url || !*url) {
         out->stage = SCR_PROBE_NONE;
-        out->ip = strdup("");
-        out->error = strdup("");
-        goto done;
+        out->ip = scr_xstrdup("");
+        out->error = scr_xstrdup("");
+        return SCR_OK;
     }
     h = curl_easy_init();
     if (!h)
@@ -104,17 +105,9 @@ static int probe_with(struct scr_check_probe *out, const char *url, int64_t time
     out->resolve_us = clamp_us(resolve_us);
     out->connect_us = clamp_us(connect_us);
     out->tls_us = clamp_us(tls_us);
-    out->ip = strdup(ip ? ip : "");
-    if (cc == CURLE_OK)
-        out->error = strdup("");
-    else
-        out->error = strdup(*errbuf ? errbuf : curl_easy_strerror(cc));
+    out->ip = scr_xstrdup(ip ? ip : "");
+    out->error = scr_xstrdup(cc == CURLE_OK ? "" : *errbuf ? errbuf : curl_easy_strerror(cc));
     curl_easy_cleanup(h);
-done:
-    if (!out->ip || !out->error) {
-        scr_check_probe_release(out);
-        return SCR_ENOMEM;
-    }
     return SCR_OK;
 }
 

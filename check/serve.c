@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/alloc.h"
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -81,9 +82,8 @@ static void serve_start(struct serve_state *st, const char *data, size_t len)
         rc = scr_check_self(&rep, NULL, 0, 0);
         if (rc == SCR_OK) {
             free(rep.probe.error);
-            rep.probe.error = strdup("the check request could not be read");
+            rep.probe.error = scr_xstrdup("the check request could not be read");
             rep.probe.stage = SCR_PROBE_OTHER;
-            rc = rep.probe.error ? SCR_OK : SCR_ENOMEM;
         }
     }
     scr_check_start_release(&m);

@@ -23,6 +23,7 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "check/check.h"
+#include "common/alloc.h"
 #include "common/clock.h"
 #include "common/comm.h"
 #include "common/error.h"
@@ -299,11 +300,9 @@ static void fill_cells(row_cells cells, const struct scr_check_row *row)
 
 static void print_table(const struct check_run *cr)
 {
-    row_cells *cells = calloc((size_t)cr->size, sizeof(*cells));
+    row_cells *cells = scr_xcalloc((size_t)cr->size, sizeof(*cells));
     size_t w[NCOLS];
 
-    if (!cells)
-        return;
     for (int k = 0; k < NCOLS; k++)
         w[k] = strlen(col_names[k]);
     for (int r = 0; r < cr->size; r++) {
@@ -353,10 +352,8 @@ static void list_add(struct scr_buf *b, int *first, int *last, int r)
 
 static void print_versions(const struct check_run *cr)
 {
-    char *seen = calloc((size_t)cr->size, 1);
+    char *seen = scr_xcalloc((size_t)cr->size, 1);
 
-    if (!seen)
-        return;
     printf("\nversions:\n");
     for (int i = 0; i < cr->size; i++) {
         const struct scr_msg_hello *h = &cr->rows[i].report.node;
@@ -586,13 +583,7 @@ static int run_check(struct check_run *cr, const struct check_opts *o, int *lost
     int64_t start_ms = scr_now_ms();
     int unusable, code;
 
-    cr->rows = calloc((size_t)cr->size, sizeof(*cr->rows));
-    if (!cr->rows) {
-        fprintf(stderr, "scrape check: out of memory\n");
-        if (cr->size > 1)
-            send_done(cr, 0);
-        return SCR_EXIT_FAILURE;
-    }
+    cr->rows = scr_xcalloc((size_t)cr->size, sizeof(*cr->rows));
     for (int r = 0; r < cr->size; r++) {
         cr->rows[r].rank = r;
         cr->rows[r].report_rc = SCR_ELOST; /* until its report arrives */

@@ -18,6 +18,7 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "common/alloc.h"
 #include "common/buf.h"
 #include "common/comm.h"
 #include "common/error.h"
@@ -58,9 +59,9 @@ static int run_local(struct scr_settings *s, const char *command)
 
     if (n < 1)
         n = 1;
-    eps = calloc((size_t)n + 1, sizeof(*eps));
-    lw = calloc((size_t)n, sizeof(*lw));
-    if (!eps || !lw || scr_comm_local_new(n + 1, eps)) {
+    eps = scr_xcalloc((size_t)n + 1, sizeof(*eps));
+    lw = scr_xcalloc((size_t)n, sizeof(*lw));
+    if (scr_comm_local_new(n + 1, eps)) {
         fprintf(stderr, "scrape: out of memory\n");
         free(eps);
         free(lw);

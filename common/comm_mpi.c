@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/alloc.h"
 #include "common/clock.h"
 #include "common/comm.h"
 #include "common/error.h"
@@ -57,16 +58,7 @@ static int mpi_send(struct scr_comm *c, int peer, char *data, size_t len)
         free(data);
         return SCR_ETOOBIG;
     }
-    if (m->nsends == m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 32;
-        struct pending_send *p = realloc(m->sends, cap * sizeof(*p));
-        if (!p) {
-            free(data);
-            return SCR_ENOMEM;
-        }
-        m->sends = p;
-        m->cap = cap;
-    }
+    SCR_GROW(m->sends, m->cap, m->nsends + 1, 32);
     rc = SCR_MPI_CHECK(MPI_Isend(data, (int)len, MPI_BYTE, peer, SCR_TAG, m->comm,
                                  &m->sends[m->nsends].req));
     if (rc != SCR_OK)
@@ -104,6 +96,8 @@ static int mpi_recv(struct scr_comm *c, int *peer, char **data, size_t *len)
         return SCR_EAGAIN;
     if ((rc = SCR_MPI_CHECK(MPI_Get_count(&st, MPI_BYTE, &count))) != SCR_OK)
         goto out;
+    /* the size comes off the wire: an allocation that fails is this message's error, and
+     * the message is taken off the queue anyway */
     buf = malloc((size_t)count + 1);
     if (!buf) {
         /* The message must still be taken off the queue. */
@@ -184,11 +178,9 @@ static const struct scr_comm_ops mpi_ops = {
 
 int scr_comm_mpi_new(struct scr_comm **out)
 {
-    struct comm_mpi *m = calloc(1, sizeof(*m));
+    struct comm_mpi *m = scr_xcalloc(1, sizeof(*m));
     int rc = SCR_OK;
 
-    if (!m)
-        return SCR_ENOMEM;
     m->base.ops = &mpi_ops;
     /* MPI_COMM_WORLD itself, not a duplicate: MPI_Comm_dup is a blocking collective, and
      * scrape uses one tag of its own on it. */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "common/alloc.h"
 #include "common/error.h"
 #include "parsers/builtin.h"
 
@@ -31,11 +32,7 @@ static int rules_setup(void **state, const struct scr_parser_env *env, char *err
         rc = SCR_EINVAL;
         goto out;
     }
-    st = calloc(1, sizeof(*st));
-    if (!st) {
-        rc = SCR_ENOMEM;
-        goto out;
-    }
+    st = scr_xcalloc(1, sizeof(*st));
     rc = scr_rules_compile(&st->rules, env->rules_text, env->rules_name, err, errlen);
     if (rc)
         goto out;

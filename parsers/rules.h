@@ -77,7 +77,7 @@ struct scr_rules_field {
     enum scr_rules_take take;
     char *attr;            /* SCR_RULES_TAKE_ATTR: lower-cased attribute name */
     struct scr_rules_step *steps;
-    size_t nsteps;
+    size_t nsteps, capsteps; /* cap*: allocated, the compiler's business (SCR_GROW) */
     int all;               /* a list field */
     int required;          /* a record missing this field is dropped */
     int number;            /* the last step is `number`: values are JSON numbers */
@@ -90,21 +90,21 @@ struct scr_rules_record {
     int line;
     xmlXPathCompExprPtr each; /* NULL: one record per page */
     struct scr_rules_field *fields;
-    size_t nfields;
+    size_t nfields, capfields;
 };
 
 struct scr_rules_site {
     char *name;
     int line;
     pcre2_code **match; /* a page belongs to the site when its URL matches any of them */
-    size_t nmatch;
+    size_t nmatch, capmatch;
     struct scr_rules_record *records;
-    size_t nrecords;
+    size_t nrecords, caprecords;
 };
 
 struct scr_rules {
     struct scr_rules_site *sites;
-    size_t nsites;
+    size_t nsites, capsites;
     char hash[17];      /* first 16 hex digits of the SHA-256 of the rules text */
     uint32_t max_pairs; /* the most capture pairs (whole match included) of any regex */
     void *c_locale;     /* a locale_t for the "C" locale: `number` is locale-free */

@@ -37,6 +37,7 @@
 #include <libxml/xmlversion.h>
 #include <libxml/xpathInternals.h>
 
+#include "common/alloc.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/json.h"
@@ -152,18 +153,14 @@ void scr_rules_free(struct scr_rules *r)
 
 /* ---- small helpers ----------------------------------------------------------------------- */
 
-/* Grows the array v (n elements of size bytes) by one zeroed element.  Returns the new
- * element and stores the (maybe moved) array in *newv; NULL on ENOMEM, v unchanged. */
-static void *grow(void *v, size_t n, size_t size, void **newv)
-{
-    char *p = realloc(v, (n + 1) * size);
-
-    if (!p)
-        return NULL;
-    *newv = p;
-    memset(p + n * size, 0, size);
-    return p + n * size;
-}
+/* Appends one zeroed element to the array arr of n elements and capacity cap (all three
+ * lvalues, evaluated more than once); the new element is arr[n - 1] afterwards. */
+#define APPEND_ZEROED(arr, n, cap)                                                          \
+    do {                                                                                    \
+        SCR_GROW((arr), (cap), (n) + 1, 4);                                                 \
+        memset(&(arr)[(n)], 0, sizeof(*(arr)));                                             \
+        (n)++;                                                                              \
+    } while (0)
 
 static int is_name_char(unsigned char ch)
 {
@@ -206,15 +203,8 @@ static void clear_tokens(struct compiler *c)
 static int push_token(struct compiler *c, struct scr_buf *b)
 {
     struct token *t;
-    void *nv;
 
-    if (c->ntok == c->captok) {
-        nv = realloc(c->tok, (c->captok + 8) * sizeof(*t));
-        if (!nv)
-            return SCR_ENOMEM;
-        c->tok = nv;
-        c->captok += 8;
-    }
+    SCR_GROW(c->tok, c->captok, c->ntok + 1, 8);
     t = &c->tok[c->ntok];
     t->s = scr_buf_detach(b, NULL);
     if (!t->s)
@@ -403,7 +393,6 @@ static int site_line(struct compiler *c)
 {
     struct scr_rules *r = c->r;
     struct scr_rules_site *s;
-    void *nv;
     int rc;
 
     if ((rc = close_site(c)) != SCR_OK)
@@ -418,11 +407,8 @@ static int site_line(struct compiler *c)
         if (strcmp(r->sites[i].name, c->tok[1].s) == 0)
             return fail(c, "duplicate site '%s' (first on line %d)", c->tok[1].s,
                         r->sites[i].line);
-    s = grow(r->sites, r->nsites, sizeof(*s), &nv);
-    if (!s)
-        return SCR_ENOMEM;
-    r->sites = nv;
-    r->nsites++;
+    APPEND_ZEROED(r->sites, r->nsites, r->capsites);
+    s = &r->sites[r->nsites - 1];
     s->line = c->line;
     s->name = c->tok[1].s;
     c->tok[1].s = NULL;
@@ -434,7 +420,7 @@ static int site_line(struct compiler *c)
 static int match_line(struct compiler *c)
 {
     struct scr_rules_site *s = c->site;
-    pcre2_code *re, **slot;
+    pcre2_code *re;
     int rc;
 
     if (c->ntok < 2)
@@ -444,12 +430,7 @@ static int match_line(struct compiler *c)
                     c->tok[2].s);
     if ((rc = compile_regex(c, c->tok[1].s, 0, &re)) != SCR_OK)
         return rc;
-    slot = realloc(s->match, (s->nmatch + 1) * sizeof(*slot));
-    if (!slot) {
-        pcre2_code_free(re);
-        return SCR_ENOMEM;
-    }
-    s->match = slot;
+    SCR_GROW(s->match, s->capmatch, s->nmatch + 1, 4);
     s->match[s->nmatch++] = re;
     return SCR_OK;
 }
@@ -459,7 +440,6 @@ static int record_line(struct compiler *c)
 {
     struct scr_rules_site *s = c->site;
     struct scr_rules_record *rec;
-    void *nv;
     int rc;
 
     if (c->ntok < 2)
@@ -485,11 +465,8 @@ static int record_line(struct compiler *c)
                            "holds spaces)",
                         c->tok[5].s);
     }
-    rec = grow(s->records, s->nrecords, sizeof(*rec), &nv);
-    if (!rec)
-        return SCR_ENOMEM;
-    s->records = nv;
-    s->nrecords++;
+    APPEND_ZEROED(s->records, s->nrecords, s->caprecords);
+    rec = &s->records[s->nrecords - 1];
     rec->line = c->line;
     rec->name = c->tok[1].s;
     c->tok[1].s = NULL;
@@ -499,19 +476,13 @@ static int record_line(struct compiler *c)
     return SCR_OK;
 }
 
-static int add_step(struct scr_rules_field *f, enum scr_rules_op op, pcre2_code *re)
+/* Appends a step to f; takes ownership of re (may be NULL). */
+static void add_step(struct scr_rules_field *f, enum scr_rules_op op, pcre2_code *re)
 {
-    struct scr_rules_step *st = realloc(f->steps, (f->nsteps + 1) * sizeof(*st));
-
-    if (!st) {
-        pcre2_code_free(re);
-        return SCR_ENOMEM;
-    }
-    f->steps = st;
-    st[f->nsteps].op = op;
-    st[f->nsteps].re = re;
+    SCR_GROW(f->steps, f->capsteps, f->nsteps + 1, 4);
+    f->steps[f->nsteps].op = op;
+    f->steps[f->nsteps].re = re;
     f->nsteps++;
-    return SCR_OK;
 }
 
 /* Reads the words after a field's selector, from c->tok[i] on, into f. */
@@ -577,17 +548,15 @@ static int field_options(struct compiler *c, struct scr_rules_field *f, size_t i
         if (k < sizeof(plain) / sizeof(*plain)) {
             if (plain[k].op == SCR_RULES_OP_NUMBER)
                 f->number = 1;
-            rc = add_step(f, plain[k].op, NULL);
+            add_step(f, plain[k].op, NULL);
         } else {
             pcre2_code *re;
             if (i + 1 == c->ntok)
                 return fail(c, "'regex' needs a pattern");
             if ((rc = compile_regex(c, c->tok[++i].s, 1, &re)) != SCR_OK)
                 return rc;
-            rc = add_step(f, SCR_RULES_OP_REGEX, re);
+            add_step(f, SCR_RULES_OP_REGEX, re);
         }
-        if (rc)
-            return rc;
     }
     return SCR_OK;
 }
@@ -630,7 +599,6 @@ static int field_line(struct compiler *c)
     struct scr_rules_record *rec = c->rec;
     struct scr_rules_field *f;
     const char *name = c->tok[0].s, *src;
-    void *nv;
     int rc;
 
     if ((rc = check_name(c, "field", name)) != SCR_OK)
@@ -648,17 +616,12 @@ static int field_line(struct compiler *c)
     if (c->ntok < 3)
         return fail(c, "'%s' needs a %s", src, src[0] == 'r' ? "pattern" : "selector");
 
-    f = grow(rec->fields, rec->nfields, sizeof(*f), &nv);
-    if (!f)
-        return SCR_ENOMEM;
-    rec->fields = nv;
-    rec->nfields++; /* from here on, scr_rules_free() frees what f holds */
+    APPEND_ZEROED(rec->fields, rec->nfields, rec->capfields);
+    f = &rec->fields[rec->nfields - 1]; /* from here on, scr_rules_free() frees what f holds */
     f->line = c->line;
     f->name = c->tok[0].s;
     c->tok[0].s = NULL;
-    f->selector = strdup(c->tok[2].s);
-    if (!f->selector)
-        return SCR_ENOMEM;
+    f->selector = scr_xstrdup(c->tok[2].s);
     if (src[0] == 'r') {
         f->source = SCR_RULES_SRC_REGEX;
         rc = compile_regex(c, f->selector, 1, &f->re);
@@ -769,9 +732,9 @@ int scr_rules_compile(struct scr_rules **out, const char *text, const char *name
         goto out;
     }
     xmlInitParser(); /* idempotent; the extractor has done it already */
-    c.r = calloc(1, sizeof(*c.r));
+    c.r = scr_xcalloc(1, sizeof(*c.r));
     c.xpc = xmlXPathNewContext(NULL);
-    if (!c.r || !c.xpc) {
+    if (!c.xpc) {
         rc = SCR_ENOMEM;
         goto out;
     }

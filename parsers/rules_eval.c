@@ -69,32 +69,38 @@ static xmlChar *node_html(xmlDocPtr doc, xmlNodePtr n)
     return s;
 }
 
-/* Appends what node n gives for field f (nothing when it has no such value). */
+/* Appends what node n gives for field f (nothing when it has no such value).  SCR_ENOMEM
+ * only when libxml2 could not serialize an element for `html`. */
 static int take_node(struct run *ru, const struct scr_rules_field *f, xmlNodePtr n,
                      struct scr_rules_values *vs)
 {
     if (n->type == XML_NAMESPACE_DECL) { /* an xmlNs, not an xmlNode: only its URI */
         const xmlNs *ns = (const xmlNs *)n;
-        if (f->take == SCR_RULES_TAKE_ATTR || !ns->href)
-            return SCR_OK;
-        return scr_rules_values_push(vs, (const char *)ns->href, strlen((const char *)ns->href));
+        if (f->take != SCR_RULES_TAKE_ATTR && ns->href)
+            scr_rules_values_push(vs, (const char *)ns->href, strlen((const char *)ns->href));
+        return SCR_OK;
     }
     switch (f->take) {
     case SCR_RULES_TAKE_ATTR:
-        if (n->type != XML_ELEMENT_NODE)
-            return SCR_OK;
-        return scr_rules_values_push_xml(vs, xmlGetProp(n, (const xmlChar *)f->attr));
+        if (n->type == XML_ELEMENT_NODE)
+            scr_rules_values_push_xml(vs, xmlGetProp(n, (const xmlChar *)f->attr));
+        return SCR_OK;
     case SCR_RULES_TAKE_HTML:
         if (n->type == XML_ELEMENT_NODE) {
             xmlChar *h = node_html(ru->page->doc, n);
-            return h ? scr_rules_values_push_xml(vs, h) : SCR_ENOMEM;
+            if (!h)
+                return SCR_ENOMEM;
+            scr_rules_values_push_xml(vs, h);
+            return SCR_OK;
         }
         break; /* text and attribute nodes: their text */
     case SCR_RULES_TAKE_TEXT:
         break;
     }
-    return scr_rules_values_push_xml(vs, xmlNodeGetContent(n));
+    scr_rules_values_push_xml(vs, xmlNodeGetContent(n));
+    return SCR_OK;
 }
+
 /* ---- fields and records ------------------------------------------------------------------ */
 
 /* Sets ru->src: the body as received when it is valid UTF-8 (borrowed), else a copy with each
@@ -130,14 +136,15 @@ static int select_values(struct run *ru, const struct scr_rules_field *f, xmlNod
         if (ctx == (xmlNodePtr)ru->page->doc) {
             if (!ru->src && (rc = page_source(ru)) != SCR_OK)
                 return rc;
-            return scr_rules_values_regex(ru->md, f->re, ru->src, ru->srclen, f->all, vs);
+            scr_rules_values_regex(ru->md, f->re, ru->src, ru->srclen, f->all, vs);
+            return SCR_OK;
         }
         text = xmlNodeGetContent(ctx);
         if (text)
-            rc = scr_rules_values_regex(ru->md, f->re, (const char *)text,
-                                        strlen((const char *)text), f->all, vs);
+            scr_rules_values_regex(ru->md, f->re, (const char *)text, strlen((const char *)text),
+                                   f->all, vs);
         xmlFree(text);
-        return rc;
+        return SCR_OK;
     }
     ru->xc->node = ctx;
     obj = xmlXPathCompiledEval(f->xp, ru->xc);
@@ -158,14 +165,15 @@ static int select_values(struct run *ru, const struct scr_rules_field *f, xmlNod
         break;
     case XPATH_STRING:
         if (obj->stringval)
-            rc = scr_rules_values_push(vs, (const char *)obj->stringval, strlen((const char *)obj->stringval));
+            scr_rules_values_push(vs, (const char *)obj->stringval,
+                                  strlen((const char *)obj->stringval));
         break;
     case XPATH_NUMBER:
         if (!isnan(obj->floatval))
-            rc = scr_rules_values_push_xml(vs, xmlXPathCastNumberToString(obj->floatval));
+            scr_rules_values_push_xml(vs, xmlXPathCastNumberToString(obj->floatval));
         break;
     case XPATH_BOOLEAN:
-        rc = scr_rules_values_push(vs, obj->boolval ? "true" : "false", obj->boolval ? 4 : 5);
+        scr_rules_values_push(vs, obj->boolval ? "true" : "false", obj->boolval ? 4 : 5);
         break;
     default:
         break;
@@ -187,9 +195,8 @@ static int field_value(struct run *ru, const struct scr_rules_field *f, xmlNodeP
     if ((rc = select_values(ru, f, ctx, vs)) != SCR_OK)
         return rc;
     for (i = 0; i < f->nsteps && vs->n; i++)
-        if ((rc = scr_rules_values_transform(&f->steps[i], f->all, ru->page->base,
-                                             ru->url_opts, ru->md, vs, tmp)) != SCR_OK)
-            return rc;
+        scr_rules_values_transform(&f->steps[i], f->all, ru->page->base, ru->url_opts, ru->md,
+                                   vs, tmp);
     for (i = o = 0; i < vs->n; i++) { /* an empty value is a missing one */
         if (vs->v[i].len)
             vs->v[o++] = vs->v[i];

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/alloc.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/json.h"
@@ -41,47 +42,25 @@ void scr_rules_values_release(struct scr_rules_values *vs)
     vs->cap = 0;
 }
 
-/* Appends s (malloc'd, len bytes plus a NUL) and takes it, even on failure. */
-int scr_rules_values_push_owned(struct scr_rules_values *vs, char *s, size_t len)
+void scr_rules_values_push_owned(struct scr_rules_values *vs, char *s, size_t len)
 {
-    if (vs->n == vs->cap) {
-        size_t ncap = vs->cap ? vs->cap * 2 : 4;
-        struct scr_rules_value *nv = realloc(vs->v, ncap * sizeof(*nv));
-        if (!nv) {
-            free(s);
-            return SCR_ENOMEM;
-        }
-        vs->v = nv;
-        vs->cap = ncap;
-    }
+    SCR_GROW(vs->v, vs->cap, vs->n + 1, 4);
     vs->v[vs->n].s = s;
     vs->v[vs->n].len = len;
     vs->n++;
-    return SCR_OK;
 }
 
-/* Appends a copy of s[0..len). */
-int scr_rules_values_push(struct scr_rules_values *vs, const char *s, size_t len)
+void scr_rules_values_push(struct scr_rules_values *vs, const char *s, size_t len)
 {
-    char *p = malloc(len + 1);
-
-    if (!p)
-        return SCR_ENOMEM;
-    memcpy(p, s, len);
-    p[len] = '\0';
-    return scr_rules_values_push_owned(vs, p, len);
+    scr_rules_values_push_owned(vs, scr_xmemdup0(s, len), len);
 }
 
-/* Appends a copy of the libxml2 string x (NULL: nothing) and frees x. */
-int scr_rules_values_push_xml(struct scr_rules_values *vs, xmlChar *x)
+void scr_rules_values_push_xml(struct scr_rules_values *vs, xmlChar *x)
 {
-    int rc;
-
     if (!x)
-        return SCR_OK;
-    rc = scr_rules_values_push(vs, (const char *)x, strlen((const char *)x));
+        return;
+    scr_rules_values_push(vs, (const char *)x, strlen((const char *)x));
     xmlFree(x);
-    return rc;
 }
 
 /* ---- regex ------------------------------------------------------------------------------- */
@@ -90,8 +69,8 @@ int scr_rules_values_push_xml(struct scr_rules_values *vs, xmlChar *x)
  * every non-overlapping match (at most SCR_RULES_LIST_MAX values).  A match whose first group
  * did not take part gives nothing.  A match error (the match limit on a hostile page) ends
  * the search, as if there were no more matches. */
-int scr_rules_values_regex(pcre2_match_data *md, const pcre2_code *re, const char *s, size_t len,
-                           int all, struct scr_rules_values *vs)
+void scr_rules_values_regex(pcre2_match_data *md, const pcre2_code *re, const char *s, size_t len,
+                            int all, struct scr_rules_values *vs)
 {
     PCRE2_SIZE off = 0, *ov;
     int rc;
@@ -101,11 +80,8 @@ int scr_rules_values_regex(pcre2_match_data *md, const pcre2_code *re, const cha
         if (rc < 0)
             break;
         ov = pcre2_get_ovector_pointer(md);
-        if (rc >= 2 && ov[2] != PCRE2_UNSET && ov[3] >= ov[2]) {
-            int prc = scr_rules_values_push(vs, s + ov[2], ov[3] - ov[2]);
-            if (prc)
-                return prc;
-        }
+        if (rc >= 2 && ov[2] != PCRE2_UNSET && ov[3] >= ov[2])
+            scr_rules_values_push(vs, s + ov[2], ov[3] - ov[2]);
         if (!all || vs->n >= SCR_RULES_LIST_MAX)
             break;
         if (ov[1] > ov[0] && ov[1] > off) {
@@ -116,7 +92,6 @@ int scr_rules_values_regex(pcre2_match_data *md, const pcre2_code *re, const cha
                 off++;
         }
     }
-    return SCR_OK;
 }
 
 /* ---- transforms -------------------------------------------------------------------------- */
@@ -186,12 +161,11 @@ static void change_case(struct scr_rules_value *v, int upper)
 }
 
 /* Applies one step to every value in *vs; a value the step cannot handle is dropped. */
-int scr_rules_values_transform(const struct scr_rules_step *st, int all, const char *base,
-                               const struct scr_url_opts *url_opts, pcre2_match_data *md,
-                               struct scr_rules_values *vs, struct scr_rules_values *tmp)
+void scr_rules_values_transform(const struct scr_rules_step *st, int all, const char *base,
+                                const struct scr_url_opts *url_opts, pcre2_match_data *md,
+                                struct scr_rules_values *vs, struct scr_rules_values *tmp)
 {
     size_t i, o = 0;
-    int rc = SCR_OK;
 
     switch (st->op) {
     case SCR_RULES_OP_TRIM:
@@ -202,14 +176,14 @@ int scr_rules_values_transform(const struct scr_rules_step *st, int all, const c
             else
                 collapse(&vs->v[i]);
         }
-        return SCR_OK;
+        return;
     case SCR_RULES_OP_LOWER:
     case SCR_RULES_OP_UPPER:
         for (i = 0; i < vs->n; i++)
             change_case(&vs->v[i], st->op == SCR_RULES_OP_UPPER);
-        return SCR_OK;
+        return;
     case SCR_RULES_OP_NUMBER:
-        return SCR_OK; /* done when the JSON is made */
+        return; /* done when the JSON is made */
     case SCR_RULES_OP_URL:
         for (i = 0; i < vs->n; i++) {
             char *u = NULL;
@@ -224,21 +198,18 @@ int scr_rules_values_transform(const struct scr_rules_step *st, int all, const c
             }
         }
         vs->n = o;
-        return SCR_OK;
+        return;
     case SCR_RULES_OP_REGEX:
         scr_rules_values_clear(tmp);
-        for (i = 0; i < vs->n && rc == SCR_OK; i++)
-            rc = scr_rules_values_regex(md, st->re, vs->v[i].s, vs->v[i].len, all, tmp);
-        if (rc)
-            return rc;
+        for (i = 0; i < vs->n; i++)
+            scr_rules_values_regex(md, st->re, vs->v[i].s, vs->v[i].len, all, tmp);
         { /* swap: the captures become the values */
             struct scr_rules_values t = *vs;
             *vs = *tmp;
             *tmp = t;
         }
-        return SCR_OK;
+        return;
     }
-    return SCR_OK;
 }
 
 /* ---- number ------------------------------------------------------------------------------ */

@@ -36,29 +36,31 @@ struct scr_rules_values {
 void scr_rules_values_clear(struct scr_rules_values *vs);
 /* Frees the values and the array; the list is empty and may be used again. */
 void scr_rules_values_release(struct scr_rules_values *vs);
-/* Appends s (malloc'd, len bytes plus a NUL); takes ownership of s, even on failure. */
-int scr_rules_values_push_owned(struct scr_rules_values *vs, char *s, size_t len);
+/* Appends s (malloc'd, len bytes plus a NUL); takes ownership of s.  The push functions
+ * cannot fail (common/alloc.h): the number of values is bounded by the caller
+ * (SCR_RULES_LIST_MAX) and their sizes by the page. */
+void scr_rules_values_push_owned(struct scr_rules_values *vs, char *s, size_t len);
 /* Appends a copy of s[0..len) (borrowed). */
-int scr_rules_values_push(struct scr_rules_values *vs, const char *s, size_t len);
+void scr_rules_values_push(struct scr_rules_values *vs, const char *s, size_t len);
 /* Appends a copy of the libxml2 string x (NULL: nothing) and frees x with xmlFree. */
-int scr_rules_values_push_xml(struct scr_rules_values *vs, xmlChar *x);
+void scr_rules_values_push_xml(struct scr_rules_values *vs, xmlChar *x);
 
 /* Appends to vs the first capture group of the first match of re in s[0..len) (borrowed), or
  * with all, of every non-overlapping match, up to SCR_RULES_LIST_MAX values in vs.  md is the
  * caller's match data, large enough for re (scr_rules.max_pairs).  A match whose first group
  * did not take part gives nothing; a match error (the match limit on a hostile page) ends the
  * search as if there were no more matches. */
-int scr_rules_values_regex(pcre2_match_data *md, const pcre2_code *re, const char *s, size_t len,
-                           int all, struct scr_rules_values *vs);
+void scr_rules_values_regex(pcre2_match_data *md, const pcre2_code *re, const char *s, size_t len,
+                            int all, struct scr_rules_values *vs);
 
 /* Applies one transform step to every value of vs, in place: trim, collapse, lower, upper,
  * url (normalized against base with url_opts, which may be NULL; a value that is no URL is
  * dropped) or regex (the captures replace the values; tmp is scratch space the caller owns
  * and releases).  number does nothing here: it is applied when the JSON is made.  all is the
- * field's `all`.  Returns SCR_OK or SCR_ENOMEM. */
-int scr_rules_values_transform(const struct scr_rules_step *st, int all, const char *base,
-                               const struct scr_url_opts *url_opts, pcre2_match_data *md,
-                               struct scr_rules_values *vs, struct scr_rules_values *tmp);
+ * field's `all`. */
+void scr_rules_values_transform(const struct scr_rules_step *st, int all, const char *base,
+                                const struct scr_url_opts *url_opts, pcre2_match_data *md,
+                                struct scr_rules_values *vs, struct scr_rules_values *tmp);
 
 /* The `number` transform of s[0..len) (borrowed): a new JSON integer or real the caller owns
  * (json_decref), or NULL when s holds no digit or is no number anyone writes.  c_locale is
