@@ -23,6 +23,7 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "common/alloc.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/strvec.h"
@@ -132,26 +133,27 @@ static int csv_columns(PGconn *db, const char *const *p, struct scr_strvec *keys
 }
 
 /* The CSV row query for these field names into sql, and its parameters (the four of p4, then
- * the names, borrowed from keys) into *params (caller frees).  SCR_ENOMEM, or SCR_ETOOBIG
- * (err) past the protocol's 65535 parameters. */
+ * the names, borrowed from keys) into *params (caller frees).  SCR_ETOOBIG (err) past the
+ * protocol's 65535 parameters; otherwise what appending to sql returns. */
 static int csv_query(const struct scr_strvec *keys, const char *const *p4, struct scr_buf *sql,
                      const char ***params, char *err, size_t errlen)
 {
+    int rc;
+
     if (keys->n > 65535 - 4) {
         snprintf(err, errlen, "%zu field names in the rules records: at most 65531 fit a CSV",
                  keys->n);
         return SCR_ETOOBIG;
     }
-    if (!(*params = malloc((4 + keys->n) * sizeof(**params))) || scr_buf_puts(sql, SQL_CSV_HEAD))
-        return SCR_ENOMEM;
+    *params = scr_xreallocarray(NULL, 4 + keys->n, sizeof(**params));
     for (size_t k = 0; k < 4; k++)
         (*params)[k] = p4[k];
-    for (size_t k = 0; k < keys->n; k++) {
+    for (size_t k = 0; k < keys->n; k++)
         (*params)[4 + k] = keys->v[k];
-        if (scr_buf_printf(sql, SQL_CSV_KEY, 5 + k))
-            return SCR_ENOMEM;
-    }
-    return scr_buf_puts(sql, SQL_CSV_TAIL);
+    rc = scr_buf_puts(sql, SQL_CSV_HEAD);
+    for (size_t k = 0; !rc && k < keys->n; k++)
+        rc = scr_buf_printf(sql, SQL_CSV_KEY, 5 + k);
+    return rc ? rc : scr_buf_puts(sql, SQL_CSV_TAIL);
 }
 
 /* Writes the CSV header row. */
@@ -329,10 +331,7 @@ int scr_cmd_export(int argc, char **argv, int start)
     p[3] = o.since ? since : NULL;
     if (o.output && strcmp(o.output, "-") != 0) {
         size_t n = strlen(o.output) + sizeof(".part");
-        if (!(part = malloc(n))) {
-            code = SCR_EXIT_FAILURE;
-            goto out;
-        }
+        part = scr_xmalloc(n);
         snprintf(part, n, "%s.part", o.output);
         if (!(out = fopen(part, "w"))) {
             fprintf(stderr, "scrape export: %s: %s\n", part, strerror(errno));

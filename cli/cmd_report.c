@@ -28,6 +28,7 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "cli/report_svg.h"
+#include "common/alloc.h"
 #include "common/error.h"
 #include "common/strvec.h"
 #include "common/version.h"
@@ -366,19 +367,18 @@ static size_t count_workers(const PGresult *res)
 }
 
 /* One run's chart, from a row of SQL_RUN_SPANS: its id, first and last fetch (seconds since
- * 1970 as the server wrote them, exact).  SCR_EDB (r->err) or SCR_ENOMEM. */
+ * 1970 as the server wrote them, exact).  SCR_EDB (r->err). */
 static int chart_run(struct report *r, const PGresult *spans, int row)
 {
     struct run_span run = {PQgetvalue(spans, row, 0), strtod(PQgetvalue(spans, row, 1), NULL),
                            strtod(PQgetvalue(spans, row, 2), NULL), 0, 0, 0};
     char start_text[32], width_text[32];
     const char *p[3] = {run.id, start_text, width_text};
-    struct worker_line *lines = NULL;
-    const char **keys = NULL;
-    double *ys = NULL;
+    struct worker_line *lines;
+    const char **keys;
+    double *ys;
     size_t nlines;
     PGresult *res;
-    int rc = SCR_OK;
 
     /* buckets start at a multiple of their width, so the ticks fall on round times */
     run.width = bucket_width(run.last - run.first);
@@ -391,23 +391,18 @@ static int chart_run(struct report *r, const PGresult *spans, int row)
     if (!res)
         return SCR_EDB;
     nlines = count_workers(res);
-    lines = calloc(nlines + 1, sizeof(*lines));
-    keys = calloc(nlines + 1, sizeof(*keys));
-    ys = calloc((nlines + 1) * run.n, sizeof(*ys));
-    if (!lines || !keys || !ys) {
-        rc = SCR_ENOMEM;
-        goto out;
-    }
+    lines = scr_xcalloc(nlines + 1, sizeof(*lines));
+    keys = scr_xcalloc(nlines + 1, sizeof(*keys));
+    ys = scr_xcalloc((nlines + 1) * run.n, sizeof(*ys)); /* run.n ~ CHART_BUCKETS */
     nlines = worker_lines(res, lines, ys, run.n, run.width);
     for (size_t i = 0; i < nlines; i++)
         keys[i] = lines[i].key;
     draw_run(r->out, &run, lines, keys, nlines);
-out:
     free(ys);
     free(keys);
     free(lines);
     PQclear(res);
-    return rc;
+    return SCR_OK;
 }
 
 static int section_throughput(struct report *r)
@@ -453,15 +448,15 @@ static const char *status_fill(const char *status)
 }
 
 /* Bars from the result's first column (label) and second (value); NULL labels become
- * null_label.  Caller frees; NULL when out of memory. */
+ * null_label.  Caller frees; never NULL. */
 static struct scr_svg_bar *result_bars(const PGresult *res, const char *null_label,
                                        const char *fill, double *top)
 {
     size_t n = (size_t)PQntuples(res);
-    struct scr_svg_bar *b = calloc(n + 1, sizeof(*b));
+    struct scr_svg_bar *b = scr_xcalloc(n + 1, sizeof(*b));
 
     *top = 0;
-    for (size_t i = 0; b && i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
         b[i].label = PQgetisnull(res, (int)i, 0) ? null_label : PQgetvalue(res, (int)i, 0);
         b[i].value = strtod(PQgetvalue(res, (int)i, 1), NULL);
         b[i].inner = -1;
@@ -487,9 +482,8 @@ static int section_status(struct report *r)
           " answer (timeouts, refused connections, DNS errors).</p>\n", r->out);
     if (PQntuples(res) == 0) {
         write_empty(r->out, "No fetches.");
-    } else if (!(bars = result_bars(res, "no response", NULL, &top))) {
-        rc = SCR_ENOMEM;
     } else {
+        bars = result_bars(res, "no response", NULL, &top);
         p.vmax = scr_svg_nice_max(fmax(top, 5), 5, &p.vstep);
         scr_svg_open(r->out, &p, "status", "Fetches per HTTP status");
         scr_svg_y_axis(r->out, &p, "fetches");
@@ -527,9 +521,8 @@ static int hosts_errors(struct report *r)
     fputs("<h3>Most errors</h3>\n", r->out);
     if (PQntuples(res) == 0) {
         write_empty(r->out, "No fetch ended in an error.");
-    } else if (!(bars = result_bars(res, "?", "#d62728", &top))) {
-        rc = SCR_ENOMEM;
     } else {
+        bars = result_bars(res, "?", "#d62728", &top);
         draw_hbars(r->out, bars, (size_t)PQntuples(res), top, "host-errors",
                    "Hosts with most errors", "errors");
         write_table(r->out, res, "host-errors");
@@ -553,10 +546,9 @@ static int hosts_latency(struct report *r)
     fputs("<h3>Slowest (transfer time on the worker, p95 pale, median dark)</h3>\n", r->out);
     if (n == 0) {
         write_empty(r->out, "No fetches.");
-    } else if (!(bars = result_bars(res, "?", "#1f77b4", &top)) ||
-               !(text = calloc((size_t)n, sizeof(*text)))) {
-        rc = SCR_ENOMEM;
     } else {
+        bars = result_bars(res, "?", "#1f77b4", &top);
+        text = scr_xcalloc((size_t)n, sizeof(*text));
         for (int i = 0; i < n; i++) {
             bars[i].inner = strtod(PQgetvalue(res, i, 2), NULL);
             snprintf(text[i], sizeof(text[i]), "median %s ms, p95 %s ms",
@@ -601,9 +593,8 @@ static int section_records(struct report *r)
           " pages: the URLs they came from.</p>\n", r->out);
     if (PQntuples(chart) == 0) {
         write_empty(r->out, "No records.");
-    } else if (!(bars = result_bars(chart, "?", "#9467bd", &top))) {
-        rc = SCR_ENOMEM;
     } else {
+        bars = result_bars(chart, "?", "#9467bd", &top);
         draw_hbars(r->out, bars, (size_t)PQntuples(chart), top, "records",
                    "Records per parser and rule set", "records");
         write_table(r->out, table, "records");
@@ -652,7 +643,7 @@ static int section_runs(struct report *r)
     return SCR_OK;
 }
 
-/* The whole page.  SCR_EDB (r->err) or SCR_ENOMEM. */
+/* The whole page.  SCR_EDB (r->err). */
 static int report_write(struct report *r, const char *job, const char *generated)
 {
     int rc, has_fetches = 0;
@@ -741,11 +732,7 @@ int scr_cmd_report(int argc, char **argv, int start)
     r.job_id = job_id;
     if (output && strcmp(output, "-") != 0) {
         size_t n = strlen(output) + sizeof(".part");
-        if (!(part = malloc(n))) {
-            snprintf(r.err, sizeof(r.err), "out of memory");
-            code = SCR_EXIT_FAILURE;
-            goto out;
-        }
+        part = scr_xmalloc(n);
         snprintf(part, n, "%s.part", output);
         if (!(r.out = fopen(part, "w"))) {
             snprintf(r.err, sizeof(r.err), "%s: %s", part, strerror(errno));
@@ -754,15 +741,8 @@ int scr_cmd_report(int argc, char **argv, int start)
             goto out;
         }
     }
-    switch (report_write(&r, s.job, generated)) {
-    case SCR_OK:
-        break;
-    case SCR_EDB:
+    if (report_write(&r, s.job, generated) != SCR_OK) { /* SCR_EDB, the reason in r.err */
         code = SCR_EXIT_DB;
-        goto out;
-    default:
-        snprintf(r.err, sizeof(r.err), "out of memory");
-        code = SCR_EXIT_FAILURE;
         goto out;
     }
     if (fflush(r.out) != 0 || ferror(r.out)) {

@@ -29,7 +29,7 @@ int scr_cmd_robots(int argc, char **argv, int start)
     struct scr_robots *r = NULL;
     const char *agent = NULL, *file = NULL;
     char err[512];
-    int code = SCR_EXIT_OK;
+    int code = SCR_EXIT_OK, rc;
     struct scr_cli_extra extra[] = {{"agent", &agent, NULL, NULL},
                                     {"robots", &file, NULL, NULL}};
 
@@ -59,8 +59,8 @@ int scr_cmd_robots(int argc, char **argv, int start)
         code = SCR_EXIT_USAGE;
         goto out;
     }
-    if (scr_robots_parse(body.data, body.len, &r)) {
-        fprintf(stderr, "scrape robots: %s: out of memory\n", file);
+    if ((rc = scr_robots_parse(body.data, body.len, &r)) != SCR_OK) {
+        fprintf(stderr, "scrape robots: %s: %s\n", file, scr_strerror(rc));
         code = SCR_EXIT_FAILURE;
         goto out;
     }

@@ -1,10 +1,18 @@
-/* buf.c - growable byte buffer (see buf.h).  Growth doubles, so appends are amortized O(1). */
+/* buf.c - growable byte buffer (see buf.h).  Growth is SCR_GROW (doubling), so appends are
+ * amortized O(1); running out of memory aborts (common/alloc.h).  The one failure kept is a
+ * size no buffer could hold (over half the address space): it is refused with SCR_ENOMEM
+ * before anything is allocated, because such a size can only come from a corrupt length, and
+ * the many callers that already propagate scr_buf's int return report it.
+ *
+ * Invariants: len < cap once data != NULL, and data[len] == '\0'. */
 #include "common/buf.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/alloc.h"
 #include "common/error.h"
 
 void scr_buf_init(struct scr_buf *b)
@@ -29,22 +37,10 @@ void scr_buf_reset(struct scr_buf *b)
 
 int scr_buf_reserve(struct scr_buf *b, size_t extra)
 {
-    size_t need, cap;
-    char *p;
-
+    assert(b->data ? b->len < b->cap : b->len == 0 && b->cap == 0);
     if (extra > (size_t)-1 / 2 - b->len)
         return SCR_ENOMEM;
-    need = b->len + extra + 1;
-    if (need <= b->cap)
-        return SCR_OK;
-    cap = b->cap ? b->cap : 64;
-    while (cap < need)
-        cap *= 2;
-    p = realloc(b->data, cap);
-    if (!p)
-        return SCR_ENOMEM;
-    b->data = p;
-    b->cap = cap;
+    SCR_GROW(b->data, b->cap, b->len + extra + 1, 64);
     return SCR_OK;
 }
 
@@ -85,6 +81,7 @@ int scr_buf_vprintf(struct scr_buf *b, const char *fmt, va_list ap)
         return rc;
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     b->len += (size_t)n;
+    assert(b->data[b->len] == '\0');
     return SCR_OK;
 }
 
@@ -104,8 +101,7 @@ char *scr_buf_detach(struct scr_buf *b, size_t *len)
     char *p;
 
     if (!b->data) {
-        if (scr_buf_reserve(b, 0))
-            return NULL;
+        SCR_GROW(b->data, b->cap, 1, 64);
         b->data[0] = '\0';
     }
     p = b->data;

@@ -29,9 +29,8 @@ int64_t scr_backoff_next(struct scr_backoff *b)
 int scr_comm_send_buf(struct scr_comm *c, int peer, struct scr_buf *b)
 {
     size_t len;
-    char *data = scr_buf_detach(b, &len);
-    if (!data)
-        return SCR_ENOMEM;
+    char *data = scr_buf_detach(b, &len); /* never NULL */
+
     return scr_comm_send(c, peer, data, len);
 }
 

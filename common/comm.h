@@ -74,7 +74,8 @@ int scr_comm_wait(struct scr_comm *c, struct pollfd *fds, nfds_t nfds, int64_t t
                   struct scr_backoff *bo);
 
 /* MPI: wraps MPI_COMM_WORLD (MPI must be initialized).  Local: n endpoints sharing
- * mailboxes; endpoint i is rank i; each is freed by its user with scr_comm_free. */
+ * mailboxes; endpoint i is rank i; each is freed by its user with scr_comm_free.  Local
+ * fails with SCR_EINVAL (n < 1) or SCR_EIO (no eventfd left), writing no endpoint. */
 int scr_comm_mpi_new(struct scr_comm **out);
 int scr_comm_local_new(int n, struct scr_comm **endpoints);
 static inline int scr_comm_fd(struct scr_comm *c)

@@ -12,6 +12,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "common/alloc.h"
 #include "common/comm.h"
 #include "common/error.h"
 
@@ -51,11 +52,7 @@ static int local_send(struct scr_comm *c, int peer, char *data, size_t len)
         free(data);
         return SCR_EINVAL;
     }
-    msg = malloc(sizeof(*msg));
-    if (!msg) {
-        free(data);
-        return SCR_ENOMEM;
-    }
+    msg = scr_xmalloc(sizeof(*msg));
     msg->next = NULL;
     msg->from = c->rank;
     msg->data = data;
@@ -175,18 +172,12 @@ static const struct scr_comm_ops local_ops = {
 int scr_comm_local_new(int n, struct scr_comm **endpoints)
 {
     struct hub *h;
-    int i, made = 0;
+    int i;
 
     if (n < 1)
         return SCR_EINVAL;
-    h = calloc(1, sizeof(*h));
-    if (!h)
-        return SCR_ENOMEM;
-    h->boxes = calloc((size_t)n, sizeof(*h->boxes));
-    if (!h->boxes) {
-        free(h);
-        return SCR_ENOMEM;
-    }
+    h = scr_xcalloc(1, sizeof(*h));
+    h->boxes = scr_xcalloc((size_t)n, sizeof(*h->boxes));
     pthread_mutex_init(&h->lock, NULL);
     h->n = n;
     for (i = 0; i < n; i++)
@@ -198,21 +189,16 @@ int scr_comm_local_new(int n, struct scr_comm **endpoints)
             goto fail;
     }
     for (i = 0; i < n; i++) {
-        struct comm_local *c = calloc(1, sizeof(*c));
-        if (!c)
-            goto fail;
+        struct comm_local *c = scr_xcalloc(1, sizeof(*c));
         c->base.ops = &local_ops;
         c->base.rank = i;
         c->base.size = n;
         c->hub = h;
         endpoints[i] = &c->base;
-        made++;
     }
     h->refs = n;
     return SCR_OK;
-fail:
-    for (i = 0; i < made; i++)
-        free(endpoints[i]);
+fail: /* an eventfd could not be made: out of file descriptors */
     hub_free(h);
-    return SCR_ENOMEM;
+    return SCR_EIO;
 }

@@ -2,7 +2,8 @@
  *
  * Every function that can fail returns int: 0 (SCR_OK) on success, a negative SCR_E* code on
  * failure.  The list is an X-macro so the enum and scr_strerror() can never drift apart (after
- * libuv's UV_ERRNO_MAP).  SCR_EAGAIN means "not yet", for the non-blocking loops.
+ * libuv's UV_ERRNO_MAP).  SCR_EAGAIN means "not yet", for the non-blocking loops.  Values
+ * are never reused: -17 and -20 (EINTR, EEOF) were retired unused.
  */
 #ifndef SCR_ERROR_H
 #define SCR_ERROR_H
@@ -25,10 +26,8 @@
     X(ESCHEMA, -14, "database schema version mismatch")           \
     X(EVERSION, -15, "version mismatch")                          \
     X(EBUSY, -16, "another run is active")                        \
-    X(EINTR, -17, "interrupted")                                  \
     X(ELOST, -18, "peer lost")                                    \
-    X(EDBCONN, -19, "database unreachable")                       \
-    X(EEOF, -20, "end of input")
+    X(EDBCONN, -19, "database unreachable")
 
 enum scr_error {
 #define SCR_ERR_ENUM_(name, value, text) SCR_##name = value,

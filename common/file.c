@@ -30,7 +30,7 @@ char *scr_file_read(const char *path, size_t max, int flags, size_t *len, char *
             n = max - b.len;
         }
         if (scr_buf_append(&b, chunk, n)) {
-            snprintf(err, errlen, "%s: out of memory", path);
+            snprintf(err, errlen, "%s: too large to hold in memory", path);
             goto out;
         }
         if (max && b.len >= max)

@@ -1,4 +1,5 @@
-/* host.c - this node's identity for HELLO and `scrape check` (see host.h). */
+/* host.c - this node's identity for HELLO and `scrape check` (see host.h).  Its strings are
+ * bookkeeping allocations: out of memory aborts (common/alloc.h). */
 #include "common/host.h"
 
 #include <curl/curl.h>
@@ -12,6 +13,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "common/alloc.h"
 #include "common/error.h"
 #include "common/version.h"
 
@@ -30,15 +32,15 @@ static char *os_name(void)
                     v++;
                     v[strcspn(v, "\"")] = '\0';
                 }
-                name = strdup(v);
+                name = scr_xstrdup(v);
                 break;
             }
         }
         fclose(f);
     }
     if (!name && uname(&u) == 0)
-        name = strdup(u.sysname);
-    return name ? name : strdup("unknown");
+        name = scr_xstrdup(u.sysname);
+    return name ? name : scr_xstrdup("unknown");
 }
 
 int scr_host_describe(struct scr_msg_hello *m)
@@ -50,35 +52,30 @@ int scr_host_describe(struct scr_msg_hello *m)
 
     memset(m, 0, sizeof(*m));
     m->protocol = SCR_PROTOCOL_VERSION;
-    m->version = strdup(SCR_VERSION);
-    m->build_id = strdup(SCR_BUILD_ID);
+    m->version = scr_xstrdup(SCR_VERSION);
+    m->build_id = scr_xstrdup(SCR_BUILD_ID);
     if (gethostname(host, sizeof(host) - 1) != 0)
         snprintf(host, sizeof(host), "unknown");
     host[sizeof(host) - 1] = '\0';
-    m->host = strdup(host);
-    m->arch = strdup(uname(&u) == 0 ? u.machine : "unknown");
+    m->host = scr_xstrdup(host);
+    m->arch = scr_xstrdup(uname(&u) == 0 ? u.machine : "unknown");
     m->os = os_name();
-    m->curl_version = strdup(curl_version_info(CURLVERSION_NOW)->version);
-    m->libxml2_version = strdup(LIBXML_DOTTED_VERSION);
+    m->curl_version = scr_xstrdup(curl_version_info(CURLVERSION_NOW)->version);
+    m->libxml2_version = scr_xstrdup(LIBXML_DOTTED_VERSION);
     if (pcre2_config(PCRE2_CONFIG_VERSION, buf) > 0)
-        m->pcre2_version = strdup(buf);
+        m->pcre2_version = scr_xstrdup(buf);
     else
-        m->pcre2_version = strdup("unknown");
+        m->pcre2_version = scr_xstrdup("unknown");
     if (MPI_Get_library_version(buf, &len) == MPI_SUCCESS) {
         buf[strcspn(buf, "\n")] = '\0';
-        m->mpi_version = strdup(buf);
+        m->mpi_version = scr_xstrdup(buf);
     } else {
-        m->mpi_version = strdup("unknown");
+        m->mpi_version = scr_xstrdup("unknown");
     }
     m->cores = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
     pages = sysconf(_SC_PHYS_PAGES);
     psize = sysconf(_SC_PAGESIZE);
     m->mem_bytes = pages > 0 && psize > 0 ? (uint64_t)pages * (uint64_t)psize : 0;
     m->pid = (uint32_t)getpid();
-    if (!m->version || !m->build_id || !m->host || !m->arch || !m->os || !m->curl_version ||
-        !m->libxml2_version || !m->pcre2_version || !m->mpi_version) {
-        scr_msg_hello_release(m);
-        return SCR_ENOMEM;
-    }
     return SCR_OK;
 }

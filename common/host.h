@@ -4,7 +4,8 @@
 
 #include "common/wire.h"
 
-/* Fills a HELLO with this node's identity; strings are malloc'd (scr_msg_hello_release). */
+/* Fills a HELLO with this node's identity; its strings are owned by m (the caller frees them
+ * with scr_msg_hello_release).  Always SCR_OK (kept as int for its callers). */
 int scr_host_describe(struct scr_msg_hello *m);
 
 #endif

@@ -13,8 +13,10 @@
  */
 #include "common/json.h"
 
+#include "common/alloc.h"
 #include "common/error.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -110,9 +112,7 @@ char *scr_utf8_sanitize(const char *s, size_t len, size_t *outlen)
     if (!s)
         len = 0;
     n = sanitized_len(u, len, &clean);
-    out = malloc(n + 1);
-    if (!out)
-        return NULL;
+    out = scr_xmalloc(n + 1);
     if (clean) {
         if (len)
             memcpy(out, s, len);
@@ -130,6 +130,7 @@ char *scr_utf8_sanitize(const char *s, size_t len, size_t *outlen)
             i += k;
         }
     }
+    assert(o == n); /* the sizing pass and the copying pass agree */
     out[o] = '\0';
     if (outlen)
         *outlen = o;
@@ -138,8 +139,8 @@ char *scr_utf8_sanitize(const char *s, size_t len, size_t *outlen)
 
 json_t *scr_json_text(const char *s, size_t len)
 {
-    json_t *j = NULL;
-    char *copy = NULL;
+    json_t *j;
+    char *copy;
     size_t n;
     int clean;
 
@@ -149,10 +150,7 @@ json_t *scr_json_text(const char *s, size_t len)
     if (clean)
         return json_stringn_nocheck(s, len);
     copy = scr_utf8_sanitize(s, len, &n);
-    if (!copy)
-        goto out;
     j = json_stringn_nocheck(copy, n);
-out:
     free(copy);
     return j;
 }

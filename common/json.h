@@ -13,12 +13,13 @@
 
 #include "common/buf.h"
 
-/* Returns a new JSON string holding s[0..len) made valid (see above); NULL on ENOMEM. */
+/* Returns a new JSON string holding s[0..len) made valid (see above); NULL when jansson
+ * could not allocate it. */
 json_t *scr_json_text(const char *s, size_t len);
 /* Same for a NUL-terminated string. */
 json_t *scr_json_cstr(const char *s);
 /* Returns a malloc'd copy of s[0..len) with invalid UTF-8 and NULs replaced by U+FFFD, and
- * its length in *outlen (may be NULL).  NULL on ENOMEM. */
+ * its length in *outlen (may be NULL).  Caller frees; never NULL (out of memory aborts). */
 char *scr_utf8_sanitize(const char *s, size_t len, size_t *outlen);
 
 /* Returns 1 when s[0..len) is well-formed UTF-8 without NUL (scr_utf8_sanitize() would return

@@ -30,11 +30,6 @@ void scr_log_set_level(enum scr_log_level level)
     log_level = level;
 }
 
-enum scr_log_level scr_log_get_level(void)
-{
-    return log_level;
-}
-
 int scr_log_level_parse(const char *s)
 {
     for (int i = 0; i <= SCR_LOG_DEBUG; i++)

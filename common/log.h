@@ -10,7 +10,6 @@ enum scr_log_level { SCR_LOG_ERROR = 0, SCR_LOG_WARN, SCR_LOG_INFO, SCR_LOG_DEBU
 
 void scr_log_setup(int rank, const char *host, enum scr_log_level level);
 void scr_log_set_level(enum scr_log_level level);
-enum scr_log_level scr_log_get_level(void);
 /* Parses "error", "warn", "info", "debug"; returns -1 for anything else. */
 int scr_log_level_parse(const char *s);
 void scr_log(enum scr_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

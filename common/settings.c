@@ -2,10 +2,12 @@
  *
  * Adding a setting: a field in struct scr_settings and a row in `defs` below.  Rows marked
  * wire=1 travel to the workers; their names and meaning are part of the protocol, so a
- * renamed wire setting needs a protocol version bump.
+ * renamed wire setting needs a protocol version bump.  String values are bookkeeping copies:
+ * out of memory aborts (common/alloc.h).
  */
 #include "common/settings.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -15,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/alloc.h"
 #include "common/error.h"
 #include "common/version.h"
 
@@ -266,9 +269,7 @@ int scr_settings_set(struct scr_settings *s, const char *name, const char *value
     switch (d->type) {
     case SCR_SET_STRING: {
         /* "" means unset: that is how an unset string travels to the workers */
-        char *copy = value && *value ? strdup(value) : NULL;
-        if (value && *value && !copy)
-            return SCR_ENOMEM;
+        char *copy = value && *value ? scr_xstrdup(value) : NULL;
         free(*(char **)(p + d->offset));
         *(char **)(p + d->offset) = copy;
         return SCR_OK;
@@ -316,8 +317,9 @@ int scr_settings_init(struct scr_settings *s)
         if (!defs[i].defval)
             continue;
         if (scr_settings_set(s, defs[i].name, defs[i].defval, err, sizeof(err))) {
+            assert(!"a default in the settings table does not parse");
             scr_settings_release(s);
-            return SCR_ENOMEM;
+            return SCR_EINVAL;
         }
     }
     return SCR_OK;

@@ -87,7 +87,8 @@ struct scr_setting_def {
     const char *help;
 };
 
-/* Fills s with the defaults.  The caller owns s and calls scr_settings_release(). */
+/* Fills s with the defaults.  The caller owns s and calls scr_settings_release().  Returns
+ * SCR_OK (SCR_EINVAL only if a default in the table failed to parse: a bug, asserted). */
 int scr_settings_init(struct scr_settings *s);
 void scr_settings_release(struct scr_settings *s);
 

@@ -1,9 +1,12 @@
-/* strvec.c - vector of owned strings (see strvec.h). */
+/* strvec.c - vector of owned strings (see strvec.h).  Grows with SCR_GROW; the only failure
+ * left is a NULL handed in by a caller whose own allocation failed. */
 #include "common/strvec.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/alloc.h"
 #include "common/error.h"
 
 void scr_strvec_init(struct scr_strvec *sv)
@@ -15,6 +18,7 @@ void scr_strvec_init(struct scr_strvec *sv)
 
 void scr_strvec_reset(struct scr_strvec *sv)
 {
+    assert(sv->n <= sv->cap);
     for (size_t i = 0; i < sv->n; i++)
         free(sv->v[i]);
     sv->n = 0;
@@ -31,21 +35,13 @@ int scr_strvec_push_owned(struct scr_strvec *sv, char *s)
 {
     if (!s)
         return SCR_ENOMEM;
-    if (sv->n == sv->cap) {
-        size_t cap = sv->cap ? sv->cap * 2 : 16;
-        char **v = realloc(sv->v, cap * sizeof(*v));
-        if (!v) {
-            free(s);
-            return SCR_ENOMEM;
-        }
-        sv->v = v;
-        sv->cap = cap;
-    }
+    assert(sv->n <= sv->cap);
+    SCR_GROW(sv->v, sv->cap, sv->n + 1, 16);
     sv->v[sv->n++] = s;
     return SCR_OK;
 }
 
 int scr_strvec_push(struct scr_strvec *sv, const char *s)
 {
-    return scr_strvec_push_owned(sv, strdup(s));
+    return scr_strvec_push_owned(sv, scr_xstrdup(s));
 }

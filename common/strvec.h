@@ -1,4 +1,8 @@
-/* strvec.h - a growable vector of owned C strings. */
+/* strvec.h - a growable vector of owned C strings.
+ *
+ * Invariants: n <= cap; v[0..n) are strings the vector owns (never NULL); v is NULL when cap
+ * is 0.  Growth aborts on out-of-memory (common/alloc.h), so pushing a string cannot fail.
+ */
 #ifndef SCR_STRVEC_H
 #define SCR_STRVEC_H
 
@@ -15,9 +19,11 @@ void scr_strvec_init(struct scr_strvec *sv);
 void scr_strvec_release(struct scr_strvec *sv);
 /* Frees every string, keeps the memory. */
 void scr_strvec_reset(struct scr_strvec *sv);
-/* Appends a copy of s. */
+/* Appends a copy of s (s is borrowed).  Always SCR_OK (kept as int for its callers). */
 int scr_strvec_push(struct scr_strvec *sv, const char *s);
-/* Appends s and takes ownership of it (freed even on failure). */
+/* Appends s and takes ownership of it.  s may be NULL when the caller's own allocation failed
+ * (a jansson or libxml2 string, say): that gives SCR_ENOMEM and leaves the vector unchanged;
+ * any other s gives SCR_OK. */
 int scr_strvec_push_owned(struct scr_strvec *sv, char *s);
 
 #endif

@@ -29,6 +29,7 @@
 #include <curl/curl.h>
 #include <idn2.h>
 
+#include "common/alloc.h"
 #include "common/buf.h"
 #include "common/error.h"
 
@@ -428,11 +429,7 @@ static int url_query_opts(struct scr_buf *q, const struct scr_url_opts *opts)
     scr_buf_init(&nb);
     for (i = 0; i < q->len; i++)
         count += q->data[i] == '&';
-    v = calloc(count, sizeof *v);
-    if (!v) {
-        rc = SCR_ENOMEM;
-        goto out;
-    }
+    v = scr_xcalloc(count, sizeof *v);
     for (start = 0, i = 0; i <= q->len; i++) {
         struct url_param *cur = &v[used];
         const char *eq;
@@ -550,12 +547,8 @@ static int url_host_round(const char *scheme, const char *auth, size_t n, char *
         rc = url_fail_curl(err, errlen, uc);
         goto out;
     }
-    h = strdup(ch);
-    pt = cp ? strdup(cp) : NULL;
-    if (!h || (cp && !pt)) {
-        rc = url_fail(err, errlen, SCR_ENOMEM, "out of memory");
-        goto out;
-    }
+    h = scr_xstrdup(ch);
+    pt = cp ? scr_xstrdup(cp) : NULL;
     for (i = 0; h[i] && !(h[i] & 0x80); i++)
         ;
     if (h[i]) {
@@ -710,11 +703,7 @@ int scr_url_normalize(const char *base, const char *ref, const struct scr_url_op
         goto out;
     }
 
-    url = scr_buf_detach(&res, NULL);
-    if (!url) {
-        rc = url_fail(err, errlen, SCR_ENOMEM, "out of memory");
-        goto out;
-    }
+    url = scr_buf_detach(&res, NULL); /* never NULL */
     *out = url;
     if (host_out) {
         *host_out = host;

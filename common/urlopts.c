@@ -5,10 +5,12 @@
  */
 #include "common/urlopts.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/alloc.h"
 #include "common/error.h"
 
 static int is_space(char c)
@@ -25,9 +27,7 @@ static int split_params(struct scr_urlopts *uo, const char *list, char *err, siz
 
     for (const char *c = list; *c; c++)
         n += *c == ',';
-    uo->params = calloc(n + 1, sizeof(*uo->params));
-    if (!uo->params)
-        return SCR_ENOMEM;
+    uo->params = scr_xcalloc(n + 1, sizeof(*uo->params));
     for (;;) {
         const char *end = p + strcspn(p, ","), *a = p, *b = end;
 
@@ -46,10 +46,8 @@ static int split_params(struct scr_urlopts *uo, const char *list, char *err, siz
                 return SCR_EINVAL;
             }
         }
-        uo->params[used] = strndup(a, (size_t)(b - a));
-        if (!uo->params[used])
-            return SCR_ENOMEM;
-        used++;
+        assert(used < n); /* n counted the commas */
+        uo->params[used++] = scr_xstrndup(a, (size_t)(b - a));
         if (!*end)
             break;
         p = end + 1;
@@ -69,8 +67,6 @@ int scr_urlopts_init(struct scr_urlopts *uo, const struct scr_settings *s, char 
     }
     if (s->strip_param) {
         rc = split_params(uo, s->strip_param, err, errlen);
-        if (rc == SCR_ENOMEM)
-            snprintf(err, errlen, "--strip-param: out of memory");
         if (rc)
             goto out;
     }

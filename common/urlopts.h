@@ -21,7 +21,7 @@ struct scr_urlopts {
 /* Fills uo from s.  --strip-param is a comma list; spaces around names are ignored.  Fails
  * with SCR_EINVAL and a message naming the option in err for an empty name ("a,,b"), a name
  * containing '&', '=' or whitespace (it could never match a parameter), or --strip-param
- * without --strip-tracking (it would silently do nothing); SCR_ENOMEM if out of memory.
+ * without --strip-tracking (it would silently do nothing).
  * On success the caller owns uo and calls scr_urlopts_release(); on failure uo holds nothing
  * and needs no release (a release is harmless).  uo may be moved: opts points to the heap. */
 int scr_urlopts_init(struct scr_urlopts *uo, const struct scr_settings *s, char *err,

@@ -1,13 +1,17 @@
 /* wire.c - encoding and decoding of the rank-to-rank messages (see wire.h, docs/protocol.md).
  *
  * Invariant: a decoder never reads past the message and never trusts a length: every count
- * and string length is checked against the bytes that remain before anything is allocated.
+ * and string length is checked against the bytes that remain before anything is allocated,
+ * so a message can never ask for more memory than its own size.  Those allocations, and the
+ * encoder's buffer growth, abort on out-of-memory (common/alloc.h).
  */
 #include "common/wire.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/alloc.h"
 #include "common/error.h"
 
 /* --- primitives ------------------------------------------------------------------------ */
@@ -44,6 +48,8 @@ void scr_wire_put_u64(struct scr_wire_writer *w, uint64_t v)
 void scr_wire_put_str(struct scr_wire_writer *w, const char *s)
 {
     size_t n = s ? strlen(s) : 0;
+    size_t before = w->buf->len;
+
     if (n > UINT32_MAX) {
         w->err = SCR_ETOOBIG;
         return;
@@ -51,6 +57,8 @@ void scr_wire_put_str(struct scr_wire_writer *w, const char *s)
     scr_wire_put_u32(w, (uint32_t)n);
     if (n)
         put_raw(w, s, n);
+    assert(w->err || w->buf->len == before + 4 + n); /* the length prefix matches the bytes */
+    (void)before;
 }
 
 void scr_wire_reader_init(struct scr_wire_reader *r, const void *p, size_t len)
@@ -65,6 +73,7 @@ static const uint8_t *take(struct scr_wire_reader *r, size_t n)
 {
     const uint8_t *q;
 
+    assert(r->pos <= r->len);
     if (r->err || n > r->len - r->pos) {
         r->err = SCR_EPROTO;
         return NULL;
@@ -106,13 +115,7 @@ char *scr_wire_get_str(struct scr_wire_reader *r)
         r->err = SCR_EPROTO;
         return NULL;
     }
-    s = malloc((size_t)n + 1);
-    if (!s) {
-        r->err = SCR_ENOMEM;
-        return NULL;
-    }
-    memcpy(s, q, n);
-    s[n] = '\0';
+    s = scr_xmemdup0(q, n); /* n is at most the message's own size (take) */
     return s;
 }
 
@@ -131,8 +134,8 @@ static void get_strvec(struct scr_wire_reader *r, struct scr_strvec *sv)
     uint32_t n = get_count(r, 4);
     for (uint32_t i = 0; i < n && r->err == SCR_OK; i++) {
         char *s = scr_wire_get_str(r);
-        if (s && scr_strvec_push_owned(sv, s))
-            r->err = SCR_ENOMEM;
+        if (s)
+            scr_strvec_push_owned(sv, s);
     }
 }
 
@@ -320,11 +323,8 @@ int scr_msg_batch_decode(struct scr_msg_batch *m, const void *p, size_t len)
     memset(m, 0, sizeof(*m));
     scr_wire_begin(&r, p, len, SCR_MSG_BATCH);
     n = get_count(&r, 8 + 4 + 4 + 4 + 4 + 4 + 4);
-    if (n) {
-        m->tasks = calloc(n, sizeof(*m->tasks));
-        if (!m->tasks)
-            return SCR_ENOMEM;
-    }
+    if (n)
+        m->tasks = scr_xcalloc(n, sizeof(*m->tasks));
     for (uint32_t i = 0; i < n && r.err == SCR_OK; i++) {
         struct scr_task *t = &m->tasks[i];
         m->count = i + 1;
@@ -527,11 +527,8 @@ int scr_msg_return_decode(struct scr_msg_return *m, const void *p, size_t len)
     memset(m, 0, sizeof(*m));
     scr_wire_begin(&r, p, len, SCR_MSG_RETURN);
     n = get_count(&r, 8);
-    if (n) {
-        m->ids = calloc(n, sizeof(*m->ids));
-        if (!m->ids)
-            return SCR_ENOMEM;
-    }
+    if (n)
+        m->ids = scr_xcalloc(n, sizeof(*m->ids));
     for (uint32_t i = 0; i < n && r.err == SCR_OK; i++) {
         m->ids[i] = scr_wire_get_u64(&r);
         m->count = i + 1;

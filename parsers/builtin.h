@@ -21,14 +21,14 @@ extern const struct scr_parser scr_parser_rules;  /* rules.c (rules.h) */
 
 /* Appends urls[0..n) to e->links, skipping any URL e->links already holds and duplicates
  * within urls, so e->links keeps first-occurrence order and has no duplicates.  The strings
- * are copied (borrowed from the caller).  O(e->links.n + n).  On SCR_ENOMEM some URLs may have
- * been appended.  (emit.c) */
+ * are copied (borrowed from the caller).  O(e->links.n + n).  SCR_ENOMEM only when jansson
+ * could not allocate; some URLs may then have been appended.  (emit.c) */
 int scr_emit_links(struct scr_emit *e, const char *const *urls, size_t n);
 
 /* Returns a malloc'd copy of s[0..len) with every run of ASCII whitespace (space, TAB, LF,
  * FF, CR) replaced by one space and leading and trailing whitespace removed; its length in
- * *outlen (may be NULL).  Other bytes, including U+00A0, are copied unchanged.  NULL on
- * ENOMEM; the caller frees with free().  (text.c) */
+ * *outlen (may be NULL).  Other bytes, including U+00A0, are copied unchanged.  Never NULL
+ * (out of memory aborts); the caller frees with free().  (text.c) */
 char *scr_text_collapse(const char *s, size_t len, size_t *outlen);
 
 /* Is n an element whose (lower-case, as libxml2's HTML parser makes them) name is `name`? */

@@ -1164,9 +1164,7 @@ int scr_css_to_xpath(const char *css, int relative, char **xpath_out, char *err,
     }
     if (rc)
         goto out;
-    *xpath_out = scr_buf_detach(&out, NULL);
-    if (!*xpath_out)
-        rc = SCR_ENOMEM;
+    *xpath_out = scr_buf_detach(&out, NULL); /* never NULL */
 out:
     scr_buf_release(&out);
     return rc;

@@ -33,8 +33,8 @@
  *   SCR_EPARSE   a syntax error or an unsupported construct: "column 7: expected ']'"; the
  *                column counts characters from 1;
  *   SCR_ETOOBIG  css is longer than SCR_CSS_MAX_LEN bytes;
- *   SCR_EINVAL   css or xpath_out is NULL;
- *   SCR_ENOMEM   out of memory. */
+ *   SCR_EINVAL   css or xpath_out is NULL.
+ * Out of memory aborts (common/alloc.h). */
 int scr_css_to_xpath(const char *css, int relative, char **xpath_out, char *err, size_t errlen);
 
 #endif

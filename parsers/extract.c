@@ -21,6 +21,7 @@
  */
 #include "parsers/extract.h"
 
+#include <assert.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -34,6 +35,7 @@
 #include <libxml/xmlerror.h>
 #include <libxml/xmlversion.h>
 
+#include "common/alloc.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/json.h"
@@ -94,7 +96,7 @@ static void unknown_parser(const char *name, char *err, size_t errlen)
     scr_buf_init(&known);
     for (i = 0; i < n; i++)
         if (scr_buf_printf(&known, "%s%s", i ? ", " : "", scr_parser_at(i)->name))
-            break; /* ENOMEM: the list is only a courtesy */
+            break; /* the list is only a courtesy */
     set_err(err, errlen, "unknown parser '%s' (known: %s)", name, known.data ? known.data : "");
     scr_buf_release(&known);
 }
@@ -129,6 +131,7 @@ static int add_parser(struct scr_extractor *x, const char *name, size_t len, cha
     for (size_t i = 0; i < x->n; i++)
         if (x->slots[i].parser == p)
             return SCR_OK; /* a duplicate is harmless: keep the first */
+    assert(x->n < scr_parser_count()); /* each parser once: slots has one per parser */
     x->slots[x->n++].parser = p;
     return SCR_OK;
 }
@@ -149,11 +152,8 @@ int scr_extractor_new(struct scr_extractor **out, const char *parser_list,
     /* libxml2 before 2.10 does not make its first initialization thread-safe: build the
      * first extractor before starting threads (main() does). */
     xmlInitParser();
-    x = calloc(1, sizeof(*x));
-    if (!x || !(x->slots = calloc(scr_parser_count(), sizeof(*x->slots)))) {
-        rc = SCR_ENOMEM;
-        goto out;
-    }
+    x = scr_xcalloc(1, sizeof(*x));
+    x->slots = scr_xcalloc(scr_parser_count(), sizeof(*x->slots));
     if (env)
         x->env = *env;
 
@@ -420,6 +420,7 @@ int scr_extractor_run(struct scr_extractor *x, const char *url, const char *cont
         if (page.doc && (base = find_base(page.doc, url)) != NULL)
             page.base = base;
     }
+    assert(x->ready == x->n); /* every parser was set up (scr_extractor_new) */
     for (size_t i = 0; i < x->n; i++) {
         int prc = x->slots[i].parser->parse(x->slots[i].state, &page, out);
         if (prc && !rc)

@@ -104,7 +104,7 @@ static int fix_nuls(json_t *v)
         if (memchr(s, '\0', len)) {
             size_t n;
             char *c = scr_utf8_sanitize(s, len, &n);
-            rc = c && json_string_setn_nocheck(v, c, n) == 0 ? SCR_OK : SCR_ENOMEM;
+            rc = json_string_setn_nocheck(v, c, n) == 0 ? SCR_OK : SCR_ENOMEM;
             free(c);
             return rc;
         }

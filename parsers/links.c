@@ -134,9 +134,7 @@ static int links_parse(void *state, const struct scr_page *page, struct scr_emit
             rc = SCR_ENOMEM;
             goto out;
         }
-        rc = scr_strvec_push_owned(&urls, abs);
-        if (rc)
-            goto out;
+        scr_strvec_push_owned(&urls, abs); /* abs is not NULL: cannot fail */
     }
     if (json_object_set_new_nocheck(data, "links", list) != 0) {
         list = NULL;

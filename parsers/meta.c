@@ -44,17 +44,13 @@ static int meta_setup(void **state, const struct scr_parser_env *env, char *err,
 }
 
 /* A JSON string of s[0..len) with whitespace collapsed, or NULL when that leaves it empty
- * (*nomem tells ENOMEM apart). */
+ * (*nomem is set when jansson could not allocate the string). */
 static json_t *collapsed(const char *s, size_t len, int *nomem)
 {
     size_t n;
     char *c = scr_text_collapse(s, len, &n);
     json_t *j = NULL;
 
-    if (!c) {
-        *nomem = 1;
-        return NULL;
-    }
     if (n > 0) {
         j = scr_json_text(c, n);
         if (!j)
@@ -102,10 +98,6 @@ static int add_prefixed(json_t *obj, const char *key, const char *value)
     if (!key[0] || !value)
         goto out;
     k = scr_utf8_sanitize(key, strlen(key), &klen);
-    if (!k) {
-        rc = SCR_ENOMEM;
-        goto out;
-    }
     for (i = 0; i < klen; i++)
         if (k[i] >= 'A' && k[i] <= 'Z')
             k[i] = (char)(k[i] | 0x20);

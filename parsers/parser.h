@@ -75,7 +75,7 @@ struct scr_parser {
 };
 
 /* Registry.  The built-in parsers are always present. */
-int scr_parser_register(const struct scr_parser *p); /* SCR_EEXIST, SCR_EVERSION, SCR_ENOMEM */
+int scr_parser_register(const struct scr_parser *p); /* SCR_EEXIST, SCR_EVERSION, SCR_ETOOBIG */
 const struct scr_parser *scr_parser_find(const char *name); /* NULL when unknown */
 size_t scr_parser_count(void);
 const struct scr_parser *scr_parser_at(size_t i);

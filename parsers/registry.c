@@ -64,7 +64,7 @@ const struct scr_parser *scr_parser_find(const char *name)
 /* Registers p, which is borrowed for the life of the process (a static const struct).
  * Returns SCR_EVERSION when p was built for another SCR_PARSER_ABI, SCR_EINVAL when it lacks
  * a name (or the name holds a comma or whitespace) or a parse hook, SCR_EEXIST when its name
- * is taken, SCR_ENOMEM when the table is full.  On failure the registry is unchanged.
+ * is taken, SCR_ETOOBIG when the fixed table is full.  On failure the registry is unchanged.
  * Start-up only (see the top of this file). */
 int scr_parser_register(const struct scr_parser *p)
 {
@@ -78,7 +78,7 @@ int scr_parser_register(const struct scr_parser *p)
     if (scr_parser_find(p->name))
         return SCR_EEXIST;
     if (extra_count == REGISTRY_EXTRA_MAX)
-        return SCR_ENOMEM;
+        return SCR_ETOOBIG;
     extra[extra_count++] = p;
     return SCR_OK;
 }

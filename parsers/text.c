@@ -16,6 +16,7 @@
  *
  * Also exports scr_text_collapse() (builtin.h), the same whitespace rule for other parsers.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -115,18 +116,19 @@ static int put(struct collect *c, const char *s, size_t len)
 char *scr_text_collapse(const char *s, size_t len, size_t *outlen)
 {
     struct collect c;
-    char *out = NULL;
+    char *out;
+    size_t n;
+    int rc;
 
     memset(&c, 0, sizeof(c));
     scr_buf_init(&c.buf);
     c.cap = (size_t)-1;
-    if (put(&c, s, len) == SCR_OK) {
-        size_t n;
-        out = scr_buf_detach(&c.buf, &n);
-        if (outlen)
-            *outlen = n;
-    }
-    scr_buf_release(&c.buf);
+    rc = put(&c, s, len);
+    assert(rc == SCR_OK); /* the output is no longer than s, which is in memory */
+    (void)rc;
+    out = scr_buf_detach(&c.buf, &n);
+    if (outlen)
+        *outlen = n;
     return out;
 }
 
@@ -200,7 +202,7 @@ static int text_parse(void *state, const struct scr_page *page, struct scr_emit 
     while (c.buf.len > 0 && c.buf.data[c.buf.len - 1] == ' ')
         c.buf.len--; /* a cut may end on the space between two words */
     clean = scr_utf8_sanitize(c.buf.data ? c.buf.data : "", c.buf.len, &clean_len);
-    if (!clean || scr_buf_puts(&rec, "{\"parser\":\"text\",\"data\":{\"text\":") ||
+    if (scr_buf_puts(&rec, "{\"parser\":\"text\",\"data\":{\"text\":") ||
         scr_json_escape(&rec, clean, clean_len) ||
         scr_buf_printf(&rec, ",\"truncated\":%s,\"length\":%zu}}", c.full ? "true" : "false",
                        c.total)) {

@@ -12,15 +12,22 @@
  * sitemap that redirects elsewhere is guarded again.  libcurl tries a host's next address
  * after a refused one, so a host with public and private addresses is reached on a public
  * one.  A proxy (from the environment) would be what the guard checks, not the target.
+ *
+ * Bookkeeping (transfers, finished list, header copies) aborts on out-of-memory
+ * (common/alloc.h); only libcurl's own failures (curl_multi_init, curl_easy_init) are
+ * returned.  The finished FIFO is finished[headfinished, nfinished), and active counts the
+ * transfers on the running list.
  */
 #include "worker/fetch.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 
+#include "common/alloc.h"
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -87,7 +94,7 @@ static void keep_header(char **slot, const char *v, size_t n)
         n--;
     }
     free(*slot);
-    *slot = strndup(v, n);
+    *slot = scr_xstrndup(v, n); /* n is bounded by libcurl's header size limit */
 }
 
 /* Retry-After is seconds or an HTTP date (RFC 9110 10.2.3); capped at a day. */
@@ -123,7 +130,7 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
     } else if (n > 12 && strncasecmp(buf, "Retry-After:", 12) == 0) {
         char *v = NULL;
         keep_header(&v, buf + 12, n - 12);
-        t->done->retry_after_s = v ? parse_retry_after(v) : 0;
+        t->done->retry_after_s = parse_retry_after(v);
         free(v);
     }
     return n;
@@ -141,9 +148,8 @@ static char *url_authority(const char *url)
         curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
         curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
         size_t n = strlen(host) + strlen(port) + 2;
-        out = malloc(n);
-        if (out)
-            snprintf(out, n, "%s:%s", host, port);
+        out = scr_xmalloc(n);
+        snprintf(out, n, "%s:%s", host, port);
     }
     for (char *p = out; p && *p; p++)
         if (*p >= 'A' && *p <= 'Z')
@@ -198,12 +204,10 @@ static curl_socket_t on_opensocket(void *clientp, curlsocktype purpose,
 
 int scr_fetcher_new(struct scr_fetcher **out, const struct scr_settings *s)
 {
-    struct scr_fetcher *f = calloc(1, sizeof(*f));
+    struct scr_fetcher *f = scr_xcalloc(1, sizeof(*f));
 
-    if (!f)
-        return SCR_ENOMEM;
     f->multi = curl_multi_init();
-    if (!f->multi) {
+    if (!f->multi) { /* libcurl's own allocation */
         free(f);
         return SCR_ENOMEM;
     }
@@ -305,17 +309,13 @@ int scr_fetcher_add(struct scr_fetcher *f, struct scr_task *task, int64_t queued
         t = f->idle[--f->nidle];
         curl_easy_reset(t->easy);
     } else {
-        t = calloc(1, sizeof(*t));
-        if (!t || !(t->easy = curl_easy_init())) {
+        t = scr_xcalloc(1, sizeof(*t));
+        if (!(t->easy = curl_easy_init())) { /* libcurl's own allocation */
             rc = SCR_ENOMEM;
             goto out;
         }
     }
-    t->done = calloc(1, sizeof(*t->done));
-    if (!t->done) {
-        rc = SCR_ENOMEM;
-        goto out;
-    }
+    t->done = scr_xcalloc(1, sizeof(*t->done));
     scr_buf_init(&t->done->body);
     t->done->task = *task;
     memset(task, 0, sizeof(*task));
@@ -353,24 +353,18 @@ CURLM *scr_fetcher_multi(struct scr_fetcher *f)
     return f->multi;
 }
 
-static int push_finished(struct scr_fetcher *f, struct scr_fetch_done *d)
+/* Appends d to the finished FIFO, taking ownership of it. */
+static void push_finished(struct scr_fetcher *f, struct scr_fetch_done *d)
 {
+    assert(f->headfinished <= f->nfinished && f->nfinished <= f->capfinished);
     if (f->headfinished > 0 && f->nfinished == f->capfinished) {
         memmove(f->finished, f->finished + f->headfinished,
                 (f->nfinished - f->headfinished) * sizeof(*f->finished));
         f->nfinished -= f->headfinished;
         f->headfinished = 0;
     }
-    if (f->nfinished == f->capfinished) {
-        size_t cap = f->capfinished ? f->capfinished * 2 : 32;
-        struct scr_fetch_done **p = realloc(f->finished, cap * sizeof(*p));
-        if (!p)
-            return SCR_ENOMEM;
-        f->finished = p;
-        f->capfinished = cap;
-    }
+    SCR_GROW(f->finished, f->capfinished, f->nfinished + 1, 32);
     f->finished[f->nfinished++] = d;
-    return SCR_OK;
 }
 
 static void finish_transfer(struct scr_fetcher *f, CURL *easy, CURLcode code)
@@ -382,6 +376,7 @@ static void finish_transfer(struct scr_fetcher *f, CURL *easy, CURLcode code)
 
     curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
     curl_multi_remove_handle(f->multi, easy);
+    assert(f->active > 0);
     f->active--;
     if (t->prev)
         t->prev->next = t->next;
@@ -398,14 +393,14 @@ static void finish_transfer(struct scr_fetcher *f, CURL *easy, CURLcode code)
     d->status = status;
     d->redirects = redirects;
     if (curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &s) == CURLE_OK && s)
-        d->final_url = strdup(s);
+        d->final_url = scr_xstrdup(s);
     s = NULL;
     if (curl_easy_getinfo(easy, CURLINFO_CONTENT_TYPE, &s) == CURLE_OK && s)
-        d->content_type = strdup(s);
+        d->content_type = scr_xstrdup(s);
     s = NULL;
     if (status >= 300 && status < 400 &&
         curl_easy_getinfo(easy, CURLINFO_REDIRECT_URL, &s) == CURLE_OK && s)
-        d->location = strdup(s);
+        d->location = scr_xstrdup(s);
     if (code == CURLE_FILESIZE_EXCEEDED)
         d->truncated = 1;
     if (code == CURLE_COULDNT_CONNECT && t->refused[0]) {
@@ -423,22 +418,10 @@ static void finish_transfer(struct scr_fetcher *f, CURL *easy, CURLcode code)
                  (long long)f->s->max_body);
     }
     t->done = NULL;
-    if (push_finished(f, d)) {
-        scr_error("out of memory keeping the result of %s", d->task.url);
-        scr_fetch_done_free(d);
-    }
+    push_finished(f, d);
     curl_slist_free_all(t->headers);
     t->headers = NULL;
-    if (f->nidle == f->capidle) {
-        size_t cap = f->capidle ? f->capidle * 2 : 16;
-        struct transfer **p = realloc(f->idle, cap * sizeof(*p));
-        if (!p) {
-            transfer_free(t);
-            return;
-        }
-        f->idle = p;
-        f->capidle = cap;
-    }
+    SCR_GROW(f->idle, f->capidle, f->nidle + 1, 16);
     f->idle[f->nidle++] = t;
 }
 
@@ -458,6 +441,7 @@ int scr_fetcher_perform(struct scr_fetcher *f)
 
 struct scr_fetch_done *scr_fetcher_next(struct scr_fetcher *f)
 {
+    assert(f->headfinished <= f->nfinished);
     if (f->headfinished == f->nfinished) {
         f->headfinished = f->nfinished = 0;
         return NULL;

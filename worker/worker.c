@@ -12,9 +12,16 @@
  *
  * It never blocks inside MPI: it waits in curl_multi_poll() with a short timeout that grows
  * while nothing happens, probing for messages in between.
+ *
+ * Queue accounting: the prefetch queue is the FIFO queue[qhead, qtail), qhead <= qtail <=
+ * qcap; a task is in the queue, in the fetcher, or answered, never two of these.  Transfers
+ * started by this loop never exceed --concurrency.  Bookkeeping allocations abort on
+ * out-of-memory (common/alloc.h), so every RESULT field is the real value, never "" standing
+ * in for a failed copy.
  */
 #include "worker/worker.h"
 
+#include <assert.h>
 #include <libxml/parser.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +29,7 @@
 #include <strings.h>
 #include <sys/resource.h>
 
+#include "common/alloc.h"
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/host.h"
@@ -125,32 +133,24 @@ out:
 
 static size_t queue_len(const struct worker *w)
 {
+    assert(w->qhead <= w->qtail && w->qtail <= w->qcap);
     return w->qtail - w->qhead;
 }
 
-static int queue_push(struct worker *w, struct scr_task *t, int64_t now_us)
+/* Appends t to the prefetch queue, taking ownership of what it holds (t is zeroed). */
+static void queue_push(struct worker *w, struct scr_task *t, int64_t now_us)
 {
-    if (w->qtail == w->qcap) {
+    if (w->qtail == w->qcap && w->qhead > 0) {
         size_t n = queue_len(w);
-        if (w->qhead > 0) {
-            memmove(w->queue, w->queue + w->qhead, n * sizeof(*w->queue));
-            w->qhead = 0;
-            w->qtail = n;
-        }
-        if (w->qtail == w->qcap) {
-            size_t cap = w->qcap ? w->qcap * 2 : 64;
-            struct queued_task *q = realloc(w->queue, cap * sizeof(*q));
-            if (!q)
-                return SCR_ENOMEM;
-            w->queue = q;
-            w->qcap = cap;
-        }
+        memmove(w->queue, w->queue + w->qhead, n * sizeof(*w->queue));
+        w->qhead = 0;
+        w->qtail = n;
     }
+    SCR_GROW(w->queue, w->qcap, w->qtail + 1, 64);
     w->queue[w->qtail].task = *t;
     w->queue[w->qtail].queued_us = now_us;
     w->qtail++;
     memset(t, 0, sizeof(*t));
-    return SCR_OK;
 }
 
 /* Answers a task that could not be started with an error RESULT, so the coordinator is
@@ -194,8 +194,8 @@ static void on_recall(struct worker *w, const char *data, size_t len)
     }
     if (max > queue_len(w))
         max = (uint32_t)queue_len(w);
-    if (max && (ids = malloc(max * sizeof(*ids))) == NULL)
-        max = 0;
+    if (max)
+        ids = scr_xcalloc(max, sizeof(*ids));
     for (n = 0; n < max; n++)
         ids[n] = w->queue[w->qtail - 1 - n].task.url_id;
     rc = scr_msg_return_encode(&b, ids, n);
@@ -219,8 +219,9 @@ static void start_queued(struct worker *w)
     while (queue_len(w) > 0 && scr_fetcher_active(w->f) < w->s.concurrency) {
         struct queued_task *q = &w->queue[w->qhead++];
         if (scr_fetcher_add(w->f, &q->task, q->queued_us))
-            fail_task(w, &q->task, "cannot start a transfer (out of memory?)");
+            fail_task(w, &q->task, "cannot start a transfer (libcurl refused a handle)");
     }
+    assert(scr_fetcher_active(w->f) <= w->s.concurrency);
 }
 
 static int on_batch(struct worker *w, const char *data, size_t len)
@@ -241,10 +242,9 @@ static int on_batch(struct worker *w, const char *data, size_t len)
     for (uint32_t i = 0; i < m.count; i++) {
         if (scr_fetcher_active(w->f) < w->s.concurrency && queue_len(w) == 0) {
             if (scr_fetcher_add(w->f, &m.tasks[i], now))
-                fail_task(w, &m.tasks[i], "cannot start a transfer (out of memory?)");
-        } else if (queue_push(w, &m.tasks[i], now)) {
-            rc = SCR_ENOMEM;
-            goto out;
+                fail_task(w, &m.tasks[i], "cannot start a transfer (libcurl refused a handle)");
+        } else {
+            queue_push(w, &m.tasks[i], now);
         }
     }
 out:
@@ -295,6 +295,8 @@ static int parse_allowed(const struct worker *w, const struct scr_fetch_done *d)
     return 0;
 }
 
+/* Fills the fields every RESULT has from d.  Every string is a fresh copy owned by r (an
+ * absent header is "", which is what the wire and the database mean by "not sent"). */
 static void fill_common(struct scr_fetch_done *d, struct scr_result *r, const char *final_url)
 {
     r->url_id = d->task.url_id;
@@ -308,27 +310,27 @@ static void fill_common(struct scr_fetch_done *d, struct scr_result *r, const ch
     r->redirects = (uint32_t)d->redirects;
     r->truncated = (uint32_t)d->truncated;
     r->retry_after_s = (uint32_t)d->retry_after_s;
-    r->final_url = strdup(final_url);
-    r->content_type = strdup(d->content_type ? d->content_type : "");
-    r->etag = strdup(d->etag ? d->etag : "");
-    r->last_modified = strdup(d->last_modified ? d->last_modified : "");
-    r->location = strdup(d->location ? d->location : "");
-    r->body = strdup("");
+    r->final_url = scr_xstrdup(final_url);
+    r->content_type = scr_xstrdup(d->content_type ? d->content_type : "");
+    r->etag = scr_xstrdup(d->etag ? d->etag : "");
+    r->last_modified = scr_xstrdup(d->last_modified ? d->last_modified : "");
+    r->location = scr_xstrdup(d->location ? d->location : "");
+    r->body = scr_xstrdup("");
     if (d->code != CURLE_OK || d->truncated) {
-        r->error = strdup(d->error);
+        r->error = scr_xstrdup(d->error);
     } else if (d->status >= 400) {
         char msg[32];
         snprintf(msg, sizeof(msg), "HTTP %ld", d->status);
-        r->error = strdup(msg);
+        r->error = scr_xstrdup(msg);
     } else {
-        r->error = strdup("");
+        r->error = scr_xstrdup("");
     }
     if (d->code == CURLE_OK && !d->truncated && d->status != 304) {
         char hex[65];
         scr_sha256_hex(d->body.data ? d->body.data : "", d->body.len, hex);
-        r->content_hash = strdup(hex);
+        r->content_hash = scr_xstrdup(hex);
     } else {
-        r->content_hash = strdup("");
+        r->content_hash = scr_xstrdup("");
     }
 }
 
@@ -351,13 +353,13 @@ static void build_result(struct worker *w, struct scr_fetch_done *d, struct scr_
             if (d->body.data[i] == '\0')
                 d->body.data[i] = '#';
         free(r->body);
-        r->body = strndup(d->body.data ? d->body.data : "", d->body.len);
+        r->body = scr_xmemdup0(d->body.data ? d->body.data : "", d->body.len); /* <= 500 KiB */
     } else if (d->task.kind == SCR_TASK_SITEMAP && ok) {
         if (scr_sitemap_parse(d->body.data ? d->body.data : "", d->body.len, page_url,
                               &w->uo.opts, (size_t)w->s.max_body, &r->links, &r->sitemaps,
                               err, sizeof(err)) != SCR_OK) {
             free(r->error);
-            r->error = strdup(err);
+            r->error = scr_xstrdup(err);
         }
     } else if (d->task.kind == SCR_TASK_PAGE && ok && parse_allowed(w, d)) {
         scr_emit_init(&emit);
