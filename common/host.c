@@ -15,6 +15,7 @@
 
 #include "common/alloc.h"
 #include "common/error.h"
+#include "common/mpisession.h"
 #include "common/version.h"
 
 static char *os_name(void)
@@ -66,7 +67,7 @@ int scr_host_describe(struct scr_msg_hello *m)
         m->pcre2_version = scr_xstrdup(buf);
     else
         m->pcre2_version = scr_xstrdup("unknown");
-    if (MPI_Get_library_version(buf, &len) == MPI_SUCCESS) {
+    if (SCR_MPI_CHECK(MPI_Get_library_version(buf, &len)) == SCR_OK) {
         buf[strcspn(buf, "\n")] = '\0';
         m->mpi_version = scr_xstrdup(buf);
     } else {
