@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/alloc.h"
 #include "common/error.h"
 #include "common/version.h"
 
@@ -335,16 +336,16 @@ void scr_settings_release(struct scr_settings *s)
     }
 }
 
-void scr_settings_format(const struct scr_settings *s, const struct scr_setting_def *d, char *buf,
-                         size_t len)
+char *scr_settings_format(const struct scr_settings *s, const struct scr_setting_def *d)
 {
     const char *p = (const char *)s;
+    char buf[32] = "";
+    size_t len = sizeof(buf);
 
     switch (d->type) {
     case SCR_SET_STRING: {
         const char *v = *(char *const *)(p + d->offset);
-        snprintf(buf, len, "%s", v ? v : "");
-        break;
+        return scr_xstrdup(v ? v : "");
     }
     case SCR_SET_BOOL:
         snprintf(buf, len, "%s", *(const int *)(p + d->offset) ? "true" : "false");
@@ -360,6 +361,7 @@ void scr_settings_format(const struct scr_settings *s, const struct scr_setting_
         snprintf(buf, len, "%lldms", (long long)*(const int64_t *)(p + d->offset));
         break;
     }
+    return scr_xstrdup(buf);
 }
 
 static char *trim(char *s)

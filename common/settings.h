@@ -101,9 +101,10 @@ int scr_settings_set(struct scr_settings *s, const char *name, const char *value
 const struct scr_setting_def *scr_settings_table(size_t *count);
 const struct scr_setting_def *scr_settings_find(const char *name);
 
-/* Formats the current value of one setting into buf ("" when unset). */
-void scr_settings_format(const struct scr_settings *s, const struct scr_setting_def *d, char *buf,
-                         size_t len);
+/* The current value of one setting as text that scr_settings_set() reads back ("" when unset),
+ * whole, however long (a --strip-param list may be kilobytes): malloc'd, the caller frees.
+ * Never NULL (aborts when out of memory, common/alloc.h). */
+char *scr_settings_format(const struct scr_settings *s, const struct scr_setting_def *d);
 
 /* Reads "key = value" lines ('#' comments, blank lines) from path; keys are the long option
  * names.  Errors name "path:LINE: ...".  Values already set on the command line win: the
