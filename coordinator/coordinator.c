@@ -152,7 +152,7 @@ static void send_welcome(struct coord *co, struct wk *w, int accepted, const cha
     m.accepted = (uint32_t)accepted;
     m.reason = (char *)(reason ? reason : "");
     for (size_t i = 0; accepted && i < n; i++) {
-        if (!defs[i].wire || defs[i].secret)
+        if (!defs[i].wire) /* a secret with wire = 1 (proxy-user) travels; db does not */
             continue;
         scr_strvec_push(&m.names, defs[i].name);
         scr_strvec_push_owned(&m.values, scr_settings_format(co->s, &defs[i]));

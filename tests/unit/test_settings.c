@@ -344,6 +344,8 @@ TEST(format_roundtrip)
                 break;
             case SCR_SET_STRING:
                 snprintf(text, sizeof(text), "%s", end ? " a = b # c, d " : "x");
+                if (strcmp(d->name, "proxy") == 0) /* a URL, checked */
+                    snprintf(text, sizeof(text), "%s", end ? "socks5h://[::1]:1080" : "http://x");
                 break;
             }
             if (scr_settings_set(&s, d->name, text, err, sizeof(err)) != SCR_OK)
