@@ -48,6 +48,7 @@ struct transfer {
     char *own_host;          /* "host:port" a SCR_TASK_F_ALLOW_PRIVATE task may reach anywhere */
     char refused[160];       /* the last address refused by on_opensocket(), as a message */
     int via_proxy;           /* this transfer goes through --proxy (all its connections) */
+    int follows;             /* libcurl follows its redirects (robots and sitemap tasks) */
     int blocked;             /* proxied, target refused (1) or not resolvable (2): refused
                               * says why; on_opensocket opens nothing */
 };
@@ -143,8 +144,7 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
         keep_header(&v, buf + 12, n - 12);
         t->done->retry_after_s = v ? parse_retry_after(v) : 0;
         free(v);
-    } else if (n > 9 && strncasecmp(buf, "Location:", 9) == 0 && t->via_proxy &&
-               t->done->task.kind != SCR_TASK_PAGE) {
+    } else if (n > 9 && strncasecmp(buf, "Location:", 9) == 0 && t->via_proxy && t->follows) {
         /* a redirect libcurl may follow through the proxy: check its target first */
         char *v = NULL, *base = NULL, *target = NULL;
         long status = 0;
@@ -434,8 +434,8 @@ static int setup_easy(struct scr_fetcher *f, struct transfer *t)
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->done->error);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); /* every encoding this libcurl has */
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION,
-                     task->kind != SCR_TASK_PAGE && s->max_redirects > 0 ? 1L : 0L);
+    t->follows = task->kind != SCR_TASK_PAGE && s->max_redirects > 0;
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, t->follows ? 1L : 0L);
     curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)s->max_redirects);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
