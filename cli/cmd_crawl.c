@@ -152,6 +152,9 @@ int scr_cmd_crawl(int argc, char **argv, int start)
         fprintf(stderr, "scrape: --log-level: '%s' is not error, warn, info or debug\n",
                 s.log_level);
         code = SCR_EXIT_USAGE;
+    } else if (scr_settings_read_proxy_user(&s, err, sizeof(err))) {
+        fprintf(stderr, "scrape: --proxy-user-file %s\n", err);
+        code = SCR_EXIT_USAGE;
     } else {
         scr_log_set_level((enum scr_log_level)lvl);
         signal(SIGINT, on_signal);

@@ -1,19 +1,22 @@
 /* cmd_export.c - `scrape export`: a job's records as JSON Lines or CSV.
  *
  *   scrape export --job NAME [--format jsonl|csv] [--parser P] [--record R] [--since TIME]
- *                 [-o FILE]
+ *                 [--csv-raw] [-o FILE]
  *
  * Memory stays flat for any number of records: the rows come through a server-side cursor,
  * FETCH_ROWS at a time, inside one REPEATABLE READ READ ONLY transaction, so the CSV header
- * (collected first) and the rows see the same snapshot.  With -o the output goes to FILE.part,
- * renamed to FILE once complete: a failed export never leaves a file that looks whole.
+ * (collected first) and the rows see the same snapshot.  With -o the output goes to a new
+ * temporary file beside FILE (mkstemp: a planted FILE.part symlink is never followed), renamed
+ * to FILE once complete: a failed export never leaves a file that looks whole.
  *
  * JSONL: one object per record, {url, fetched_at, parser, rule_set, record, data}, built by the
  * server.  CSV (RFC 4180, CRLF, header row): url, fetched_at, parser, rule_set, record, then a
  * `data` column (the record's JSON) when the selection holds records of parsers other than
  * rules, then one column per field name of the selected rules records (sorted): the value as
  * PostgreSQL's ->> gives it (a string as is, a number as stored, an array or object as JSON),
- * an empty cell for null or missing.
+ * an empty cell for null or missing.  A cell that starts with =, +, -, @, TAB or CR would be a
+ * formula in a spreadsheet, so it gets a leading ' (OWASP's advice on CSV injection) unless
+ * --csv-raw asks for the values as stored, for programs.
  * Every value is a query parameter.  Exit 2 for an unknown job or a bad option.
  */
 #include <errno.h>
@@ -26,6 +29,7 @@
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/file.h"
 #include "common/strvec.h"
 #include "coordinator/db.h"
 
@@ -71,20 +75,29 @@ static const char SQL_OTHERS[] =
 
 struct export_opts {
     const char *format, *parser, *record, *since, *output;
+    int csv_raw;
 };
 
-/* Writes one CSV field, quoted when it holds a quote, comma, CR or LF (RFC 4180). */
-static void csv_field(FILE *out, const char *s, int first)
+/* Writes one CSV field, quoted when it holds a quote, comma, CR or LF (RFC 4180); unless raw,
+ * a value a spreadsheet would run as a formula starts with a ' inside the field. */
+static void csv_field(FILE *out, const char *s, int first, int raw)
 {
+    int formula;
+
     if (!first)
         fputc(',', out);
     if (!s || !s[0])
         return;
+    formula = !raw && strchr("=+-@\t\r", s[0]);
     if (!strpbrk(s, "\",\r\n")) {
+        if (formula)
+            fputc('\'', out);
         fputs(s, out);
         return;
     }
     fputc('"', out);
+    if (formula)
+        fputc('\'', out);
     for (; *s; s++) {
         if (*s == '"')
             fputc('"', out);
@@ -95,18 +108,20 @@ static void csv_field(FILE *out, const char *s, int first)
 
 /* Writes the rows of one FETCH result in CSV: columns 0-4, the data (5) when with_data, and
  * the rules fields from column 6 on. */
-static void csv_rows(FILE *out, PGresult *r, const struct scr_strvec *keys, int with_data)
+static void csv_rows(FILE *out, PGresult *r, const struct scr_strvec *keys, int with_data,
+                     int raw)
 {
     for (int i = 0; i < PQntuples(r); i++) {
         int is_rules = strcmp(PQgetvalue(r, i, 2), "rules") == 0;
 
         for (int c = 0; c < 5; c++)
-            csv_field(out, PQgetisnull(r, i, c) ? NULL : PQgetvalue(r, i, c), c == 0);
+            csv_field(out, PQgetisnull(r, i, c) ? NULL : PQgetvalue(r, i, c), c == 0, raw);
         if (with_data)
-            csv_field(out, is_rules ? NULL : PQgetvalue(r, i, 5), 0);
+            csv_field(out, is_rules ? NULL : PQgetvalue(r, i, 5), 0, raw);
         for (size_t k = 0; k < keys->n; k++) {
             int c = 6 + (int)k;
-            csv_field(out, is_rules && !PQgetisnull(r, i, c) ? PQgetvalue(r, i, c) : NULL, 0);
+            csv_field(out, is_rules && !PQgetisnull(r, i, c) ? PQgetvalue(r, i, c) : NULL, 0,
+                      raw);
         }
         fputs("\r\n", out);
     }
@@ -157,13 +172,13 @@ static int csv_query(const struct scr_strvec *keys, const char *const *p4, struc
 }
 
 /* Writes the CSV header row. */
-static void csv_header(FILE *out, const struct scr_strvec *keys, int with_data)
+static void csv_header(FILE *out, const struct scr_strvec *keys, int with_data, int raw)
 {
     fputs("url,fetched_at,parser,rule_set,record", out);
     if (with_data)
         fputs(",data", out);
     for (size_t k = 0; k < keys->n; k++)
-        csv_field(out, keys->v[k], 0);
+        csv_field(out, keys->v[k], 0, raw);
     fputs("\r\n", out);
 }
 
@@ -183,7 +198,7 @@ static int export_rows(PGconn *db, const struct export_opts *o, const char *cons
         if ((rc = csv_columns(db, p4, &keys, &with_data, err, errlen)) ||
             (rc = csv_query(&keys, p4, &sql, &params, err, errlen)))
             goto out;
-        csv_header(out, &keys, with_data);
+        csv_header(out, &keys, with_data, o->csv_raw);
     }
     if (scr_db_command(db, "opening the cursor", csv ? sql.data : SQL_JSONL,
                        csv ? 4 + (int)keys.n : 4, csv ? (const char *const *)params : p4, err,
@@ -201,7 +216,7 @@ static int export_rows(PGconn *db, const struct export_opts *o, const char *cons
         }
         n = PQntuples(r);
         if (csv) {
-            csv_rows(out, r, &keys, with_data);
+            csv_rows(out, r, &keys, with_data, o->csv_raw);
         } else {
             for (int i = 0; i < n; i++) {
                 fputs(PQgetvalue(r, i, 0), out);
@@ -265,7 +280,7 @@ int scr_cmd_export(int argc, char **argv, int start)
 {
     struct scr_settings s;
     struct scr_strvec pos;
-    struct export_opts o = {"jsonl", NULL, NULL, NULL, NULL};
+    struct export_opts o = {"jsonl", NULL, NULL, NULL, NULL, 0};
     PGconn *db = NULL;
     PGresult *r = NULL;
     FILE *out = stdout;
@@ -277,11 +292,12 @@ int scr_cmd_export(int argc, char **argv, int start)
                                     {"parser", &o.parser, NULL, NULL},
                                     {"record", &o.record, NULL, NULL},
                                     {"since", &o.since, NULL, NULL},
-                                    {"output", &o.output, NULL, NULL}};
+                                    {"output", &o.output, NULL, NULL},
+                                    {"csv-raw", NULL, &o.csv_raw, NULL}};
 
     scr_settings_init(&s);
     scr_strvec_init(&pos);
-    if (scr_cli_parse(argc, argv, start, &s, extra, 5, &pos, err, sizeof(err)) ||
+    if (scr_cli_parse(argc, argv, start, &s, extra, 6, &pos, err, sizeof(err)) ||
         take_output(&pos, &o, err, sizeof(err))) {
         fprintf(stderr, "scrape export: %s\n", err);
         code = SCR_EXIT_USAGE;
@@ -330,11 +346,8 @@ int scr_cmd_export(int argc, char **argv, int start)
     p[2] = o.record;
     p[3] = o.since ? since : NULL;
     if (o.output && strcmp(o.output, "-") != 0) {
-        size_t n = strlen(o.output) + sizeof(".part");
-        part = scr_xmalloc(n);
-        snprintf(part, n, "%s.part", o.output);
-        if (!(out = fopen(part, "w"))) {
-            fprintf(stderr, "scrape export: %s: %s\n", part, strerror(errno));
+        if (!(out = scr_file_create(o.output, &part, err, sizeof(err)))) {
+            fprintf(stderr, "scrape export: %s\n", err);
             out = stdout;
             code = SCR_EXIT_USAGE;
             goto out;
@@ -357,19 +370,18 @@ int scr_cmd_export(int argc, char **argv, int start)
     if (code) {
         fprintf(stderr, "scrape export: %s\n", err);
     } else if (part) {
-        if (fclose(out) != 0 || rename(part, o.output) != 0) {
-            fprintf(stderr, "scrape export: %s: %s\n", o.output, strerror(errno));
+        FILE *f = out;
+        out = stdout;
+        if (scr_file_commit(f, part, o.output, err, sizeof(err))) {
+            fprintf(stderr, "scrape export: %s\n", err);
             code = SCR_EXIT_FAILURE;
         }
-        out = stdout;
         if (!code)
             fprintf(stderr, "scrape export: %lld records to %s\n", count, o.output);
     }
 out:
-    if (out != stdout) {
-        fclose(out);
-        remove(part);
-    }
+    if (out != stdout)
+        scr_file_discard(out, part);
     PQclear(r);
     PQfinish(db);
     free(part);

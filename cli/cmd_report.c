@@ -16,7 +16,8 @@
  * through scr_html_text(), since hosts, URLs, error texts and rule-set names come from the
  * crawled sites or the people who run the crawl; the page depends only on the data and the
  * server's clock (one "generated" line), never on the machine it is written on.  With -o the
- * page goes to FILE.part, renamed to FILE once complete.  Exit 2 for an unknown job.
+ * page goes to a new temporary file beside FILE (scr_file_create: mkstemp, never a planted
+ * name), renamed to FILE once complete.  Exit 2 for an unknown job.
  */
 #include <errno.h>
 #include <math.h>
@@ -30,6 +31,7 @@
 #include "cli/report_svg.h"
 #include "common/alloc.h"
 #include "common/error.h"
+#include "common/file.h"
 #include "common/strvec.h"
 #include "common/version.h"
 #include "coordinator/db.h"
@@ -731,11 +733,7 @@ int scr_cmd_report(int argc, char **argv, int start)
         goto out;
     r.job_id = job_id;
     if (output && strcmp(output, "-") != 0) {
-        size_t n = strlen(output) + sizeof(".part");
-        part = scr_xmalloc(n);
-        snprintf(part, n, "%s.part", output);
-        if (!(r.out = fopen(part, "w"))) {
-            snprintf(r.err, sizeof(r.err), "%s: %s", part, strerror(errno));
+        if (!(r.out = scr_file_create(output, &part, r.err, sizeof(r.err)))) {
             r.out = stdout;
             code = SCR_EXIT_USAGE;
             goto out;
@@ -751,10 +749,9 @@ int scr_cmd_report(int argc, char **argv, int start)
         goto out;
     }
     if (part) {
-        int closed = fclose(r.out);
+        FILE *f = r.out;
         r.out = stdout;
-        if (closed != 0 || rename(part, output) != 0) {
-            snprintf(r.err, sizeof(r.err), "%s: %s", output, strerror(errno));
+        if (scr_file_commit(f, part, output, r.err, sizeof(r.err))) {
             code = SCR_EXIT_FAILURE;
             goto out;
         }
@@ -763,10 +760,8 @@ int scr_cmd_report(int argc, char **argv, int start)
 out:
     if (code)
         fprintf(stderr, "scrape report: %s\n", r.err);
-    if (r.out != stdout) {
-        fclose(r.out);
-        remove(part);
-    }
+    if (r.out != stdout)
+        scr_file_discard(r.out, part);
     PQfinish(r.db);
     free(part);
     scr_strvec_release(&pos);

@@ -11,7 +11,13 @@ static int apply(struct scr_settings *s, const char *name, const char *value, ch
                  size_t errlen)
 {
     char msg[512];
-    int rc = scr_settings_set(s, name, value, msg, sizeof(msg));
+    int rc;
+
+    if (strcmp(name, "proxy-user") == 0) {
+        snprintf(err, errlen, "%s", SCR_PROXY_USER_REFUSED);
+        return SCR_EUSAGE;
+    }
+    rc = scr_settings_set(s, name, value, msg, sizeof(msg));
     if (rc) {
         snprintf(err, errlen, "%s", msg);
         return SCR_EUSAGE;

@@ -1,10 +1,13 @@
-/* file.c - scr_file_read() (see file.h). */
+/* file.c - scr_file_read(), and scr_file_create/commit/discard for output files (see file.h). */
 #include "common/file.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "common/alloc.h"
 #include "common/buf.h"
 #include "common/error.h"
 
@@ -54,4 +57,53 @@ out:
     if (f != stdin)
         fclose(f);
     return out;
+}
+
+FILE *scr_file_create(const char *path, char **tmp, char *err, size_t errlen)
+{
+    size_t n = strlen(path) + sizeof(".part-XXXXXX");
+    char *name = scr_xmalloc(n);
+    FILE *f = NULL;
+    int fd;
+
+    snprintf(name, n, "%s.part-XXXXXX", path);
+    if ((fd = mkstemp(name)) < 0) {
+        snprintf(err, errlen, "%s: %s", name, strerror(errno));
+        free(name);
+        return NULL;
+    }
+    if (!(f = fdopen(fd, "w"))) {
+        snprintf(err, errlen, "%s: %s", name, strerror(errno));
+        close(fd);
+        unlink(name);
+        free(name);
+        return NULL;
+    }
+    *tmp = name;
+    return f;
+}
+
+int scr_file_commit(FILE *f, const char *tmp, const char *path, char *err, size_t errlen)
+{
+    int failed = ferror(f), closed = fclose(f);
+
+    if (failed || closed != 0) {
+        snprintf(err, errlen, "%s: %s", tmp, failed ? "write error" : strerror(errno));
+        unlink(tmp);
+        return SCR_EIO;
+    }
+    if (rename(tmp, path) != 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        unlink(tmp);
+        return SCR_EIO;
+    }
+    return SCR_OK;
+}
+
+void scr_file_discard(FILE *f, const char *tmp)
+{
+    if (f)
+        fclose(f);
+    if (tmp)
+        unlink(tmp);
 }

@@ -19,6 +19,7 @@
 
 #include "common/alloc.h"
 #include "common/error.h"
+#include "common/file.h"
 #include "common/version.h"
 
 #define OFF(f) offsetof(struct scr_settings, f)
@@ -69,6 +70,17 @@ static const struct scr_setting_def defs[] = {
     {"user-agent", SCR_SET_STRING, OFF(user_agent), UA_DEFAULT, 0, 0, 1, 0, "User-Agent header"},
     {"insecure", SCR_SET_BOOL, OFF(insecure), "false", 0, 1, 1, 0,
      "do not verify TLS certificates (recorded on the run)"},
+    {"proxy", SCR_SET_STRING, OFF(proxy), NULL, 0, 0, 1, 0,
+     "fetch through this proxy: http://, https://, socks5:// or socks5h://HOST:PORT, without "
+     "credentials (recorded on the run); http_proxy and the other *_proxy variables are "
+     "always ignored"},
+    {"no-proxy", SCR_SET_STRING, OFF(no_proxy), NULL, 0, 0, 1, 0,
+     "comma list of hosts (and their subdomains) fetched directly despite --proxy; * = all"},
+    {"proxy-user-file", SCR_SET_STRING, OFF(proxy_user_file), NULL, 0, 0, 0, 0,
+     "file holding the proxy's user:password on its first line (read on rank 0, sent to the "
+     "workers, never stored)"},
+    {"proxy-user", SCR_SET_STRING, OFF(proxy_user), NULL, 0, 0, 1, 1,
+     "set from --proxy-user-file only, never on the command line or in --config"},
     {"parsers", SCR_SET_STRING, OFF(parsers), NULL, 0, 0, 1, 0,
      "comma-separated parsers to run (default links,meta)"},
     {"content-types", SCR_SET_STRING, OFF(content_types), "text/html,application/xhtml+xml", 0,
@@ -254,6 +266,35 @@ static const char *type_hint(enum scr_setting_type t)
     return "a value";
 }
 
+/* A --proxy URL: one of the schemes libcurl's proxy support takes here, a host, and no
+ * user:password (which would be printed, stored on the run and seen in ps). */
+static int check_proxy(const char *v, char *err, size_t errlen)
+{
+    static const char *const schemes[] = {"http://", "https://", "socks5://", "socks5h://"};
+    const char *rest = NULL;
+    size_t auth;
+
+    for (size_t i = 0; i < sizeof(schemes) / sizeof(*schemes) && !rest; i++)
+        if (strncasecmp(v, schemes[i], strlen(schemes[i])) == 0)
+            rest = v + strlen(schemes[i]);
+    if (!rest) {
+        snprintf(err, errlen, "--proxy: '%s' is not an http://, https://, socks5:// or "
+                              "socks5h:// URL", v);
+        return SCR_EINVAL;
+    }
+    auth = strcspn(rest, "/?#");
+    if (memchr(rest, '@', auth)) {
+        snprintf(err, errlen, "--proxy: no credentials in the URL: put user:password in a file "
+                              "and give --proxy-user-file FILE");
+        return SCR_EINVAL;
+    }
+    if (auth == 0 || rest[0] == ':') {
+        snprintf(err, errlen, "--proxy: '%s' names no host", v);
+        return SCR_EINVAL;
+    }
+    return SCR_OK;
+}
+
 int scr_settings_set(struct scr_settings *s, const char *name, const char *value, char *err,
                      size_t errlen)
 {
@@ -266,6 +307,8 @@ int scr_settings_set(struct scr_settings *s, const char *name, const char *value
         snprintf(err, errlen, "unknown setting '%s'", name);
         return SCR_ENOTFOUND;
     }
+    if (d->offset == OFF(proxy) && value && *value && check_proxy(value, err, errlen))
+        return SCR_EINVAL;
     switch (d->type) {
     case SCR_SET_STRING: {
         /* "" means unset: that is how an unset string travels to the workers */
@@ -337,16 +380,16 @@ void scr_settings_release(struct scr_settings *s)
     }
 }
 
-void scr_settings_format(const struct scr_settings *s, const struct scr_setting_def *d, char *buf,
-                         size_t len)
+char *scr_settings_format(const struct scr_settings *s, const struct scr_setting_def *d)
 {
     const char *p = (const char *)s;
+    char buf[32] = "";
+    size_t len = sizeof(buf);
 
     switch (d->type) {
     case SCR_SET_STRING: {
         const char *v = *(char *const *)(p + d->offset);
-        snprintf(buf, len, "%s", v ? v : "");
-        break;
+        return scr_xstrdup(v ? v : "");
     }
     case SCR_SET_BOOL:
         snprintf(buf, len, "%s", *(const int *)(p + d->offset) ? "true" : "false");
@@ -362,6 +405,7 @@ void scr_settings_format(const struct scr_settings *s, const struct scr_setting_
         snprintf(buf, len, "%lldms", (long long)*(const int64_t *)(p + d->offset));
         break;
     }
+    return scr_xstrdup(buf);
 }
 
 static char *trim(char *s)
@@ -414,6 +458,11 @@ int scr_settings_load_file(struct scr_settings *s, const char *path, char *err, 
             rc = SCR_EINVAL;
             goto out;
         }
+        if (strcmp(key, "proxy-user") == 0) {
+            snprintf(err, errlen, "%s:%ld: %s", path, lineno, SCR_PROXY_USER_REFUSED);
+            rc = SCR_EINVAL;
+            goto out;
+        }
         rc = scr_settings_set(s, key, value, msg, sizeof(msg));
         if (rc) {
             snprintf(err, errlen, "%s:%ld: %s", path, lineno, msg);
@@ -424,5 +473,30 @@ int scr_settings_load_file(struct scr_settings *s, const char *path, char *err, 
 out:
     free(line);
     fclose(f);
+    return rc;
+}
+
+int scr_settings_read_proxy_user(struct scr_settings *s, char *err, size_t errlen)
+{
+    char *text, msg[256];
+    size_t n;
+    int rc;
+
+    if (!s->proxy_user_file)
+        return SCR_OK;
+    if (!(text = scr_file_read(s->proxy_user_file, 4096, SCR_FILE_TEXT, NULL, err, errlen)))
+        return SCR_EINVAL;
+    n = strcspn(text, "\r\n");
+    text[n] = '\0';
+    if (!strchr(text, ':') || text[0] == ':') {
+        snprintf(err, errlen, "%s: the first line must be user:password", s->proxy_user_file);
+        rc = SCR_EINVAL;
+    } else {
+        rc = scr_settings_set(s, "proxy-user", text, msg, sizeof(msg));
+        if (rc)
+            snprintf(err, errlen, "%s: %s", s->proxy_user_file, msg);
+    }
+    memset(text, 0, n);
+    free(text);
     return rc;
 }

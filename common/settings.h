@@ -39,6 +39,11 @@ struct scr_settings {
     int max_redirects;
     char *user_agent;
     int insecure;           /* skip TLS verification */
+    char *proxy;            /* http, https, socks5 or socks5h URL, no credentials; NULL = none
+                             * (the *_proxy environment variables are always ignored) */
+    char *no_proxy;         /* comma list of hosts fetched directly despite proxy */
+    char *proxy_user_file;  /* rank 0 reads "user:password" from it into proxy_user */
+    char *proxy_user;       /* secret: sent to the workers, never printed or stored */
     /* extraction (workers) */
     char *parsers;          /* comma list, NULL = default */
     char *content_types;    /* media types that are parsed (comma list) */
@@ -102,14 +107,25 @@ int scr_settings_set(struct scr_settings *s, const char *name, const char *value
 const struct scr_setting_def *scr_settings_table(size_t *count);
 const struct scr_setting_def *scr_settings_find(const char *name);
 
-/* Formats the current value of one setting into buf ("" when unset). */
-void scr_settings_format(const struct scr_settings *s, const struct scr_setting_def *d, char *buf,
-                         size_t len);
+/* The current value of one setting as text that scr_settings_set() reads back ("" when unset),
+ * whole, however long (a --strip-param list may be kilobytes): malloc'd, the caller frees.
+ * Never NULL (aborts when out of memory, common/alloc.h). */
+char *scr_settings_format(const struct scr_settings *s, const struct scr_setting_def *d);
 
 /* Reads "key = value" lines ('#' comments, blank lines) from path; keys are the long option
  * names.  Errors name "path:LINE: ...".  Values already set on the command line win: the
  * caller applies the file first, then the command line. */
 int scr_settings_load_file(struct scr_settings *s, const char *path, char *err, size_t errlen);
+
+/* Why --proxy-user is refused on the command line and in --config files. */
+#define SCR_PROXY_USER_REFUSED                                                                 \
+    "proxy credentials are not taken on the command line or in --config: put user:password "  \
+    "in a file (mode 0600) and give --proxy-user-file FILE"
+
+/* Rank 0, before the run: reads the first line of --proxy-user-file ("user:password") into
+ * proxy_user, which travels to the workers in WELCOME and is never printed or stored.
+ * Nothing to do without the file.  SCR_EINVAL with the reason, naming the file, in err. */
+int scr_settings_read_proxy_user(struct scr_settings *s, char *err, size_t errlen);
 
 /* Parsers for the typed values, shared with the CLI. */
 int scr_parse_duration_ms(const char *s, int64_t *out);

@@ -147,17 +147,15 @@ static void send_welcome(struct coord *co, struct wk *w, int accepted, const cha
     struct scr_buf b;
     size_t n;
     const struct scr_setting_def *defs = scr_settings_table(&n);
-    char val[1024];
 
     memset(&m, 0, sizeof(m));
     m.accepted = (uint32_t)accepted;
     m.reason = (char *)(reason ? reason : "");
     for (size_t i = 0; accepted && i < n; i++) {
-        if (!defs[i].wire || defs[i].secret)
+        if (!defs[i].wire) /* a secret with wire = 1 (proxy-user) travels; db does not */
             continue;
-        scr_settings_format(co->s, &defs[i], val, sizeof(val));
         scr_strvec_push(&m.names, defs[i].name);
-        scr_strvec_push(&m.values, val);
+        scr_strvec_push_owned(&m.values, scr_settings_format(co->s, &defs[i]));
     }
     m.rules_name = co->s->rules ? co->s->rules : (char *)"";
     m.rules_text = co->rules_text ? co->rules_text : (char *)"";
@@ -1223,13 +1221,14 @@ static char *settings_json(const struct scr_settings *s)
     size_t n;
     const struct scr_setting_def *defs = scr_settings_table(&n);
     json_t *o = json_object();
-    char val[1024], *txt;
+    char *val, *txt;
 
     for (size_t i = 0; i < n; i++) {
         if (defs[i].secret)
             continue;
-        scr_settings_format(s, &defs[i], val, sizeof(val));
+        val = scr_settings_format(s, &defs[i]);
         json_object_set_new(o, defs[i].name, json_string(val));
+        free(val);
     }
     txt = json_dumps(o, JSON_COMPACT);
     json_decref(o);

@@ -15,8 +15,14 @@
  * where TEXT is jansson's message, N the line within the block and the snippet the first 200
  * bytes of the block after leading whitespace (not cutting a UTF-8 sequence).
  *
+ * A page gives at most SCR_JSONLD_MAX item records (every block and @graph counts): one array
+ * of tiny objects would otherwise make 300,000 records of a 900 KB page.  Past the cap the
+ * items are counted, not emitted, and one record closes the page's output:
+ *   {"parser":"jsonld","data":{"error":"more than N JSON-LD items on this page: ...",
+ *    "dropped":D}}
+ *
  * Strings holding "\u0000" are accepted and the NUL replaced by U+FFFD, since jsonb refuses
- * it.  No state.
+ * it.  No state between pages.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +33,28 @@
 #include "parsers/builtin.h"
 
 #define SNIPPET_MAX 200
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define SCR_JSONLD_MAX_TEXT STR(SCR_JSONLD_MAX)
+
+/* One page's output: the records emitted so far, the items past the cap. */
+struct jsonld_out {
+    struct scr_emit *out;
+    size_t emitted;
+    long long dropped;
+};
+
+/* Emits one item record (takes ownership of data), or counts it past the cap. */
+static int emit_one(struct jsonld_out *o, json_t *data)
+{
+    if (o->emitted >= SCR_JSONLD_MAX) {
+        json_decref(data);
+        o->dropped++;
+        return SCR_OK;
+    }
+    o->emitted++;
+    return scr_emit_record(o->out, "jsonld", data);
+}
 
 /* Is this <script> JSON-LD? */
 static int is_jsonld_script(xmlNode *n)
@@ -121,7 +149,7 @@ static int fix_nuls(json_t *v)
 }
 
 /* Emits item (borrowed) as a record, or its "@graph" members in its place. */
-static int emit_item(struct scr_emit *out, json_t *item)
+static int emit_item(struct jsonld_out *out, json_t *item)
 {
     json_t *graph, *m;
     size_t i;
@@ -132,17 +160,17 @@ static int emit_item(struct scr_emit *out, json_t *item)
     graph = json_object_get(item, "@graph");
     if (json_is_array(graph)) {
         json_array_foreach(graph, i, m)
-            if (json_is_object(m) && (rc = scr_emit_record(out, "jsonld", json_incref(m))))
+            if (json_is_object(m) && (rc = emit_one(out, json_incref(m))))
                 return rc;
         return SCR_OK;
     }
     if (json_is_object(graph))
-        return scr_emit_record(out, "jsonld", json_incref(graph));
-    return scr_emit_record(out, "jsonld", json_incref(item));
+        return emit_one(out, json_incref(graph));
+    return emit_one(out, json_incref(item));
 }
 
 /* The record for a block that did not parse. */
-static int emit_error(struct scr_emit *out, const json_error_t *jerr, const char *src,
+static int emit_error(struct jsonld_out *out, const json_error_t *jerr, const char *src,
                       size_t len)
 {
     size_t n;
@@ -159,11 +187,11 @@ static int emit_error(struct scr_emit *out, const json_error_t *jerr, const char
                      "source_snippet", scr_json_text(src, n));
     if (!data)
         return SCR_ENOMEM;
-    return scr_emit_record(out, "jsonld", data);
+    return emit_one(out, data);
 }
 
 /* Parses one block (src is modified: wrappers blanked) and emits its records. */
-static int parse_block(struct scr_emit *out, char *src, size_t len)
+static int parse_block(struct jsonld_out *out, char *src, size_t len)
 {
     json_error_t jerr;
     json_t *root = NULL, *m;
@@ -196,6 +224,7 @@ out:
 static int jsonld_parse(void *state, const struct scr_page *page, struct scr_emit *out)
 {
     xmlNode *top = (xmlNode *)page->doc, *n;
+    struct jsonld_out o = {out, 0, 0};
     int rc = SCR_OK;
 
     (void)state;
@@ -205,9 +234,16 @@ static int jsonld_parse(void *state, const struct scr_page *page, struct scr_emi
             continue;
         text = xmlNodeGetContent(n);
         if (text) {
-            rc = parse_block(out, (char *)text, (size_t)xmlStrlen(text));
+            rc = parse_block(&o, (char *)text, (size_t)xmlStrlen(text));
             xmlFree(text);
         }
+    }
+    if (rc == SCR_OK && o.dropped) {
+        json_t *data = json_pack("{s:s,s:I}", "error",
+                                 "more than " SCR_JSONLD_MAX_TEXT " JSON-LD items on this "
+                                 "page: the rest were dropped",
+                                 "dropped", (json_int_t)o.dropped);
+        rc = data ? scr_emit_record(out, "jsonld", data) : SCR_ENOMEM;
     }
     return rc;
 }

@@ -21,6 +21,10 @@
 
 #define SCR_PARSER_ABI 1
 
+/* The jsonld parser's records from one page, at most (the bound of the rules parser's `each`,
+ * SCR_RULES_EACH_MAX); past it one more record says how many items were dropped. */
+#define SCR_JSONLD_MAX 10000
+
 /* Per-run settings every parser may read.  Borrowed: valid from setup to teardown. */
 struct scr_parser_env {
     const char *rules_text;              /* the rules file's contents, or NULL */

@@ -11,7 +11,19 @@
  * SCR_TASK_F_ALLOW_PRIVATE (a seed host) is allowed its own host only: a robots.txt or
  * sitemap that redirects elsewhere is guarded again.  libcurl tries a host's next address
  * after a refused one, so a host with public and private addresses is reached on a public
- * one.  A proxy (from the environment) would be what the guard checks, not the target.
+ * one.
+ *
+ * Proxies: the *_proxy environment variables are ignored (CURLOPT_PROXY "" and CURLOPT_NOPROXY
+ * "" on every handle): mpiexec hands the environment to every rank, and through a proxy the
+ * guard would see the proxy's address, not the target's.  With --proxy, a transfer goes
+ * either all through the proxy or all direct (--no-proxy, matched here, not by libcurl), so
+ * on_opensocket knows which: a direct one is guarded as above; a proxied one may connect to
+ * the proxy (the operator named it), and its target is resolved here with getaddrinfo and
+ * refused, before anything is handed to the proxy, when any of its addresses is not public
+ * (check_target) -- the first URL before the transfer starts, and every redirect a robots or
+ * sitemap task would follow in on_header, before libcurl follows it.  The proxy resolves the
+ * name again itself, so a name whose answers change between the two lookups is the one case
+ * the guard cannot see through a proxy.
  *
  * Bookkeeping (transfers, finished list, header copies) aborts on out-of-memory
  * (common/alloc.h); only libcurl's own failures (curl_multi_init, curl_easy_init) are
@@ -21,6 +33,7 @@
 #include "worker/fetch.h"
 
 #include <assert.h>
+#include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -41,7 +54,13 @@ struct transfer {
     int64_t max_body;
     char *own_host;          /* "host:port" a SCR_TASK_F_ALLOW_PRIVATE task may reach anywhere */
     char refused[160];       /* the last address refused by on_opensocket(), as a message */
+    int via_proxy;           /* this transfer goes through --proxy (all its connections) */
+    int follows;             /* libcurl follows its redirects (robots and sitemap tasks) */
+    int blocked;             /* proxied, target refused (1) or not resolvable (2): refused
+                              * says why; on_opensocket opens nothing */
 };
+
+static int check_target(struct transfer *t, const char *url);
 
 struct scr_fetcher {
     CURLM *multi;
@@ -132,6 +151,26 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
         keep_header(&v, buf + 12, n - 12);
         t->done->retry_after_s = parse_retry_after(v);
         free(v);
+    } else if (n > 9 && strncasecmp(buf, "Location:", 9) == 0 && t->via_proxy && t->follows) {
+        /* a redirect libcurl may follow through the proxy: check its target first */
+        char *v = NULL, *base = NULL, *target = NULL;
+        long status = 0;
+        CURLU *u = curl_url();
+        int stop = 0;
+
+        curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+        keep_header(&v, buf + 9, n - 9);
+        if (u && v && status >= 300 && status < 400 &&
+            curl_easy_getinfo(t->easy, CURLINFO_EFFECTIVE_URL, &base) == CURLE_OK && base &&
+            curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
+            curl_url_set(u, CURLUPART_URL, v, 0) == CURLUE_OK &&
+            curl_url_get(u, CURLUPART_URL, &target, 0) == CURLUE_OK)
+            stop = check_target(t, target) != 0;
+        curl_free(target);
+        curl_url_cleanup(u);
+        free(v);
+        if (stop)
+            return 0; /* CURLE_WRITE_ERROR; finish_transfer reports t->refused */
     }
     return n;
 }
@@ -158,6 +197,116 @@ static char *url_authority(const char *url)
     curl_free(port);
     curl_url_cleanup(u);
     return out;
+}
+
+/* url's host (lower case, IPv6 without brackets) and port (default filled in), malloc'd (the
+ * caller frees both), or SCR_EINVAL. */
+static int url_host_port(const char *url, char **host, char **port)
+{
+    CURLU *u = curl_url();
+    char *h = NULL, *p = NULL;
+    int rc = SCR_EINVAL;
+
+    *host = *port = NULL;
+    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+        size_t n = strlen(h);
+        if (n >= 2 && h[0] == '[' && h[n - 1] == ']')
+            *host = strndup(h + 1, n - 2);
+        else
+            *host = strdup(h);
+        *port = strdup(p);
+        rc = *host && *port ? SCR_OK : SCR_ENOMEM;
+        for (char *c = *host; c && *c; c++)
+            if (*c >= 'A' && *c <= 'Z')
+                *c = (char)(*c - 'A' + 'a');
+    }
+    curl_free(h);
+    curl_free(p);
+    curl_url_cleanup(u);
+    if (rc) {
+        free(*host);
+        free(*port);
+        *host = *port = NULL;
+    }
+    return rc;
+}
+
+/* Is host in the --no-proxy list (comma or space separated; "*" = every host; an entry
+ * matches the host itself and its subdomains, a leading dot ignored)? */
+static int no_proxy_match(const char *list, const char *host)
+{
+    size_t hl = strlen(host);
+
+    for (const char *p = list ? list : ""; *p;) {
+        size_t n;
+        const char *e;
+        p += strspn(p, ", \t");
+        n = strcspn(p, ", \t");
+        e = p;
+        p += n;
+        if (n == 1 && *e == '*')
+            return 1;
+        if (n && *e == '.') {
+            e++;
+            n--;
+        }
+        if (n && ((hl == n && strncasecmp(host, e, n) == 0) ||
+                  (hl > n && host[hl - n - 1] == '.' && strncasecmp(host + hl - n, e, n) == 0)))
+            return 1;
+    }
+    return 0;
+}
+
+/* A proxied transfer's target (see the top of this file): 0 when url may be handed to the
+ * proxy; 1 when an address of its host is not public and the task may not reach it, 2 when
+ * its host does not resolve here, both with the reason in t->refused. */
+static int check_target(struct transfer *t, const char *url)
+{
+    const struct scr_task *task = &t->done->task;
+    struct addrinfo hints, *res = NULL;
+    char *host = NULL, *port = NULL, *auth;
+    int rc = 0, g;
+
+    if (task->flags & SCR_TASK_F_ALLOW_PRIVATE_ALL)
+        return 0;
+    auth = url_authority(url);
+    if ((task->flags & SCR_TASK_F_ALLOW_PRIVATE) && t->own_host && auth &&
+        strcmp(auth, t->own_host) == 0) {
+        free(auth);
+        return 0; /* a seed host */
+    }
+    free(auth);
+    if (url_host_port(url, &host, &port)) {
+        snprintf(t->refused, sizeof(t->refused), "refused: no host in %.100s", url);
+        return 1;
+    }
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    g = getaddrinfo(host, port, &hints, &res);
+    if (g != 0) {
+        snprintf(t->refused, sizeof(t->refused),
+                 "cannot resolve %.80s to check its address before using the proxy: %s", host,
+                 gai_strerror(g));
+        rc = 2;
+    }
+    for (struct addrinfo *a = res; a && !rc; a = a->ai_next) {
+        const char *cls = scr_addr_class(a->ai_addr);
+        if (cls) {
+            char ip[64];
+            scr_addr_format(a->ai_addr, ip, sizeof(ip));
+            snprintf(t->refused, sizeof(t->refused),
+                     "refused: %s is a %s address (--allow-private to allow)", ip, cls);
+            rc = 1;
+        }
+    }
+    if (res)
+        freeaddrinfo(res);
+    free(host);
+    free(port);
+    return rc;
 }
 
 /* May this transfer connect to a non-public address right now? */
@@ -189,8 +338,10 @@ static curl_socket_t on_opensocket(void *clientp, curlsocktype purpose,
     struct transfer *t = clientp;
     const char *cls;
 
-    if (purpose != CURLSOCKTYPE_IPCXN)
+    if (purpose != CURLSOCKTYPE_IPCXN || t->blocked)
         return CURL_SOCKET_BAD;
+    if (t->via_proxy) /* the proxy's own address; the target was checked (check_target) */
+        return socket(address->family, address->socktype, address->protocol);
     cls = scr_addr_class(&address->addr);
     if (cls && !private_allowed(t)) {
         char ip[64];
@@ -261,6 +412,23 @@ static int setup_easy(struct scr_fetcher *f, struct transfer *t)
     free(t->own_host);
     t->own_host = task->flags & SCR_TASK_F_ALLOW_PRIVATE ? url_authority(task->url) : NULL;
     t->refused[0] = '\0';
+    t->via_proxy = 0;
+    if (s->proxy) {
+        char *host = NULL, *port = NULL;
+        t->via_proxy = url_host_port(task->url, &host, &port) == SCR_OK &&
+                       !no_proxy_match(s->no_proxy, host);
+        free(host);
+        free(port);
+    }
+    /* "" turns off the *_proxy environment variables; NOPROXY "" keeps no_proxy from making
+     * libcurl go direct where we think it goes through the proxy */
+    curl_easy_setopt(e, CURLOPT_PROXY, t->via_proxy ? s->proxy : "");
+    curl_easy_setopt(e, CURLOPT_NOPROXY, "");
+    if (t->via_proxy && s->proxy_user)
+        curl_easy_setopt(e, CURLOPT_PROXYUSERPWD, s->proxy_user);
+    t->blocked = t->via_proxy ? check_target(t, task->url) : 0;
+    if (t->blocked) /* a new connection, so on_opensocket is asked and refuses it */
+        curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_opensocket);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
@@ -270,8 +438,8 @@ static int setup_easy(struct scr_fetcher *f, struct transfer *t)
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->done->error);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); /* every encoding this libcurl has */
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION,
-                     task->kind != SCR_TASK_PAGE && s->max_redirects > 0 ? 1L : 0L);
+    t->follows = task->kind != SCR_TASK_PAGE && s->max_redirects > 0;
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, t->follows ? 1L : 0L);
     curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)s->max_redirects);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
@@ -403,8 +571,15 @@ static void finish_transfer(struct scr_fetcher *f, CURL *easy, CURLcode code)
         d->location = scr_xstrdup(s);
     if (code == CURLE_FILESIZE_EXCEEDED)
         d->truncated = 1;
-    if (code == CURLE_COULDNT_CONNECT && t->refused[0]) {
-        /* the guard refused an address and no other one could be reached */
+    if (t->blocked == 2) {
+        /* a proxied target that does not resolve here: as a DNS failure (retried) */
+        d->code = code = CURLE_COULDNT_RESOLVE_HOST;
+        snprintf(d->error, sizeof(d->error), "%s", t->refused);
+    } else if ((code == CURLE_COULDNT_CONNECT || code == CURLE_WRITE_ERROR ||
+                code == CURLE_COULDNT_RESOLVE_PROXY) &&
+               t->refused[0]) {
+        /* the guard refused an address (or a redirect's target) and no other one could be
+         * reached */
         d->refused = 1;
         snprintf(d->error, sizeof(d->error), "%s", t->refused);
     }

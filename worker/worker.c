@@ -232,9 +232,12 @@ static int on_batch(struct worker *w, const char *data, size_t len)
 
     w->request_out = 0;
     if (rc) {
-        /* reported, not fatal: the coordinator declares the URLs lost if it never hears */
-        scr_error("malformed BATCH (%zu bytes): %s", len, scr_strerror(rc));
-        rc = SCR_OK;
+        /* The tasks in it are unknown, yet rank 0 holds them in flight on this worker until
+         * it leaves.  So leave, without BYE (docs/protocol.md): rank 0 declares this worker
+         * lost after --peer-timeout, puts its URLs back, and the run ends as `lost`. */
+        scr_error("malformed BATCH (%zu bytes): %s; this worker leaves and will be declared "
+                  "lost",
+                  len, scr_strerror(rc));
         goto out;
     }
     /* Tasks start in order; the coordinator put the politeness-bound ones first and never
@@ -395,7 +398,8 @@ static void on_done(struct worker *w, struct scr_fetch_done *d)
     scr_fetch_done_free(d);
 }
 
-/* Handles every waiting message; returns SCR_OK, or an error that ends the worker. */
+/* Handles every waiting message; returns SCR_OK, or an error that ends the worker
+ * (SCR_EPROTO: a malformed BATCH; SCR_ENOMEM). */
 static int drain_messages(struct worker *w, int *got)
 {
     char *data;
@@ -550,9 +554,10 @@ int scr_worker_run(struct scr_comm *c)
         goto out;
     rc = run_loop(&w);
 out:
-    if (rc && rc != SCR_EVERSION && rc != SCR_ELOST && w.last_heard_ms) {
+    if (rc && rc != SCR_EVERSION && rc != SCR_ELOST && rc != SCR_EPROTO && w.last_heard_ms) {
         /* after the handshake the coordinator waits for us: say goodbye rather than fall
-         * silent, so it does not have to wait --peer-timeout */
+         * silent, so it does not have to wait --peer-timeout (not after a malformed BATCH:
+         * a BYE would count as a clean finish while that BATCH's URLs were never fetched) */
         send_bye(&w);
     }
     while (queue_len(&w) > 0)

@@ -385,6 +385,42 @@ TEST(many_links)
     scr_emit_release(&out);
 }
 
+/* A 900 KB page of 300,000 JSON-LD items gives at most SCR_JSONLD_MAX records, then one record
+ * that says how many were dropped; @graph members and later blocks count against the same cap. */
+TEST(jsonld_cap)
+{
+    enum { N = 300000 };
+    struct scr_extractor *x = NULL;
+    struct scr_emit out;
+    struct scr_buf page;
+    json_t *rec, *data;
+    json_error_t jerr;
+    char err[256];
+
+    scr_emit_init(&out);
+    scr_buf_init(&page);
+    ASSERT_EQ(scr_buf_puts(&page, "<html><head><script type=\"application/ld+json\">["), 0);
+    for (int i = 0; i < N; i++)
+        ASSERT_EQ(scr_buf_puts(&page, i ? ",{}" : "{}"), 0);
+    ASSERT_EQ(scr_buf_puts(&page, "]</script><script type=\"application/ld+json\">"
+                                  "{\"@graph\":[{},{}]}</script></head></html>"),
+              0);
+    ASSERT_GT(page.len, (size_t)900000);
+    ASSERT_EQ(scr_extractor_new(&x, "jsonld", NULL, err, sizeof(err)), 0);
+    ASSERT_EQ(scr_extractor_run(x, "http://big.test/", "text/html", page.data, page.len, &out),
+              0);
+    ASSERT_EQ(out.records.n, (size_t)SCR_JSONLD_MAX + 1);
+    rec = json_loads(out.records.v[out.records.n - 1], 0, &jerr);
+    ASSERT(rec != NULL);
+    data = json_object_get(rec, "data");
+    ASSERT(json_is_string(json_object_get(data, "error")));
+    ASSERT_EQ(json_integer_value(json_object_get(data, "dropped")), N + 2 - SCR_JSONLD_MAX);
+    json_decref(rec);
+    scr_extractor_free(x);
+    scr_buf_release(&page);
+    scr_emit_release(&out);
+}
+
 /* The text cap never cuts a UTF-8 sequence, whatever the cap. */
 TEST(text_cap_utf8)
 {
@@ -585,6 +621,7 @@ int main(void)
     RUN(emit);
     RUN(hostile_bodies);
     RUN(many_links);
+    RUN(jsonld_cap);
     RUN(text_cap_utf8);
     RUN(fixtures);
     return 0;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/buf.h"
 #include "common/settings.h"
 #include "common/version.h"
 #include "test.h"
@@ -278,14 +279,14 @@ TEST(errors_name_the_option)
 static void check_roundtrip(const struct scr_settings *from, const struct scr_setting_def *d)
 {
     struct scr_settings to;
-    char text[1024], again[1024], err[256];
+    char *text, *again, err[256];
     const char *pf = (const char *)from, *pt;
 
-    scr_settings_format(from, d, text, sizeof(text));
+    text = scr_settings_format(from, d);
     ASSERT_EQ(scr_settings_init(&to), SCR_OK);
     if (scr_settings_set(&to, d->name, text, err, sizeof(err)) != SCR_OK)
         TEST_FAIL_("--%s: formatted value '%s' does not parse back: %s", d->name, text, err);
-    scr_settings_format(&to, d, again, sizeof(again));
+    again = scr_settings_format(&to, d);
     if (strcmp(text, again) != 0)
         TEST_FAIL_("--%s: '%s' came back as '%s'", d->name, text, again);
     pt = (const char *)&to;
@@ -307,6 +308,8 @@ static void check_roundtrip(const struct scr_settings *from, const struct scr_se
         break;
     }
     }
+    free(text);
+    free(again);
     scr_settings_release(&to);
 }
 
@@ -341,6 +344,8 @@ TEST(format_roundtrip)
                 break;
             case SCR_SET_STRING:
                 snprintf(text, sizeof(text), "%s", end ? " a = b # c, d " : "x");
+                if (strcmp(d->name, "proxy") == 0) /* a URL, checked */
+                    snprintf(text, sizeof(text), "%s", end ? "socks5h://[::1]:1080" : "http://x");
                 break;
             }
             if (scr_settings_set(&s, d->name, text, err, sizeof(err)) != SCR_OK)
@@ -353,15 +358,40 @@ TEST(format_roundtrip)
     ASSERT_EQ(s.timeout_ms, 1235);
     check_roundtrip(&s, scr_settings_find("timeout"));
     {
-        char buf[64];
-        scr_settings_format(&s, scr_settings_find("timeout"), buf, sizeof(buf));
-        ASSERT_STR_EQ(buf, "1235ms");
-        scr_settings_format(&s, scr_settings_find("insecure"), buf, sizeof(buf));
-        ASSERT_STR_EQ(buf, "true");
-        scr_settings_format(&s, scr_settings_find("max-body"), buf, sizeof(buf));
-        ASSERT_STR_EQ(buf, "4294967296");
+        static const char *const want[][2] = {
+            {"timeout", "1235ms"}, {"insecure", "true"}, {"max-body", "4294967296"}};
+        for (size_t i = 0; i < 3; i++) {
+            char *buf = scr_settings_format(&s, scr_settings_find(want[i][0]));
+            ASSERT_STR_EQ(buf, want[i][1]);
+            free(buf);
+        }
     }
     scr_settings_release(&s);
+}
+
+/* A 5,000-byte --strip-param list formats whole, so the workers (WELCOME) and the run's row
+ * get the list rank 0 uses, and it sets back to the same value. */
+TEST(format_long_value)
+{
+    struct scr_settings s, to;
+    struct scr_buf list;
+    char err[256], *buf;
+    const struct scr_setting_def *d = scr_settings_find("strip-param");
+
+    scr_buf_init(&list);
+    for (int i = 0; list.len < 5000; i++)
+        ASSERT_EQ(scr_buf_printf(&list, "%sparam_%04d", i ? "," : "", i), 0);
+    ASSERT_EQ(scr_settings_init(&s), SCR_OK);
+    ASSERT_EQ(scr_settings_init(&to), SCR_OK);
+    ASSERT_EQ(scr_settings_set(&s, "strip-param", list.data, err, sizeof(err)), SCR_OK);
+    buf = scr_settings_format(&s, d);
+    ASSERT_EQ(strlen(buf), list.len);
+    ASSERT_EQ(scr_settings_set(&to, "strip-param", buf, err, sizeof(err)), SCR_OK);
+    ASSERT_STR_EQ(to.strip_param, list.data);
+    free(buf);
+    scr_settings_release(&s);
+    scr_settings_release(&to);
+    scr_buf_release(&list);
 }
 
 /* Writes text to a fresh temporary file; returns its path (static buffer). */
@@ -461,6 +491,7 @@ int main(void)
     RUN(set_typed);
     RUN(errors_name_the_option);
     RUN(format_roundtrip);
+    RUN(format_long_value);
     RUN(load_file);
     RUN(load_file_errors);
     fprintf(stderr, "test_settings: all passed\n");
