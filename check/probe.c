@@ -92,6 +92,10 @@ static int probe_with(struct scr_check_probe *out, const char *url, int64_t time
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+    /* like the crawl (worker/fetch.c): the *_proxy variables mpiexec hands every rank are
+     * ignored, so the probe measures the node's own route to the site */
+    curl_easy_setopt(h, CURLOPT_PROXY, "");
+    curl_easy_setopt(h, CURLOPT_NOPROXY, "");
     if (insecure) {
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
