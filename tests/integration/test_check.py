@@ -142,6 +142,17 @@ class CheckTest(unittest.TestCase):
         self.assertIn("network: one rank", r.stdout)
         self.assertIn("database: not configured", r.stdout)
 
+    def test_probe_ignores_the_proxies_in_the_environment(self):
+        # mpiexec hands every rank the environment: a proxy named there (here a closed port)
+        # must not stand between the probe and the site, as it does not in the crawl
+        dead = "http://127.0.0.1:%d" % st.free_port()
+        r = self.check("--probe", self.site.url("/"), np=2,
+                       env={"http_proxy": dead, "HTTP_PROXY": dead, "ALL_PROXY": dead,
+                            "https_proxy": dead})
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        for rank in range(2):
+            self.assertEqual(row(r.stdout, rank).split()[9], "ok", row(r.stdout, rank))
+
     def test_usage_errors_exit_2_and_release_the_workers(self):
         for args in (["--probe", "ftp://127.0.0.1/"], ["--max-rtt", "soon"], ["extra"]):
             r = self.check(*args, np=2)
