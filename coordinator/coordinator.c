@@ -1,7 +1,7 @@
 /* coordinator.c - rank 0's dispatcher loop.
  *
  * One thread, one loop, never blocking: it answers workers' REQUESTs from an in-memory pool
- * of leased URLs (politeness.c), hands RESULTs to the store thread (store.c), and asks the
+ * of leased URLs (hosts.c), hands RESULTs to the store thread (store.c), and asks the
  * store for more URLs before the pool runs dry, so no worker waits on the database.
  *
  * The crawl is over when nothing is in flight, nothing waits in the pool or the store, and a
@@ -36,16 +36,13 @@
 #include "coordinator/balance.h"
 #include "coordinator/db.h"
 #include "coordinator/frontier.h"
-#include "coordinator/politeness.h"
+#include "coordinator/hosts.h"
 #include "coordinator/retry.h"
 #include "coordinator/scope.h"
 #include "coordinator/seeds.h"
 #include "common/urlopts.h"
 #include "coordinator/store.h"
 #include "parsers/extract.h"
-
-/* A host with this many transient errors in a row is parked for the rest of the run. */
-#define SCR_PARK_STREAK 8
 
 volatile sig_atomic_t scr_coordinator_stop;
 
@@ -86,7 +83,7 @@ struct coord {
     struct wk *w;
     int nw;
     struct scr_store *st;
-    struct scr_politeness pol;
+    struct scr_hosts hosts;    /* every host met: pool, politeness, robots, parking */
     struct scr_scope scope;
     struct scr_balance_node *bn; /* one per rank, filled by balance_nodes() */
     int64_t job_id, run_id;
@@ -109,11 +106,6 @@ struct coord {
     int no_workers;          /* every worker left or was lost before the crawl was over */
     int fatal_db;
     char fatal_msg[1024];
-    /* hosts */
-    struct scr_strmap robots_attempts; /* host -> (void *)(intptr_t) failed robots fetches */
-    struct scr_strmap robots_down;     /* host -> reason (malloc'd): robots.txt unavailable */
-    struct scr_strmap parked;          /* host -> reason (malloc'd): too many errors */
-    struct scr_strmap sitemapped;      /* hosts whose sitemaps were queued this run */
     /* figures */
     uint64_t skipped;
     int64_t settled_at_start;  /* URLs of the job already done/failed/skipped at the start */
@@ -222,16 +214,24 @@ static int push_inflight(struct wk *w, struct scr_lease_item *it, int64_t now_us
     return SCR_OK;
 }
 
-/* Puts a dispatched URL that got no RESULT back in the pool (takes the item's strings). */
+static void settle_leased(struct coord *co, struct scr_lease_item *li,
+                          struct scr_strvec *lookup);
+static void robots_lookup(struct coord *co, struct scr_strvec *hosts);
+
+/* Puts a dispatched URL that got no RESULT back in the pool, settled again (takes the
+ * item's strings). */
 static void requeue_one(struct coord *co, struct scr_lease_item *it)
 {
-    scr_politeness_done(&co->pol, it->host, 0, -1);
+    scr_hosts_done(&co->hosts, it->host, 0, -1);
     if (it->kind == SCR_TASK_ROBOTS) {
         /* the host's robots.txt is asked again; its URLs are still in the pool */
-        scr_politeness_robots_retry(&co->pol, it->host, 0);
+        scr_hosts_robots_retry(&co->hosts, it->host, 0);
         scr_lease_item_release(it);
     } else {
-        scr_politeness_add(&co->pol, it);
+        struct scr_strvec lookup;
+        scr_strvec_init(&lookup);
+        settle_leased(co, it, &lookup);
+        robots_lookup(co, &lookup);
     }
 }
 
@@ -270,7 +270,7 @@ static void dispatch(struct coord *co, struct wk *w)
     struct scr_buf b;
     int64_t now_us = scr_now_us();
 
-    if (!w->has_request || w->state != W_ACTIVE || co->stopping || co->pol.pooled == 0)
+    if (!w->has_request || w->state != W_ACTIVE || co->stopping || co->hosts.pooled == 0)
         return;
     want = (size_t)w->want_now + w->want_later;
     if (want == 0)
@@ -280,7 +280,7 @@ static void dispatch(struct coord *co, struct wk *w)
     if (at_tail(co)) {
         /* the request waits (stays pending) while a faster worker should take the rest */
         balance_nodes(co);
-        want = scr_balance_take(co->bn, (size_t)co->nw, (size_t)w->rank, co->pol.pooled, want);
+        want = scr_balance_take(co->bn, (size_t)co->nw, (size_t)w->rank, co->hosts.pooled, want);
         if (want == 0)
             return;
         if (n_now > want)
@@ -292,7 +292,7 @@ static void dispatch(struct coord *co, struct wk *w)
     tasks = calloc(want, sizeof(*tasks));
     if (!items || !tasks)
         goto out;
-    n = scr_politeness_take(&co->pol, now_us, n_now, n_later, items);
+    n = scr_hosts_take(&co->hosts, now_us, n_now, n_later, items);
     if (n == 0)
         goto out;
     for (size_t i = 0; i < n; i++) {
@@ -311,15 +311,8 @@ static void dispatch(struct coord *co, struct wk *w)
     scr_buf_init(&b);
     if (scr_msg_batch_encode(&b, tasks, (uint32_t)n) != SCR_OK || send_to(co, w, &b) != SCR_OK) {
         scr_error("cannot send a batch to rank %d; its URLs go back to the pool", w->rank);
-        for (size_t i = 0; i < n; i++) {
-            scr_politeness_done(&co->pol, items[i].host, 0, -1);
-            if (items[i].kind == SCR_TASK_ROBOTS) {
-                scr_politeness_robots_retry(&co->pol, items[i].host, 0);
-                scr_lease_item_release(&items[i]);
-            } else {
-                scr_politeness_add(&co->pol, &items[i]);
-            }
-        }
+        for (size_t i = 0; i < n; i++)
+            requeue_one(co, &items[i]);
         scr_buf_release(&b);
         goto out;
     }
@@ -365,7 +358,7 @@ static void maybe_recall(struct coord *co)
 
         if (w->state != W_ACTIVE || w->recall_out || w->recall_dry)
             continue;
-        n = scr_balance_recall(co->bn, (size_t)co->nw, (size_t)i, co->pol.pooled,
+        n = scr_balance_recall(co->bn, (size_t)co->nw, (size_t)i, co->hosts.pooled,
                                (size_t)co->s->concurrency);
         if (n == 0)
             continue;
@@ -481,57 +474,38 @@ static void settle_unfetched(struct coord *co, struct scr_lease_item *li, const 
     co->submitted++;
 }
 
-struct robots_filter {
-    struct coord *co;
-    const struct scr_robots *rules;
-    const char *down_reason;   /* robots.txt unavailable: put back for a later run */
-    const char *parked_reason; /* host parked: fail */
-};
-
-static int robots_keep(const struct scr_lease_item *it, void *ctx)
+/* scr_hosts_resettle's drop: a pooled URL that no longer goes to a worker. */
+static void resettle_drop(struct scr_lease_item *it, enum scr_settle how, const char *reason,
+                          void *ctx)
 {
-    struct robots_filter *f = ctx;
-    if (f->down_reason || f->parked_reason)
-        return 0;
-    return it->kind != SCR_TASK_PAGE ||
-           scr_robots_allowed_url(f->rules, f->co->s->user_agent, it->url);
-}
-
-static void robots_drop(struct scr_lease_item *it, void *ctx)
-{
-    struct robots_filter *f = ctx;
+    struct coord *co = ctx;
     struct scr_lease_item copy = *it;
 
     memset(it, 0, sizeof(*it));
-    if (f->parked_reason)
-        settle_unfetched(f->co, &copy, "queued", f->parked_reason, 3600000);
-    else if (f->down_reason)
-        settle_unfetched(f->co, &copy, "queued", f->down_reason, 3600000);
+    if (how == SCR_SETTLE_PUT_BACK)
+        settle_unfetched(co, &copy, "queued", reason, SCR_HOSTS_PUT_BACK_MS);
     else
-        settle_unfetched(f->co, &copy, "skipped", "disallowed by robots.txt", 0);
+        settle_unfetched(co, &copy, "skipped", reason, 0);
 }
 
-/* Applies what is known of host (robots rules, unavailability, parking) to its pooled URLs. */
-static void apply_host_rules(struct coord *co, const char *host)
+/* Applies what became known of host (robots rules, unavailability, parking) to its pooled
+ * URLs. */
+static void resettle(struct coord *co, const char *host)
 {
-    struct robots_filter f = {co, scr_politeness_robots(&co->pol, host),
-                              scr_strmap_get(&co->robots_down, host),
-                              scr_strmap_get(&co->parked, host)};
-    scr_politeness_filter(&co->pol, host, robots_keep, robots_drop, &f);
+    scr_hosts_resettle(&co->hosts, host, resettle_drop, co);
 }
 
 /* Queues the sitemaps of a seed host once per run (--sitemaps). */
 static void queue_sitemaps(struct coord *co, const char *host, const char *scheme)
 {
-    const struct scr_robots *r = scr_politeness_robots(&co->pol, host);
+    const struct scr_robots *r = scr_hosts_robots(&co->hosts, host);
     struct scr_strvec cand;
     struct scr_store_item *it;
     char url[600];
 
     if (!co->s->sitemaps || !scr_strmap_get(&co->scope.hosts, host) ||
-        scr_strmap_get(&co->sitemapped, host))
+        !scr_hosts_sitemaps_once(&co->hosts, host))
         return;
-    scr_strmap_put(&co->sitemapped, host, co);
     scr_strvec_init(&cand);
     snprintf(url, sizeof(url), "%s://%s/sitemap.xml", scheme, host);
     scr_strvec_push(&cand, url);
@@ -552,8 +526,6 @@ static void queue_sitemaps(struct coord *co, const char *host, const char *schem
     scr_strvec_release(&cand);
 }
 
-static void queue_sitemaps(struct coord *co, const char *host, const char *scheme);
-
 static void robots_ready(struct coord *co, const char *host, const char *body, int status)
 {
     struct scr_robots *r = NULL;
@@ -564,9 +536,9 @@ static void robots_ready(struct coord *co, const char *host, const char *body, i
             r = NULL;
         cd = scr_robots_crawl_delay(r, co->s->user_agent);
     }
-    scr_politeness_robots_set(&co->pol, host, r, cd);
-    apply_host_rules(co, host);
-    queue_sitemaps(co, host, scr_politeness_scheme(&co->pol, host));
+    scr_hosts_robots_set(&co->hosts, host, r, cd);
+    resettle(co, host);
+    queue_sitemaps(co, host, scr_hosts_scheme(&co->hosts, host));
 }
 
 static void on_robots_result(struct coord *co, struct scr_lease_item *li,
@@ -588,21 +560,13 @@ static void on_robots_result(struct coord *co, struct scr_lease_item *li,
         /* 2xx: the rules; 4xx: no rules, everything allowed (RFC 9309 2.3.1.3) */
         robots_ready(co, li->host, it->res.body, status);
     } else {
-        intptr_t n = (intptr_t)scr_strmap_get(&co->robots_attempts, li->host) + 1;
         char reason[512];
-        scr_strmap_put(&co->robots_attempts, li->host, (void *)n);
         snprintf(reason, sizeof(reason), "robots.txt unavailable (%s)",
                  it->res.error && *it->res.error ? it->res.error : "no answer");
-        if (n < co->s->max_attempts) {
-            /* fully disallowed for now: ask again after a backoff */
-            scr_politeness_robots_retry(&co->pol, li->host,
-                                        now_us + (int64_t)2000000 * (1 << (n - 1)));
-        } else {
+        if (scr_hosts_robots_failed(&co->hosts, li->host, now_us, co->s->max_attempts,
+                                    reason)) {
             scr_warn("%s: %s; its URLs wait for a later run", li->host, reason);
-            if (!scr_strmap_get(&co->robots_down, li->host))
-                scr_strmap_put(&co->robots_down, li->host, strdup(reason));
-            scr_politeness_robots_set(&co->pol, li->host, NULL, -1);
-            apply_host_rules(co, li->host);
+            resettle(co, li->host);
         }
     }
     scr_store_submit(co->st, it);
@@ -646,13 +610,6 @@ static void handle_redirect(struct coord *co, const struct scr_lease_item *li,
     scr_strvec_release(&one);
 }
 
-static int transient_for_host(const struct scr_result *r)
-{
-    return r->http_status >= 500 || r->http_status == 429 || r->http_status == 408 ||
-           (r->curl_code != 0 && r->curl_code != SCR_RESULT_REFUSED && r->http_status == 0 &&
-            !r->truncated);
-}
-
 static void on_result(struct coord *co, struct wk *w, const char *data, size_t len)
 {
     struct scr_store_item *it = calloc(1, sizeof(*it));
@@ -681,7 +638,7 @@ static void on_result(struct coord *co, struct wk *w, const char *data, size_t l
     w->fl[i] = w->fl[--w->nfl];
     scr_rate_result(&w->rate, now_us, w->nfl,
                     now_us - fl.dispatched_us - (int64_t)it->res.wait_ms * 1000);
-    scr_politeness_done(&co->pol, fl.it.host, now_us, (int64_t)it->res.elapsed_ms * 1000);
+    scr_hosts_done(&co->hosts, fl.it.host, now_us, (int64_t)it->res.elapsed_ms * 1000);
     it->worker_rank = w->rank;
     snprintf(it->worker_host, sizeof(it->worker_host), "%s", w->hello.host);
     if (fl.it.kind == SCR_TASK_ROBOTS) {
@@ -698,18 +655,19 @@ static void on_result(struct coord *co, struct wk *w, const char *data, size_t l
     {
         int64_t ra_us = it->res.retry_after_s ? now_us + (int64_t)it->res.retry_after_s * 1000000
                                               : 0;
-        int streak = scr_politeness_outcome(&co->pol, fl.it.host, !transient_for_host(&it->res),
+        int streak = scr_hosts_outcome(&co->hosts, fl.it.host, !scr_retry_transient(&it->res),
                                             now_us, ra_us);
         if ((int64_t)it->res.retry_after_s * 1000 > it->retry_delay_ms &&
             outcome == SCR_OUTCOME_RETRY)
             it->retry_delay_ms = (int64_t)it->res.retry_after_s * 1000;
-        if (streak >= SCR_PARK_STREAK && !scr_strmap_get(&co->parked, fl.it.host)) {
+        if (streak >= SCR_HOSTS_PARK_STREAK) {
             char reason[600];
             snprintf(reason, sizeof(reason), "host parked after %d errors in a row (last: %s)",
                      streak, it->res.error && *it->res.error ? it->res.error : "?");
-            scr_warn("%s: %s", fl.it.host, reason);
-            scr_strmap_put(&co->parked, fl.it.host, strdup(reason));
-            apply_host_rules(co, fl.it.host);
+            if (scr_hosts_park(&co->hosts, fl.it.host, reason)) {
+                scr_warn("%s: %s; its URLs wait for a later run", fl.it.host, reason);
+                resettle(co, fl.it.host);
+            }
         }
     }
     if (outcome == SCR_OUTCOME_DONE && fl.it.kind == SCR_TASK_SITEMAP) {
@@ -844,6 +802,7 @@ static int active_workers(const struct coord *co)
 static void maybe_lease(struct coord *co)
 {
     size_t target = (size_t)co->s->concurrency * 2 * (size_t)(co->nw > 1 ? co->nw - 1 : 1);
+    struct scr_strvec sat;
     int64_t now = scr_now_ms();
 
     if (target < 32)
@@ -852,55 +811,97 @@ static void maybe_lease(struct coord *co)
         target = 4096;
     if (co->lease_out || co->stopping || co->fatal_db)
         return;
-    if (co->pol.pooled >= target / 2)
+    if (co->hosts.pooled >= target / 2)
         return;
     /* after an empty lease, ask again when new results came in, when time passed, or when
      * the empty answer could not prove the frontier empty and the store has caught up */
     if (co->lease_empty && co->empty_seq == co->submitted && now < co->next_lease_ms &&
         (co->empty_clean || co->acked != co->submitted))
         return;
-    if (scr_store_lease(co->st, (int)(target - co->pol.pooled),
-                        scr_politeness_saturated(&co->pol)) == SCR_OK) {
+    scr_strvec_init(&sat);
+    scr_hosts_saturated(&co->hosts, &sat);
+    if (scr_store_lease(co->st, (int)(target - co->hosts.pooled), &sat) == SCR_OK) {
         co->lease_out = 1;
         co->lease_seq = co->submitted;
         co->lease_clean = co->acked == co->submitted;
     }
 }
 
-/* Puts a leased URL in the pool, unless what is known of its host settles it already. */
-static void add_leased(struct coord *co, struct scr_lease_item *li)
+/* Settles a leased URL as it arrives (scr_hosts_settle): pooled, skipped, or put back.  A
+ * host whose robots.txt the run does not know yet is appended to lookup.  Takes li's
+ * strings. */
+static void settle_leased(struct coord *co, struct scr_lease_item *li, struct scr_strvec *lookup)
 {
     const char *reason;
 
-    if ((reason = scr_strmap_get(&co->parked, li->host)) != NULL) {
-        settle_unfetched(co, li, "queued", reason, 3600000);
-        return;
+    switch (scr_hosts_settle(&co->hosts, li, &reason)) {
+    case SCR_SETTLE_LOOKUP:
+        scr_strvec_push(lookup, reason); /* the host's name */
+        break;
+    case SCR_SETTLE_POOLED:
+        break;
+    case SCR_SETTLE_SKIPPED:
+        settle_unfetched(co, li, "skipped", reason, 0);
+        break;
+    case SCR_SETTLE_PUT_BACK:
+        settle_unfetched(co, li, "queued", reason, SCR_HOSTS_PUT_BACK_MS);
+        break;
     }
-    if ((reason = scr_strmap_get(&co->robots_down, li->host)) != NULL) {
-        settle_unfetched(co, li, "queued", reason, 3600000);
-        return;
+}
+
+/* Hosts whose robots.txt the run does not know: with --ignore-robots they are READY without
+ * rules at once; otherwise their row of the robots cache is read by the store thread (only
+ * theirs: a host the run knows is never looked up again).  Takes hosts' strings. */
+static void robots_lookup(struct coord *co, struct scr_strvec *hosts)
+{
+    struct scr_store_item *it;
+
+    if (hosts->n == 0)
+        goto out;
+    if (co->s->ignore_robots) {
+        for (size_t i = 0; i < hosts->n; i++)
+            robots_ready(co, hosts->v[i], NULL, 404);
+        goto out;
     }
-    if (li->kind == SCR_TASK_PAGE &&
-        scr_politeness_robots_state(&co->pol, li->host) == SCR_ROBOTS_READY &&
-        !scr_robots_allowed_url(scr_politeness_robots(&co->pol, li->host), co->s->user_agent,
-                                li->url)) {
-        settle_unfetched(co, li, "skipped", "disallowed by robots.txt", 0);
-        return;
+    it = new_item();
+    it->op = SCR_STORE_ROBOTS_GET;
+    it->robots_hosts = *hosts;
+    scr_strvec_init(hosts);
+    scr_store_submit(co->st, it);
+    co->submitted++;
+out:
+    scr_strvec_release(hosts);
+}
+
+/* The robots cache answered: hits become READY (their pooled URLs are settled again), the
+ * others NEEDED (a robots task goes first). */
+static void robots_looked_up(struct coord *co, struct scr_store_item *it)
+{
+    for (size_t i = 0; i < it->nrobots; i++) {
+        struct scr_host *h = scr_hosts_find(&co->hosts, it->robots[i].host);
+        if (h && h->robots_state == SCR_ROBOTS_LOOKUP)
+            robots_ready(co, it->robots[i].host, it->robots[i].body, it->robots[i].status);
     }
-    scr_politeness_add(&co->pol, li);
+    for (size_t i = 0; i < it->robots_hosts.n; i++)
+        scr_hosts_robots_missing(&co->hosts, it->robots_hosts.v[i]);
 }
 
 static void handle_store(struct coord *co, int *got)
 {
     struct scr_store_events ev;
     struct scr_store_item *it;
+    struct scr_strvec lookup;
 
     scr_store_poll(co->st, &ev);
     while ((it = ev.done) != NULL) {
         ev.done = it->next;
         *got = 1;
         co->acked++;
-        if (it->op != SCR_STORE_RESULT) {
+        if (it->op == SCR_STORE_ROBOTS_GET) {
+            if (!it->stored)
+                scr_warn("could not read the robots.txt cache; robots.txt is fetched again");
+            robots_looked_up(co, it);
+        } else if (it->op != SCR_STORE_RESULT) {
             if (!it->stored)
                 scr_warn("could not save %s", it->op == SCR_STORE_ROBOTS ? "a robots.txt"
                                                                           : "sitemap URLs");
@@ -943,25 +944,11 @@ static void handle_store(struct coord *co, int *got)
         } else {
             co->lease_empty = 0;
         }
+        scr_strvec_init(&lookup);
         for (size_t i = 0; i < ev.nleased; i++)
-            add_leased(co, &ev.leased[i]);
+            settle_leased(co, &ev.leased[i], &lookup);
         free(ev.leased);
-        for (size_t i = 0; i < ev.nrobots; i++) {
-            if (scr_politeness_robots_state(&co->pol, ev.robots[i].host) != SCR_ROBOTS_UNKNOWN)
-                continue;
-            robots_ready(co, ev.robots[i].host, ev.robots[i].body, ev.robots[i].status);
-        }
-        scr_robots_cache_free(ev.robots, ev.nrobots);
-        {
-            /* hosts without a cached robots.txt: fetch it first (or trust everything) */
-            char *unknown = scr_politeness_robots_unknown(&co->pol), *h, *save = NULL;
-            for (h = unknown ? strtok_r(unknown, "\n", &save) : NULL; h;
-                 h = strtok_r(NULL, "\n", &save)) {
-                if (co->s->ignore_robots)
-                    robots_ready(co, h, NULL, 404);
-            }
-            free(unknown);
-        }
+        robots_lookup(co, &lookup);
     }
     if (ev.fatal && !co->fatal_db) {
         co->fatal_db = 1;
@@ -972,7 +959,7 @@ static void handle_store(struct coord *co, int *got)
 static int crawl_finished(const struct coord *co)
 {
     return !co->lease_out && co->lease_empty && co->empty_clean && co->empty_seq == co->submitted &&
-           co->acked == co->submitted && co->pol.pooled == 0 && inflight_total(co) == 0 &&
+           co->acked == co->submitted && co->hosts.pooled == 0 && inflight_total(co) == 0 &&
            co->outlook.queued_ready == 0 && co->outlook.leased_other == 0 &&
            (co->outlook.queued_later == 0 ||
             co->outlook.next_due_ms > co->s->max_retry_wait_ms);
@@ -1428,7 +1415,7 @@ static void run_loop(struct coord *co)
         if (co->stopping && all_workers_gone(co) && (co->acked == co->submitted || co->fatal_db))
             break;
         progress(co, 0);
-        t = scr_politeness_next_us(&co->pol, scr_now_us());
+        t = scr_hosts_next_us(&co->hosts, scr_now_us());
         if (t >= 0 && t < timeout_us)
             timeout_us = t + 100;
         if (got)
@@ -1466,7 +1453,7 @@ static void finish(struct coord *co, struct scr_run_outcome *out)
     double secs = (double)(scr_now_ms() - co->start_ms) / 1000.0;
     PGconn *db = scr_store_stop(co->st);
     struct scr_lease_item *rest = NULL;
-    size_t nrest = scr_politeness_drain(&co->pol, &rest);
+    size_t nrest = scr_hosts_drain(&co->hosts, &rest);
     const char *status;
     json_t *sum, *nodes;
     char *sum_txt, *nodes_txt, err[1024];
@@ -1536,11 +1523,8 @@ void scr_coordinator_run(struct scr_comm *c, struct scr_settings *s, const char 
     co.start_ms = co.last_progress_ms = scr_now_ms();
     co.tty = isatty(STDERR_FILENO);
     co.start_cpu_us = scr_cpu_us();
-    scr_politeness_init(&co.pol, s->host_concurrency, s->delay_ms, s->max_crawl_delay_ms);
-    scr_strmap_init(&co.robots_attempts);
-    scr_strmap_init(&co.robots_down);
-    scr_strmap_init(&co.parked);
-    scr_strmap_init(&co.sitemapped);
+    scr_hosts_init(&co.hosts, s->host_concurrency, s->delay_ms, s->max_crawl_delay_ms,
+                   s->user_agent);
     if (scr_scope_init(&co.scope, s) == SCR_ENOMEM)
         co.w = NULL;
     else
@@ -1585,16 +1569,6 @@ out:
     free(co.bn);
     free(co.rules_text);
     scr_urlopts_release(&co.uo);
-    scr_politeness_release(&co.pol);
+    scr_hosts_release(&co.hosts);
     scr_scope_release(&co.scope);
-    for (size_t i = 0; i < co.robots_down.cap; i++)
-        if (co.robots_down.slots[i].key)
-            free(co.robots_down.slots[i].value);
-    for (size_t i = 0; i < co.parked.cap; i++)
-        if (co.parked.slots[i].key)
-            free(co.parked.slots[i].value);
-    scr_strmap_release(&co.robots_attempts);
-    scr_strmap_release(&co.robots_down);
-    scr_strmap_release(&co.parked);
-    scr_strmap_release(&co.sitemapped);
 }

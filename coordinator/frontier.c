@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/buf.h"
 #include "common/error.h"
 #include "coordinator/db.h"
 
@@ -38,12 +39,29 @@ void scr_store_item_free(struct scr_store_item *it)
     free(it->sitemap_links);
     free(it->sitemap_hosts);
     free(it->robots_host);
+    scr_strvec_release(&it->robots_hosts);
+    scr_robots_cache_free(it->robots, it->nrobots);
     free(it);
 }
 
 static void i64(char *buf, size_t len, int64_t v)
 {
     snprintf(buf, len, "%lld", (long long)v);
+}
+
+/* The SQL boundary of a list: its strings '\n'-joined, for string_to_array($n, E'\n')
+ * (no URL or host contains a newline).  Caller frees. */
+static char *join_lines(const struct scr_strvec *sv)
+{
+    struct scr_buf b;
+
+    scr_buf_init(&b);
+    for (size_t i = 0; sv && i < sv->n; i++) {
+        if (i)
+            scr_buf_putc(&b, '\n');
+        scr_buf_puts(&b, sv->v[i]);
+    }
+    return scr_buf_detach(&b, NULL);
 }
 
 int scr_frontier_job(PGconn *db, const char *name, int64_t *job_id, char *err, size_t errlen)
@@ -227,11 +245,12 @@ int scr_frontier_seed(PGconn *db, int64_t job_id, const char *urls, const char *
 }
 
 int scr_frontier_lease(PGconn *db, int64_t job_id, int64_t run_id, int n, int64_t ttl_ms,
-                       const char *exclude_hosts, struct scr_lease_item **items, size_t *count,
-                       char *err, size_t errlen)
+                       const struct scr_strvec *exclude_hosts, struct scr_lease_item **items,
+                       size_t *count, char *err, size_t errlen)
 {
     char job[24], run[24], lim[24], ttl[24];
-    const char *p[5] = {job, lim, run, ttl, exclude_hosts ? exclude_hosts : ""};
+    char *exclude = join_lines(exclude_hosts);
+    const char *p[5] = {job, lim, run, ttl, exclude};
     struct scr_lease_item *v = NULL;
     PGresult *r;
     int rows;
@@ -256,6 +275,7 @@ int scr_frontier_lease(PGconn *db, int64_t job_id, int64_t run_id, int n, int64_
         " RETURNING u.id, u.url, u.host, u.depth, u.attempts,"
         "   coalesce(u.etag, ''), coalesce(u.last_modified, ''), u.kind, u.hops",
         5, p, err, errlen);
+    free(exclude);
     if (!r)
         return SCR_EDB;
     rows = PQntuples(r);
@@ -449,27 +469,30 @@ int scr_frontier_store(PGconn *db, int64_t run_id, struct scr_store_item *it, ch
     return SCR_OK;
 }
 
-int scr_frontier_robots_get(PGconn *db, const char *hosts, int64_t max_age_ms,
+int scr_frontier_robots_get(PGconn *db, const struct scr_strvec *hosts, int64_t max_age_ms,
                             struct scr_robots_cache **out, size_t *count, char *err,
                             size_t errlen)
 {
-    char age[24];
-    const char *p[2] = {hosts, age};
+    char age[24], *joined;
+    const char *p[2] = {NULL, age};
     struct scr_robots_cache *v = NULL;
     PGresult *r;
     int rows;
 
     *out = NULL;
     *count = 0;
-    if (!hosts || !*hosts)
+    if (!hosts || hosts->n == 0)
         return SCR_OK;
     i64(age, sizeof(age), max_age_ms);
+    joined = join_lines(hosts);
+    p[0] = joined;
     r = scr_db_exec(db, "reading cached robots.txt",
                     "SELECT host, coalesce(robots_status, 0), coalesce(robots_body, '')"
                     " FROM hosts WHERE host = ANY (string_to_array($1, E'\\n'))"
                     " AND robots_fetched_at > now() - $2::bigint * interval '1 millisecond'"
                     " AND robots_status > 0 AND robots_status < 500",
                     2, p, err, errlen);
+    free(joined);
     if (!r)
         return SCR_EDB;
     rows = PQntuples(r);

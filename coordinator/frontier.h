@@ -32,13 +32,22 @@ struct scr_lease_item {
 
 void scr_lease_item_release(struct scr_lease_item *it);
 
+/* A cached robots.txt. */
+struct scr_robots_cache {
+    char *host;
+    int status;   /* HTTP status of the fetch, 0 when it failed */
+    char *body;
+};
+
 /* One result to store, prepared by the coordinator.  Owned by whoever holds it. */
 /* What a store item asks of the store thread. */
 enum scr_store_op {
     SCR_STORE_RESULT = 0, /* a URL's outcome (or 'skipped'): frontier_store */
     SCR_STORE_ROBOTS,     /* a robots.txt fetch: frontier_robots_put (res.final_url, status,
                              body, error; robots_host) */
-    SCR_STORE_SITEMAPS    /* sitemap URLs to queue: sitemap_links / sitemap_hosts */
+    SCR_STORE_SITEMAPS,   /* sitemap URLs to queue: sitemap_links / sitemap_hosts */
+    SCR_STORE_ROBOTS_GET  /* read the cached robots.txt of robots_hosts into robots/nrobots
+                             (only hosts whose robots state is unknown to the run) */
 };
 
 struct scr_store_item {
@@ -61,23 +70,19 @@ struct scr_store_item {
     int link_hops;            /* ... with this many redirects behind them */
     char *sitemap_links;      /* nested sitemaps to queue ('\n'-joined, "" for none) */
     char *sitemap_hosts;
+    struct scr_strvec robots_hosts;        /* SCR_STORE_ROBOTS_GET: hosts to look up */
     /* filled by the store: */
+    struct scr_robots_cache *robots;       /* SCR_STORE_ROBOTS_GET: the cache hits */
+    size_t nrobots;
     int stored;               /* 1 when committed; 0 when the lease was no longer ours */
     int64_t new_urls;         /* outlinks that were new to the frontier */
 };
 
 void scr_store_item_free(struct scr_store_item *it);
 
-/* A cached robots.txt. */
-struct scr_robots_cache {
-    char *host;
-    int status;   /* HTTP status of the fetch, 0 when it failed */
-    char *body;
-};
-
-/* Reads the cached robots.txt of the '\n'-joined hosts fetched within max_age_ms.
+/* Reads the cached robots.txt of hosts fetched within max_age_ms.
  * *out is a malloc'd array of *count entries; free with scr_robots_cache_free. */
-int scr_frontier_robots_get(PGconn *db, const char *hosts, int64_t max_age_ms,
+int scr_frontier_robots_get(PGconn *db, const struct scr_strvec *hosts, int64_t max_age_ms,
                             struct scr_robots_cache **out, size_t *count, char *err,
                             size_t errlen);
 void scr_robots_cache_free(struct scr_robots_cache *c, size_t count);
@@ -121,11 +126,12 @@ int scr_frontier_reclaim(PGconn *db, int64_t run_id, int64_t *reclaimed, char *e
 int scr_frontier_seed(PGconn *db, int64_t job_id, const char *urls, const char *hosts,
                       int64_t *added, char *err, size_t errlen);
 
-/* Leases up to n queued URLs (shallowest first), skipping hosts in exclude_hosts (a '\n'-
- * joined list, may be ""), for ttl_ms.  *items is a malloc'd array of *count items (caller
+/* Leases up to n queued URLs (shallowest first), skipping hosts in exclude_hosts (may be
+ * empty), for ttl_ms.  *items is a malloc'd array of *count items (caller
  * releases each and frees the array). */
 int scr_frontier_lease(PGconn *db, int64_t job_id, int64_t run_id, int n, int64_t ttl_ms,
-                       const char *exclude_hosts, struct scr_lease_item **items, size_t *count,
+                       const struct scr_strvec *exclude_hosts, struct scr_lease_item **items,
+                       size_t *count,
                        char *err, size_t errlen);
 
 /* Extends every lease this run holds by ttl_ms and touches the run's heartbeat. */
