@@ -44,6 +44,18 @@ void scr_store_item_free(struct scr_store_item *it)
     free(it);
 }
 
+const char *scr_url_state_name(enum scr_url_state st)
+{
+    switch (st) {
+    case SCR_URL_QUEUED: return "queued";
+    case SCR_URL_LEASED: return "leased";
+    case SCR_URL_DONE: return "done";
+    case SCR_URL_FAILED: return "failed";
+    case SCR_URL_SKIPPED: return "skipped";
+    }
+    return "failed";
+}
+
 static void i64(char *buf, size_t len, int64_t v)
 {
     snprintf(buf, len, "%lld", (long long)v);
@@ -220,11 +232,11 @@ int scr_frontier_reclaim(PGconn *db, int64_t run_id, int64_t *reclaimed, char *e
     return SCR_OK;
 }
 
-int scr_frontier_seed(PGconn *db, int64_t job_id, const char *urls, const char *hosts,
-                      int64_t *added, char *err, size_t errlen)
+int scr_frontier_seed(PGconn *db, int64_t job_id, const struct scr_strvec *urls,
+                      const struct scr_strvec *hosts, int64_t *added, char *err, size_t errlen)
 {
-    char job[24];
-    const char *p[3] = {job, urls, hosts};
+    char job[24], *u = join_lines(urls), *h = join_lines(hosts);
+    const char *p[3] = {job, u, h};
     PGresult *r;
 
     i64(job, sizeof(job), job_id);
@@ -237,11 +249,64 @@ int scr_frontier_seed(PGconn *db, int64_t job_id, const char *urls, const char *
                     " ON CONFLICT (job_id, url) DO NOTHING RETURNING 1)"
                     " SELECT count(*) FROM ins",
                     3, p, err, errlen);
+    free(u);
+    free(h);
     if (!r)
         return SCR_EDB;
     *added = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
     PQclear(r);
     return SCR_OK;
+}
+
+int scr_frontier_count_settled(PGconn *db, int64_t job_id, int64_t *count, char *err,
+                               size_t errlen)
+{
+    char job[24];
+    const char *p[1] = {job};
+    PGresult *r;
+
+    i64(job, sizeof(job), job_id);
+    r = scr_db_exec(db, "counting settled URLs",
+                    "SELECT count(*) FROM urls WHERE job_id = $1::bigint"
+                    " AND state IN ('done', 'failed', 'skipped')",
+                    1, p, err, errlen);
+    if (!r)
+        return SCR_EDB;
+    *count = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return SCR_OK;
+}
+
+int scr_frontier_run_worker(PGconn *db, int64_t run_id, const struct scr_run_worker *w,
+                            char *err, size_t errlen)
+{
+    char run[24], rank[24], cores[24], pages[24], bytes[24], errors[24], records[24],
+        busy[24], idle[24], cpu[24], rss[24], rate[32];
+    const char *p[18] = {run, rank, w->host, w->arch, w->os, cores, w->version, w->build_id,
+                         w->state, pages, bytes, errors, records,
+                         w->has_bye ? busy : NULL, w->has_bye ? idle : NULL,
+                         w->has_bye ? cpu : NULL, w->has_bye ? rss : NULL, rate};
+
+    i64(run, sizeof(run), run_id);
+    snprintf(rank, sizeof(rank), "%d", w->rank);
+    snprintf(cores, sizeof(cores), "%u", w->cores);
+    snprintf(pages, sizeof(pages), "%llu", (unsigned long long)w->pages);
+    snprintf(bytes, sizeof(bytes), "%llu", (unsigned long long)w->bytes);
+    snprintf(errors, sizeof(errors), "%llu", (unsigned long long)w->errors);
+    snprintf(records, sizeof(records), "%llu", (unsigned long long)w->records);
+    snprintf(busy, sizeof(busy), "%llu", (unsigned long long)w->busy_ms);
+    snprintf(idle, sizeof(idle), "%llu", (unsigned long long)w->idle_ms);
+    snprintf(cpu, sizeof(cpu), "%llu", (unsigned long long)w->cpu_ms);
+    snprintf(rss, sizeof(rss), "%llu", (unsigned long long)w->max_rss_kb);
+    snprintf(rate, sizeof(rate), "%.3f", w->pages_per_s);
+    return scr_db_command(db, "storing the per-worker figures",
+                          "INSERT INTO run_workers (run_id, rank, host, arch, os, cores, version,"
+                          " build_id, state, pages, bytes, errors, records, busy_ms, idle_ms,"
+                          " cpu_ms, max_rss_kb, pages_per_s) VALUES ($1::bigint, $2::int, $3,"
+                          " $4, $5, $6::int, $7, $8, $9, $10::bigint, $11::bigint, $12::bigint,"
+                          " $13::bigint, $14::bigint, $15::bigint, $16::bigint, $17::bigint,"
+                          " $18::float8) ON CONFLICT (run_id, rank) DO NOTHING",
+                          18, p, err, errlen);
 }
 
 int scr_frontier_lease(PGconn *db, int64_t job_id, int64_t run_id, int n, int64_t ttl_ms,
@@ -432,7 +497,7 @@ int scr_frontier_store(PGconn *db, int64_t run_id, struct scr_store_item *it, ch
     const struct scr_result *res = &it->res;
     char url_id[24], run[24], status[24], bytes[24], elapsed[24], wait[24], redirects[24],
         rank[24], delay[24], cap[24], ddelta[24], hops[24];
-    const char *p[19] = {url_id, run, it->new_state, status, res->final_url,
+    const char *p[19] = {url_id, run, scr_url_state_name(it->new_state), status, res->final_url,
                          res->content_type, bytes, elapsed, wait, redirects, rank,
                          it->worker_host, res->error, res->etag, res->last_modified,
                          res->content_hash, it->records_json, it->links, it->link_hosts};
@@ -591,8 +656,7 @@ int scr_frontier_outlook(PGconn *db, int64_t job_id, int64_t run_id, struct scr_
         "    FROM urls WHERE job_id = $1::bigint AND state = 'queued'"
         "    AND next_attempt_at > now()), 0),"
         " (SELECT count(*) FROM urls WHERE job_id = $1::bigint AND state = 'leased'"
-        "    AND lease_run <> $2::bigint),"
-        " (SELECT count(*) FROM urls WHERE job_id = $1::bigint)",
+        "    AND lease_run <> $2::bigint)",
         2, p, err, errlen);
     if (!r)
         return SCR_EDB;
@@ -600,7 +664,6 @@ int scr_frontier_outlook(PGconn *db, int64_t job_id, int64_t run_id, struct scr_
     o->queued_later = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
     o->next_due_ms = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
     o->leased_other = strtoll(PQgetvalue(r, 0, 3), NULL, 10);
-    o->total = strtoll(PQgetvalue(r, 0, 4), NULL, 10);
     PQclear(r);
     return SCR_OK;
 }

@@ -1,6 +1,9 @@
 /* frontier.h - the crawl's state in PostgreSQL: jobs, runs, URLs, fetches, records.
  *
- * Every statement of the crawl is here.  The invariants (docs/internals/leases.md):
+ * Every statement of the crawl is here, except the schema itself (db.c) and the scope's
+ * reads of the job's seed hosts and URL count at start-up (scope.c, scr_scope_load), which
+ * belong to the scope's own rules.  Lists (URLs, hosts) arrive as struct scr_strvec and are
+ * joined only here, where a statement is built.  The invariants (docs/internals/leases.md):
  *  - a URL is fetched by at most one run at a time: leasing is UPDATE ... FROM (SELECT ...
  *    FOR UPDATE SKIP LOCKED), and storing requires the lease to still be ours;
  *  - a result, its records, its new outlinks and its URL's new state commit in one
@@ -16,7 +19,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/strvec.h"
 #include "common/wire.h"
+
+/* A URL's state (urls.state).  The process works with the enum; the text is used only where
+ * a statement is built (scr_url_state_name). */
+enum scr_url_state {
+    SCR_URL_QUEUED,  /* waiting, not before next_attempt_at */
+    SCR_URL_LEASED,  /* with a run */
+    SCR_URL_DONE,
+    SCR_URL_FAILED,
+    SCR_URL_SKIPPED  /* disallowed by robots.txt */
+};
+
+/* "queued", "leased", "done", "failed", "skipped": the SQL text of st (static). */
+const char *scr_url_state_name(enum scr_url_state st);
 
 /* A leased URL as the coordinator keeps it.  Strings owned. */
 struct scr_lease_item {
@@ -55,7 +72,7 @@ struct scr_store_item {
     enum scr_store_op op;
     char *robots_host;
     struct scr_result res;    /* from the worker */
-    const char *new_state;    /* "done", "failed" or "queued" (retry) */
+    enum scr_url_state new_state; /* done, failed, skipped, or queued (retry, put back) */
     int64_t retry_delay_ms;   /* for "queued" */
     int worker_rank;
     char worker_host[64];
@@ -66,6 +83,7 @@ struct scr_store_item {
     int64_t url_room;         /* set by the store thread when max_urls > 0: how many more URLs
                                  the job may take (max_urls - its current count) */
     int no_fetch;             /* the URL was not fetched (skipped, or put back): no fetch row */
+    int leased;               /* carries a URL this run leased (the dispatcher's count) */
     int link_depth_delta;     /* links go in at depth + this (1; 0 for a redirect target) */
     int link_hops;            /* ... with this many redirects behind them */
     char *sitemap_links;      /* nested sitemaps to queue ('\n'-joined, "" for none) */
@@ -121,10 +139,30 @@ int scr_frontier_run_lock(PGconn *db, int64_t run_id, char *err, size_t errlen);
 int scr_frontier_reclaim(PGconn *db, int64_t run_id, int64_t *reclaimed, char *err,
                          size_t errlen);
 
-/* Adds seed URLs at depth 0 (known URLs are left as they are).  urls and hosts are '\n'-joined
- * lists of equal length.  *added receives how many were new. */
-int scr_frontier_seed(PGconn *db, int64_t job_id, const char *urls, const char *hosts,
-                      int64_t *added, char *err, size_t errlen);
+/* Adds seed URLs at depth 0 (known URLs are left as they are).  urls and hosts have equal
+ * lengths (hosts[i] is the authority of urls[i]).  *added receives how many were new. */
+int scr_frontier_seed(PGconn *db, int64_t job_id, const struct scr_strvec *urls,
+                      const struct scr_strvec *hosts, int64_t *added, char *err,
+                      size_t errlen);
+
+/* The job's URLs in a final state (done, failed, skipped): the progress line's start. */
+int scr_frontier_count_settled(PGconn *db, int64_t job_id, int64_t *count, char *err,
+                               size_t errlen);
+
+/* One worker's figures for its run_workers row (strings borrowed). */
+struct scr_run_worker {
+    int rank;
+    const char *host, *arch, *os, *version, *build_id, *state;
+    unsigned cores;
+    uint64_t pages, bytes, errors, records;
+    int has_bye;                  /* without BYE the four below are unknown (NULL) */
+    uint64_t busy_ms, idle_ms, cpu_ms, max_rss_kb;
+    double pages_per_s;
+};
+
+/* Inserts the run_workers row of w (once per run and rank). */
+int scr_frontier_run_worker(PGconn *db, int64_t run_id, const struct scr_run_worker *w,
+                            char *err, size_t errlen);
 
 /* Leases up to n queued URLs (shallowest first), skipping hosts in exclude_hosts (may be
  * empty), for ttl_ms.  *items is a malloc'd array of *count items (caller
@@ -152,7 +190,6 @@ struct scr_outlook {
     int64_t queued_later;    /* queued for a retry later */
     int64_t next_due_ms;     /* ms until the earliest queued_later is due (0 if none) */
     int64_t leased_other;    /* leased by other live runs */
-    int64_t total;           /* URLs the job knows */
 };
 
 int scr_frontier_outlook(PGconn *db, int64_t job_id, int64_t run_id, struct scr_outlook *o,

@@ -59,12 +59,12 @@ enum scr_outcome scr_retry_classify(const struct scr_result *r, int attempts, in
     return SCR_OUTCOME_RETRY;
 }
 
-const char *scr_retry_state(enum scr_outcome o)
+enum scr_url_state scr_retry_state(enum scr_outcome o)
 {
     switch (o) {
-    case SCR_OUTCOME_DONE: return "done";
-    case SCR_OUTCOME_RETRY: return "queued";
-    case SCR_OUTCOME_FAILED: return "failed";
+    case SCR_OUTCOME_DONE: return SCR_URL_DONE;
+    case SCR_OUTCOME_RETRY: return SCR_URL_QUEUED;
+    case SCR_OUTCOME_FAILED: return SCR_URL_FAILED;
     }
-    return "failed";
+    return SCR_URL_FAILED;
 }

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "common/wire.h"
+#include "coordinator/frontier.h"
 
 enum scr_outcome {
     SCR_OUTCOME_DONE,   /* a usable answer (2xx, 3xx, 304) */
@@ -23,7 +24,7 @@ int scr_retry_transient(const struct scr_result *r);
 enum scr_outcome scr_retry_classify(const struct scr_result *r, int attempts, int max_attempts,
                                     int64_t *delay_ms);
 
-/* The URL state name for an outcome ("done", "queued", "failed"). */
-const char *scr_retry_state(enum scr_outcome o);
+/* The URL state for an outcome (done, queued, failed). */
+enum scr_url_state scr_retry_state(enum scr_outcome o);
 
 #endif

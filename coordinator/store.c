@@ -201,7 +201,7 @@ static void store_singly(struct scr_store *st, struct scr_store_item *head)
         it->link_hosts = scr_xstrdup("");
         free(it->res.error);
         it->res.error = scr_xstrdup("could not store this result in the database");
-        it->new_state = "failed";
+        it->new_state = SCR_URL_FAILED;
         if (store_group(st, it) != SCR_OK)
             scr_error("dropped the result of URL %llu; the next run fetches it again",
                       (unsigned long long)it->res.url_id);
