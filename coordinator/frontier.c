@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/alloc.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "coordinator/db.h"
@@ -34,10 +35,10 @@ void scr_store_item_free(struct scr_store_item *it)
         return;
     scr_result_release(&it->res);
     free(it->records_json);
-    free(it->links);
-    free(it->link_hosts);
-    free(it->sitemap_links);
-    free(it->sitemap_hosts);
+    scr_strvec_release(&it->links);
+    scr_strvec_release(&it->link_hosts);
+    scr_strvec_release(&it->sitemap_links);
+    scr_strvec_release(&it->sitemap_hosts);
     free(it->robots_host);
     scr_strvec_release(&it->robots_hosts);
     scr_robots_cache_free(it->robots, it->nrobots);
@@ -344,21 +345,16 @@ int scr_frontier_lease(PGconn *db, int64_t job_id, int64_t run_id, int n, int64_
     if (!r)
         return SCR_EDB;
     rows = PQntuples(r);
-    if (rows > 0) {
-        v = calloc((size_t)rows, sizeof(*v));
-        if (!v) {
-            PQclear(r);
-            return SCR_ENOMEM;
-        }
-    }
+    if (rows > 0)
+        v = scr_xcalloc((size_t)rows, sizeof(*v));
     for (int i = 0; i < rows; i++) {
         v[i].url_id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
-        v[i].url = strdup(PQgetvalue(r, i, 1));
-        v[i].host = strdup(PQgetvalue(r, i, 2));
+        v[i].url = scr_xstrdup(PQgetvalue(r, i, 1));
+        v[i].host = scr_xstrdup(PQgetvalue(r, i, 2));
         v[i].depth = (int)strtol(PQgetvalue(r, i, 3), NULL, 10);
         v[i].attempts = (int)strtol(PQgetvalue(r, i, 4), NULL, 10);
-        v[i].etag = strdup(PQgetvalue(r, i, 5));
-        v[i].last_modified = strdup(PQgetvalue(r, i, 6));
+        v[i].etag = scr_xstrdup(PQgetvalue(r, i, 5));
+        v[i].last_modified = scr_xstrdup(PQgetvalue(r, i, 6));
         v[i].kind = strcmp(PQgetvalue(r, i, 7), "sitemap") == 0 ? SCR_TASK_SITEMAP : SCR_TASK_PAGE;
         v[i].hops = (int)strtol(PQgetvalue(r, i, 8), NULL, 10);
     }
@@ -497,12 +493,16 @@ int scr_frontier_store(PGconn *db, int64_t run_id, struct scr_store_item *it, ch
     const struct scr_result *res = &it->res;
     char url_id[24], run[24], status[24], bytes[24], elapsed[24], wait[24], redirects[24],
         rank[24], delay[24], cap[24], ddelta[24], hops[24];
+    /* the SQL boundary: the lists become '\n'-joined texts here */
+    char *links = join_lines(&it->links), *link_hosts = join_lines(&it->link_hosts);
+    char *sm_links = join_lines(&it->sitemap_links), *sm_hosts = join_lines(&it->sitemap_hosts);
     const char *p[19] = {url_id, run, scr_url_state_name(it->new_state), status, res->final_url,
                          res->content_type, bytes, elapsed, wait, redirects, rank,
                          it->worker_host, res->error, res->etag, res->last_modified,
-                         res->content_hash, it->records_json, it->links, it->link_hosts};
+                         res->content_hash, it->records_json, links, link_hosts};
     const char *p2[26];
     PGresult *r;
+    int rc = SCR_EDB;
 
     i64(url_id, sizeof(url_id), (int64_t)res->url_id);
     i64(run, sizeof(run), run_id);
@@ -521,17 +521,23 @@ int scr_frontier_store(PGconn *db, int64_t run_id, struct scr_store_item *it, ch
     i64(hops, sizeof(hops), it->link_hops);
     p2[21] = ddelta;
     p2[22] = hops;
-    p2[23] = it->sitemap_links ? it->sitemap_links : "";
-    p2[24] = it->sitemap_hosts ? it->sitemap_hosts : "";
+    p2[23] = sm_links;
+    p2[24] = sm_hosts;
     p2[25] = it->no_fetch ? "true" : "false";
-    r = scr_db_exec_prepared(db, "storing a result", it->max_urls > 0 ? STORE_CAP_NAME : STORE_NAME,
-                             26, p2, err, errlen);
+    r = scr_db_exec_prepared(db, "storing a result",
+                             it->max_urls > 0 ? STORE_CAP_NAME : STORE_NAME, 26, p2, err, errlen);
     if (!r)
-        return SCR_EDB;
+        goto out;
     it->stored = (int)strtol(PQgetvalue(r, 0, 0), NULL, 10);
     it->new_urls = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
     PQclear(r);
-    return SCR_OK;
+    rc = SCR_OK;
+out:
+    free(links);
+    free(link_hosts);
+    free(sm_links);
+    free(sm_hosts);
+    return rc;
 }
 
 int scr_frontier_robots_get(PGconn *db, const struct scr_strvec *hosts, int64_t max_age_ms,
@@ -561,14 +567,12 @@ int scr_frontier_robots_get(PGconn *db, const struct scr_strvec *hosts, int64_t 
     if (!r)
         return SCR_EDB;
     rows = PQntuples(r);
-    if (rows > 0 && !(v = calloc((size_t)rows, sizeof(*v)))) {
-        PQclear(r);
-        return SCR_ENOMEM;
-    }
+    if (rows > 0)
+        v = scr_xcalloc((size_t)rows, sizeof(*v));
     for (int i = 0; i < rows; i++) {
-        v[i].host = strdup(PQgetvalue(r, i, 0));
+        v[i].host = scr_xstrdup(PQgetvalue(r, i, 0));
         v[i].status = (int)strtol(PQgetvalue(r, i, 1), NULL, 10);
-        v[i].body = strdup(PQgetvalue(r, i, 2));
+        v[i].body = scr_xstrdup(PQgetvalue(r, i, 2));
     }
     PQclear(r);
     *out = v;
@@ -620,20 +624,24 @@ int scr_frontier_count(PGconn *db, int64_t job_id, int64_t *count, char *err, si
     return SCR_OK;
 }
 
-int scr_frontier_add_sitemaps(PGconn *db, int64_t job_id, const char *urls, const char *hosts,
-                              char *err, size_t errlen)
+int scr_frontier_add_sitemaps(PGconn *db, int64_t job_id, const struct scr_strvec *urls,
+                              const struct scr_strvec *hosts, char *err, size_t errlen)
 {
-    char job[24];
-    const char *p[3] = {job, urls, hosts};
+    char job[24], *u = join_lines(urls), *h = join_lines(hosts);
+    const char *p[3] = {job, u, h};
+    int rc;
 
     i64(job, sizeof(job), job_id);
-    return scr_db_command(db, "queueing sitemaps",
+    rc = scr_db_command(db, "queueing sitemaps",
                           "INSERT INTO urls (job_id, url, host, depth, kind)"
                           " SELECT $1::bigint, x.url, x.host, 0, 'sitemap'"
                           " FROM unnest(string_to_array($2, E'\\n'), string_to_array($3, E'\\n'))"
                           " AS x(url, host) WHERE $2 <> ''"
                           " ON CONFLICT (job_id, url) DO NOTHING",
                           3, p, err, errlen);
+    free(u);
+    free(h);
+    return rc;
 }
 
 int scr_frontier_outlook(PGconn *db, int64_t job_id, int64_t run_id, struct scr_outlook *o,

@@ -77,8 +77,8 @@ struct scr_store_item {
     int worker_rank;
     char worker_host[64];
     char *records_json;       /* "[rec,rec,...]" */
-    char *links;              /* in-scope outlinks joined by '\n' ("" for none) */
-    char *link_hosts;         /* their hosts, same order */
+    struct scr_strvec links;      /* in-scope outlinks (joined only in scr_frontier_store) */
+    struct scr_strvec link_hosts; /* their hosts, same order */
     int64_t max_urls;         /* --max-pages: the job stops growing at this many URLs (0 = no cap) */
     int64_t url_room;         /* set by the store thread when max_urls > 0: how many more URLs
                                  the job may take (max_urls - its current count) */
@@ -86,8 +86,8 @@ struct scr_store_item {
     int leased;               /* carries a URL this run leased (the dispatcher's count) */
     int link_depth_delta;     /* links go in at depth + this (1; 0 for a redirect target) */
     int link_hops;            /* ... with this many redirects behind them */
-    char *sitemap_links;      /* nested sitemaps to queue ('\n'-joined, "" for none) */
-    char *sitemap_hosts;
+    struct scr_strvec sitemap_links; /* nested sitemaps to queue */
+    struct scr_strvec sitemap_hosts;
     struct scr_strvec robots_hosts;        /* SCR_STORE_ROBOTS_GET: hosts to look up */
     /* filled by the store: */
     struct scr_robots_cache *robots;       /* SCR_STORE_ROBOTS_GET: the cache hits */
@@ -112,9 +112,9 @@ int scr_frontier_robots_put(PGconn *db, const char *host, const char *url, int s
 /* The number of URLs a job has (the frontier and its history). */
 int scr_frontier_count(PGconn *db, int64_t job_id, int64_t *count, char *err, size_t errlen);
 
-/* Queues sitemap URLs (depth 0, kind sitemap); '\n'-joined lists. */
-int scr_frontier_add_sitemaps(PGconn *db, int64_t job_id, const char *urls, const char *hosts,
-                              char *err, size_t errlen);
+/* Queues sitemap URLs (depth 0, kind sitemap); hosts[i] is the authority of urls[i]. */
+int scr_frontier_add_sitemaps(PGconn *db, int64_t job_id, const struct scr_strvec *urls,
+                              const struct scr_strvec *hosts, char *err, size_t errlen);
 
 /* Finds or creates the job; *job_id is its id. */
 int scr_frontier_job(PGconn *db, const char *name, int64_t *job_id, char *err, size_t errlen);

@@ -71,8 +71,6 @@ void scr_results_unfetched(struct coord *co, struct scr_lease_item *li,
     it->res.last_modified = scr_xstrdup("");
     it->res.content_hash = scr_xstrdup("");
     it->records_json = scr_xstrdup("[]");
-    it->links = scr_xstrdup("");
-    it->link_hosts = scr_xstrdup("");
     scr_lease_item_release(li);
     if (state == SCR_URL_SKIPPED)
         co->tally.skipped++;
@@ -204,8 +202,8 @@ static void handle_redirect(struct coord *co, const struct scr_lease_item *li,
     }
     scr_strvec_init(&one);
     scr_strvec_push(&one, target);
-    free(it->links);
-    free(it->link_hosts);
+    scr_strvec_release(&it->links);
+    scr_strvec_release(&it->link_hosts);
     scr_scope_filter(&co->scope, li->depth - 1, &one, &it->links, &it->link_hosts);
     it->link_depth_delta = 0;
     it->link_hops = li->hops + 1;
@@ -270,9 +268,6 @@ void scr_results_on_result(struct coord *co, struct scr_peer *w, const char *dat
                          &it->sitemap_hosts);
     } else if (outcome == SCR_OUTCOME_DONE) {
         scr_scope_filter(&co->scope, fl.it.depth, &it->res.links, &it->links, &it->link_hosts);
-    } else {
-        it->links = scr_xstrdup("");
-        it->link_hosts = scr_xstrdup("");
     }
     if (it->res.http_status >= 300 && it->res.http_status < 400 && it->res.http_status != 304 &&
         it->res.location && *it->res.location)

@@ -126,8 +126,8 @@ static int store_group(struct scr_store *st, struct scr_store_item *head)
             it->stored = rc == SCR_OK;
             break;
         case SCR_STORE_SITEMAPS:
-            rc = scr_frontier_add_sitemaps(st->db, st->job_id, it->sitemap_links,
-                                           it->sitemap_hosts, err, sizeof(err));
+            rc = scr_frontier_add_sitemaps(st->db, st->job_id, &it->sitemap_links,
+                                           &it->sitemap_hosts, err, sizeof(err));
             it->stored = rc == SCR_OK;
             count = -1; /* not counted: count again when a cap needs it */
             break;
@@ -138,8 +138,8 @@ static int store_group(struct scr_store *st, struct scr_store_item *head)
             break;
         default:
             /* links the frontier certainly has need not travel (see seen.h) */
-            if (it->max_urls == 0 && it->links && it->link_hosts)
-                scr_seen_filter(&st->seen, it->links, it->link_hosts);
+            if (it->max_urls == 0)
+                scr_seen_filter(&st->seen, &it->links, &it->link_hosts);
             /* --max-pages: the room left is counted here, not by the statement (a count of
              * the job's URLs per stored page would cost O(frontier) each time) */
             rc = SCR_OK;
@@ -168,8 +168,8 @@ static int store_group(struct scr_store *st, struct scr_store_item *head)
     /* committed: the outlinks of every stored result are in the frontier now (a result whose
      * lease was lost stored nothing, so its links are not remembered) */
     for (struct scr_store_item *it = head; it; it = it->next)
-        if (it->op == SCR_STORE_RESULT && it->stored && it->max_urls == 0 && it->links)
-            scr_seen_add_list(&st->seen, it->links);
+        if (it->op == SCR_STORE_RESULT && it->stored && it->max_urls == 0)
+            scr_seen_add_list(&st->seen, &it->links);
     return SCR_OK;
 }
 
@@ -194,11 +194,9 @@ static void store_singly(struct scr_store *st, struct scr_store_item *head)
         scr_error("cannot store the result of URL %llu: %s; storing it without records",
                   (unsigned long long)it->res.url_id, err);
         free(it->records_json);
-        free(it->links);
-        free(it->link_hosts);
         it->records_json = scr_xstrdup("[]");
-        it->links = scr_xstrdup("");
-        it->link_hosts = scr_xstrdup("");
+        scr_strvec_release(&it->links);
+        scr_strvec_release(&it->link_hosts);
         free(it->res.error);
         it->res.error = scr_xstrdup("could not store this result in the database");
         it->new_state = SCR_URL_FAILED;
@@ -330,28 +328,23 @@ static void *store_main(void *arg)
 int scr_store_start(struct scr_store **out, PGconn *db, const char *conninfo, int64_t job_id,
                     int64_t run_id, const struct scr_settings *s)
 {
-    struct scr_store *st = calloc(1, sizeof(*st));
+    struct scr_store *st = scr_xcalloc(1, sizeof(*st));
     char err[512];
     int rc;
 
-    if (!st)
-        return SCR_ENOMEM;
     st->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    st->conninfo = strdup(conninfo);
-    if (st->efd < 0 || !st->conninfo) {
-        if (st->efd >= 0)
-            close(st->efd);
-        free(st->conninfo);
+    if (st->efd < 0) {
         free(st);
-        return SCR_ENOMEM;
+        return SCR_ENOMEM; /* out of file descriptors or kernel memory */
     }
+    st->conninfo = scr_xstrdup(conninfo);
     pthread_mutex_init(&st->lock, NULL);
     pthread_cond_init(&st->cond, NULL);
     st->db = db;
     st->job_id = job_id;
     st->run_id = run_id;
     st->s = s;
-    scr_seen_init(&st->seen, SEEN_SLOTS); /* out of memory: a disabled cache, still correct */
+    scr_seen_init(&st->seen, SEEN_SLOTS);
     st->url_count = -1;
     rc = scr_frontier_prepare(db, err, sizeof(err));
     if (rc)
