@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/alloc.h"
+#include "common/buf.h"
 #include "common/error.h"
 #include "coordinator/db.h"
 
@@ -33,17 +35,46 @@ void scr_store_item_free(struct scr_store_item *it)
         return;
     scr_result_release(&it->res);
     free(it->records_json);
-    free(it->links);
-    free(it->link_hosts);
-    free(it->sitemap_links);
-    free(it->sitemap_hosts);
+    scr_strvec_release(&it->links);
+    scr_strvec_release(&it->link_hosts);
+    scr_strvec_release(&it->sitemap_links);
+    scr_strvec_release(&it->sitemap_hosts);
     free(it->robots_host);
+    scr_strvec_release(&it->robots_hosts);
+    scr_robots_cache_free(it->robots, it->nrobots);
     free(it);
+}
+
+const char *scr_url_state_name(enum scr_url_state st)
+{
+    switch (st) {
+    case SCR_URL_QUEUED: return "queued";
+    case SCR_URL_LEASED: return "leased";
+    case SCR_URL_DONE: return "done";
+    case SCR_URL_FAILED: return "failed";
+    case SCR_URL_SKIPPED: return "skipped";
+    }
+    return "failed";
 }
 
 static void i64(char *buf, size_t len, int64_t v)
 {
     snprintf(buf, len, "%lld", (long long)v);
+}
+
+/* The SQL boundary of a list: its strings '\n'-joined, for string_to_array($n, E'\n')
+ * (no URL or host contains a newline).  Caller frees. */
+static char *join_lines(const struct scr_strvec *sv)
+{
+    struct scr_buf b;
+
+    scr_buf_init(&b);
+    for (size_t i = 0; sv && i < sv->n; i++) {
+        if (i)
+            scr_buf_putc(&b, '\n');
+        scr_buf_puts(&b, sv->v[i]);
+    }
+    return scr_buf_detach(&b, NULL);
 }
 
 int scr_frontier_job(PGconn *db, const char *name, int64_t *job_id, char *err, size_t errlen)
@@ -202,11 +233,11 @@ int scr_frontier_reclaim(PGconn *db, int64_t run_id, int64_t *reclaimed, char *e
     return SCR_OK;
 }
 
-int scr_frontier_seed(PGconn *db, int64_t job_id, const char *urls, const char *hosts,
-                      int64_t *added, char *err, size_t errlen)
+int scr_frontier_seed(PGconn *db, int64_t job_id, const struct scr_strvec *urls,
+                      const struct scr_strvec *hosts, int64_t *added, char *err, size_t errlen)
 {
-    char job[24];
-    const char *p[3] = {job, urls, hosts};
+    char job[24], *u = join_lines(urls), *h = join_lines(hosts);
+    const char *p[3] = {job, u, h};
     PGresult *r;
 
     i64(job, sizeof(job), job_id);
@@ -219,6 +250,8 @@ int scr_frontier_seed(PGconn *db, int64_t job_id, const char *urls, const char *
                     " ON CONFLICT (job_id, url) DO NOTHING RETURNING 1)"
                     " SELECT count(*) FROM ins",
                     3, p, err, errlen);
+    free(u);
+    free(h);
     if (!r)
         return SCR_EDB;
     *added = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
@@ -226,12 +259,64 @@ int scr_frontier_seed(PGconn *db, int64_t job_id, const char *urls, const char *
     return SCR_OK;
 }
 
+int scr_frontier_count_settled(PGconn *db, int64_t job_id, int64_t *count, char *err,
+                               size_t errlen)
+{
+    char job[24];
+    const char *p[1] = {job};
+    PGresult *r;
+
+    i64(job, sizeof(job), job_id);
+    r = scr_db_exec(db, "counting settled URLs",
+                    "SELECT count(*) FROM urls WHERE job_id = $1::bigint"
+                    " AND state IN ('done', 'failed', 'skipped')",
+                    1, p, err, errlen);
+    if (!r)
+        return SCR_EDB;
+    *count = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return SCR_OK;
+}
+
+int scr_frontier_run_worker(PGconn *db, int64_t run_id, const struct scr_run_worker *w,
+                            char *err, size_t errlen)
+{
+    char run[24], rank[24], cores[24], pages[24], bytes[24], errors[24], records[24],
+        busy[24], idle[24], cpu[24], rss[24], rate[32];
+    const char *p[18] = {run, rank, w->host, w->arch, w->os, cores, w->version, w->build_id,
+                         w->state, pages, bytes, errors, records,
+                         w->has_bye ? busy : NULL, w->has_bye ? idle : NULL,
+                         w->has_bye ? cpu : NULL, w->has_bye ? rss : NULL, rate};
+
+    i64(run, sizeof(run), run_id);
+    snprintf(rank, sizeof(rank), "%d", w->rank);
+    snprintf(cores, sizeof(cores), "%u", w->cores);
+    snprintf(pages, sizeof(pages), "%llu", (unsigned long long)w->pages);
+    snprintf(bytes, sizeof(bytes), "%llu", (unsigned long long)w->bytes);
+    snprintf(errors, sizeof(errors), "%llu", (unsigned long long)w->errors);
+    snprintf(records, sizeof(records), "%llu", (unsigned long long)w->records);
+    snprintf(busy, sizeof(busy), "%llu", (unsigned long long)w->busy_ms);
+    snprintf(idle, sizeof(idle), "%llu", (unsigned long long)w->idle_ms);
+    snprintf(cpu, sizeof(cpu), "%llu", (unsigned long long)w->cpu_ms);
+    snprintf(rss, sizeof(rss), "%llu", (unsigned long long)w->max_rss_kb);
+    snprintf(rate, sizeof(rate), "%.3f", w->pages_per_s);
+    return scr_db_command(db, "storing the per-worker figures",
+                          "INSERT INTO run_workers (run_id, rank, host, arch, os, cores, version,"
+                          " build_id, state, pages, bytes, errors, records, busy_ms, idle_ms,"
+                          " cpu_ms, max_rss_kb, pages_per_s) VALUES ($1::bigint, $2::int, $3,"
+                          " $4, $5, $6::int, $7, $8, $9, $10::bigint, $11::bigint, $12::bigint,"
+                          " $13::bigint, $14::bigint, $15::bigint, $16::bigint, $17::bigint,"
+                          " $18::float8) ON CONFLICT (run_id, rank) DO NOTHING",
+                          18, p, err, errlen);
+}
+
 int scr_frontier_lease(PGconn *db, int64_t job_id, int64_t run_id, int n, int64_t ttl_ms,
-                       const char *exclude_hosts, struct scr_lease_item **items, size_t *count,
-                       char *err, size_t errlen)
+                       const struct scr_strvec *exclude_hosts, struct scr_lease_item **items,
+                       size_t *count, char *err, size_t errlen)
 {
     char job[24], run[24], lim[24], ttl[24];
-    const char *p[5] = {job, lim, run, ttl, exclude_hosts ? exclude_hosts : ""};
+    char *exclude = join_lines(exclude_hosts);
+    const char *p[5] = {job, lim, run, ttl, exclude};
     struct scr_lease_item *v = NULL;
     PGresult *r;
     int rows;
@@ -256,24 +341,20 @@ int scr_frontier_lease(PGconn *db, int64_t job_id, int64_t run_id, int n, int64_
         " RETURNING u.id, u.url, u.host, u.depth, u.attempts,"
         "   coalesce(u.etag, ''), coalesce(u.last_modified, ''), u.kind, u.hops",
         5, p, err, errlen);
+    free(exclude);
     if (!r)
         return SCR_EDB;
     rows = PQntuples(r);
-    if (rows > 0) {
-        v = calloc((size_t)rows, sizeof(*v));
-        if (!v) {
-            PQclear(r);
-            return SCR_ENOMEM;
-        }
-    }
+    if (rows > 0)
+        v = scr_xcalloc((size_t)rows, sizeof(*v));
     for (int i = 0; i < rows; i++) {
         v[i].url_id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
-        v[i].url = strdup(PQgetvalue(r, i, 1));
-        v[i].host = strdup(PQgetvalue(r, i, 2));
+        v[i].url = scr_xstrdup(PQgetvalue(r, i, 1));
+        v[i].host = scr_xstrdup(PQgetvalue(r, i, 2));
         v[i].depth = (int)strtol(PQgetvalue(r, i, 3), NULL, 10);
         v[i].attempts = (int)strtol(PQgetvalue(r, i, 4), NULL, 10);
-        v[i].etag = strdup(PQgetvalue(r, i, 5));
-        v[i].last_modified = strdup(PQgetvalue(r, i, 6));
+        v[i].etag = scr_xstrdup(PQgetvalue(r, i, 5));
+        v[i].last_modified = scr_xstrdup(PQgetvalue(r, i, 6));
         v[i].kind = strcmp(PQgetvalue(r, i, 7), "sitemap") == 0 ? SCR_TASK_SITEMAP : SCR_TASK_PAGE;
         v[i].hops = (int)strtol(PQgetvalue(r, i, 8), NULL, 10);
     }
@@ -412,12 +493,16 @@ int scr_frontier_store(PGconn *db, int64_t run_id, struct scr_store_item *it, ch
     const struct scr_result *res = &it->res;
     char url_id[24], run[24], status[24], bytes[24], elapsed[24], wait[24], redirects[24],
         rank[24], delay[24], cap[24], ddelta[24], hops[24];
-    const char *p[19] = {url_id, run, it->new_state, status, res->final_url,
+    /* the SQL boundary: the lists become '\n'-joined texts here */
+    char *links = join_lines(&it->links), *link_hosts = join_lines(&it->link_hosts);
+    char *sm_links = join_lines(&it->sitemap_links), *sm_hosts = join_lines(&it->sitemap_hosts);
+    const char *p[19] = {url_id, run, scr_url_state_name(it->new_state), status, res->final_url,
                          res->content_type, bytes, elapsed, wait, redirects, rank,
                          it->worker_host, res->error, res->etag, res->last_modified,
-                         res->content_hash, it->records_json, it->links, it->link_hosts};
+                         res->content_hash, it->records_json, links, link_hosts};
     const char *p2[26];
     PGresult *r;
+    int rc = SCR_EDB;
 
     i64(url_id, sizeof(url_id), (int64_t)res->url_id);
     i64(run, sizeof(run), run_id);
@@ -436,51 +521,58 @@ int scr_frontier_store(PGconn *db, int64_t run_id, struct scr_store_item *it, ch
     i64(hops, sizeof(hops), it->link_hops);
     p2[21] = ddelta;
     p2[22] = hops;
-    p2[23] = it->sitemap_links ? it->sitemap_links : "";
-    p2[24] = it->sitemap_hosts ? it->sitemap_hosts : "";
+    p2[23] = sm_links;
+    p2[24] = sm_hosts;
     p2[25] = it->no_fetch ? "true" : "false";
-    r = scr_db_exec_prepared(db, "storing a result", it->max_urls > 0 ? STORE_CAP_NAME : STORE_NAME,
-                             26, p2, err, errlen);
+    r = scr_db_exec_prepared(db, "storing a result",
+                             it->max_urls > 0 ? STORE_CAP_NAME : STORE_NAME, 26, p2, err, errlen);
     if (!r)
-        return SCR_EDB;
+        goto out;
     it->stored = (int)strtol(PQgetvalue(r, 0, 0), NULL, 10);
     it->new_urls = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
     PQclear(r);
-    return SCR_OK;
+    rc = SCR_OK;
+out:
+    free(links);
+    free(link_hosts);
+    free(sm_links);
+    free(sm_hosts);
+    return rc;
 }
 
-int scr_frontier_robots_get(PGconn *db, const char *hosts, int64_t max_age_ms,
+int scr_frontier_robots_get(PGconn *db, const struct scr_strvec *hosts, int64_t max_age_ms,
                             struct scr_robots_cache **out, size_t *count, char *err,
                             size_t errlen)
 {
-    char age[24];
-    const char *p[2] = {hosts, age};
+    char age[24], *joined;
+    const char *p[2] = {NULL, age};
     struct scr_robots_cache *v = NULL;
     PGresult *r;
     int rows;
 
     *out = NULL;
     *count = 0;
-    if (!hosts || !*hosts)
+    if (!hosts || hosts->n == 0)
         return SCR_OK;
     i64(age, sizeof(age), max_age_ms);
+    joined = join_lines(hosts);
+    p[0] = joined;
     r = scr_db_exec(db, "reading cached robots.txt",
                     "SELECT host, coalesce(robots_status, 0), coalesce(robots_body, '')"
                     " FROM hosts WHERE host = ANY (string_to_array($1, E'\\n'))"
                     " AND robots_fetched_at > now() - $2::bigint * interval '1 millisecond'"
                     " AND robots_status > 0 AND robots_status < 500",
                     2, p, err, errlen);
+    free(joined);
     if (!r)
         return SCR_EDB;
     rows = PQntuples(r);
-    if (rows > 0 && !(v = calloc((size_t)rows, sizeof(*v)))) {
-        PQclear(r);
-        return SCR_ENOMEM;
-    }
+    if (rows > 0)
+        v = scr_xcalloc((size_t)rows, sizeof(*v));
     for (int i = 0; i < rows; i++) {
-        v[i].host = strdup(PQgetvalue(r, i, 0));
+        v[i].host = scr_xstrdup(PQgetvalue(r, i, 0));
         v[i].status = (int)strtol(PQgetvalue(r, i, 1), NULL, 10);
-        v[i].body = strdup(PQgetvalue(r, i, 2));
+        v[i].body = scr_xstrdup(PQgetvalue(r, i, 2));
     }
     PQclear(r);
     *out = v;
@@ -532,20 +624,24 @@ int scr_frontier_count(PGconn *db, int64_t job_id, int64_t *count, char *err, si
     return SCR_OK;
 }
 
-int scr_frontier_add_sitemaps(PGconn *db, int64_t job_id, const char *urls, const char *hosts,
-                              char *err, size_t errlen)
+int scr_frontier_add_sitemaps(PGconn *db, int64_t job_id, const struct scr_strvec *urls,
+                              const struct scr_strvec *hosts, char *err, size_t errlen)
 {
-    char job[24];
-    const char *p[3] = {job, urls, hosts};
+    char job[24], *u = join_lines(urls), *h = join_lines(hosts);
+    const char *p[3] = {job, u, h};
+    int rc;
 
     i64(job, sizeof(job), job_id);
-    return scr_db_command(db, "queueing sitemaps",
+    rc = scr_db_command(db, "queueing sitemaps",
                           "INSERT INTO urls (job_id, url, host, depth, kind)"
                           " SELECT $1::bigint, x.url, x.host, 0, 'sitemap'"
                           " FROM unnest(string_to_array($2, E'\\n'), string_to_array($3, E'\\n'))"
                           " AS x(url, host) WHERE $2 <> ''"
                           " ON CONFLICT (job_id, url) DO NOTHING",
                           3, p, err, errlen);
+    free(u);
+    free(h);
+    return rc;
 }
 
 int scr_frontier_outlook(PGconn *db, int64_t job_id, int64_t run_id, struct scr_outlook *o,
@@ -568,8 +664,7 @@ int scr_frontier_outlook(PGconn *db, int64_t job_id, int64_t run_id, struct scr_
         "    FROM urls WHERE job_id = $1::bigint AND state = 'queued'"
         "    AND next_attempt_at > now()), 0),"
         " (SELECT count(*) FROM urls WHERE job_id = $1::bigint AND state = 'leased'"
-        "    AND lease_run <> $2::bigint),"
-        " (SELECT count(*) FROM urls WHERE job_id = $1::bigint)",
+        "    AND lease_run <> $2::bigint)",
         2, p, err, errlen);
     if (!r)
         return SCR_EDB;
@@ -577,7 +672,6 @@ int scr_frontier_outlook(PGconn *db, int64_t job_id, int64_t run_id, struct scr_
     o->queued_later = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
     o->next_due_ms = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
     o->leased_other = strtoll(PQgetvalue(r, 0, 3), NULL, 10);
-    o->total = strtoll(PQgetvalue(r, 0, 4), NULL, 10);
     PQclear(r);
     return SCR_OK;
 }

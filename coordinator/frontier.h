@@ -1,6 +1,9 @@
 /* frontier.h - the crawl's state in PostgreSQL: jobs, runs, URLs, fetches, records.
  *
- * Every statement of the crawl is here.  The invariants (docs/internals/leases.md):
+ * Every statement of the crawl is here, except the schema itself (db.c) and the scope's
+ * reads of the job's seed hosts and URL count at start-up (scope.c, scr_scope_load), which
+ * belong to the scope's own rules.  Lists (URLs, hosts) arrive as struct scr_strvec and are
+ * joined only here, where a statement is built.  The invariants (docs/internals/leases.md):
  *  - a URL is fetched by at most one run at a time: leasing is UPDATE ... FROM (SELECT ...
  *    FOR UPDATE SKIP LOCKED), and storing requires the lease to still be ours;
  *  - a result, its records, its new outlinks and its URL's new state commit in one
@@ -16,7 +19,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/strvec.h"
 #include "common/wire.h"
+
+/* A URL's state (urls.state).  The process works with the enum; the text is used only where
+ * a statement is built (scr_url_state_name). */
+enum scr_url_state {
+    SCR_URL_QUEUED,  /* waiting, not before next_attempt_at */
+    SCR_URL_LEASED,  /* with a run */
+    SCR_URL_DONE,
+    SCR_URL_FAILED,
+    SCR_URL_SKIPPED  /* disallowed by robots.txt */
+};
+
+/* "queued", "leased", "done", "failed", "skipped": the SQL text of st (static). */
+const char *scr_url_state_name(enum scr_url_state st);
 
 /* A leased URL as the coordinator keeps it.  Strings owned. */
 struct scr_lease_item {
@@ -32,42 +49,6 @@ struct scr_lease_item {
 
 void scr_lease_item_release(struct scr_lease_item *it);
 
-/* One result to store, prepared by the coordinator.  Owned by whoever holds it. */
-/* What a store item asks of the store thread. */
-enum scr_store_op {
-    SCR_STORE_RESULT = 0, /* a URL's outcome (or 'skipped'): frontier_store */
-    SCR_STORE_ROBOTS,     /* a robots.txt fetch: frontier_robots_put (res.final_url, status,
-                             body, error; robots_host) */
-    SCR_STORE_SITEMAPS    /* sitemap URLs to queue: sitemap_links / sitemap_hosts */
-};
-
-struct scr_store_item {
-    struct scr_store_item *next;
-    enum scr_store_op op;
-    char *robots_host;
-    struct scr_result res;    /* from the worker */
-    const char *new_state;    /* "done", "failed" or "queued" (retry) */
-    int64_t retry_delay_ms;   /* for "queued" */
-    int worker_rank;
-    char worker_host[64];
-    char *records_json;       /* "[rec,rec,...]" */
-    char *links;              /* in-scope outlinks joined by '\n' ("" for none) */
-    char *link_hosts;         /* their hosts, same order */
-    int64_t max_urls;         /* --max-pages: the job stops growing at this many URLs (0 = no cap) */
-    int64_t url_room;         /* set by the store thread when max_urls > 0: how many more URLs
-                                 the job may take (max_urls - its current count) */
-    int no_fetch;             /* the URL was not fetched (skipped, or put back): no fetch row */
-    int link_depth_delta;     /* links go in at depth + this (1; 0 for a redirect target) */
-    int link_hops;            /* ... with this many redirects behind them */
-    char *sitemap_links;      /* nested sitemaps to queue ('\n'-joined, "" for none) */
-    char *sitemap_hosts;
-    /* filled by the store: */
-    int stored;               /* 1 when committed; 0 when the lease was no longer ours */
-    int64_t new_urls;         /* outlinks that were new to the frontier */
-};
-
-void scr_store_item_free(struct scr_store_item *it);
-
 /* A cached robots.txt. */
 struct scr_robots_cache {
     char *host;
@@ -75,9 +56,51 @@ struct scr_robots_cache {
     char *body;
 };
 
-/* Reads the cached robots.txt of the '\n'-joined hosts fetched within max_age_ms.
+/* One result to store, prepared by the coordinator.  Owned by whoever holds it. */
+/* What a store item asks of the store thread. */
+enum scr_store_op {
+    SCR_STORE_RESULT = 0, /* a URL's outcome (or 'skipped'): frontier_store */
+    SCR_STORE_ROBOTS,     /* a robots.txt fetch: frontier_robots_put (res.final_url, status,
+                             body, error; robots_host) */
+    SCR_STORE_SITEMAPS,   /* sitemap URLs to queue: sitemap_links / sitemap_hosts */
+    SCR_STORE_ROBOTS_GET  /* read the cached robots.txt of robots_hosts into robots/nrobots
+                             (only hosts whose robots state is unknown to the run) */
+};
+
+struct scr_store_item {
+    struct scr_store_item *next;
+    enum scr_store_op op;
+    char *robots_host;
+    struct scr_result res;    /* from the worker */
+    enum scr_url_state new_state; /* done, failed, skipped, or queued (retry, put back) */
+    int64_t retry_delay_ms;   /* for "queued" */
+    int worker_rank;
+    char worker_host[64];
+    char *records_json;       /* "[rec,rec,...]" */
+    struct scr_strvec links;      /* in-scope outlinks (joined only in scr_frontier_store) */
+    struct scr_strvec link_hosts; /* their hosts, same order */
+    int64_t max_urls;         /* --max-pages: the job stops growing at this many URLs (0 = no cap) */
+    int64_t url_room;         /* set by the store thread when max_urls > 0: how many more URLs
+                                 the job may take (max_urls - its current count) */
+    int no_fetch;             /* the URL was not fetched (skipped, or put back): no fetch row */
+    int leased;               /* carries a URL this run leased (the dispatcher's count) */
+    int link_depth_delta;     /* links go in at depth + this (1; 0 for a redirect target) */
+    int link_hops;            /* ... with this many redirects behind them */
+    struct scr_strvec sitemap_links; /* nested sitemaps to queue */
+    struct scr_strvec sitemap_hosts;
+    struct scr_strvec robots_hosts;        /* SCR_STORE_ROBOTS_GET: hosts to look up */
+    /* filled by the store: */
+    struct scr_robots_cache *robots;       /* SCR_STORE_ROBOTS_GET: the cache hits */
+    size_t nrobots;
+    int stored;               /* 1 when committed; 0 when the lease was no longer ours */
+    int64_t new_urls;         /* outlinks that were new to the frontier */
+};
+
+void scr_store_item_free(struct scr_store_item *it);
+
+/* Reads the cached robots.txt of hosts fetched within max_age_ms.
  * *out is a malloc'd array of *count entries; free with scr_robots_cache_free. */
-int scr_frontier_robots_get(PGconn *db, const char *hosts, int64_t max_age_ms,
+int scr_frontier_robots_get(PGconn *db, const struct scr_strvec *hosts, int64_t max_age_ms,
                             struct scr_robots_cache **out, size_t *count, char *err,
                             size_t errlen);
 void scr_robots_cache_free(struct scr_robots_cache *c, size_t count);
@@ -89,9 +112,9 @@ int scr_frontier_robots_put(PGconn *db, const char *host, const char *url, int s
 /* The number of URLs a job has (the frontier and its history). */
 int scr_frontier_count(PGconn *db, int64_t job_id, int64_t *count, char *err, size_t errlen);
 
-/* Queues sitemap URLs (depth 0, kind sitemap); '\n'-joined lists. */
-int scr_frontier_add_sitemaps(PGconn *db, int64_t job_id, const char *urls, const char *hosts,
-                              char *err, size_t errlen);
+/* Queues sitemap URLs (depth 0, kind sitemap); hosts[i] is the authority of urls[i]. */
+int scr_frontier_add_sitemaps(PGconn *db, int64_t job_id, const struct scr_strvec *urls,
+                              const struct scr_strvec *hosts, char *err, size_t errlen);
 
 /* Finds or creates the job; *job_id is its id. */
 int scr_frontier_job(PGconn *db, const char *name, int64_t *job_id, char *err, size_t errlen);
@@ -116,16 +139,37 @@ int scr_frontier_run_lock(PGconn *db, int64_t run_id, char *err, size_t errlen);
 int scr_frontier_reclaim(PGconn *db, int64_t run_id, int64_t *reclaimed, char *err,
                          size_t errlen);
 
-/* Adds seed URLs at depth 0 (known URLs are left as they are).  urls and hosts are '\n'-joined
- * lists of equal length.  *added receives how many were new. */
-int scr_frontier_seed(PGconn *db, int64_t job_id, const char *urls, const char *hosts,
-                      int64_t *added, char *err, size_t errlen);
+/* Adds seed URLs at depth 0 (known URLs are left as they are).  urls and hosts have equal
+ * lengths (hosts[i] is the authority of urls[i]).  *added receives how many were new. */
+int scr_frontier_seed(PGconn *db, int64_t job_id, const struct scr_strvec *urls,
+                      const struct scr_strvec *hosts, int64_t *added, char *err,
+                      size_t errlen);
 
-/* Leases up to n queued URLs (shallowest first), skipping hosts in exclude_hosts (a '\n'-
- * joined list, may be ""), for ttl_ms.  *items is a malloc'd array of *count items (caller
+/* The job's URLs in a final state (done, failed, skipped): the progress line's start. */
+int scr_frontier_count_settled(PGconn *db, int64_t job_id, int64_t *count, char *err,
+                               size_t errlen);
+
+/* One worker's figures for its run_workers row (strings borrowed). */
+struct scr_run_worker {
+    int rank;
+    const char *host, *arch, *os, *version, *build_id, *state;
+    unsigned cores;
+    uint64_t pages, bytes, errors, records;
+    int has_bye;                  /* without BYE the four below are unknown (NULL) */
+    uint64_t busy_ms, idle_ms, cpu_ms, max_rss_kb;
+    double pages_per_s;
+};
+
+/* Inserts the run_workers row of w (once per run and rank). */
+int scr_frontier_run_worker(PGconn *db, int64_t run_id, const struct scr_run_worker *w,
+                            char *err, size_t errlen);
+
+/* Leases up to n queued URLs (shallowest first), skipping hosts in exclude_hosts (may be
+ * empty), for ttl_ms.  *items is a malloc'd array of *count items (caller
  * releases each and frees the array). */
 int scr_frontier_lease(PGconn *db, int64_t job_id, int64_t run_id, int n, int64_t ttl_ms,
-                       const char *exclude_hosts, struct scr_lease_item **items, size_t *count,
+                       const struct scr_strvec *exclude_hosts, struct scr_lease_item **items,
+                       size_t *count,
                        char *err, size_t errlen);
 
 /* Extends every lease this run holds by ttl_ms and touches the run's heartbeat. */
@@ -146,7 +190,6 @@ struct scr_outlook {
     int64_t queued_later;    /* queued for a retry later */
     int64_t next_due_ms;     /* ms until the earliest queued_later is due (0 if none) */
     int64_t leased_other;    /* leased by other live runs */
-    int64_t total;           /* URLs the job knows */
 };
 
 int scr_frontier_outlook(PGconn *db, int64_t job_id, int64_t run_id, struct scr_outlook *o,

@@ -1,6 +1,13 @@
 /* retry.c - transient versus permanent failures (see retry.h).  The table of transient curl
  * codes is the one place to look when a failure is retried that should not be, or not
- * retried that should. */
+ * retried that should.  The same rule (scr_retry_transient) decides whether a result counts
+ * against its host (error streak, backoff, parking in hosts.c), so a failure is never
+ * "the host's fault" without being worth a retry, or the other way round.
+ *
+ * TLS: a failed handshake (CURLE_SSL_CONNECT_ERROR: a reset or an overloaded server in the
+ * middle of it) is transient for the URL and for the host; a certificate that does not verify
+ * (CURLE_PEER_FAILED_VERIFICATION and friends) is permanent for both: another try gets the
+ * same certificate, and it says nothing about the host's load. */
 #include "coordinator/retry.h"
 
 #include <curl/curl.h>
@@ -25,23 +32,24 @@ static int curl_transient(int code)
     }
 }
 
+int scr_retry_transient(const struct scr_result *r)
+{
+    _Static_assert(SCR_RESULT_REFUSED == CURLE_REMOTE_ACCESS_DENIED, "see common/wire.h");
+    if (r->curl_code == SCR_RESULT_REFUSED) /* the address guard: the same every time */
+        return 0;
+    if (r->curl_code != CURLE_OK || r->truncated)
+        return !r->truncated && curl_transient(r->curl_code);
+    return r->http_status >= 500 || r->http_status == 408 || r->http_status == 429;
+}
+
 enum scr_outcome scr_retry_classify(const struct scr_result *r, int attempts, int max_attempts,
                                     int64_t *delay_ms)
 {
-    int transient;
-
     *delay_ms = 0;
     if (r->curl_code == CURLE_OK && !r->truncated && r->http_status > 0 &&
         r->http_status < 400)
         return SCR_OUTCOME_DONE;
-    _Static_assert(SCR_RESULT_REFUSED == CURLE_REMOTE_ACCESS_DENIED, "see common/wire.h");
-    if (r->curl_code == SCR_RESULT_REFUSED) /* the address guard: the same every time */
-        transient = 0;
-    else if (r->curl_code != CURLE_OK || r->truncated)
-        transient = !r->truncated && curl_transient(r->curl_code);
-    else
-        transient = r->http_status >= 500 || r->http_status == 408 || r->http_status == 429;
-    if (!transient || attempts >= max_attempts)
+    if (!scr_retry_transient(r) || attempts >= max_attempts)
         return SCR_OUTCOME_FAILED;
     *delay_ms = 2000;
     for (int i = 1; i < attempts && *delay_ms < 600000; i++)
@@ -51,12 +59,12 @@ enum scr_outcome scr_retry_classify(const struct scr_result *r, int attempts, in
     return SCR_OUTCOME_RETRY;
 }
 
-const char *scr_retry_state(enum scr_outcome o)
+enum scr_url_state scr_retry_state(enum scr_outcome o)
 {
     switch (o) {
-    case SCR_OUTCOME_DONE: return "done";
-    case SCR_OUTCOME_RETRY: return "queued";
-    case SCR_OUTCOME_FAILED: return "failed";
+    case SCR_OUTCOME_DONE: return SCR_URL_DONE;
+    case SCR_OUTCOME_RETRY: return SCR_URL_QUEUED;
+    case SCR_OUTCOME_FAILED: return SCR_URL_FAILED;
     }
-    return "failed";
+    return SCR_URL_FAILED;
 }

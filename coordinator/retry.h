@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "common/wire.h"
+#include "coordinator/frontier.h"
 
 enum scr_outcome {
     SCR_OUTCOME_DONE,   /* a usable answer (2xx, 3xx, 304) */
@@ -12,12 +13,18 @@ enum scr_outcome {
     SCR_OUTCOME_FAILED  /* permanent, or transient max_attempts times */
 };
 
+/* 1 when r is a transient failure: worth a retry of its URL, and an error of its host (its
+ * streak grows, see scr_hosts_outcome).  Timeouts, connection and TLS handshake errors,
+ * 5xx, 408, 429.  Not: a cut body, the address guard's refusal, a certificate that does not
+ * verify, other 4xx, any success. */
+int scr_retry_transient(const struct scr_result *r);
+
 /* Classifies r, the attempts-th attempt (1-based).  For RETRY, *delay_ms is the backoff:
  * 2 s doubled per attempt, at most 10 min. */
 enum scr_outcome scr_retry_classify(const struct scr_result *r, int attempts, int max_attempts,
                                     int64_t *delay_ms);
 
-/* The URL state name for an outcome ("done", "queued", "failed"). */
-const char *scr_retry_state(enum scr_outcome o);
+/* The URL state for an outcome (done, queued, failed). */
+enum scr_url_state scr_retry_state(enum scr_outcome o);
 
 #endif

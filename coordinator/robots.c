@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/alloc.h"
 #include "common/buf.h"
 #include "common/error.h"
 
@@ -85,11 +86,9 @@ static const struct {
 static int vec_push(struct vec *vec, const void *item, size_t size)
 {
     if (vec->n == vec->cap) {
-        size_t cap = vec->cap ? vec->cap * 2 : 8;
-        void *v = realloc(vec->v, cap * size);
-        if (!v)
-            return SCR_ENOMEM;
-        vec->v = v;
+        /* SCR_GROW needs a typed array; this vector is untyped */
+        size_t cap = scr_grow_cap(vec->cap, vec->n + 1, 8, size);
+        vec->v = scr_xreallocarray(vec->v, cap, size);
         vec->cap = cap;
     }
     memcpy((char *)vec->v + vec->n * size, item, size);
@@ -427,11 +426,7 @@ int scr_robots_parse(const char *body, size_t len, struct scr_robots **out)
             goto out;
         i++;
     }
-    r = calloc(1, sizeof(*r));
-    if (!r) {
-        rc = SCR_ENOMEM;
-        goto out;
-    }
+    r = scr_xcalloc(1, sizeof(*r));
     r->strings = scr_buf_detach(&p.strings, NULL);
     r->groups = p.groups.v;
     r->ngroups = p.groups.n;
@@ -580,11 +575,7 @@ int scr_robots_allowed(const struct scr_robots *r, const char *agent,
         goto out;
     }
     if (3 * n + 1 > sizeof(stack)) {
-        heap = malloc(3 * n + 1);
-        if (!heap) {
-            ok = 0; /* cannot tell: the polite answer */
-            goto out;
-        }
+        heap = scr_xmalloc(3 * n + 1);
         path = heap;
     }
     if (n == 0 || s[0] != '/')

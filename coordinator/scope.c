@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/alloc.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/url.h"
@@ -72,10 +73,10 @@ static uint64_t hash_bytes(const char *p, size_t n)
 
 static int u64map_alloc(struct u64map *m)
 {
-    m->keys = calloc(GUARD_SLOTS, sizeof(*m->keys));
-    m->vals = calloc(GUARD_SLOTS, sizeof(*m->vals));
+    m->keys = scr_xcalloc(GUARD_SLOTS, sizeof(*m->keys));
+    m->vals = scr_xcalloc(GUARD_SLOTS, sizeof(*m->vals));
     m->count = 0;
-    return m->keys && m->vals ? SCR_OK : SCR_ENOMEM;
+    return SCR_OK;
 }
 
 static void u64map_free(struct u64map *m)
@@ -227,14 +228,10 @@ static void rules_free(struct scr_scope_rules *r)
 static int rules_new(const struct scr_settings *s, struct scr_scope_rules **out, char *err,
                      size_t errlen)
 {
-    struct scr_scope_rules *r = calloc(1, sizeof(*r));
+    struct scr_scope_rules *r = scr_xcalloc(1, sizeof(*r));
     int rc = SCR_OK;
 
     *out = NULL;
-    if (!r) {
-        snprintf(err, errlen, "out of memory");
-        return SCR_ENOMEM;
-    }
     scr_strvec_init(&r->allow);
     scr_strvec_init(&r->deny);
     scr_strmap_init(&r->host_counts);
@@ -321,9 +318,7 @@ int scr_scope_set_host_count(struct scr_scope *sc, const char *authority, int64_
         *v = count;
         return SCR_OK;
     }
-    v = malloc(sizeof(*v));
-    if (!v)
-        return SCR_ENOMEM;
+    v = scr_xmalloc(sizeof(*v));
     *v = count;
     if (scr_strmap_put(&r->host_counts, authority, v)) {
         free(v);
@@ -589,14 +584,11 @@ static void count_drop(struct scr_scope_drops *d, enum scr_scope_reason r)
 }
 
 size_t scr_scope_filter(struct scr_scope *sc, int depth, const struct scr_strvec *in,
-                        char **links, char **hosts)
+                        struct scr_strvec *links, struct scr_strvec *hosts)
 {
-    struct scr_buf lb, hb;
     char host[512];
     size_t kept = 0;
 
-    scr_buf_init(&lb);
-    scr_buf_init(&hb);
     for (size_t i = 0; i < in->n; i++) {
         enum scr_scope_reason why = scr_scope_decide(sc, depth, in->v[i], host, sizeof(host));
 
@@ -604,15 +596,9 @@ size_t scr_scope_filter(struct scr_scope *sc, int depth, const struct scr_strvec
             count_drop(&sc->drops, why);
             continue;
         }
-        if (kept) {
-            scr_buf_putc(&lb, '\n');
-            scr_buf_putc(&hb, '\n');
-        }
-        scr_buf_puts(&lb, in->v[i]);
-        scr_buf_puts(&hb, host);
+        scr_strvec_push(links, in->v[i]);
+        scr_strvec_push(hosts, host);
         kept++;
     }
-    *links = scr_buf_detach(&lb, NULL);
-    *hosts = scr_buf_detach(&hb, NULL);
     return kept;
 }

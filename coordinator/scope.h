@@ -133,10 +133,10 @@ const char *scr_scope_reason_name(enum scr_scope_reason r);
 int scr_scope_drops_format(const struct scr_scope_drops *d, char *buf, size_t len);
 
 /* Filters the outlinks of a page at depth `depth` with scr_scope_decide() (--max-pages is
- * applied when they are inserted, where it is known which links are new): appends the kept
- * ones, '\n'-joined, to *links and their hosts to *hosts (both malloc'd; caller frees) and
- * counts the others in sc->drops.  Returns the number kept. */
+ * applied when they are inserted, where it is known which links are new): appends copies of
+ * the kept ones to links and their hosts to hosts (both the caller's) and counts the others
+ * in sc->drops.  Returns the number kept. */
 size_t scr_scope_filter(struct scr_scope *sc, int depth, const struct scr_strvec *in,
-                        char **links, char **hosts);
+                        struct scr_strvec *links, struct scr_strvec *hosts);
 
 #endif

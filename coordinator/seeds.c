@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/alloc.h"
 #include "common/error.h"
 
 #define SEED_LINE_MAX 16384
@@ -32,11 +33,7 @@ int scr_seeds_read(const char *path, const struct scr_url_opts *opts, int report
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return SCR_EIO;
     }
-    line = malloc(SEED_LINE_MAX + 2);
-    if (!line) {
-        rc = SCR_ENOMEM;
-        goto out;
-    }
+    line = scr_xmalloc(SEED_LINE_MAX + 2);
     for (;;) {
         size_t n = 0;
         int c, too_long = 0, binary = 0;

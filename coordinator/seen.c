@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/alloc.h"
 #include "common/error.h"
 #include "common/siphash.h"
 
@@ -27,9 +28,7 @@ int scr_seen_init(struct scr_seen *c, size_t slots)
         return SCR_OK;
     while (sets * WAYS < slots)
         sets <<= 1;
-    c->slot = calloc(sets * WAYS, sizeof(*c->slot));
-    if (!c->slot)
-        return SCR_ENOMEM;
+    c->slot = scr_xcalloc(sets * WAYS, sizeof(*c->slot));
     c->nsets = sets;
     if (getrandom(c->key, sizeof(c->key), GRND_NONBLOCK) != (ssize_t)sizeof(c->key)) {
         /* no entropy yet (early boot): still unpredictable enough for a cache key */
@@ -86,54 +85,29 @@ void scr_seen_add(struct scr_seen *c, const char *url, size_t len)
     set[WAYS - 1] = h;
 }
 
-/* The length of the line starting at s. */
-static size_t line_len(const char *s)
+size_t scr_seen_filter(struct scr_seen *c, struct scr_strvec *links, struct scr_strvec *hosts)
 {
-    const char *nl = strchr(s, '\n');
-    return nl ? (size_t)(nl - s) : strlen(s);
-}
+    size_t j = 0, dropped = 0;
 
-size_t scr_seen_filter(struct scr_seen *c, char *links, char *hosts)
-{
-    char *lr = links, *lw = links, *hr = hosts, *hw = hosts;
-    size_t dropped = 0;
-
-    if (!c->slot || !*links)
+    if (!c->slot)
         return 0;
-    for (;;) {
-        size_t ll = line_len(lr), hl = line_len(hr);
-        int last = lr[ll] == '\0';
-        if (scr_seen_has(c, lr, ll)) {
+    for (size_t i = 0; i < links->n; i++) {
+        if (scr_seen_has(c, links->v[i], strlen(links->v[i]))) {
+            free(links->v[i]);
+            free(hosts->v[i]);
             dropped++;
-        } else {
-            if (lw != links)
-                *lw++ = '\n', *hw++ = '\n';
-            memmove(lw, lr, ll);
-            memmove(hw, hr, hl);
-            lw += ll;
-            hw += hl;
+            continue;
         }
-        if (last || hr[hl] == '\0')
-            break;
-        lr += ll + 1;
-        hr += hl + 1;
+        links->v[j] = links->v[i];
+        hosts->v[j] = hosts->v[i];
+        j++;
     }
-    *lw = '\0';
-    *hw = '\0';
+    links->n = hosts->n = j;
     return dropped;
 }
 
-void scr_seen_add_list(struct scr_seen *c, const char *links)
+void scr_seen_add_list(struct scr_seen *c, const struct scr_strvec *links)
 {
-    const char *p = links;
-
-    if (!c->slot || !*p)
-        return;
-    for (;;) {
-        size_t n = line_len(p);
-        scr_seen_add(c, p, n);
-        if (!p[n])
-            break;
-        p += n + 1;
-    }
+    for (size_t i = 0; c->slot && i < links->n; i++)
+        scr_seen_add(c, links->v[i], strlen(links->v[i]));
 }

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/strvec.h"
+
 struct scr_seen {
     uint64_t *slot;   /* nsets * 4 hashes; 0 = empty */
     size_t nsets;     /* a power of two */
@@ -25,8 +27,8 @@ struct scr_seen {
 };
 
 /* Sets up a cache of at least `slots` entries (rounded up to a power of two, at least 4);
- * slots == 0 gives a disabled cache that never answers "stored".  SCR_ENOMEM leaves *c
- * disabled, safe to use and to release. */
+ * slots == 0 gives a disabled cache that never answers "stored".  Returns SCR_OK (memory
+ * comes from scr_xcalloc, which does not fail). */
 int scr_seen_init(struct scr_seen *c, size_t slots);
 void scr_seen_release(struct scr_seen *c);
 
@@ -36,12 +38,12 @@ int scr_seen_has(struct scr_seen *c, const char *url, size_t len);
 /* Remembers url[0..len) as stored. */
 void scr_seen_add(struct scr_seen *c, const char *url, size_t len);
 
-/* Rewrites a '\n'-joined list of URLs and the matching list of their hosts in place, leaving
- * only the URLs not known to the cache; *links and *hosts keep their ownership (the strings
- * only shrink).  Returns the number of URLs dropped. */
-size_t scr_seen_filter(struct scr_seen *c, char *links, char *hosts);
+/* Removes from links, and from hosts at the same positions, every URL known to the cache
+ * (their strings are freed), keeping the order of the rest.  hosts has links->n entries.
+ * Returns the number of URLs dropped. */
+size_t scr_seen_filter(struct scr_seen *c, struct scr_strvec *links, struct scr_strvec *hosts);
 
-/* Adds every URL of a '\n'-joined list. */
-void scr_seen_add_list(struct scr_seen *c, const char *links);
+/* Adds every URL of links. */
+void scr_seen_add_list(struct scr_seen *c, const struct scr_strvec *links);
 
 #endif

@@ -19,6 +19,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "common/alloc.h"
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -43,7 +44,7 @@ struct scr_store {
     /* input */
     struct scr_store_item *in_head, *in_tail;
     int lease_n;          /* > 0: a lease is requested */
-    char *lease_exclude;
+    struct scr_strvec lease_exclude;
     int stop;
     /* output */
     struct scr_store_item *out_head, *out_tail;
@@ -51,12 +52,9 @@ struct scr_store {
     struct scr_lease_item *leased;
     size_t nleased;
     struct scr_outlook outlook;
-    struct scr_robots_cache *robots;
-    size_t nrobots;
     int fatal;
     char error[1024];
     char last_error[1024];  /* the last statement error (store thread only) */
-    int64_t backlog;
     struct scr_seen seen;   /* outlinks known to be stored (store thread only) */
     int64_t url_count;      /* the job's URLs as of the last commit; -1 = not counted yet
                                (store thread only; used for --max-pages) */
@@ -128,15 +126,20 @@ static int store_group(struct scr_store *st, struct scr_store_item *head)
             it->stored = rc == SCR_OK;
             break;
         case SCR_STORE_SITEMAPS:
-            rc = scr_frontier_add_sitemaps(st->db, st->job_id, it->sitemap_links,
-                                           it->sitemap_hosts, err, sizeof(err));
+            rc = scr_frontier_add_sitemaps(st->db, st->job_id, &it->sitemap_links,
+                                           &it->sitemap_hosts, err, sizeof(err));
             it->stored = rc == SCR_OK;
             count = -1; /* not counted: count again when a cap needs it */
             break;
+        case SCR_STORE_ROBOTS_GET:
+            rc = scr_frontier_robots_get(st->db, &it->robots_hosts, st->s->robots_ttl_ms,
+                                         &it->robots, &it->nrobots, err, sizeof(err));
+            it->stored = rc == SCR_OK;
+            break;
         default:
             /* links the frontier certainly has need not travel (see seen.h) */
-            if (it->max_urls == 0 && it->links && it->link_hosts)
-                scr_seen_filter(&st->seen, it->links, it->link_hosts);
+            if (it->max_urls == 0)
+                scr_seen_filter(&st->seen, &it->links, &it->link_hosts);
             /* --max-pages: the room left is counted here, not by the statement (a count of
              * the job's URLs per stored page would cost O(frontier) each time) */
             rc = SCR_OK;
@@ -165,9 +168,8 @@ static int store_group(struct scr_store *st, struct scr_store_item *head)
     /* committed: the outlinks of every stored result are in the frontier now (a result whose
      * lease was lost stored nothing, so its links are not remembered) */
     for (struct scr_store_item *it = head; it; it = it->next)
-        if (it->op != SCR_STORE_ROBOTS && it->op != SCR_STORE_SITEMAPS && it->stored &&
-            it->max_urls == 0 && it->links)
-            scr_seen_add_list(&st->seen, it->links);
+        if (it->op == SCR_STORE_RESULT && it->stored && it->max_urls == 0)
+            scr_seen_add_list(&st->seen, &it->links);
     return SCR_OK;
 }
 
@@ -179,24 +181,28 @@ static void store_singly(struct scr_store *st, struct scr_store_item *head)
     for (struct scr_store_item *it = head; it; it = it->next) {
         struct scr_store_item *next = it->next;
         it->next = NULL;
-        if (store_group(st, it) != SCR_OK) {
-            snprintf(err, sizeof(err), "%s", st->last_error);
-            scr_error("cannot store the result of URL %llu: %s; storing it without records",
-                      (unsigned long long)it->res.url_id, err);
-            free(it->records_json);
-            free(it->links);
-            free(it->link_hosts);
-            it->records_json = strdup("[]");
-            it->links = strdup("");
-            it->link_hosts = strdup("");
-            free(it->res.error);
-            it->res.error = strdup("could not store this result in the database");
-            it->new_state = "failed";
-            if (!it->records_json || !it->links || !it->link_hosts || !it->res.error ||
-                store_group(st, it) != SCR_OK)
-                scr_error("dropped the result of URL %llu; the next run fetches it again",
-                          (unsigned long long)it->res.url_id);
+        if (store_group(st, it) == SCR_OK) {
+            it->next = next;
+            continue;
         }
+        if (it->op != SCR_STORE_RESULT) {
+            /* a robots.txt save or read, or sitemap URLs: stored stays 0 (the loop says so) */
+            it->next = next;
+            continue;
+        }
+        snprintf(err, sizeof(err), "%s", st->last_error);
+        scr_error("cannot store the result of URL %llu: %s; storing it without records",
+                  (unsigned long long)it->res.url_id, err);
+        free(it->records_json);
+        it->records_json = scr_xstrdup("[]");
+        scr_strvec_release(&it->links);
+        scr_strvec_release(&it->link_hosts);
+        free(it->res.error);
+        it->res.error = scr_xstrdup("could not store this result in the database");
+        it->new_state = SCR_URL_FAILED;
+        if (store_group(st, it) != SCR_OK)
+            scr_error("dropped the result of URL %llu; the next run fetches it again",
+                      (unsigned long long)it->res.url_id);
         it->next = next;
     }
 }
@@ -216,46 +222,17 @@ static void do_store(struct scr_store *st, struct scr_store_item *head)
         store_singly(st, head);
 }
 
-/* The distinct hosts of the leased items, '\n'-joined. */
-static char *lease_hosts(const struct scr_lease_item *items, size_t count)
-{
-    struct scr_strmap seen;
-    struct scr_buf b;
-
-    scr_strmap_init(&seen);
-    scr_buf_init(&b);
-    for (size_t i = 0; i < count; i++) {
-        if (scr_strmap_get(&seen, items[i].host))
-            continue;
-        scr_strmap_put(&seen, items[i].host, &seen);
-        if (b.len)
-            scr_buf_putc(&b, '\n');
-        scr_buf_puts(&b, items[i].host);
-    }
-    scr_strmap_release(&seen);
-    return scr_buf_detach(&b, NULL);
-}
-
-static void do_lease(struct scr_store *st, int n, const char *exclude,
-                     struct scr_lease_item **items, size_t *count, struct scr_outlook *o,
-                     struct scr_robots_cache **robots, size_t *nrobots)
+static void do_lease(struct scr_store *st, int n, const struct scr_strvec *exclude,
+                     struct scr_lease_item **items, size_t *count, struct scr_outlook *o)
 {
     char err[1024];
 
     memset(o, 0, sizeof(*o));
-    *robots = NULL;
-    *nrobots = 0;
     for (;;) {
         if (scr_frontier_lease(st->db, st->job_id, st->run_id, n, st->s->lease_ttl_ms, exclude,
                                items, count, err, sizeof(err)) == SCR_OK) {
-            if (*count > 0) {
-                char *hosts = lease_hosts(*items, *count);
-                if (hosts && scr_frontier_robots_get(st->db, hosts, st->s->robots_ttl_ms,
-                                                     robots, nrobots, err, sizeof(err)))
-                    scr_warn("%s", err); /* without the cache robots.txt is fetched again */
-                free(hosts);
+            if (*count > 0)
                 return;
-            }
             /* Nothing due: reclaim what dead runs left, then look at what remains. */
             if (scr_frontier_reclaim(st->db, st->run_id, NULL, err, sizeof(err)) == SCR_OK &&
                 scr_frontier_outlook(st->db, st->job_id, st->run_id, o, err, sizeof(err)) ==
@@ -282,11 +259,10 @@ static void *store_main(void *arg)
     for (;;) {
         struct scr_store_item *items, *tail;
         int lease_n, n = 0;
-        char *exclude;
+        struct scr_strvec exclude;
         struct scr_lease_item *leased = NULL;
-        size_t nleased = 0, nrobots = 0;
+        size_t nleased = 0;
         struct scr_outlook o;
-        struct scr_robots_cache *robots = NULL;
 
         while (!st->in_head && !st->lease_n && !st->stop && !st->fatal &&
                scr_now_ms() < next_renew) {
@@ -311,19 +287,16 @@ static void *store_main(void *arg)
             tail->next = NULL;
         }
         lease_n = st->lease_n; /* served after this group is committed */
-        exclude = lease_n ? st->lease_exclude : NULL;
-        if (lease_n) {
-            st->lease_n = 0;
-            st->lease_exclude = NULL;
-        }
+        exclude = st->lease_exclude; /* moved out: the dispatcher may ask again */
+        scr_strvec_init(&st->lease_exclude);
+        st->lease_n = 0;
         pthread_mutex_unlock(&st->lock);
 
         if (items)
             do_store(st, items);
         if (lease_n)
-            do_lease(st, lease_n, exclude ? exclude : "", &leased, &nleased, &o, &robots,
-                     &nrobots);
-        free(exclude);
+            do_lease(st, lease_n, &exclude, &leased, &nleased, &o);
+        scr_strvec_release(&exclude);
         if (scr_now_ms() >= next_renew && st->db) {
             if (scr_frontier_renew(st->db, st->run_id, st->s->lease_ttl_ms, err, sizeof(err)))
                 scr_warn("%s", err);
@@ -343,8 +316,6 @@ static void *store_main(void *arg)
             st->leased = leased;
             st->nleased = nleased;
             st->outlook = o;
-            st->robots = robots;
-            st->nrobots = nrobots;
         }
         if (items || lease_n)
             wake(st);
@@ -357,28 +328,23 @@ static void *store_main(void *arg)
 int scr_store_start(struct scr_store **out, PGconn *db, const char *conninfo, int64_t job_id,
                     int64_t run_id, const struct scr_settings *s)
 {
-    struct scr_store *st = calloc(1, sizeof(*st));
+    struct scr_store *st = scr_xcalloc(1, sizeof(*st));
     char err[512];
     int rc;
 
-    if (!st)
-        return SCR_ENOMEM;
     st->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    st->conninfo = strdup(conninfo);
-    if (st->efd < 0 || !st->conninfo) {
-        if (st->efd >= 0)
-            close(st->efd);
-        free(st->conninfo);
+    if (st->efd < 0) {
         free(st);
-        return SCR_ENOMEM;
+        return SCR_ENOMEM; /* out of file descriptors or kernel memory */
     }
+    st->conninfo = scr_xstrdup(conninfo);
     pthread_mutex_init(&st->lock, NULL);
     pthread_cond_init(&st->cond, NULL);
     st->db = db;
     st->job_id = job_id;
     st->run_id = run_id;
     st->s = s;
-    scr_seen_init(&st->seen, SEEN_SLOTS); /* out of memory: a disabled cache, still correct */
+    scr_seen_init(&st->seen, SEEN_SLOTS);
     st->url_count = -1;
     rc = scr_frontier_prepare(db, err, sizeof(err));
     if (rc)
@@ -412,25 +378,26 @@ void scr_store_submit(struct scr_store *st, struct scr_store_item *it)
     else
         st->in_head = it;
     st->in_tail = it;
-    st->backlog++;
     pthread_cond_signal(&st->cond);
     pthread_mutex_unlock(&st->lock);
 }
 
-int scr_store_lease(struct scr_store *st, int n, char *exclude)
+int scr_store_lease(struct scr_store *st, int n, struct scr_strvec *exclude)
 {
     int rc = SCR_OK;
 
     pthread_mutex_lock(&st->lock);
     if (st->lease_n || st->lease_done) {
         rc = SCR_EBUSY;
-        free(exclude);
+        scr_strvec_release(exclude);
     } else {
         st->lease_n = n > 0 ? n : 1;
-        st->lease_exclude = exclude;
+        scr_strvec_release(&st->lease_exclude);
+        st->lease_exclude = *exclude;
         pthread_cond_signal(&st->cond);
     }
     pthread_mutex_unlock(&st->lock);
+    scr_strvec_init(exclude);
     return rc;
 }
 
@@ -444,34 +411,19 @@ void scr_store_poll(struct scr_store *st, struct scr_store_events *ev)
     }
     pthread_mutex_lock(&st->lock);
     ev->done = st->out_head;
-    for (struct scr_store_item *it = st->out_head; it; it = it->next)
-        st->backlog--;
     st->out_head = st->out_tail = NULL;
     if (st->lease_done) {
         ev->lease_done = 1;
         ev->leased = st->leased;
         ev->nleased = st->nleased;
         ev->outlook = st->outlook;
-        ev->robots = st->robots;
-        ev->nrobots = st->nrobots;
         st->lease_done = 0;
         st->leased = NULL;
         st->nleased = 0;
-        st->robots = NULL;
-        st->nrobots = 0;
     }
     ev->fatal = st->fatal;
     memcpy(ev->error, st->error, sizeof(ev->error));
     pthread_mutex_unlock(&st->lock);
-}
-
-int64_t scr_store_backlog(struct scr_store *st)
-{
-    int64_t n;
-    pthread_mutex_lock(&st->lock);
-    n = st->backlog;
-    pthread_mutex_unlock(&st->lock);
-    return n;
 }
 
 PGconn *scr_store_stop(struct scr_store *st)
@@ -496,8 +448,7 @@ PGconn *scr_store_stop(struct scr_store *st)
     for (size_t i = 0; i < st->nleased; i++)
         scr_lease_item_release(&st->leased[i]);
     free(st->leased);
-    scr_robots_cache_free(st->robots, st->nrobots);
-    free(st->lease_exclude);
+    scr_strvec_release(&st->lease_exclude);
     db = st->db;
     if (db && scr_db_broken(db)) {
         PQfinish(db);

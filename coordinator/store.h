@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "common/settings.h"
+#include "common/strvec.h"
 #include "coordinator/frontier.h"
 
 struct scr_store;
@@ -34,9 +35,9 @@ int scr_store_fd(struct scr_store *st);
 /* Queues an item to be stored.  Takes ownership; it comes back through scr_store_poll(). */
 void scr_store_submit(struct scr_store *st, struct scr_store_item *it);
 
-/* Asks for up to n URLs, not of the hosts in exclude (a '\n'-joined list; ownership taken).
- * Only one request may be outstanding: SCR_EBUSY otherwise. */
-int scr_store_lease(struct scr_store *st, int n, char *exclude);
+/* Asks for up to n URLs, not of the hosts in *exclude (its strings are taken: *exclude is
+ * left empty).  Only one request may be outstanding: SCR_EBUSY otherwise. */
+int scr_store_lease(struct scr_store *st, int n, struct scr_strvec *exclude);
 
 struct scr_store_events {
     struct scr_store_item *done;   /* processed items, linked by ->next; caller frees */
@@ -44,17 +45,12 @@ struct scr_store_events {
     struct scr_lease_item *leased; /*   its URLs (caller releases them and frees the array) */
     size_t nleased;
     struct scr_outlook outlook;    /*   when nleased == 0: what is left of the job */
-    struct scr_robots_cache *robots; /*   cached robots.txt of the leased URLs' hosts */
-    size_t nrobots;
     int fatal;                     /* the database is gone for good (after --db-retry) */
     char error[1024];
 };
 
 /* Takes what the thread finished since the last call.  Never blocks for long. */
 void scr_store_poll(struct scr_store *st, struct scr_store_events *ev);
-
-/* Number of items submitted and not yet handed back by scr_store_poll(). */
-int64_t scr_store_backlog(struct scr_store *st);
 
 /* Stores everything still queued, stops the thread and returns the connection (NULL if it
  * is broken); frees st. */

@@ -118,6 +118,35 @@ class PolitenessTest(SiteCase):
         self.assertRegex(rows[0][1], r"^robots\.txt unavailable \(")
         self.assertEqual(self.q("SELECT count(*) FROM fetches"), [("0",)], "no page was fetched")
 
+    def test_parked_host_urls_are_put_back_not_failed(self):
+        """8 transient errors in a row park the host for the rest of the run: its URLs still
+        in the pool, and any leased later, go back to `queued` with the next try an hour
+        away and their attempts unchanged.  They wait for a later run; none is `failed`."""
+        links = ["/__test/status/503?n=%d" % i for i in range(24)]
+        a = self.serve({"/index.html": page("home", links)})
+        r = self.run_crawl([a.url("/")], "--delay", "0", "--host-concurrency", "8",
+                           "--concurrency", "8", "--max-attempts", "5", "--max-retry-wait", "0",
+                           expect=None, timeout=400)
+        self.assertIn("host parked after 8 errors in a row", r.stderr)
+        rows = self.q("SELECT state, attempts::text, coalesce(error, ''),"
+                      " (next_attempt_at > now() + interval '50 minutes')::text"
+                      " FROM urls WHERE url LIKE '%status/503%'")
+        self.assertEqual(len(rows), 24)
+        self.assertEqual([x for x in rows if x[0] != "queued"], [], "no URL of a parked host "
+                         "is failed (or anything but queued)")
+        parked = [x for x in rows if x[2].startswith("host parked after 8 errors in a row")]
+        self.assertGreaterEqual(len(parked), 1, rows)
+        for state, attempts, error, later in parked:
+            self.assertEqual(later, "true", "next try after the park time")
+        fetched = set(e["path"] for e in a.log() if e["path"].startswith("/__test/status"))
+        never = self.q("SELECT attempts::text FROM urls u WHERE url LIKE '%status/503%' AND"
+                       " NOT EXISTS (SELECT 1 FROM fetches f WHERE f.url_id = u.id)")
+        self.assertGreaterEqual(len(never), 1, "some URLs were put back without a fetch")
+        self.assertEqual(set(x[0] for x in never), {"0"}, "attempts unchanged by put-back")
+        self.assertLessEqual(len(fetched), 24)
+        self.assertEqual(r.returncode, 0, r.stdout[-3000:] + r.stderr[-5000:])
+        self.assertIn("wait for a later run", r.stdout)
+
     # --- retries, Retry-After, permanent errors ------------------------------------------
 
     def test_transient_errors_are_retried_then_failed(self):

@@ -138,9 +138,13 @@ TEST(truncated)
 
 TEST(state_names)
 {
-    ASSERT_STR_EQ(scr_retry_state(SCR_OUTCOME_DONE), "done");
-    ASSERT_STR_EQ(scr_retry_state(SCR_OUTCOME_RETRY), "queued");
-    ASSERT_STR_EQ(scr_retry_state(SCR_OUTCOME_FAILED), "failed");
+    ASSERT_EQ(scr_retry_state(SCR_OUTCOME_DONE), SCR_URL_DONE);
+    ASSERT_EQ(scr_retry_state(SCR_OUTCOME_RETRY), SCR_URL_QUEUED);
+    ASSERT_EQ(scr_retry_state(SCR_OUTCOME_FAILED), SCR_URL_FAILED);
+    ASSERT_STR_EQ(scr_url_state_name(scr_retry_state(SCR_OUTCOME_DONE)), "done");
+    ASSERT_STR_EQ(scr_url_state_name(SCR_URL_QUEUED), "queued");
+    ASSERT_STR_EQ(scr_url_state_name(SCR_URL_FAILED), "failed");
+    ASSERT_STR_EQ(scr_url_state_name(SCR_URL_SKIPPED), "skipped");
 }
 
 int main(void)

@@ -1,5 +1,6 @@
 /* test_seen.c - SipHash against the published vectors, and the seen cache's contract. */
 #include <stdio.h>
+#include <string.h>
 
 #include "common/siphash.h"
 #include "coordinator/seen.h"
@@ -81,40 +82,78 @@ TEST(bounded_and_never_wrong)
     scr_seen_release(&c);
 }
 
+/* Splits a '\n'-joined list into sv (empty string: no entries). */
+static void split(struct scr_strvec *sv, const char *s)
+{
+    scr_strvec_init(sv);
+    while (*s) {
+        const char *nl = strchr(s, '\n');
+        size_t n = nl ? (size_t)(nl - s) : strlen(s);
+        char *e = strndup(s, n);
+        ASSERT(e != NULL);
+        scr_strvec_push_owned(sv, e);
+        s += n + (nl ? 1 : 0);
+    }
+}
+
+/* sv '\n'-joined, in a static buffer (four in turn). */
+static const char *join(const struct scr_strvec *sv)
+{
+    static char buf[4][512];
+    static int k;
+    char *b = buf[k++ % 4];
+    size_t used = 0;
+
+    b[0] = '\0';
+    for (size_t i = 0; i < sv->n; i++)
+        used += (size_t)snprintf(b + used, 512 - used, "%s%s", i ? "\n" : "", sv->v[i]);
+    return b;
+}
+
 TEST(filter_lists)
 {
     struct scr_seen c;
-    char links[] = "http://a/1\nhttp://b/2\nhttp://a/3\nhttp://c/4";
-    char hosts[] = "a\nb\na\nc";
-    char all[] = "http://a/1\nhttp://a/3";
-    char allh[] = "a\na";
+    struct scr_strvec links, hosts, all, allh, known;
 
+    split(&links, "http://a/1\nhttp://b/2\nhttp://a/3\nhttp://c/4");
+    split(&hosts, "a\nb\na\nc");
+    split(&all, "http://a/1\nhttp://a/3");
+    split(&allh, "a\na");
+    split(&known, "http://a/1\nhttp://c/4");
     ASSERT_EQ(scr_seen_init(&c, 64), 0);
-    ASSERT_EQ(scr_seen_filter(&c, links, hosts), 0);   /* nothing known: unchanged */
-    ASSERT_STR_EQ(links, "http://a/1\nhttp://b/2\nhttp://a/3\nhttp://c/4");
-    scr_seen_add_list(&c, "http://a/1\nhttp://c/4");
-    ASSERT_EQ(scr_seen_filter(&c, links, hosts), 2);
-    ASSERT_STR_EQ(links, "http://b/2\nhttp://a/3");
-    ASSERT_STR_EQ(hosts, "b\na");
-    scr_seen_add_list(&c, links);
-    ASSERT_EQ(scr_seen_filter(&c, all, allh), 2);       /* everything known: empty lists */
-    ASSERT_STR_EQ(all, "");
-    ASSERT_STR_EQ(allh, "");
+    ASSERT_EQ(scr_seen_filter(&c, &links, &hosts), 0);   /* nothing known: unchanged */
+    ASSERT_STR_EQ(join(&links), "http://a/1\nhttp://b/2\nhttp://a/3\nhttp://c/4");
+    scr_seen_add_list(&c, &known);
+    ASSERT_EQ(scr_seen_filter(&c, &links, &hosts), 2);
+    ASSERT_STR_EQ(join(&links), "http://b/2\nhttp://a/3");
+    ASSERT_STR_EQ(join(&hosts), "b\na");
+    scr_seen_add_list(&c, &links);
+    ASSERT_EQ(scr_seen_filter(&c, &all, &allh), 2);       /* everything known: empty lists */
+    ASSERT_EQ(all.n, 0);
+    ASSERT_EQ(allh.n, 0);
     scr_seen_release(&c);
+    scr_strvec_release(&links);
+    scr_strvec_release(&hosts);
+    scr_strvec_release(&all);
+    scr_strvec_release(&allh);
+    scr_strvec_release(&known);
 }
 
 TEST(disabled_cache)
 {
     struct scr_seen c;
-    char links[] = "http://a/1";
-    char hosts[] = "a";
+    struct scr_strvec links, hosts;
 
+    split(&links, "http://a/1");
+    split(&hosts, "a");
     ASSERT_EQ(scr_seen_init(&c, 0), 0);
     scr_seen_add(&c, "http://a/1", 10);
     ASSERT_EQ(scr_seen_has(&c, "http://a/1", 10), 0);
-    ASSERT_EQ(scr_seen_filter(&c, links, hosts), 0);
-    ASSERT_STR_EQ(links, "http://a/1");
+    ASSERT_EQ(scr_seen_filter(&c, &links, &hosts), 0);
+    ASSERT_STR_EQ(join(&links), "http://a/1");
     scr_seen_release(&c);
+    scr_strvec_release(&links);
+    scr_strvec_release(&hosts);
 }
 
 int main(void)

@@ -1,0 +1,26 @@
+/* summary.h - the run's figures, its progress line and its summary.
+ *
+ * struct scr_tally is what the dispatcher counts while the run goes (results stored, URLs
+ * settled, bytes, errors); summary.c turns it, with the peers' figures, into the live
+ * progress line, the run's summary JSON, the per-worker rows (run_workers, written through
+ * frontier.c) and the summary printed at the end.
+ */
+#ifndef SCR_SUMMARY_H
+#define SCR_SUMMARY_H
+
+#include <stdint.h>
+
+struct scr_tally {
+    uint64_t skipped;          /* URLs settled 'skipped' (robots.txt) */
+    int64_t settled_at_start;  /* URLs of the job already done/failed/skipped at the start */
+    int64_t settled;           /* URLs this run brought to a final state */
+    int tty;                   /* stderr is a terminal: a live status line */
+    int64_t start_ms, start_cpu_us;
+    uint64_t stored, lost_results, failed, retried, records, bytes, errors, new_urls;
+    int64_t last_progress_ms;
+};
+
+/* Writes secs as "42s", "3m07s", "2h05m", or "?" when out of range, into buf. */
+void scr_summary_fmt_secs(char *buf, size_t len, double secs);
+
+#endif
