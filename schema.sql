@@ -1,13 +1,15 @@
 -- scrape database schema.  The single source of truth: `scrape init-db` applies it, and a
 -- run applies it to an empty database.  Every statement is idempotent, so applying it twice
--- changes nothing.  The binary refuses a database whose schema_version differs from its own.
+-- changes nothing.  A database of an older schema_version is upgraded by applying this file
+-- again (new columns are added with ADD COLUMN IF NOT EXISTS at the end, and the version is
+-- raised last); the binary refuses a database of a newer version than its own.
 -- Columns and states are documented in docs/schema.md.
 
 CREATE TABLE IF NOT EXISTS scrape_meta (
     key   text PRIMARY KEY,
     value text NOT NULL
 );
-INSERT INTO scrape_meta (key, value) VALUES ('schema_version', '1')
+INSERT INTO scrape_meta (key, value) VALUES ('schema_version', '2')
     ON CONFLICT (key) DO NOTHING;
 
 -- A job is a named crawl with its own frontier and results.
@@ -271,3 +273,27 @@ JOIN fetches f ON f.id = r.fetch_id
 WHERE r.parser = 'text'
   AND NOT EXISTS (SELECT 1 FROM records n
                   WHERE n.url_id = r.url_id AND n.parser = 'text' AND n.id > r.id);
+
+-- Schema version 2 -------------------------------------------------------------------------
+-- Additions since version 1, applied to new and old databases alike (idempotent).
+
+-- urls.seed: the URL was named in a seed file.  Only these hosts may be on private addresses
+-- (the address guard's seed exemption); sitemap URLs and redirect targets are stored at depth
+-- 0 too but are not seeds.  A version-1 database starts with none marked: the next run marks
+-- the URLs of its seed file.  When the column is added to a version-1 database, the URLs that
+-- can only have come from a seed file are marked: depth-0 pages that nothing discovered
+-- (robots.txt sitemaps are kind 'sitemap'; sitemap entries and redirect targets have
+-- discovered_by), so a resumed job keeps its seed hosts.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute
+                   WHERE attrelid = 'urls'::regclass AND attname = 'seed'
+                     AND NOT attisdropped) THEN
+        ALTER TABLE urls ADD COLUMN seed boolean NOT NULL DEFAULT false;
+        UPDATE urls SET seed = true
+        WHERE depth = 0 AND kind = 'page' AND discovered_by IS NULL;
+    END IF;
+END
+$$;
+
+UPDATE scrape_meta SET value = '2' WHERE key = 'schema_version' AND value::int < 2;

@@ -145,8 +145,13 @@ int scr_db_ensure_schema(PGconn *db, int apply_always, char *err, size_t errlen)
     v = schema_version(db, err, errlen);
     if (v < 0)
         return SCR_EDB;
-    if (v == 0 || apply_always) {
-        /* One transaction under an advisory lock: concurrent first runs apply it once. */
+    if (v == 0 || v < SCR_SCHEMA_VERSION || apply_always) {
+        /* One transaction under an advisory lock: concurrent first runs apply it once.  An
+         * older schema is upgraded the same way: schema.sql is idempotent and raises the
+         * version last. */
+        if (v > 0 && v < SCR_SCHEMA_VERSION)
+            scr_info("upgrading the database's scrape schema from version %d to %d", v,
+                     SCR_SCHEMA_VERSION);
         if (scr_db_command(db, "BEGIN", "BEGIN", 0, NULL, err, errlen))
             return SCR_EDB;
         {

@@ -10,7 +10,7 @@
 #include <libpq-fe.h>
 #include <stdint.h>
 
-#define SCR_SCHEMA_VERSION 1
+#define SCR_SCHEMA_VERSION 2
 
 /* The conninfo to use: --db if given, else $SCRAPE_DB, else "" (libpq's PG* defaults).
  * Borrowed from its sources. */

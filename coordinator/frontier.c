@@ -242,13 +242,16 @@ int scr_frontier_seed(PGconn *db, int64_t job_id, const struct scr_strvec *urls,
 
     i64(job, sizeof(job), job_id);
     r = scr_db_exec(db, "adding the seeds",
-                    "WITH ins AS (INSERT INTO urls (job_id, url, host, depth)"
-                    " SELECT $1::bigint, x.url, x.host, 0"
+                    /* a URL already known (found as a link, or a sitemap) becomes a seed
+                     * too; only new rows are counted as added (xmax = 0) */
+                    "WITH ins AS (INSERT INTO urls (job_id, url, host, depth, seed)"
+                    " SELECT $1::bigint, x.url, x.host, 0, true"
                     " FROM unnest(string_to_array($2, E'\\n'), string_to_array($3, E'\\n'))"
                     "   WITH ORDINALITY AS x(url, host, n)"
                     " WHERE $2 <> '' ORDER BY x.n"
-                    " ON CONFLICT (job_id, url) DO NOTHING RETURNING 1)"
-                    " SELECT count(*) FROM ins",
+                    " ON CONFLICT (job_id, url) DO UPDATE SET seed = true WHERE NOT urls.seed"
+                    " RETURNING xmax = 0 AS inserted)"
+                    " SELECT count(*) FILTER (WHERE inserted) FROM ins",
                     3, p, err, errlen);
     free(u);
     free(h);

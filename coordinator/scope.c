@@ -336,7 +336,7 @@ int scr_scope_load(struct scr_scope *sc, PGconn *db, int64_t job_id, char *err, 
 
     snprintf(job, sizeof(job), "%lld", (long long)job_id);
     r = scr_db_exec(db, "reading the seed hosts",
-                    "SELECT DISTINCT host FROM urls WHERE job_id = $1::bigint AND depth = 0", 1,
+                    "SELECT DISTINCT host FROM urls WHERE job_id = $1::bigint AND seed", 1,
                     p, err, errlen);
     if (!r)
         return SCR_EDB;

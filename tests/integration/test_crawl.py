@@ -179,6 +179,23 @@ class CrawlTest(crawlcase.CrawlCase):
         r = self.crawl("--max-depth", "0", np=2, expect=3)
         self.assertIn("schema version 999", r.stderr)
 
+    def test_version_1_database_is_upgraded(self):
+        # a database made by the previous release: no urls.seed, schema_version 1
+        self.crawl("--max-depth", "0", np=2)
+        self.q("ALTER TABLE urls DROP COLUMN seed")
+        self.q("UPDATE scrape_meta SET value = '1' WHERE key = 'schema_version'")
+        # the upgrade marks the seeds it can tell (depth-0 pages nothing discovered), so a
+        # resumed job without --seed keeps its seed hosts
+        r = st.run_scrape(["--db", self.db, "--job", "t", "--delay", "0", "--max-depth", "1"],
+                          np=2, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("upgrading the database's scrape schema from version 1 to 2", r.stderr)
+        self.assertEqual(self.scalar("SELECT value FROM scrape_meta "
+                                     "WHERE key = 'schema_version'"), "2")
+        # the seed is marked by the upgrade itself (this run had no seed file)
+        self.assertEqual(self.scalar("SELECT count(*) FROM urls WHERE seed"), "1")
+        self.assertEqual(self.scalar("SELECT url FROM urls WHERE seed"), self.site.url("/"))
+
     def test_unreachable_database_exits_3(self):
         r = st.run_scrape(["--seed", self.seeds, "--db",
                            "host=127.0.0.1 port=%d user=x dbname=x connect_timeout=2"

@@ -98,6 +98,38 @@ class HostileTest(SiteCase):
         # the metadata address is now tried for real: whatever happens, it is not a refusal
         self.assertNotIn("refused", got[METADATA][1])
 
+    def test_only_seed_file_hosts_are_exempt_in_later_runs(self):
+        # A sitemap named in robots.txt (and a seed's redirect target) is stored at depth 0,
+        # like a seed.  It must not make its host a seed host: the exemption from the guard
+        # is for the seed file's hosts only, in this run and in every later one.
+        other = self.serve({"/sitemap.xml": "<urlset><url><loc>/in-map.html</loc></url>"
+                                            "</urlset>",
+                            "/secret.html": page("secret"), "/in-map.html": page("map"),
+                            "/robots.txt": ""}, bind="127.0.0.2")
+        seed = self.serve({"/index.html": page("seed"),
+                           "/more.html": page("more", [other.url("/secret.html")]),
+                           "/robots.txt": "Sitemap: %s\n" % other.url("/sitemap.xml")})
+        args = ("--sitemaps",) + self.guard_args()
+        self.run_crawl([seed.url("/")], *args, expect=None)
+        got = self.urls()
+        self.assertEqual(got[other.url("/sitemap.xml")][0], "failed")
+        self.assertIn("refused: 127.0.0.2", got[other.url("/sitemap.xml")][1])
+        # run 2, a new seed page links to the private host
+        self.run_crawl([seed.url("/"), seed.url("/more.html")], *args, expect=None)
+        got = self.urls()
+        self.assertEqual(got[seed.url("/more.html")][0], "done")
+        state, err, _ = got[other.url("/secret.html")]
+        self.assertEqual((state, err), ("failed", "refused: 127.0.0.2 is a loopback address "
+                                                  "(--allow-private to allow)"))
+        self.assertEqual(other.log(), [], "the guard let a request through to 127.0.0.2")
+        # its attempts are on record as refusals, none with an HTTP answer
+        self.assertEqual(self.q("SELECT count(*), count(http_status) FROM fetches "
+                                "WHERE url LIKE :'p1' || '%' AND error LIKE 'refused: %'",
+                                [other.url("/")]), [("2", "0")])
+        # the seed file's URLs, and only they, are marked
+        self.assertEqual(sorted(u for (u,) in self.q("SELECT url FROM urls WHERE seed")),
+                         sorted([seed.url("/"), seed.url("/more.html")]))
+
     # --- a hostile site ----------------------------------------------------------------
 
     FAULTS = {
