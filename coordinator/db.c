@@ -1,10 +1,13 @@
 /* db.c - connection, schema and checked statements for rank 0 (see db.h). */
 #include "coordinator/db.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/alloc.h"
+#include "common/buf.h"
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -24,9 +27,96 @@ const char *scr_db_conninfo(const char *opt)
     return env && *env ? env : "";
 }
 
-static void chomp(char *s)
+/* Copies the password value starting at in (quoted '...' with backslash escapes, or up to a
+ * space, a double quote or, in a URI, '&' or '#') as "***"; returns where the value ends. */
+static const char *skip_value(const char *in, int uri, struct scr_buf *b)
 {
-    size_t n = strlen(s);
+    scr_buf_puts(b, "***");
+    if (*in == '\'') {
+        for (in++; *in && *in != '\''; in++)
+            if (*in == '\\' && in[1])
+                in++;
+        return *in ? in + 1 : in;
+    }
+    while (*in && !isspace((unsigned char)*in) && *in != '"' &&
+           !(uri && (*in == '&' || *in == '#')))
+        in++;
+    return in;
+}
+
+void scr_db_redact(const char *in, char *out, size_t outlen)
+{
+    struct scr_buf b;
+    int uri = 0;
+
+    scr_buf_init(&b);
+    while (*in) {
+        if (strncmp(in, "://", 3) == 0) {
+            /* scheme://user:password@host: from the first ':' to the last '@' of the word */
+            const char *end = in + 3, *colon = NULL, *at = NULL;
+            uri = 1;
+            while (*end && !isspace((unsigned char)*end) && *end != '"')
+                end++;
+            for (const char *q = in + 3; q < end; q++) {
+                if (*q == '@')
+                    at = q;
+                else if (*q == ':' && !colon && !at)
+                    colon = q;
+            }
+            scr_buf_append(&b, in, 3);
+            in += 3;
+            if (colon && at && colon < at) {
+                scr_buf_append(&b, in, (size_t)(colon + 1 - in));
+                scr_buf_puts(&b, "***");
+                in = at;
+            }
+            continue;
+        }
+        if (strncmp(in, "password", 8) == 0) {
+            const char *q = in + 8;
+            while (*q == ' ' || *q == '\t')
+                q++;
+            if (*q == '=') {
+                for (q++; *q == ' ' || *q == '\t'; q++)
+                    ;
+                scr_buf_append(&b, in, (size_t)(q - in));
+                in = skip_value(q, uri, &b);
+                continue;
+            }
+        }
+        scr_buf_putc(&b, *in++);
+    }
+    snprintf(out, outlen, "%s", b.data ? b.data : "");
+    scr_buf_release(&b);
+}
+
+int scr_db_has_password(const char *conninfo)
+{
+    size_t size;
+    char *red;
+    int has;
+
+    if (!conninfo)
+        return 0;
+    size = strlen(conninfo) * 4 + 16; /* "***" for each character of a password, and more */
+    red = scr_xmalloc(size);
+    scr_db_redact(conninfo, red, size);
+    has = strcmp(red, conninfo) != 0;
+    free(red);
+    return has;
+}
+
+/* Drops the trailing newline and spaces of a message and any password in it (libpq quotes
+ * parts of a malformed conninfo, and a URI whole). */
+static void chomp(char *s, size_t size)
+{
+    char *tmp = scr_xmalloc(size);
+    size_t n;
+
+    scr_db_redact(s, tmp, size);
+    memcpy(s, tmp, strlen(tmp) + 1);
+    free(tmp);
+    n = strlen(s);
     while (n && (s[n - 1] == '\n' || s[n - 1] == ' '))
         s[--n] = '\0';
 }
@@ -37,6 +127,17 @@ int scr_db_connect(PGconn **out, const char *conninfo, int64_t retry_ms, char *e
     PGconn *db;
 
     for (;;) {
+        char *why = NULL;
+        PQconninfoOption *parsed = PQconninfoParse(conninfo, &why);
+        if (!parsed) {
+            /* malformed: retrying cannot help */
+            snprintf(err, errlen, "the database conninfo is malformed: %s",
+                     why ? why : "out of memory");
+            chomp(err, errlen);
+            PQfreemem(why);
+            return SCR_EDBCONN;
+        }
+        PQconninfoFree(parsed);
         db = PQconnectdb(conninfo);
         if (db && PQstatus(db) == CONNECTION_OK) {
             /* no NOTICE per existing object when schema.sql is applied again */
@@ -48,7 +149,7 @@ int scr_db_connect(PGconn **out, const char *conninfo, int64_t retry_ms, char *e
         }
         snprintf(err, errlen, "cannot connect to PostgreSQL: %s",
                  db ? PQerrorMessage(db) : "out of memory");
-        chomp(err);
+        chomp(err, errlen);
         PQfinish(db);
         if (scr_now_ms() + wait_ms > deadline)
             return SCR_EDBCONN;
@@ -66,7 +167,7 @@ static PGresult *checked(PGconn *db, PGresult *r, const char *what, char *err, s
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
         return r;
     snprintf(err, errlen, "%s: %s", what, r ? PQresultErrorMessage(r) : PQerrorMessage(db));
-    chomp(err);
+    chomp(err, errlen);
     PQclear(r);
     return NULL;
 }
@@ -163,7 +264,7 @@ int scr_db_ensure_schema(PGconn *db, int apply_always, char *err, size_t errlen)
         r = PQexec(db, scr_schema_sql);
         if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
             snprintf(err, errlen, "applying schema.sql: %s", PQerrorMessage(db));
-            chomp(err);
+            chomp(err, errlen);
             rc = SCR_EDB;
             goto out;
         }

@@ -1,8 +1,9 @@
 /* db.h - the coordinator's PostgreSQL connection: connect, schema, checked queries.
  *
  * Only rank 0 ever talks to PostgreSQL.  Every value travels as a query parameter
- * (PQexecParams), never inside SQL text.  Messages never contain the password: libpq's
- * error texts do not, and the conninfo is never printed.
+ * (PQexecParams), never inside SQL text.  Messages never contain the password: the conninfo
+ * is never printed, and every libpq message that goes into err passes scr_db_redact first
+ * (libpq quotes pieces of a malformed conninfo, and a malformed URI whole).
  */
 #ifndef SCR_DB_H
 #define SCR_DB_H
@@ -16,9 +17,19 @@
  * Borrowed from its sources. */
 const char *scr_db_conninfo(const char *opt);
 
-/* Connects, retrying with backoff for up to retry_ms (0 = one try).  On failure returns
- * SCR_EDBCONN with libpq's message in err. */
+/* Connects, retrying with backoff for up to retry_ms (0 = one try; a malformed conninfo is
+ * never retried).  On failure returns SCR_EDBCONN with libpq's message, passwords redacted,
+ * in err. */
 int scr_db_connect(PGconn **out, const char *conninfo, int64_t retry_ms, char *err, size_t errlen);
+
+/* Copies in to out (outlen bytes, always NUL-terminated) with every password replaced by
+ * "***": the value of password=... and sslpassword=... (quoted or not, in a keyword string or
+ * a URI query) and the user:PASSWORD@ of a URI.  For any text that may quote a conninfo:
+ * libpq's error messages, a conninfo itself. */
+void scr_db_redact(const char *in, char *out, size_t outlen);
+
+/* 1 when the conninfo (keywords or URI, well-formed or not) holds a password. */
+int scr_db_has_password(const char *conninfo);
 
 /* Applies schema.sql if the database has no scrape schema yet, under an advisory lock so two
  * runs starting at once do not race; then checks the version.  SCR_ESCHEMA on a mismatch. */
