@@ -154,6 +154,8 @@ int scr_cmd_crawl(int argc, char **argv, int start)
         code = SCR_EXIT_USAGE;
     } else {
         scr_log_set_level((enum scr_log_level)lvl);
+        if (size > 1)
+            scr_cli_warn_db_argv(argc, argv, start);
         signal(SIGINT, on_signal);
         signal(SIGTERM, on_signal);
         command = command_line(argc, argv);

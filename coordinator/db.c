@@ -2,9 +2,13 @@
 #include "coordinator/db.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/alloc.h"
 #include "common/buf.h"
@@ -104,6 +108,89 @@ int scr_db_has_password(const char *conninfo)
     has = strcmp(red, conninfo) != 0;
     free(red);
     return has;
+}
+
+/* Appends the lines of text to b, one space between them, leaving out blank lines, lines that
+ * start with '#' and the spaces around each line. */
+static void join_lines(const char *text, struct scr_buf *b)
+{
+    while (*text) {
+        const char *eol = strchr(text, '\n'), *end;
+        if (!eol)
+            eol = text + strlen(text);
+        while (text < eol && isspace((unsigned char)*text))
+            text++;
+        end = eol;
+        while (end > text && isspace((unsigned char)end[-1]))
+            end--;
+        if (end > text && *text != '#') {
+            if (b->len)
+                scr_buf_putc(b, ' ');
+            scr_buf_append(b, text, (size_t)(end - text));
+        }
+        text = *eol ? eol + 1 : eol;
+    }
+}
+
+int scr_db_read_file(const char *path, char **out, char *err, size_t errlen)
+{
+    struct scr_buf raw, joined;
+    struct stat st;
+    char chunk[4096];
+    ssize_t n;
+    int fd = -1, rc = SCR_EUSAGE;
+
+    scr_buf_init(&raw);
+    scr_buf_init(&joined);
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK); /* a FIFO must not block */
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        snprintf(err, errlen, "--db-file %s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "--db-file %s: not a regular file", path);
+        goto out;
+    }
+    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+        /* like ssh with a private key: a password others can read is refused, not used */
+        snprintf(err, errlen,
+                 "--db-file %s: group or others may access it (mode %04o); it may hold the "
+                 "database password: chmod 600 %s",
+                 path, (unsigned)(st.st_mode & 07777), path);
+        goto out;
+    }
+    while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            snprintf(err, errlen, "--db-file %s: %s", path, strerror(errno));
+            goto out;
+        }
+        if (raw.len + (size_t)n > SCR_DB_FILE_MAX) {
+            snprintf(err, errlen, "--db-file %s: larger than %d bytes", path, SCR_DB_FILE_MAX);
+            goto out;
+        }
+        scr_buf_append(&raw, chunk, (size_t)n);
+    }
+    if (raw.len && memchr(raw.data, '\0', raw.len)) {
+        snprintf(err, errlen, "--db-file %s: binary data (NUL byte)", path);
+        goto out;
+    }
+    join_lines(raw.data ? raw.data : "", &joined);
+    if (!joined.len) {
+        snprintf(err, errlen, "--db-file %s: no conninfo in it (only blank or # lines)", path);
+        goto out;
+    }
+    *out = scr_buf_detach(&joined, NULL);
+    rc = SCR_OK;
+out:
+    if (fd >= 0)
+        close(fd);
+    if (raw.data)
+        memset(raw.data, 0, raw.len);
+    scr_buf_release(&raw);
+    scr_buf_release(&joined);
+    return rc;
 }
 
 /* Drops the trailing newline and spaces of a message and any password in it (libpq quotes

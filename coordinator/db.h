@@ -13,14 +13,25 @@
 
 #define SCR_SCHEMA_VERSION 1
 
-/* The conninfo to use: --db if given, else $SCRAPE_DB, else "" (libpq's PG* defaults).
- * Borrowed from its sources. */
+/* The conninfo to use: --db if given (or --db-file's contents: the command-line parser reads
+ * that file into the db setting, on rank 0), else $SCRAPE_DB, else "" (libpq's PG*
+ * defaults).  Call on rank 0 only: workers never read SCRAPE_DB or PG*.  Borrowed from its
+ * sources. */
 const char *scr_db_conninfo(const char *opt);
 
 /* Connects, retrying with backoff for up to retry_ms (0 = one try; a malformed conninfo is
  * never retried).  On failure returns SCR_EDBCONN with libpq's message, passwords redacted,
  * in err. */
 int scr_db_connect(PGconn **out, const char *conninfo, int64_t retry_ms, char *err, size_t errlen);
+
+/* The largest --db-file. */
+#define SCR_DB_FILE_MAX 16384
+
+/* Reads a conninfo from the file at path (--db-file): lines joined with a space, blank lines
+ * and '#' lines left out.  The file must be a regular file that neither group nor others may
+ * access (it may hold the password): else SCR_EUSAGE, with a reason naming the path and
+ * never the contents in err.  On success *out is the conninfo; the caller frees it. */
+int scr_db_read_file(const char *path, char **out, char *err, size_t errlen);
 
 /* Copies in to out (outlen bytes, always NUL-terminated) with every password replaced by
  * "***": the value of password=... and sslpassword=... (quoted or not, in a keyword string or
