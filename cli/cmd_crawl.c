@@ -27,6 +27,7 @@
 #include "common/settings.h"
 #include "common/wire.h"
 #include "coordinator/coordinator.h"
+#include "coordinator/db.h"
 #include "worker/worker.h"
 
 static void on_signal(int sig)
@@ -158,6 +159,7 @@ int scr_cmd_crawl(int argc, char **argv, int start)
             scr_cli_warn_db_argv(argc, argv, start);
         signal(SIGINT, on_signal);
         signal(SIGTERM, on_signal);
+        scr_db_set_stop_flag(&scr_coordinator_stop); /* lock waits at start end on a signal */
         command = command_line(argc, argv);
         if (size == 1) {
             code = run_local(&s, command);

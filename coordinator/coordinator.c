@@ -1378,6 +1378,8 @@ static int setup_db(struct coord *co, const char *command, PGconn **dbp)
     db = NULL;
     rc = SCR_EXIT_OK;
 out:
+    if (rc == SCR_EXIT_DB && scr_coordinator_stop) /* a database wait ended by a signal */
+        rc = SCR_EXIT_INTERRUPTED;
     free(sj);
     scr_buf_release(&sb.urls);
     scr_buf_release(&sb.hosts);

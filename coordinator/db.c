@@ -21,6 +21,17 @@ extern const char scr_schema_sql[];
 /* Advisory lock key (first int4) for schema changes; the second is 0. */
 #define SCHEMA_LOCK_KEY 0x53435201
 
+/* A lock wait says who holds the lock after this long, then this often. */
+#define LOCK_REPORT_FIRST_MS 2000
+#define LOCK_REPORT_EVERY_MS 30000
+
+static const volatile sig_atomic_t *stop_flag;
+
+void scr_db_set_stop_flag(const volatile sig_atomic_t *flag)
+{
+    stop_flag = flag;
+}
+
 const char *scr_db_conninfo(const char *opt)
 {
     const char *env;
@@ -208,6 +219,16 @@ static void chomp(char *s, size_t size)
         s[--n] = '\0';
 }
 
+/* application_name is "scrape" from the first moment (pg_stat_activity tells scrape's
+ * sessions apart), unless the conninfo names another. */
+static PGconn *connect_once(const char *conninfo)
+{
+    const char *kw[] = {"fallback_application_name", "dbname", NULL};
+    const char *val[] = {"scrape", conninfo, NULL};
+
+    return PQconnectdbParams(kw, val, 1);
+}
+
 int scr_db_connect(PGconn **out, const char *conninfo, int64_t retry_ms, char *err, size_t errlen)
 {
     int64_t deadline = scr_now_ms() + retry_ms, wait_ms = 250;
@@ -225,11 +246,10 @@ int scr_db_connect(PGconn **out, const char *conninfo, int64_t retry_ms, char *e
             return SCR_EDBCONN;
         }
         PQconninfoFree(parsed);
-        db = PQconnectdb(conninfo);
+        db = connect_once(conninfo);
         if (db && PQstatus(db) == CONNECTION_OK) {
             /* no NOTICE per existing object when schema.sql is applied again */
-            PGresult *r = PQexec(db, "SET application_name = 'scrape';"
-                                     " SET client_min_messages = warning");
+            PGresult *r = PQexec(db, "SET client_min_messages = warning");
             PQclear(r);
             *out = db;
             return SCR_OK;
@@ -337,17 +357,10 @@ int scr_db_ensure_schema(PGconn *db, int apply_always, char *err, size_t errlen)
         /* One transaction under an advisory lock: concurrent first runs apply it once. */
         if (scr_db_command(db, "BEGIN", "BEGIN", 0, NULL, err, errlen))
             return SCR_EDB;
-        {
-            char key[16];
-            const char *params[1] = {key};
-            snprintf(key, sizeof(key), "%d", SCHEMA_LOCK_KEY);
-            if (scr_db_command(db, "locking for the schema",
-                               "SELECT pg_advisory_xact_lock($1::int, 0)", 1, params, err,
-                               errlen)) {
-                rc = SCR_EDB;
-                goto out;
-            }
-        }
+        rc = scr_db_advisory_lock(db, SCHEMA_LOCK_KEY, 0, 1, 0, -1, "locking for the schema",
+                                  err, errlen);
+        if (rc)
+            goto out;
         r = PQexec(db, scr_schema_sql);
         if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
             snprintf(err, errlen, "applying schema.sql: %s", PQerrorMessage(db));
@@ -375,4 +388,107 @@ out:
     r = PQexec(db, "ROLLBACK");
     PQclear(r);
     return rc;
+}
+
+int scr_db_lock_holder(PGconn *db, int32_t key1, int64_t key2, char *who, size_t wholen,
+                       int *is_scrape)
+{
+    char k1[24], k2[24];
+    const char *p[2] = {k1, k2};
+    PGresult *r;
+    char err[256];
+    int rc = SCR_ENOTFOUND;
+
+    snprintf(k1, sizeof(k1), "%ld", (long)key1);
+    snprintf(k2, sizeof(k2), "%lld", (long long)key2);
+    snprintf(who, wholen, "another session");
+    *is_scrape = 0;
+    /* A scrape session is one whose role may write the runs table: a reader's cannot, and
+     * neither can its application_name, which anyone may set, make it one. */
+    r = scr_db_exec(db, "finding who holds a lock",
+                    "SELECT l.pid, coalesce(a.usename, '?'),"
+                    "  coalesce(nullif(a.application_name, ''), '?'),"
+                    "  coalesce(has_table_privilege(a.usesysid, to_regclass('runs'), 'UPDATE'),"
+                    "           false)"
+                    " FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid"
+                    " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2"
+                    "  AND l.classid::bigint = $1::bigint AND l.objid::bigint = $2::bigint"
+                    "  AND l.database = (SELECT oid FROM pg_database"
+                    "                    WHERE datname = current_database())"
+                    "  AND l.pid IS DISTINCT FROM pg_backend_pid()"
+                    " ORDER BY 4 DESC LIMIT 1",
+                    2, p, err, sizeof(err));
+    if (!r)
+        return SCR_EDB;
+    if (PQntuples(r) == 1) {
+        *is_scrape = PQgetvalue(r, 0, 3)[0] == 't';
+        snprintf(who, wholen, "%s (pid %s, user %s, application %s)",
+                 *is_scrape ? "a scrape session" : "another session", PQgetvalue(r, 0, 0),
+                 PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2));
+        rc = SCR_OK;
+    }
+    PQclear(r);
+    return rc;
+}
+
+/* Sleeps ms, in short steps, unless the stop flag is or becomes set: 1 then. */
+static int nap_unless_stopped(int64_t ms)
+{
+    for (int64_t slept = 0; slept < ms; slept += 50) {
+        if (stop_flag && *stop_flag)
+            return 1;
+        scr_sleep_us(50 * 1000);
+    }
+    return stop_flag && *stop_flag;
+}
+
+int scr_db_advisory_lock(PGconn *db, int32_t key1, int64_t key2, int xact, int foreign_busy,
+                         int64_t give_up_ms, const char *what, char *err, size_t errlen)
+{
+    char k1[24], k2[24], who[256] = "another session";
+    const char *p[2] = {k1, k2};
+    int64_t start = scr_now_ms(), report_at = start + LOCK_REPORT_FIRST_MS, wait_ms = 20;
+
+    snprintf(k1, sizeof(k1), "%ld", (long)key1);
+    snprintf(k2, sizeof(k2), "%lld", (long long)key2);
+    for (;;) {
+        int got, is_scrape = 1, found;
+        int64_t now;
+        PGresult *r = scr_db_exec(db, what,
+                                  xact ? "SELECT pg_try_advisory_xact_lock($1::int, $2::int)"
+                                       : "SELECT pg_try_advisory_lock($1::int, $2::int)",
+                                  2, p, err, errlen);
+        if (!r)
+            return SCR_EDB;
+        got = PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
+        PQclear(r);
+        if (got)
+            return SCR_OK;
+        found = scr_db_lock_holder(db, key1, key2, who, sizeof(who), &is_scrape);
+        if (found == SCR_EDB) {
+            snprintf(err, errlen, "%s: cannot find who holds the lock", what);
+            return SCR_EDB;
+        }
+        now = scr_now_ms();
+        if (found == SCR_OK && !is_scrape && foreign_busy) {
+            snprintf(err, errlen, "%s: the lock is held by %s, not a scrape run", what, who);
+            return SCR_EBUSY;
+        }
+        if (give_up_ms >= 0 && now - start >= give_up_ms) {
+            snprintf(err, errlen, "%s: gave up after %lld ms: the lock is held by %s", what,
+                     (long long)(now - start), who);
+            return SCR_EBUSY;
+        }
+        if (now >= report_at) {
+            scr_warn("%s: waiting for the lock, held by %s%s", what, who,
+                     is_scrape ? "" : ", not a scrape run (SIGTERM ends the wait)");
+            report_at = now + LOCK_REPORT_EVERY_MS;
+        }
+        if (nap_unless_stopped(wait_ms)) {
+            snprintf(err, errlen, "%s: interrupted while waiting for the lock, held by %s", what,
+                     who);
+            return SCR_ESTOPPED;
+        }
+        wait_ms = wait_ms * 2 > 250 ? 250 : wait_ms * 2;
+    }
 }

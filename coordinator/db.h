@@ -9,6 +9,7 @@
 #define SCR_DB_H
 
 #include <libpq-fe.h>
+#include <signal.h>
 #include <stdint.h>
 
 #define SCR_SCHEMA_VERSION 1
@@ -67,5 +68,26 @@ int scr_db_command(PGconn *db, const char *what, const char *sql, int nparams,
 
 /* 1 when the connection is broken (the caller reconnects). */
 int scr_db_broken(PGconn *db);
+
+/* The flag (borrowed for the process's life; the crawl's SIGINT/SIGTERM counter) that ends
+ * scr_db_advisory_lock's waits.  NULL (the default): nothing ends them but the lock. */
+void scr_db_set_stop_flag(const volatile sig_atomic_t *flag);
+
+/* Takes the advisory lock (key1, key2) on db, for the session or (xact) the transaction,
+ * without ever waiting inside the server, where a signal cannot reach: pg_try_advisory_lock
+ * again and again, with naps of up to 250 ms.  Anyone can take any advisory lock (the
+ * functions are PUBLIC), so while it waits it says who holds the lock (scr_db_lock_holder),
+ * after 2 s and then every 30 s.  Returns SCR_OK (held), SCR_ESTOPPED (the stop flag was
+ * set), SCR_EBUSY (give_up_ms >= 0 passed, or foreign_busy and the holder is not a scrape
+ * session: err names it) or SCR_EDB. */
+int scr_db_advisory_lock(PGconn *db, int32_t key1, int64_t key2, int xact, int foreign_busy,
+                         int64_t give_up_ms, const char *what, char *err, size_t errlen);
+
+/* Describes into who the session holding advisory lock (key1, key2) other than this one:
+ * "a scrape session (pid N, user U, application A)" when its role may update the runs table,
+ * else "another session (...)", and sets *is_scrape.  SCR_ENOTFOUND when no other session
+ * holds it (who says "another session"), SCR_EDB on a query error. */
+int scr_db_lock_holder(PGconn *db, int32_t key1, int64_t key2, char *who, size_t wholen,
+                       int *is_scrape);
 
 #endif
