@@ -261,6 +261,35 @@ TEST(loc_too_long)
     scr_buf_release(&doc);
 }
 
+/* A DTD without entities is fine; any entity declaration refuses the document: a parameter
+ * entity, an external one (never fetched: no network), an unparsed one. */
+TEST(dtd)
+{
+    static const char plain[] = "<!DOCTYPE urlset [<!ELEMENT urlset ANY>]>"
+                                "<urlset><url><loc>https://example.com/d</loc></url></urlset>";
+    static const char *const refused[] = {
+        "<!DOCTYPE urlset [<!ENTITY % p \"x\">]><urlset><url><loc>https://example.com/"
+        "</loc></url></urlset>",
+        "<!DOCTYPE urlset [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><urlset><url><loc>"
+        "https://example.com/&e;</loc></url></urlset>",
+        "<!DOCTYPE urlset [<!NOTATION n SYSTEM \"x\"><!ENTITY u SYSTEM \"y\" NDATA n>]>"
+        "<urlset><url><loc>https://example.com/</loc></url></urlset>",
+    };
+    struct got g;
+
+    parse(&g, plain, sizeof(plain) - 1);
+    ASSERT_EQ(g.rc, SCR_OK);
+    ASSERT_EQ(g.pages.n, 1);
+    release(&g);
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        parse(&g, refused[i], strlen(refused[i]));
+        ASSERT_EQ(g.rc, SCR_EPARSE);
+        ASSERT_EQ(g.pages.n, 0);
+        ASSERT_CONTAINS(g.err, "declares entities");
+        release(&g);
+    }
+}
+
 TEST(not_xml)
 {
     struct got g;
@@ -279,6 +308,7 @@ int main(void)
     RUN(entity_bomb);
     RUN(loc_not_text);
     RUN(loc_too_long);
+    RUN(dtd);
     RUN(not_xml);
     fprintf(stderr, "test_sitemap: all passed\n");
     return 0;
