@@ -514,7 +514,10 @@ static void check_usage(void)
            "  --probe-timeout TIME     give up on the probe after this [5s]\n"
            "  --max-rtt TIME           a slower round trip marks a slow link [50ms]\n"
            "  --min-bandwidth MB/s     less marks a slow link [10]\n"
-           "  --db CONNINFO            the database to check (else SCRAPE_DB, libpq defaults)\n"
+           "  --db CONNINFO            the database to check (else --db-file, SCRAPE_DB,\n"
+           "                           libpq defaults); keep the password out of the command\n"
+           "                           line: --db-file FILE, a service file or ~/.pgpass\n"
+           "  --db-file FILE           read the conninfo from FILE (mode 600) on rank 0\n"
            "  --insecure               do not verify the probe's TLS certificate\n\n"
            "exit codes: 0 every rank usable, 3 the configured database is not usable,\n"
            "  7 a rank is unusable (other build or protocol, failed probe, no answer)\n");
@@ -657,6 +660,8 @@ int scr_cmd_check(int argc, char **argv, int start)
         goto finish;
     }
     code = parse_options(argc, argv, start, &s, &o, &help);
+    if (code == SCR_EXIT_OK && !help && size > 1)
+        scr_cli_warn_db_argv(argc, argv, start);
     if (code == SCR_EXIT_OK && !help)
         code = run_check(&cr, &o, &lost);
     else if (size > 1)

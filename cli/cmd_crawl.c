@@ -27,6 +27,7 @@
 #include "common/settings.h"
 #include "common/wire.h"
 #include "coordinator/coordinator.h"
+#include "coordinator/db.h"
 #include "worker/worker.h"
 
 static void on_signal(int sig)
@@ -157,8 +158,11 @@ int scr_cmd_crawl(int argc, char **argv, int start)
         code = SCR_EXIT_USAGE;
     } else {
         scr_log_set_level((enum scr_log_level)lvl);
+        if (size > 1)
+            scr_cli_warn_db_argv(argc, argv, start);
         signal(SIGINT, on_signal);
         signal(SIGTERM, on_signal);
+        scr_db_set_stop_flag(&scr_coordinator_stop); /* lock waits at start end on a signal */
         command = command_line(argc, argv);
         if (size == 1) {
             code = run_local(&s, command);

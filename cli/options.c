@@ -3,9 +3,12 @@
 #include "cli/options.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/error.h"
+#include "common/log.h"
+#include "coordinator/db.h"
 
 static int apply(struct scr_settings *s, const char *name, const char *value, char *err,
                  size_t errlen)
@@ -22,6 +25,21 @@ static int apply(struct scr_settings *s, const char *name, const char *value, ch
         snprintf(err, errlen, "%s", msg);
         return SCR_EUSAGE;
     }
+    return SCR_OK;
+}
+
+/* --db-file: read the conninfo here, on the rank that parses the command line (rank 0; a
+ * worker never does), unless --db (or db = in the config file) gave one, which wins. */
+static int resolve_db_file(struct scr_settings *s, char *err, size_t errlen)
+{
+    char *conninfo = NULL;
+
+    if (!s->db_file || !*s->db_file || (s->db && *s->db))
+        return SCR_OK;
+    if (scr_db_read_file(s->db_file, &conninfo, err, errlen))
+        return SCR_EUSAGE;
+    free(s->db);
+    s->db = conninfo;
     return SCR_OK;
 }
 
@@ -117,7 +135,7 @@ int scr_cli_parse(int argc, char **argv, int start, struct scr_settings *s,
         if (apply(s, name, value, err, errlen))
             return SCR_EUSAGE;
     }
-    return SCR_OK;
+    return resolve_db_file(s, err, errlen);
 }
 
 void scr_cli_print_settings(void)
@@ -133,5 +151,23 @@ void scr_cli_print_settings(void)
         if (defs[i].defval && *defs[i].defval && defs[i].type != SCR_SET_BOOL)
             printf(" [%s]", defs[i].defval);
         printf("\n");
+    }
+}
+
+void scr_cli_warn_db_argv(int argc, char **argv, int start)
+{
+    for (int i = start; i < argc; i++) {
+        const char *v = NULL;
+        if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
+            v = argv[i + 1];
+        else if (strncmp(argv[i], "--db=", 5) == 0)
+            v = argv[i] + 5;
+        if (v && scr_db_has_password(v)) {
+            scr_warn("--db holds a password, and mpiexec starts every rank with the same "
+                     "command line: any user on every node can read it in /proc/PID/cmdline. "
+                     "Use --db-file FILE (mode 600, read on rank 0 only), a service file "
+                     "(--db service=NAME) or ~/.pgpass instead (docs/cluster.md)");
+            return;
+        }
     }
 }

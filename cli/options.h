@@ -19,11 +19,16 @@ struct scr_cli_extra {
     struct scr_strvec *list; /* for options that may repeat */
 };
 
-/* Parses argv[start..argc).  Arguments that are not options go to positional.  Returns 0, or
- * SCR_EUSAGE with the reason in err. */
+/* Parses argv[start..argc).  Arguments that are not options go to positional.  --db-file is
+ * read here (coordinator/db.h scr_db_read_file) into s->db unless a db was given.  Returns 0,
+ * or SCR_EUSAGE with the reason in err. */
 int scr_cli_parse(int argc, char **argv, int start, struct scr_settings *s,
                   const struct scr_cli_extra *extra, size_t nextra,
                   struct scr_strvec *positional, char *err, size_t errlen);
+
+/* Warns (scr_warn) when --db on the command line holds a password: under mpiexec every
+ * rank's /proc/PID/cmdline shows it.  Call on rank 0 when there is more than one rank. */
+void scr_cli_warn_db_argv(int argc, char **argv, int start);
 
 /* Prints every setting with its default and help, for --help. */
 void scr_cli_print_settings(void);

@@ -28,7 +28,12 @@
 static const struct scr_setting_def defs[] = {
     {"seed", SCR_SET_STRING, OFF(seed), NULL, 0, 0, 0, 0, "seed file: one URL per line, # comments"},
     {"db", SCR_SET_STRING, OFF(db), NULL, 0, 0, 0, 1,
-     "PostgreSQL conninfo or URI (else $SCRAPE_DB, else libpq defaults)"},
+     "PostgreSQL conninfo or URI (else --db-file, $SCRAPE_DB, libpq defaults); read on rank 0 "
+     "only. Under mpiexec every node sees the command line: keep the password out of it "
+     "(--db-file, --db service=NAME with ~/.pg_service.conf, or ~/.pgpass)"},
+    {"db-file", SCR_SET_STRING, OFF(db_file), NULL, 0, 0, 0, 0,
+     "file holding the conninfo (lines joined, # comments), read on rank 0 only; refused "
+     "unless mode 600 or stricter"},
     {"job", SCR_SET_STRING, OFF(job), "default", 0, 0, 0, 0, "job name: each job has its own frontier"},
     {"max-depth", SCR_SET_INT, OFF(max_depth), "3", 0, 1000, 0, 0, "follow links up to this depth"},
     {"max-pages", SCR_SET_INT64, OFF(max_pages), "0", 0, INT64_MAX, 0, 0,

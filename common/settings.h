@@ -15,6 +15,7 @@ struct scr_settings {
     /* what to crawl */
     char *seed;             /* seed file path (rank 0 only) */
     char *db;               /* libpq conninfo; never logged */
+    char *db_file;          /* --db-file: the conninfo's file, read into db on rank 0 */
     char *job;              /* job name */
     int max_depth;
     int64_t max_pages;      /* 0 = unlimited */

@@ -1,10 +1,17 @@
 /* db.c - connection, schema and checked statements for rank 0 (see db.h). */
 #include "coordinator/db.h"
 
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "common/alloc.h"
+#include "common/buf.h"
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -13,6 +20,17 @@ extern const char scr_schema_sql[];
 
 /* Advisory lock key (first int4) for schema changes; the second is 0. */
 #define SCHEMA_LOCK_KEY 0x53435201
+
+/* A lock wait says who holds the lock after this long, then this often. */
+#define LOCK_REPORT_FIRST_MS 2000
+#define LOCK_REPORT_EVERY_MS 30000
+
+static const volatile sig_atomic_t *stop_flag;
+
+void scr_db_set_stop_flag(const volatile sig_atomic_t *flag)
+{
+    stop_flag = flag;
+}
 
 const char *scr_db_conninfo(const char *opt)
 {
@@ -24,11 +42,191 @@ const char *scr_db_conninfo(const char *opt)
     return env && *env ? env : "";
 }
 
-static void chomp(char *s)
+/* Copies the password value starting at in (quoted '...' with backslash escapes, or up to a
+ * space, a double quote or, in a URI, '&' or '#') as "***"; returns where the value ends. */
+static const char *skip_value(const char *in, int uri, struct scr_buf *b)
 {
-    size_t n = strlen(s);
+    scr_buf_puts(b, "***");
+    if (*in == '\'') {
+        for (in++; *in && *in != '\''; in++)
+            if (*in == '\\' && in[1])
+                in++;
+        return *in ? in + 1 : in;
+    }
+    while (*in && !isspace((unsigned char)*in) && *in != '"' &&
+           !(uri && (*in == '&' || *in == '#')))
+        in++;
+    return in;
+}
+
+void scr_db_redact(const char *in, char *out, size_t outlen)
+{
+    struct scr_buf b;
+    int uri = 0;
+
+    scr_buf_init(&b);
+    while (*in) {
+        if (strncmp(in, "://", 3) == 0) {
+            /* scheme://user:password@host: from the first ':' to the last '@' of the word */
+            const char *end = in + 3, *colon = NULL, *at = NULL;
+            uri = 1;
+            while (*end && !isspace((unsigned char)*end) && *end != '"')
+                end++;
+            for (const char *q = in + 3; q < end; q++) {
+                if (*q == '@')
+                    at = q;
+                else if (*q == ':' && !colon && !at)
+                    colon = q;
+            }
+            scr_buf_append(&b, in, 3);
+            in += 3;
+            if (colon && at && colon < at) {
+                scr_buf_append(&b, in, (size_t)(colon + 1 - in));
+                scr_buf_puts(&b, "***");
+                in = at;
+            }
+            continue;
+        }
+        if (strncmp(in, "password", 8) == 0) {
+            const char *q = in + 8;
+            while (*q == ' ' || *q == '\t')
+                q++;
+            if (*q == '=') {
+                for (q++; *q == ' ' || *q == '\t'; q++)
+                    ;
+                scr_buf_append(&b, in, (size_t)(q - in));
+                in = skip_value(q, uri, &b);
+                continue;
+            }
+        }
+        scr_buf_putc(&b, *in++);
+    }
+    snprintf(out, outlen, "%s", b.data ? b.data : "");
+    scr_buf_release(&b);
+}
+
+int scr_db_has_password(const char *conninfo)
+{
+    size_t size;
+    char *red;
+    int has;
+
+    if (!conninfo)
+        return 0;
+    size = strlen(conninfo) * 4 + 16; /* "***" for each character of a password, and more */
+    red = scr_xmalloc(size);
+    scr_db_redact(conninfo, red, size);
+    has = strcmp(red, conninfo) != 0;
+    free(red);
+    return has;
+}
+
+/* Appends the lines of text to b, one space between them, leaving out blank lines, lines that
+ * start with '#' and the spaces around each line. */
+static void join_lines(const char *text, struct scr_buf *b)
+{
+    while (*text) {
+        const char *eol = strchr(text, '\n'), *end;
+        if (!eol)
+            eol = text + strlen(text);
+        while (text < eol && isspace((unsigned char)*text))
+            text++;
+        end = eol;
+        while (end > text && isspace((unsigned char)end[-1]))
+            end--;
+        if (end > text && *text != '#') {
+            if (b->len)
+                scr_buf_putc(b, ' ');
+            scr_buf_append(b, text, (size_t)(end - text));
+        }
+        text = *eol ? eol + 1 : eol;
+    }
+}
+
+int scr_db_read_file(const char *path, char **out, char *err, size_t errlen)
+{
+    struct scr_buf raw, joined;
+    struct stat st;
+    char chunk[4096];
+    ssize_t n;
+    int fd = -1, rc = SCR_EUSAGE;
+
+    scr_buf_init(&raw);
+    scr_buf_init(&joined);
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK); /* a FIFO must not block */
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        snprintf(err, errlen, "--db-file %s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "--db-file %s: not a regular file", path);
+        goto out;
+    }
+    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+        /* like ssh with a private key: a password others can read is refused, not used */
+        snprintf(err, errlen,
+                 "--db-file %s: group or others may access it (mode %04o); it may hold the "
+                 "database password: chmod 600 %s",
+                 path, (unsigned)(st.st_mode & 07777), path);
+        goto out;
+    }
+    while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            snprintf(err, errlen, "--db-file %s: %s", path, strerror(errno));
+            goto out;
+        }
+        if (raw.len + (size_t)n > SCR_DB_FILE_MAX) {
+            snprintf(err, errlen, "--db-file %s: larger than %d bytes", path, SCR_DB_FILE_MAX);
+            goto out;
+        }
+        scr_buf_append(&raw, chunk, (size_t)n);
+    }
+    if (raw.len && memchr(raw.data, '\0', raw.len)) {
+        snprintf(err, errlen, "--db-file %s: binary data (NUL byte)", path);
+        goto out;
+    }
+    join_lines(raw.data ? raw.data : "", &joined);
+    if (!joined.len) {
+        snprintf(err, errlen, "--db-file %s: no conninfo in it (only blank or # lines)", path);
+        goto out;
+    }
+    *out = scr_buf_detach(&joined, NULL);
+    rc = SCR_OK;
+out:
+    if (fd >= 0)
+        close(fd);
+    if (raw.data)
+        memset(raw.data, 0, raw.len);
+    scr_buf_release(&raw);
+    scr_buf_release(&joined);
+    return rc;
+}
+
+/* Drops the trailing newline and spaces of a message and any password in it (libpq quotes
+ * parts of a malformed conninfo, and a URI whole). */
+static void chomp(char *s, size_t size)
+{
+    char *tmp = scr_xmalloc(size);
+    size_t n;
+
+    scr_db_redact(s, tmp, size);
+    memcpy(s, tmp, strlen(tmp) + 1);
+    free(tmp);
+    n = strlen(s);
     while (n && (s[n - 1] == '\n' || s[n - 1] == ' '))
         s[--n] = '\0';
+}
+
+/* application_name is "scrape" from the first moment (pg_stat_activity tells scrape's
+ * sessions apart), unless the conninfo names another. */
+static PGconn *connect_once(const char *conninfo)
+{
+    const char *kw[] = {"fallback_application_name", "dbname", NULL};
+    const char *val[] = {"scrape", conninfo, NULL};
+
+    return PQconnectdbParams(kw, val, 1);
 }
 
 int scr_db_connect(PGconn **out, const char *conninfo, int64_t retry_ms, char *err, size_t errlen)
@@ -37,18 +235,28 @@ int scr_db_connect(PGconn **out, const char *conninfo, int64_t retry_ms, char *e
     PGconn *db;
 
     for (;;) {
-        db = PQconnectdb(conninfo);
+        char *why = NULL;
+        PQconninfoOption *parsed = PQconninfoParse(conninfo, &why);
+        if (!parsed) {
+            /* malformed: retrying cannot help */
+            snprintf(err, errlen, "the database conninfo is malformed: %s",
+                     why ? why : "out of memory");
+            chomp(err, errlen);
+            PQfreemem(why);
+            return SCR_EDBCONN;
+        }
+        PQconninfoFree(parsed);
+        db = connect_once(conninfo);
         if (db && PQstatus(db) == CONNECTION_OK) {
             /* no NOTICE per existing object when schema.sql is applied again */
-            PGresult *r = PQexec(db, "SET application_name = 'scrape';"
-                                     " SET client_min_messages = warning");
+            PGresult *r = PQexec(db, "SET client_min_messages = warning");
             PQclear(r);
             *out = db;
             return SCR_OK;
         }
         snprintf(err, errlen, "cannot connect to PostgreSQL: %s",
                  db ? PQerrorMessage(db) : "out of memory");
-        chomp(err);
+        chomp(err, errlen);
         PQfinish(db);
         if (scr_now_ms() + wait_ms > deadline)
             return SCR_EDBCONN;
@@ -66,7 +274,7 @@ static PGresult *checked(PGconn *db, PGresult *r, const char *what, char *err, s
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
         return r;
     snprintf(err, errlen, "%s: %s", what, r ? PQresultErrorMessage(r) : PQerrorMessage(db));
-    chomp(err);
+    chomp(err, errlen);
     PQclear(r);
     return NULL;
 }
@@ -154,21 +362,14 @@ int scr_db_ensure_schema(PGconn *db, int apply_always, char *err, size_t errlen)
                      SCR_SCHEMA_VERSION);
         if (scr_db_command(db, "BEGIN", "BEGIN", 0, NULL, err, errlen))
             return SCR_EDB;
-        {
-            char key[16];
-            const char *params[1] = {key};
-            snprintf(key, sizeof(key), "%d", SCHEMA_LOCK_KEY);
-            if (scr_db_command(db, "locking for the schema",
-                               "SELECT pg_advisory_xact_lock($1::int, 0)", 1, params, err,
-                               errlen)) {
-                rc = SCR_EDB;
-                goto out;
-            }
-        }
+        rc = scr_db_advisory_lock(db, SCHEMA_LOCK_KEY, 0, 1, 0, -1, "locking for the schema",
+                                  err, errlen);
+        if (rc)
+            goto out;
         r = PQexec(db, scr_schema_sql);
         if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
             snprintf(err, errlen, "applying schema.sql: %s", PQerrorMessage(db));
-            chomp(err);
+            chomp(err, errlen);
             rc = SCR_EDB;
             goto out;
         }
@@ -192,4 +393,107 @@ out:
     r = PQexec(db, "ROLLBACK");
     PQclear(r);
     return rc;
+}
+
+int scr_db_lock_holder(PGconn *db, int32_t key1, int64_t key2, char *who, size_t wholen,
+                       int *is_scrape)
+{
+    char k1[24], k2[24];
+    const char *p[2] = {k1, k2};
+    PGresult *r;
+    char err[256];
+    int rc = SCR_ENOTFOUND;
+
+    snprintf(k1, sizeof(k1), "%ld", (long)key1);
+    snprintf(k2, sizeof(k2), "%lld", (long long)key2);
+    snprintf(who, wholen, "another session");
+    *is_scrape = 0;
+    /* A scrape session is one whose role may write the runs table: a reader's cannot, and
+     * neither can its application_name, which anyone may set, make it one. */
+    r = scr_db_exec(db, "finding who holds a lock",
+                    "SELECT l.pid, coalesce(a.usename, '?'),"
+                    "  coalesce(nullif(a.application_name, ''), '?'),"
+                    "  coalesce(has_table_privilege(a.usesysid, to_regclass('runs'), 'UPDATE'),"
+                    "           false)"
+                    " FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid"
+                    " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2"
+                    "  AND l.classid::bigint = $1::bigint AND l.objid::bigint = $2::bigint"
+                    "  AND l.database = (SELECT oid FROM pg_database"
+                    "                    WHERE datname = current_database())"
+                    "  AND l.pid IS DISTINCT FROM pg_backend_pid()"
+                    " ORDER BY 4 DESC LIMIT 1",
+                    2, p, err, sizeof(err));
+    if (!r)
+        return SCR_EDB;
+    if (PQntuples(r) == 1) {
+        *is_scrape = PQgetvalue(r, 0, 3)[0] == 't';
+        snprintf(who, wholen, "%s (pid %s, user %s, application %s)",
+                 *is_scrape ? "a scrape session" : "another session", PQgetvalue(r, 0, 0),
+                 PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2));
+        rc = SCR_OK;
+    }
+    PQclear(r);
+    return rc;
+}
+
+/* Sleeps ms, in short steps, unless the stop flag is or becomes set: 1 then. */
+static int nap_unless_stopped(int64_t ms)
+{
+    for (int64_t slept = 0; slept < ms; slept += 50) {
+        if (stop_flag && *stop_flag)
+            return 1;
+        scr_sleep_us(50 * 1000);
+    }
+    return stop_flag && *stop_flag;
+}
+
+int scr_db_advisory_lock(PGconn *db, int32_t key1, int64_t key2, int xact, int foreign_busy,
+                         int64_t give_up_ms, const char *what, char *err, size_t errlen)
+{
+    char k1[24], k2[24], who[256] = "another session";
+    const char *p[2] = {k1, k2};
+    int64_t start = scr_now_ms(), report_at = start + LOCK_REPORT_FIRST_MS, wait_ms = 20;
+
+    snprintf(k1, sizeof(k1), "%ld", (long)key1);
+    snprintf(k2, sizeof(k2), "%lld", (long long)key2);
+    for (;;) {
+        int got, is_scrape = 1, found;
+        int64_t now;
+        PGresult *r = scr_db_exec(db, what,
+                                  xact ? "SELECT pg_try_advisory_xact_lock($1::int, $2::int)"
+                                       : "SELECT pg_try_advisory_lock($1::int, $2::int)",
+                                  2, p, err, errlen);
+        if (!r)
+            return SCR_EDB;
+        got = PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
+        PQclear(r);
+        if (got)
+            return SCR_OK;
+        found = scr_db_lock_holder(db, key1, key2, who, sizeof(who), &is_scrape);
+        if (found == SCR_EDB) {
+            snprintf(err, errlen, "%s: cannot find who holds the lock", what);
+            return SCR_EDB;
+        }
+        now = scr_now_ms();
+        if (found == SCR_OK && !is_scrape && foreign_busy) {
+            snprintf(err, errlen, "%s: the lock is held by %s, not a scrape run", what, who);
+            return SCR_EBUSY;
+        }
+        if (give_up_ms >= 0 && now - start >= give_up_ms) {
+            snprintf(err, errlen, "%s: gave up after %lld ms: the lock is held by %s", what,
+                     (long long)(now - start), who);
+            return SCR_EBUSY;
+        }
+        if (now >= report_at) {
+            scr_warn("%s: waiting for the lock, held by %s%s", what, who,
+                     is_scrape ? "" : ", not a scrape run (SIGTERM ends the wait)");
+            report_at = now + LOCK_REPORT_EVERY_MS;
+        }
+        if (nap_unless_stopped(wait_ms)) {
+            snprintf(err, errlen, "%s: interrupted while waiting for the lock, held by %s", what,
+                     who);
+            return SCR_ESTOPPED;
+        }
+        wait_ms = wait_ms * 2 > 250 ? 250 : wait_ms * 2;
+    }
 }

@@ -1,24 +1,47 @@
 /* db.h - the coordinator's PostgreSQL connection: connect, schema, checked queries.
  *
  * Only rank 0 ever talks to PostgreSQL.  Every value travels as a query parameter
- * (PQexecParams), never inside SQL text.  Messages never contain the password: libpq's
- * error texts do not, and the conninfo is never printed.
+ * (PQexecParams), never inside SQL text.  Messages never contain the password: the conninfo
+ * is never printed, and every libpq message that goes into err passes scr_db_redact first
+ * (libpq quotes pieces of a malformed conninfo, and a malformed URI whole).
  */
 #ifndef SCR_DB_H
 #define SCR_DB_H
 
 #include <libpq-fe.h>
+#include <signal.h>
 #include <stdint.h>
 
 #define SCR_SCHEMA_VERSION 2
 
-/* The conninfo to use: --db if given, else $SCRAPE_DB, else "" (libpq's PG* defaults).
- * Borrowed from its sources. */
+/* The conninfo to use: --db if given (or --db-file's contents: the command-line parser reads
+ * that file into the db setting, on rank 0), else $SCRAPE_DB, else "" (libpq's PG*
+ * defaults).  Call on rank 0 only: workers never read SCRAPE_DB or PG*.  Borrowed from its
+ * sources. */
 const char *scr_db_conninfo(const char *opt);
 
-/* Connects, retrying with backoff for up to retry_ms (0 = one try).  On failure returns
- * SCR_EDBCONN with libpq's message in err. */
+/* Connects, retrying with backoff for up to retry_ms (0 = one try; a malformed conninfo is
+ * never retried).  On failure returns SCR_EDBCONN with libpq's message, passwords redacted,
+ * in err. */
 int scr_db_connect(PGconn **out, const char *conninfo, int64_t retry_ms, char *err, size_t errlen);
+
+/* The largest --db-file. */
+#define SCR_DB_FILE_MAX 16384
+
+/* Reads a conninfo from the file at path (--db-file): lines joined with a space, blank lines
+ * and '#' lines left out.  The file must be a regular file that neither group nor others may
+ * access (it may hold the password): else SCR_EUSAGE, with a reason naming the path and
+ * never the contents in err.  On success *out is the conninfo; the caller frees it. */
+int scr_db_read_file(const char *path, char **out, char *err, size_t errlen);
+
+/* Copies in to out (outlen bytes, always NUL-terminated) with every password replaced by
+ * "***": the value of password=... and sslpassword=... (quoted or not, in a keyword string or
+ * a URI query) and the user:PASSWORD@ of a URI.  For any text that may quote a conninfo:
+ * libpq's error messages, a conninfo itself. */
+void scr_db_redact(const char *in, char *out, size_t outlen);
+
+/* 1 when the conninfo (keywords or URI, well-formed or not) holds a password. */
+int scr_db_has_password(const char *conninfo);
 
 /* Applies schema.sql if the database has no scrape schema yet, under an advisory lock so two
  * runs starting at once do not race; then checks the version.  SCR_ESCHEMA on a mismatch. */
@@ -45,5 +68,26 @@ int scr_db_command(PGconn *db, const char *what, const char *sql, int nparams,
 
 /* 1 when the connection is broken (the caller reconnects). */
 int scr_db_broken(PGconn *db);
+
+/* The flag (borrowed for the process's life; the crawl's SIGINT/SIGTERM counter) that ends
+ * scr_db_advisory_lock's waits.  NULL (the default): nothing ends them but the lock. */
+void scr_db_set_stop_flag(const volatile sig_atomic_t *flag);
+
+/* Takes the advisory lock (key1, key2) on db, for the session or (xact) the transaction,
+ * without ever waiting inside the server, where a signal cannot reach: pg_try_advisory_lock
+ * again and again, with naps of up to 250 ms.  Anyone can take any advisory lock (the
+ * functions are PUBLIC), so while it waits it says who holds the lock (scr_db_lock_holder),
+ * after 2 s and then every 30 s.  Returns SCR_OK (held), SCR_ESTOPPED (the stop flag was
+ * set), SCR_EBUSY (give_up_ms >= 0 passed, or foreign_busy and the holder is not a scrape
+ * session: err names it) or SCR_EDB. */
+int scr_db_advisory_lock(PGconn *db, int32_t key1, int64_t key2, int xact, int foreign_busy,
+                         int64_t give_up_ms, const char *what, char *err, size_t errlen);
+
+/* Describes into who the session holding advisory lock (key1, key2) other than this one:
+ * "a scrape session (pid N, user U, application A)" when its role may update the runs table,
+ * else "another session (...)", and sets *is_scrape.  SCR_ENOTFOUND when no other session
+ * holds it (who says "another session"), SCR_EDB on a query error. */
+int scr_db_lock_holder(PGconn *db, int32_t key1, int64_t key2, char *who, size_t wholen,
+                       int *is_scrape);
 
 #endif

@@ -233,8 +233,9 @@ int scr_dbcheck_run(struct scr_dbcheck *o, const char *opt_db, int64_t timeout_m
     o->schema_version = -1;
     db = connect_db(conninfo, timeout_ms);
     if (!db || PQstatus(db) != CONNECTION_OK) {
-        snprintf(o->problem, sizeof(o->problem), "cannot connect: %s",
+        snprintf(err, sizeof(err), "cannot connect: %s",
                  db ? PQerrorMessage(db) : "out of memory");
+        scr_db_redact(err, o->problem, sizeof(o->problem)); /* libpq may quote the conninfo */
         chomp(o->problem);
         PQfinish(db);
         return SCR_EDBCONN;

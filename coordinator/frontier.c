@@ -13,12 +13,18 @@
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/log.h"
 #include "coordinator/db.h"
 
 /* First key of the run advisory locks: (RUN_LOCK_KEY, run id). */
 #define RUN_LOCK_KEY 1396921858
 /* Transaction lock serializing the start of runs of one job: (JOB_LOCK_KEY, job id). */
 #define JOB_LOCK_KEY 1396921859
+
+/* SQL: the session `a` (pg_stat_activity) holding a run's lock is a scrape run's, not an
+ * analyst's: its role may update the runs table.  Anyone can take any advisory lock, and set
+ * any application_name, but a reader role cannot write runs. */
+#define LIVE_HOLDER "coalesce(has_table_privilege(a.usesysid, 'runs', 'UPDATE'), false)"
 
 void scr_lease_item_release(struct scr_lease_item *it)
 {
@@ -104,6 +110,7 @@ int scr_frontier_run_begin(PGconn *db, int64_t job_id, const char *command,
     char job[24], pid[24];
     const char *p[6] = {job, command, settings_json, insecure ? "true" : "false", host, pid};
     PGresult *r;
+    int rc = SCR_EDB;
 
     i64(job, sizeof(job), job_id);
     i64(pid, sizeof(pid), (int64_t)getpid());
@@ -111,34 +118,45 @@ int scr_frontier_run_begin(PGconn *db, int64_t job_id, const char *command,
      * this run without its lock and take it for dead. */
     if (scr_db_command(db, "BEGIN", "BEGIN", 0, NULL, err, errlen))
         return SCR_EDB;
-    {
-        char key[24];
-        const char *lp[2] = {key, job};
-        i64(key, sizeof(key), JOB_LOCK_KEY);
-        if (scr_db_command(db, "locking the job", "SELECT pg_advisory_xact_lock($1::int, $2::int)",
-                           2, lp, err, errlen))
-            goto fail;
-    }
+    /* Waits for another run's start, or a foreign holder of the lock, in a loop SIGTERM
+     * ends; with --if-idle a foreign holder is named and the run not started. */
+    rc = scr_db_advisory_lock(db, JOB_LOCK_KEY, job_id, 1, if_idle, -1, "locking the job", err,
+                              errlen);
+    if (rc)
+        goto fail;
     if (if_idle) {
         char key[24];
         const char *lp[2] = {key, job};
         i64(key, sizeof(key), RUN_LOCK_KEY);
+        /* A run is live when a scrape session holds its lock (LIVE_HOLDER); a lock held only
+         * by another session (an analyst may take any advisory lock) is named, not obeyed. */
         r = scr_db_exec(db, "looking for live runs",
-                        "SELECT r.id, coalesce(r.coordinator_host, '?'), r.started_at::text"
-                        " FROM runs r WHERE r.job_id = $2::bigint AND r.status = 'running'"
-                        " AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory'"
-                        "  AND l.granted AND l.objsubid = 2 AND l.classid::bigint = $1::bigint"
+                        "SELECT r.id, coalesce(r.coordinator_host, '?'), r.started_at::text,"
+                        "  bool_or(" LIVE_HOLDER "),"
+                        "  string_agg(format('pid %s, user %s, application %s', l.pid,"
+                        "    coalesce(a.usename, '?'), coalesce(nullif(a.application_name, ''),"
+                        "    '?')), '; ')"
+                        " FROM runs r JOIN pg_locks l ON l.locktype = 'advisory' AND l.granted"
+                        "  AND l.objsubid = 2 AND l.classid::bigint = $1::bigint"
                         "  AND l.objid::bigint = r.id AND l.database = (SELECT oid FROM"
-                        "  pg_database WHERE datname = current_database()))",
+                        "  pg_database WHERE datname = current_database())"
+                        " LEFT JOIN pg_stat_activity a ON a.pid = l.pid"
+                        " WHERE r.job_id = $2::bigint AND r.status = 'running'"
+                        " GROUP BY r.id ORDER BY 4 DESC, r.id",
                         2, lp, err, errlen);
         if (!r)
             goto fail;
-        if (PQntuples(r) > 0) {
-            snprintf(err, errlen, "another run of this job is active: run %s on %s since %s",
-                     PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2));
-            PQclear(r);
-            PQclear(PQexec(db, "ROLLBACK"));
-            return SCR_EBUSY;
+        for (int i = 0; i < PQntuples(r); i++) {
+            if (PQgetvalue(r, i, 3)[0] == 't') {
+                snprintf(err, errlen, "another run of this job is active: run %s on %s since %s",
+                         PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
+                PQclear(r);
+                PQclear(PQexec(db, "ROLLBACK"));
+                return SCR_EBUSY;
+            }
+            scr_warn("run %s's lock is held by another session (%s), not a scrape run: the run "
+                     "is taken for dead",
+                     PQgetvalue(r, i, 0), PQgetvalue(r, i, 4));
         }
         PQclear(r);
     }
@@ -150,29 +168,37 @@ int scr_frontier_run_begin(PGconn *db, int64_t job_id, const char *command,
         goto fail;
     *run_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
     PQclear(r);
-    if (scr_frontier_run_lock(db, *run_id, err, errlen) ||
-        scr_db_command(db, "COMMIT", "COMMIT", 0, NULL, err, errlen))
+    rc = scr_frontier_run_lock(db, *run_id, err, errlen);
+    if (rc)
+        goto fail;
+    if (scr_db_command(db, "COMMIT", "COMMIT", 0, NULL, err, errlen))
         goto fail;
     return SCR_OK;
 fail:
     PQclear(PQexec(db, "ROLLBACK"));
-    return SCR_EDB;
+    /* SCR_EBUSY only for --if-idle: a foreign holder of the run's own lock is an error */
+    return rc == SCR_ESTOPPED || (rc == SCR_EBUSY && if_idle) ? rc : SCR_EDB;
 }
 
 int scr_frontier_run_lock(PGconn *db, int64_t run_id, char *err, size_t errlen)
 {
-    char key[24], run[24];
-    const char *p[2] = {key, run};
+    char run[24];
+    const char *p[1] = {run};
+    int rc;
 
-    i64(key, sizeof(key), RUN_LOCK_KEY);
     i64(run, sizeof(run), run_id);
+    /* After a reconnect our old session may hold it until the server notices it is gone:
+     * wait for that (SIGTERM ends the wait).  A foreign session holding it is refused. */
+    rc = scr_db_advisory_lock(db, RUN_LOCK_KEY, run_id, 0, 1, -1, "locking the run", err,
+                              errlen);
+    if (rc)
+        return rc;
     /* after a reconnect: if another run took us for dead meanwhile, we are alive again (the
      * leases it took back are its now, and our store statements will see that) */
-    return scr_db_command(db, "locking the run",
-                          "WITH l AS (SELECT pg_advisory_lock($1::int, $2::int))"
-                          " UPDATE runs SET status = 'running', finished_at = NULL"
-                          " WHERE id = $2::bigint AND status = 'died' AND EXISTS (SELECT 1 FROM l)",
-                          2, p, err, errlen);
+    return scr_db_command(db, "marking the run alive",
+                          "UPDATE runs SET status = 'running', finished_at = NULL"
+                          " WHERE id = $1::bigint AND status = 'died'",
+                          1, p, err, errlen);
 }
 
 int scr_frontier_recrawl(PGconn *db, int64_t job_id, int64_t age_ms, int64_t *count, char *err,
@@ -212,10 +238,11 @@ int scr_frontier_reclaim(PGconn *db, int64_t run_id, int64_t *reclaimed, char *e
         "WITH dead AS ("
         "  UPDATE runs r SET status = 'died', finished_at = coalesce(r.finished_at, now())"
         "  WHERE r.status = 'running' AND r.id <> $2::bigint AND NOT EXISTS ("
-        "    SELECT 1 FROM pg_locks l"
+        "    SELECT 1 FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid"
         "    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2"
         "      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-        "      AND l.classid::bigint = $1::bigint AND l.objid::bigint = r.id)"
+        "      AND l.classid::bigint = $1::bigint AND l.objid::bigint = r.id"
+        "      AND " LIVE_HOLDER ")"
         "  RETURNING r.id),"
         " back AS ("
         "  UPDATE urls u SET state = 'queued', lease_run = NULL, lease_until = NULL"

@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/url.h"
 #include "coordinator/coord_internal.h"
+#include "coordinator/coordinator.h"
 #include "coordinator/db.h"
 #include "coordinator/seeds.h"
 #include "parsers/extract.h"
@@ -210,6 +211,8 @@ int scr_setup_db(struct coord *co, const char *command, PGconn **dbp)
     db = NULL;
     rc = SCR_EXIT_OK;
 out:
+    if (rc == SCR_EXIT_DB && scr_coordinator_stop) /* a database wait ended by a signal */
+        rc = SCR_EXIT_INTERRUPTED;
     free(sj);
     scr_strvec_release(&sb.urls);
     scr_strvec_release(&sb.hosts);

@@ -83,7 +83,8 @@ static int reconnect(struct scr_store *st)
     char err[512];
     int rc;
 
-    scr_warn("lost the database connection: %s", PQerrorMessage(st->db));
+    scr_db_redact(PQerrorMessage(st->db), err, sizeof(err));
+    scr_warn("lost the database connection: %s", err);
     PQfinish(st->db);
     st->db = NULL;
     rc = scr_db_connect(&st->db, st->conninfo, st->s->db_retry_ms, err, sizeof(err));
