@@ -240,6 +240,28 @@ class DoctorCase(unittest.TestCase):
         self.assertIn("verdict: all 2 hosts can share one MPI job", r.stdout)
         self.assertEqual(island_files(r.stdout), {1: ["h1:1", "h2:3"]})
 
+    def test_verdict_holds_under_mpiexec(self):
+        """What the doctor predicts is what mpiexec does: `scrape check` runs on island 1
+        (h1+h2) and on island 2 (h3 alone, two armhf ranks), and a job of h1 and h3 fails in
+        MPI_Init.  Only with the real armhf build: a fake h3 cannot start MPI at all."""
+        if not H3_KIND.startswith("real"):
+            self.skipTest("h3 is a fake probe answer: no armhf build to start")
+        runs = {}
+        for name, slots in (("island1", {"h1": 1, "h2": 1}), ("island2", {"h3": 2}),
+                            ("mixed", {"h1": 1, "h3": 1})):
+            mf = CLUSTER.machinefile(slots)
+            r = CLUSTER.run_mpiexec(["-f", mf, "-n", str(sum(slots.values())), BINARY, "check"],
+                                    120, os.path.join(CLUSTER.tmp, "mpi-" + name))
+            sys.stderr.write("\n--- mpiexec %s: exit %s after %.1f s\n%s%s" % (
+                name, r.returncode, r.elapsed, r.stdout[-800:], r.stderr[-800:]))
+            self.assertFalse(r.timed_out, name)
+            runs[name] = r
+        self.assertEqual(runs["island1"].returncode, 0)
+        self.assertEqual(runs["island2"].returncode, 0)
+        self.assertIn("armv7l", runs["island2"].stdout)
+        self.assertNotEqual(runs["mixed"].returncode, 0)
+        self.assertIn("MPI_Init", runs["mixed"].stderr)
+
     def test_bad_machinefile(self):
         """A bad line stops everything before any ssh: exit 2, the file and line named."""
         mf = os.path.join(CLUSTER.tmp, "machinefile-bad")
