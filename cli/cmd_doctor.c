@@ -266,8 +266,7 @@ static void print_islands(const struct scr_doctor_host *h, size_t n,
             const struct scr_doctor_host *o = find_host(h, n, mf->v[e].host);
             if (!o || o->island != k)
                 continue;
-            printf("    %s:%d%s%s\n", mf->v[e].host, mf->v[e].slots,
-                   mf->v[e].user ? " user=" : "", mf->v[e].user ? mf->v[e].user : "");
+            printf("    %s\n", mf->v[e].text);
         }
         printf("  run: mpiexec -f MACHINEFILE-%d -n %d %s ...\n", k, slots, binary);
     }

@@ -31,12 +31,14 @@
 
 /* --- machinefiles (MPICH Hydra) ----------------------------------------------------------- */
 
-/* One line of a machinefile: "host", "host:N", optionally followed by "user=NAME". */
+/* One line of a machinefile: "host", "host:N" (or "host:N:anything", the rest ignored as
+ * Hydra does), optionally followed by "user=NAME". */
 struct scr_mf_entry {
     char *host;
     int slots;        /* N; 1 when absent */
     char *user;       /* NULL when absent */
     int line;         /* 1-based line number in the file */
+    char *text;       /* the line without its comment and outer blanks */
 };
 
 struct scr_machinefile {

@@ -1,10 +1,12 @@
 /* machinefile.c - MPICH Hydra's machinefile format, for `scrape doctor` (see doctor.h).
  *
  * Hydra (4.0.2, utils/args) reads each line as whitespace-separated tokens, '#' starting a
- * comment: the first token is host[:N], the rest are key=value, of which it knows only
- * user=NAME.  This parser accepts exactly that and refuses the rest with the line number, so
- * a typo is caught before any ssh, let alone mpiexec.  Slots must be a positive decimal
- * number; an IPv6 address cannot be written (Hydra splits at the first ':').
+ * comment: the first token is host[:N[:ignored]], the rest are key=value, of which it knows
+ * only user=NAME (measured: "ifhn=lo", "foo=bar" or a second host on the line make mpiexec
+ * exit 255, "token ... not supported at this time").  This parser accepts exactly that and
+ * refuses the rest with the line number, so a typo is caught before any ssh.  Slots must be a
+ * positive decimal number: Hydra 4.0.2 reads them with atoi() and dies of SIGFPE (exit 136)
+ * on "host:0" and "host:x".  An IPv6 address cannot be written (Hydra splits at ':').
  */
 #include <ctype.h>
 #include <errno.h>
@@ -47,7 +49,10 @@ static int parse_host(struct scr_mf_entry *e, const char *tok, size_t len, char 
     if (colon) {
         const char *s = colon + 1;
         size_t slen = len - hlen - 1;
+        const char *colon2 = memchr(s, ':', slen);
         long v = 0;
+        if (colon2 && colon2 > s)
+            slen = (size_t)(colon2 - s); /* host:N:more - Hydra ignores the rest, so do we */
         if (slen == 0 || slen > 6) {
             snprintf(err, errlen, "'%.*s': the slots after ':' must be a number from 1 to %d",
                      (int)(len > 80 ? 80 : len), tok, MF_MAX_SLOTS);
@@ -117,6 +122,7 @@ static void entry_release(struct scr_mf_entry *e)
 {
     free(e->host);
     free(e->user);
+    free(e->text);
     memset(e, 0, sizeof(*e));
 }
 
@@ -146,6 +152,15 @@ int scr_machinefile_parse(struct scr_machinefile *mf, const char *text, size_t l
             goto out;
         }
         if (!empty) {
+            const char *t = p, *hash = memchr(p, '#', llen);
+            size_t tlen = hash ? (size_t)(hash - p) : llen;
+            while (tlen > 0 && isspace((unsigned char)*t)) {
+                t++;
+                tlen--;
+            }
+            while (tlen > 0 && isspace((unsigned char)t[tlen - 1]))
+                tlen--;
+            e.text = scr_xstrndup(t, tlen);
             e.line = line;
             SCR_GROW(mf->v, mf->cap, mf->n + 1, 8);
             mf->v[mf->n++] = e;

@@ -167,8 +167,11 @@ static const struct mfcase mfcases[] = {
     {"h1\r\n", "h1:1/1"},                     /* CR is white space */
     {"192.168.1.21:3\nwsl-laptop.lan:4\n", "192.168.1.21:3/1 wsl-laptop.lan:4/2"},
     {"h1\nh1:2\n", "h1:1/1 h1:2/2"},          /* repeated hosts stay separate lines */
+    {"h1:2:eth0\n", "h1:2/1"},                /* Hydra ignores a third field */
+    {"h1:2:\n", "h1:2/1"},
     {"", ""},
     {"h1:x\n", "ERR line 1: 'h1:x': the slots after ':' must be a number"},
+    {"h1::2\n", "ERR line 1: 'h1::2': the slots after ':' must be a number"},
     {"h1\nh2:0\n", "ERR line 2: 'h2:0': the slots must be from 1"},
     {"h1:\n", "ERR line 1: 'h1:': the slots after ':' must be a number from 1"},
     {":4\n", "ERR line 1: ':4' is not a host name"},
@@ -195,6 +198,8 @@ TEST(machinefile_cases)
                          mf.v[i].user ? mf.v[i].user : "", mf.v[i].line);
             }
             ASSERT_STR_EQ(got, mfcases[c].want);
+            for (size_t i = 0; i < mf.n; i++)
+                ASSERT(strchr(mf.v[i].text, '#') == NULL && !strchr(mf.v[i].text, '\n'));
         } else {
             ASSERT_EQ(rc, SCR_EUSAGE);
             snprintf(got, sizeof(got), "ERR %s", err);
@@ -245,6 +250,7 @@ TEST(hosts_from_machinefile)
     ASSERT_STR_EQ(h[1].name, "h2");
     ASSERT_EQ(h[1].slots, 2);
     ASSERT_STR_EQ(h[2].user, "pi");
+    ASSERT_STR_EQ(mf.v[3].text, "h3 user=pi");
     scr_doctor_hosts_free(h, n);
     scr_machinefile_release(&mf);
 }
