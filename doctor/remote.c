@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -299,6 +300,18 @@ static void elf_name(const char *hex, char *out, size_t len)
         snprintf(out, len, "ELF %s-bit machine 0x%x", b[4] == 1 ? "32" : "64", m);
 }
 
+/* Sets h->detail (cut to its size: the reason is for humans). */
+static void set_detail(struct scr_doctor_host *h, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void set_detail(struct scr_doctor_host *h, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(h->detail, sizeof(h->detail), fmt, ap);
+    va_end(ap);
+}
+
 void scr_doctor_read_outcome(struct scr_doctor_host *h, const struct scr_doctor_run *run,
                              const char *binary)
 {
@@ -338,31 +351,31 @@ void scr_doctor_read_outcome(struct scr_doctor_host *h, const struct scr_doctor_
     h->detail[0] = '\0';
     if (run->exit_code == -1) {
         h->state = SCR_DOCTOR_UNREACHABLE;
-        snprintf(h->detail, sizeof(h->detail), "no answer within the timeout%s%s",
+        set_detail(h, "no answer within the timeout%s%s",
                  errline[0] ? ": " : "", errline);
     } else if (!uname_m[0]) {
         /* the script never ran: ssh (255) or the remote shell failed */
         h->state = SCR_DOCTOR_UNREACHABLE;
-        snprintf(h->detail, sizeof(h->detail), "exit %d%s%s", run->exit_code,
+        set_detail(h, "exit %d%s%s", run->exit_code,
                  errline[0] ? ": " : "", errline);
     } else if (missing) {
         h->state = SCR_DOCTOR_NO_BINARY;
-        snprintf(h->detail, sizeof(h->detail), "%s: no such file on %s (%s)", binary, h->name,
+        set_detail(h, "%s: no such file on %s (%s)", binary, h->name,
                  uname_m);
     } else if (noexec) {
         h->state = SCR_DOCTOR_CANNOT_RUN;
-        snprintf(h->detail, sizeof(h->detail), "%s: not an executable file", binary);
+        set_detail(h, "%s: not an executable file", binary);
     } else if (got_probe && rc == 0) {
         h->state = SCR_DOCTOR_OK;
     } else if (rc < 126 && !libs[0] && !strcasestr(errline, "exec format") &&
                !strstr(errline, "cannot execute") && !strstr(errline, "while loading")) {
         /* it ran, but has no `doctor --probe-self` or printed something else */
         h->state = SCR_DOCTOR_NO_ANSWER;
-        snprintf(h->detail, sizeof(h->detail), "exit %d without a probe answer (a build without "
+        set_detail(h, "exit %d without a probe answer (a build without "
                  "`scrape doctor`?)%s%s", rc, errline[0] ? ": " : "", errline);
     } else {
         h->state = SCR_DOCTOR_CANNOT_RUN;
-        snprintf(h->detail, sizeof(h->detail), "exit %d on %s%s%s%s%s%s%s", rc, uname_m,
+        set_detail(h, "exit %d on %s%s%s%s%s%s%s", rc, uname_m,
                  elf[0] ? ", the binary is " : "", elf, libs[0] ? ", missing " : "", libs,
                  errline[0] ? ": " : "", errline);
     }
