@@ -27,6 +27,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import unittest
 
 import scrapetest as st
@@ -153,8 +154,11 @@ def doctor(machinefile, *extra, timeout=120):
     """scrape doctor run on head; returns the CompletedProcess."""
     argv = [st.scrape_bin(), "doctor", "-f", machinefile, "--ssh", SSH, "--binary", BINARY,
             "--timeout", "60"] + list(extra)
-    return subprocess.run(CLUSTER.exec_cmd("head", argv), stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    t = time.monotonic()
+    r = subprocess.run(CLUSTER.exec_cmd("head", argv), stdin=subprocess.DEVNULL,
+                       capture_output=True, text=True, timeout=timeout, check=False)
+    r.elapsed = time.monotonic() - t
+    return r
 
 
 def rows(out):
@@ -193,8 +197,8 @@ def island_files(out):
 class DoctorCase(unittest.TestCase):
 
     def show(self, r):
-        sys.stderr.write("\n--- scrape doctor (h3: %s) exit %d\n%s%s" % (H3_KIND, r.returncode,
-                                                                     r.stdout, r.stderr))
+        sys.stderr.write("\n--- scrape doctor (h3: %s) exit %d after %.1f s\n%s%s" % (
+            H3_KIND, r.returncode, getattr(r, "elapsed", 0.0), r.stdout, r.stderr))
 
     def test_mixed(self):
         """The brief's cluster: one job for h1+h2, an island for h3, three broken hosts."""
@@ -221,6 +225,8 @@ class DoctorCase(unittest.TestCase):
                                    r"32-bit ARM")
         self.assertEqual(island_files(r.stdout), {1: ["h1:1", "h2:2"], 2: ["h3:2"]})
         self.assertIn("verdict: 3 of 6 hosts unusable; 2 islands", r.stdout)
+        # the hosts are reached side by side: the cut link's 2 s once, not per host
+        self.assertLess(r.elapsed, 30)
 
     def test_islands_only(self):
         """Every host works, but h3 cannot join: exit 8 and a machinefile per island."""
@@ -259,8 +265,12 @@ class DoctorCase(unittest.TestCase):
         self.assertEqual(runs["island1"].returncode, 0)
         self.assertEqual(runs["island2"].returncode, 0)
         self.assertIn("armv7l", runs["island2"].stdout)
+        # the check never got to report: MPI_Init failed (Hydra exits 15; the error stack
+        # reaches stderr in most runs, not in every one: some had an empty stderr)
         self.assertNotEqual(runs["mixed"].returncode, 0)
-        self.assertIn("MPI_Init", runs["mixed"].stderr)
+        self.assertNotIn("result:", runs["mixed"].stdout)
+        if runs["mixed"].stderr:
+            self.assertIn("Init_thread", runs["mixed"].stderr)
 
     def test_bad_machinefile(self):
         """A bad line stops everything before any ssh: exit 2, the file and line named."""
