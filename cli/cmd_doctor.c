@@ -143,6 +143,8 @@ static void fill_cells(row_cells c, const struct scr_doctor_host *h)
         snprintf(c[k], sizeof(c[k]), "-");
     cell(c[C_HOST], sizeof(c[0]), h->name);
     cell(c[C_VERDICT], sizeof(c[0]), h->verdict);
+    if (h->seen_arch[0])
+        cell(c[C_ARCH], sizeof(c[0]), h->seen_arch); /* also where the binary did not run */
     if (h->state == SCR_DOCTOR_OK) {
         struct scr_mpi_id id;
         scr_doctor_mpi_id(h->node.mpi, &id);
@@ -203,6 +205,26 @@ static void print_problems(const struct scr_doctor_host *h, size_t n,
             snprintf(d, sizeof(d), "%s", h[i].detail);
         cell(d, sizeof(d), d);
         printf("  %s: %s: %s\n", h[i].name, h[i].verdict, d);
+    }
+}
+
+/* Hosts whose probes report one host name: Hydra and the logs cannot tell them apart
+ * (section 5 of docs/cluster.md).  A warning: the verdict stands. */
+static void print_warnings(const struct scr_doctor_host *h, size_t n)
+{
+    int any = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        size_t j = scr_doctor_same_name(h, n, i);
+        char name[128];
+        if (j == n)
+            continue;
+        if (!any)
+            printf("\nwarnings:\n");
+        any = 1;
+        cell(name, sizeof(name), h[i].node.host);
+        printf("  %s and %s both call themselves '%s': give every node its own host name\n",
+               h[j].name, h[i].name, name);
     }
 }
 
@@ -380,6 +402,7 @@ int scr_cmd_doctor(int argc, char **argv, int start)
     islands = scr_doctor_judge(hosts, n, &ref, &broken);
     print_table(hosts, n);
     print_problems(hosts, n, &ref);
+    print_warnings(hosts, n);
     print_libraries(hosts, n);
     print_islands(hosts, n, &mf, islands, binary);
     rc = scr_doctor_exit_code(islands, broken);

@@ -95,7 +95,8 @@ enum scr_doctor_state {
     SCR_DOCTOR_NO_BINARY = 2,   /* nothing at the binary's path */
     SCR_DOCTOR_CANNOT_RUN = 3,  /* there, but it does not run (not executable, exec format
                                  * error, missing libraries, a crash) */
-    SCR_DOCTOR_NO_ANSWER = 4    /* it ran but printed no probe line (an older build?) */
+    SCR_DOCTOR_NO_ANSWER = 4,   /* it ran but printed no probe line (an older build?) */
+    SCR_DOCTOR_TIMEOUT = 5      /* no end within the timeout (ssh or the binary hung) */
 };
 
 struct scr_doctor_host {
@@ -105,6 +106,8 @@ struct scr_doctor_host {
     int state;                  /* enum scr_doctor_state */
     struct scr_doctor_node node;
     char detail[512];           /* why, for a host that is not OK: "exit 255: ssh: ..." */
+    char seen_arch[64];         /* uname -m on the host when the script ran there (also when
+                                 * the binary did not), else "" */
     /* filled by scr_doctor_judge: */
     int island;                 /* 1, 2, ...; 0 when broken */
     char verdict[64];           /* "island 1", "UNREACHABLE", "BUILD DIFFERS", ... */
@@ -146,6 +149,11 @@ void scr_doctor_read_outcome(struct scr_doctor_host *h, const struct scr_doctor_
  * 0).  Returns the number of islands; *broken (may be NULL) receives the broken count. */
 int scr_doctor_judge(struct scr_doctor_host *h, size_t n, const struct scr_doctor_node *ref,
                      size_t *broken);
+
+/* The first host before h[i] whose probe reported the same host name as h[i]'s (two Pis
+ * both called "raspberrypi", or one machine listed under two names), as an index; n when
+ * there is none or h[i] did not answer. */
+size_t scr_doctor_same_name(const struct scr_doctor_host *h, size_t n, size_t i);
 
 /* The process exit code for a judged set: SCR_EXIT_OK when there is one island and nothing
  * is broken, SCR_EXIT_CLUSTER (7) when a host is broken (or none is usable),

@@ -349,10 +349,14 @@ void scr_doctor_read_outcome(struct scr_doctor_host *h, const struct scr_doctor_
             p++;
     }
     h->detail[0] = '\0';
+    snprintf(h->seen_arch, sizeof(h->seen_arch), "%s", uname_m);
     if (run->exit_code == -1) {
-        h->state = SCR_DOCTOR_UNREACHABLE;
-        set_detail(h, "no answer within the timeout%s%s",
-                 errline[0] ? ": " : "", errline);
+        h->state = SCR_DOCTOR_TIMEOUT;
+        set_detail(h, "no end within the timeout%s%s%s%s", uname_m[0] ? " (the script ran "
+                   "on " : "", uname_m, uname_m[0] ? ")" : "", errline[0] ? ": " : "");
+        if (errline[0])
+            snprintf(h->detail + strlen(h->detail), sizeof(h->detail) - strlen(h->detail),
+                     "%s", errline);
     } else if (!uname_m[0]) {
         /* the script never ran: ssh (255) or the remote shell failed */
         h->state = SCR_DOCTOR_UNREACHABLE;

@@ -42,6 +42,7 @@ static const char *broken_word(int state)
     case SCR_DOCTOR_NO_BINARY: return "NO BINARY";
     case SCR_DOCTOR_CANNOT_RUN: return "CANNOT RUN";
     case SCR_DOCTOR_NO_ANSWER: return "NO ANSWER";
+    case SCR_DOCTOR_TIMEOUT: return "TIMED OUT";
     default: return "BROKEN";
     }
 }
@@ -82,6 +83,16 @@ int scr_doctor_judge(struct scr_doctor_host *h, size_t n, const struct scr_docto
     if (broken)
         *broken = nbroken;
     return islands;
+}
+
+size_t scr_doctor_same_name(const struct scr_doctor_host *h, size_t n, size_t i)
+{
+    if (i >= n || h[i].state != SCR_DOCTOR_OK || !h[i].node.host || !h[i].node.host[0])
+        return n;
+    for (size_t j = 0; j < i; j++)
+        if (h[j].state == SCR_DOCTOR_OK && same(h[j].node.host, h[i].node.host))
+            return j;
+    return n;
 }
 
 int scr_doctor_exit_code(int islands, size_t broken)

@@ -81,6 +81,9 @@ static const struct vcase vcases[] = {
     {"broken and islands together: 7 wins",
      {{OK, 64, UCX, NULL}, {OK, 32, NEM, NULL}, {SCR_DOCTOR_NO_BINARY, 0, NULL, NULL}}, 3,
      "1 2 0", SCR_EXIT_CLUSTER, NULL, 0},
+    {"a host that timed out",
+     {{OK, 64, UCX, NULL}, {SCR_DOCTOR_TIMEOUT, 0, NULL, NULL}}, 2, "1 0", SCR_EXIT_CLUSTER,
+     "TIMED OUT", 1},
     {"nothing usable",
      {{SCR_DOCTOR_UNREACHABLE, 0, NULL, NULL}, {SCR_DOCTOR_UNREACHABLE, 0, NULL, NULL}}, 2,
      "0 0", SCR_EXIT_CLUSTER, NULL, 0},
@@ -141,6 +144,29 @@ TEST(verdict_cases)
         }
     }
     scr_doctor_node_release(&ref);
+}
+
+TEST(same_name)
+{
+    struct scr_doctor_host h[4];
+    struct vhost v = {OK, 64, UCX, NULL};
+    const char *names[4] = {"raspberrypi", "pi2", "raspberrypi", "raspberrypi"};
+
+    memset(h, 0, sizeof(h));
+    for (int i = 0; i < 4; i++) {
+        h[i].state = i == 3 ? SCR_DOCTOR_UNREACHABLE : OK;
+        if (h[i].state == OK) {
+            fill_node(&h[i].node, &v, "b");
+            free(h[i].node.host);
+            h[i].node.host = scr_xstrdup(names[i]);
+        }
+    }
+    ASSERT_EQ(scr_doctor_same_name(h, 4, 0), 4);
+    ASSERT_EQ(scr_doctor_same_name(h, 4, 1), 4);
+    ASSERT_EQ(scr_doctor_same_name(h, 4, 2), 0);
+    ASSERT_EQ(scr_doctor_same_name(h, 4, 3), 4); /* no answer, no name */
+    for (int i = 0; i < 4; i++)
+        scr_doctor_node_release(&h[i].node);
 }
 
 TEST(exit_codes)
@@ -327,7 +353,9 @@ struct ocase {
 static const struct ocase ocases[] = {
     {255, "", "ssh: connect to host pi3 port 22: Connection timed out\n",
      SCR_DOCTOR_UNREACHABLE, "exit 255: ssh: connect to host pi3 port 22"},
-    {-1, "", "", SCR_DOCTOR_UNREACHABLE, "no answer within the timeout"},
+    {-1, "", "", SCR_DOCTOR_TIMEOUT, "no end within the timeout"},
+    {-1, "@doctor uname aarch64\n", "Warning: Permanently added 'pi3'\n", SCR_DOCTOR_TIMEOUT,
+     "no end within the timeout (the script ran on aarch64): Warning: Permanently added"},
     {0, "@doctor uname aarch64\n@doctor missing\n", "", SCR_DOCTOR_NO_BINARY,
      "/opt/scrape/build/scrape: no such file on h (aarch64)"},
     {0, "@doctor uname x86_64\n@doctor noexec\n", "", SCR_DOCTOR_CANNOT_RUN, "not an executable"},
@@ -372,6 +400,10 @@ TEST(outcome_cases)
         ASSERT_EQ(h.state, ocases[c].state);
         if (!strstr(h.detail, ocases[c].detail_has))
             ASSERT_STR_EQ(h.detail, ocases[c].detail_has);
+        if (strstr(ocases[c].out, "@doctor uname "))
+            ASSERT(h.seen_arch[0] != '\0');
+        else
+            ASSERT_STR_EQ(h.seen_arch, "");
         if (h.state == SCR_DOCTOR_OK)
             ASSERT_EQ(h.node.bits, 32);
         else
@@ -464,6 +496,7 @@ TEST(remote_command_here)
 int main(void)
 {
     RUN(verdict_cases);
+    RUN(same_name);
     RUN(exit_codes);
     RUN(machinefile_cases);
     RUN(machinefile_nul_and_files);
