@@ -9,6 +9,7 @@
     h4    no binary at the path
     h5    unreachable: its link is cut (cluster.cut_link)
     h6    a binary built for another CPU: the first 20 bytes of an armhf ELF file
+    h7    a binary that hangs (--timeout)
 
 Every host sees the same files, so the binary's path is made to differ per host the way `ip
 netns exec` allows: it bind-mounts /etc/netns/<namespace>/<entry> over /etc/<entry>, so
@@ -99,7 +100,7 @@ def host_dir(name):
 def setUpModule():
     global CLUSTER, ETC, BINARY, SSH, H3_KIND
     st.require_scrape_bin()
-    CLUSTER = netns.Cluster(["h1", "h2", "h3", "h4", "h5", "h6"], extra=[])
+    CLUSTER = netns.Cluster(["h1", "h2", "h3", "h4", "h5", "h6", "h7"], extra=[])
     try:
         ETC = "/etc/scrape-doctor-%d" % os.getpid()
         os.makedirs(ETC, exist_ok=True)     # the mount point; empty on head
@@ -129,6 +130,10 @@ def setUpModule():
         with open(os.path.join(host_dir("h6"), "scrape"), "wb") as f:
             f.write(ARMHF_HEADER + bytes(64))
         os.chmod(os.path.join(host_dir("h6"), "scrape"), 0o755)
+        with open(os.path.join(host_dir("h7"), "scrape"), "w") as f:
+            f.write("#!/bin/sh\n# hangs, as a binary stuck on a dead NFS mount would\n"
+                    "exec sleep 600\n")
+        os.chmod(os.path.join(host_dir("h7"), "scrape"), 0o755)
         SSH = os.path.join(CLUSTER.tmp, "doctor-ssh")
         with open(SSH, "w") as f:
             f.write(_SSH.replace("@LAUNCHER@", CLUSTER.launcher))
@@ -271,6 +276,24 @@ class DoctorCase(unittest.TestCase):
         self.assertNotIn("result:", runs["mixed"].stdout)
         if runs["mixed"].stderr:
             self.assertIn("Init_thread", runs["mixed"].stderr)
+
+    def test_timeout(self):
+        """A host that does not finish is given --timeout seconds, then its whole process
+        group is killed: nothing of it is left running on the host."""
+        mf = CLUSTER.machinefile({"h1": 1, "h7": 1})
+        r = doctor(mf, "--timeout", "3")
+        self.show(r)
+        self.assertEqual(r.returncode, 7)
+        t = rows(r.stdout)
+        self.assertEqual(t["h1"]["verdict"], "island 1")
+        self.assertEqual(t["h7"]["verdict"], "TIMED OUT")
+        self.assertEqual(t["h7"]["arch"], "x86_64")
+        self.assertIn("h7: TIMED OUT: no end within the timeout (the script ran on x86_64)",
+                      r.stdout)
+        self.assertGreater(r.elapsed, 2.9)
+        self.assertLess(r.elapsed, 15)
+        st.wait_until(lambda: not CLUSTER.pids("h7"), timeout=10,
+                      message="h7's processes to end")
 
     def test_bad_machinefile(self):
         """A bad line stops everything before any ssh: exit 2, the file and line named."""
