@@ -260,6 +260,29 @@ TEST(machinefile_nul_and_files)
     scr_machinefile_release(&mf);
 }
 
+/* The examples in machinefiles/ parse, with the slots their comments promise. */
+TEST(machinefile_examples)
+{
+    static const struct {
+        const char *file;
+        size_t hosts;
+        int slots;
+    } ex[] = {{"localhost", 1, 3}, {"pi-cluster", 5, 17}, {"mixed", 4, 20}};
+
+    for (size_t i = 0; i < sizeof(ex) / sizeof(ex[0]); i++) {
+        struct scr_machinefile mf = {0};
+        char path[512], err[512];
+        int slots = 0;
+        snprintf(path, sizeof(path), "%s/../../machinefiles/%s", SCR_FIXTURES, ex[i].file);
+        ASSERT_EQ(scr_machinefile_load(&mf, path, err, sizeof(err)), SCR_OK);
+        ASSERT_EQ(mf.n, ex[i].hosts);
+        for (size_t k = 0; k < mf.n; k++)
+            slots += mf.v[k].slots;
+        ASSERT_EQ(slots, ex[i].slots);
+        scr_machinefile_release(&mf);
+    }
+}
+
 TEST(hosts_from_machinefile)
 {
     struct scr_machinefile mf = {0};
@@ -500,6 +523,7 @@ int main(void)
     RUN(exit_codes);
     RUN(machinefile_cases);
     RUN(machinefile_nul_and_files);
+    RUN(machinefile_examples);
     RUN(hosts_from_machinefile);
     RUN(mpi_id);
     RUN(probe_line_round_trip);
