@@ -7,7 +7,9 @@
  * table (one row per host), the problems, the library sets and the island plan with one
  * machinefile per island.  Exit 0: one MPI job can hold every host; 8: every host works but
  * they need several jobs (islands); 7: a host is unusable; 2: usage or a bad machinefile.
- * The engine is doctor/ (doctor.h); this file parses options and prints.
+ * With --write PREFIX the island machinefiles are also written, as PREFIX.island1, ...
+ * (exit 1 when one cannot be written).  The engine is doctor/ (doctor.h); this file parses
+ * options and prints.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/file.h"
 #include "doctor/doctor.h"
 
 #define DEFAULT_SSH "ssh -o BatchMode=yes -o ConnectTimeout=5"
@@ -28,6 +31,7 @@ struct doctor_opts {
     const char *machinefile;
     const char *ssh;
     const char *binary;
+    const char *write;          /* --write PREFIX: island machinefiles to PREFIX.islandN */
     long timeout_s;
     int probe_self;
 };
@@ -36,11 +40,13 @@ static void doctor_usage(FILE *f)
 {
     fprintf(f, "usage: scrape doctor -f MACHINEFILE [--ssh CMD] [--binary PATH] "
                "[--timeout SECONDS]\n"
+               "                     [--write PREFIX]\n"
                "       scrape doctor --probe-self\n"
                "  Reaches every host of MACHINEFILE over ssh (no MPI), runs the scrape binary\n"
                "  there (--binary, default: this binary's path) with --probe-self, and says\n"
                "  which hosts can share one MPI job.  --ssh replaces '" DEFAULT_SSH "';\n"
-               "  --timeout (default %d) bounds each host.  Exit 0: one job; 8: several\n"
+               "  --timeout (default %d) bounds each host; --write saves each island's\n"
+               "  machinefile as PREFIX.island1, ...  Exit 0: one job; 8: several\n"
                "  islands (one mpiexec each); 7: a host is unusable; 2: usage or machinefile.\n",
             DEFAULT_TIMEOUT_S);
 }
@@ -69,6 +75,8 @@ static int parse_opts(int argc, char **argv, int start, struct doctor_opts *o)
             slot = &o->ssh;
         else if (strcmp(a, "--binary") == 0)
             slot = &o->binary;
+        else if (strcmp(a, "--write") == 0)
+            slot = &o->write;
         else if (strcmp(a, "--timeout") == 0)
             slot = &val;
         else {
@@ -264,12 +272,45 @@ static const struct scr_doctor_host *find_host(const struct scr_doctor_host *h, 
     return NULL;
 }
 
-static void print_islands(const struct scr_doctor_host *h, size_t n,
-                          const struct scr_machinefile *mf, int islands, const char *binary)
+/* Writes island k's lines of mf to path, whole or not at all.  SCR_OK, or SCR_EIO with the
+ * reason in err. */
+static int write_island(const char *path, const struct scr_doctor_host *h, size_t n,
+                        const struct scr_machinefile *mf, int k, char *err, size_t errlen)
 {
+    char *part = NULL;
+    FILE *f = scr_file_create(path, &part, err, errlen);
+    int rc = SCR_OK;
+
+    if (!f) {
+        rc = SCR_EIO;
+        goto out;
+    }
+    fprintf(f, "# island %d of scrape doctor's plan: these hosts can share one MPI job\n", k);
+    for (size_t e = 0; e < mf->n; e++) {
+        const struct scr_doctor_host *o = find_host(h, n, mf->v[e].host);
+        if (o && o->island == k)
+            fprintf(f, "%s\n", mf->v[e].text);
+    }
+    if (scr_file_commit(f, part, path, err, errlen) != SCR_OK)
+        rc = SCR_EIO;
+out:
+    free(part);
+    return rc;
+}
+
+/* Prints the plan: each island's MPI, slots, rank 0 and machinefile (also written to
+ * PREFIX.islandN when prefix is not NULL).  SCR_OK, or SCR_EIO when a file could not be
+ * written (the reason is printed on stderr; the plan is printed all the same). */
+static int print_islands(const struct scr_doctor_host *h, size_t n,
+                         const struct scr_machinefile *mf, int islands, const char *binary,
+                         const char *prefix)
+{
+    int rc = SCR_OK;
+
     for (int k = 1; k <= islands; k++) {
         const struct scr_doctor_host *first = NULL;
         struct scr_mpi_id id;
+        struct scr_buf path;
         int slots = 0;
 
         for (size_t i = 0; i < n; i++) {
@@ -290,8 +331,23 @@ static void print_islands(const struct scr_doctor_host *h, size_t n,
                 continue;
             printf("    %s\n", mf->v[e].text);
         }
-        printf("  run: mpiexec -f MACHINEFILE-%d -n %d %s ...\n", k, slots, binary);
+        scr_buf_init(&path);
+        if (prefix) {
+            char err[512];
+            scr_buf_printf(&path, "%s.island%d", prefix, k);
+            if (write_island(path.data, h, n, mf, k, err, sizeof(err)) != SCR_OK) {
+                fprintf(stderr, "scrape doctor: %s\n", err);
+                rc = SCR_EIO;
+            } else {
+                printf("  written to %s\n", path.data);
+            }
+        } else {
+            scr_buf_printf(&path, "MACHINEFILE-%d", k);
+        }
+        printf("  run: mpiexec -f %s -n %d %s ...\n", path.data, slots, binary);
+        scr_buf_release(&path);
     }
+    return rc;
 }
 
 /* --- the command --------------------------------------------------------------------------- */
@@ -361,7 +417,7 @@ int scr_cmd_doctor(int argc, char **argv, int start)
     struct scr_mpi_id id;
     char err[1024], *binary = NULL, *remote = NULL;
     size_t n = 0, broken = 0;
-    int islands, rc = SCR_EXIT_USAGE;
+    int islands, write_rc, verdict, rc = SCR_EXIT_USAGE;
 
     if (parse_opts(argc, argv, start, &o) != SCR_OK)
         goto out;
@@ -404,19 +460,22 @@ int scr_cmd_doctor(int argc, char **argv, int start)
     print_problems(hosts, n, &ref);
     print_warnings(hosts, n);
     print_libraries(hosts, n);
-    print_islands(hosts, n, &mf, islands, binary);
+    write_rc = print_islands(hosts, n, &mf, islands, binary, o.write);
     rc = scr_doctor_exit_code(islands, broken);
+    verdict = rc;
+    if (write_rc != SCR_OK)
+        rc = SCR_EXIT_FAILURE; /* the plan was asked for in files and is not all there */
     printf("\n");
-    if (rc == SCR_EXIT_OK)
-        printf("verdict: all %zu hosts can share one MPI job (exit 0)\n", n);
-    else if (rc == SCR_EXIT_ISLANDS)
+    if (verdict == SCR_EXIT_OK)
+        printf("verdict: every host (%zu) can be a rank of one MPI job (exit %d)\n", n, rc);
+    else if (verdict == SCR_EXIT_ISLANDS)
         printf("verdict: every host works, but they need %d MPI jobs: run one mpiexec per "
                "island, each with its machinefile above and the same --db and --job; each "
-               "island's rank 0 needs PostgreSQL (exit 8)\n",
-               islands);
+               "island's rank 0 needs PostgreSQL (exit %d)\n",
+               islands, rc);
     else
-        printf("verdict: %zu of %zu hosts unusable; %d island%s among the rest (exit 7)\n",
-               broken, n, islands, islands == 1 ? "" : "s");
+        printf("verdict: %zu of %zu hosts unusable; %d island%s among the rest (exit %d)\n",
+               broken, n, islands, islands == 1 ? "" : "s", rc);
 out:
     for (size_t i = 0; runs && i < n; i++) {
         free((void *)runs[i].argv);

@@ -32,6 +32,7 @@ void scr_cmd_usage(void)
            "  mpiexec -f machinefile scrape check [--probe URL] [--db CONNINFO]\n"
            "                                          check every node, link and the database\n"
            "  scrape doctor -f machinefile [--ssh CMD] [--binary PATH] [--timeout S]\n"
+           "                [--write PREFIX]\n"
            "                                          before MPI: which hosts can share one\n"
            "                                          MPI job, which need their own (islands)\n"
            "  scrape init-db [--db CONNINFO] [--reader ROLE]\n"

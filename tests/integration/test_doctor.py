@@ -236,19 +236,26 @@ class DoctorCase(unittest.TestCase):
     def test_islands_only(self):
         """Every host works, but h3 cannot join: exit 8 and a machinefile per island."""
         mf = CLUSTER.machinefile({"h3": 2, "h1": 1, "h2": 2})
-        r = doctor(mf)
+        prefix = os.path.join(CLUSTER.tmp, "plan")
+        r = doctor(mf, "--write", prefix)
         self.show(r)
         self.assertEqual(r.returncode, 8)
         # island 1 is the first host's: h3 would be rank 0 of the file as written
         self.assertEqual(island_files(r.stdout), {1: ["h3:2"], 2: ["h1:1", "h2:2"]})
         self.assertIn("need 2 MPI jobs", r.stdout)
+        for k, lines in ((1, ["h3:2"]), (2, ["h1:1", "h2:2"])):
+            path = "%s.island%d" % (prefix, k)
+            self.assertIn("run: mpiexec -f %s -n %d " % (path, 2 if k == 1 else 3), r.stdout)
+            with open(path) as f:
+                got = [l.strip() for l in f if l.strip() and not l.startswith("#")]
+            self.assertEqual(got, lines)
 
     def test_one_job(self):
         mf = CLUSTER.machinefile({"h1": 1, "h2": 3})
         r = doctor(mf)
         self.show(r)
         self.assertEqual(r.returncode, 0)
-        self.assertIn("verdict: all 2 hosts can share one MPI job", r.stdout)
+        self.assertIn("verdict: every host (2) can be a rank of one MPI job (exit 0)", r.stdout)
         self.assertEqual(island_files(r.stdout), {1: ["h1:1", "h2:3"]})
 
     def test_verdict_holds_under_mpiexec(self):
