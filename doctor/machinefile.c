@@ -22,9 +22,12 @@
 #define MF_MAX_BYTES (1024 * 1024)
 #define MF_MAX_SLOTS 100000
 
+/* Letters, digits, '-', '.', '_', starting with a letter, digit or '_': what a host or
+ * user name needs, and nothing ssh could take for an option ("-oProxyCommand=...") or a
+ * terminal for a control sequence. */
 static int host_ok(const char *h, size_t n)
 {
-    if (n == 0 || n > 253)
+    if (n == 0 || n > 253 || h[0] == '-' || h[0] == '.')
         return 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)h[i];
@@ -106,6 +109,13 @@ static int parse_line(struct scr_mf_entry *e, const char *p, size_t len, int *em
             first = 0;
             *empty = 0;
         } else if (tlen > 5 && strncmp(tok, "user=", 5) == 0 && !e->user) {
+            /* it becomes ssh's -l argument and is printed: portable user names only */
+            if (!host_ok(tok + 5, tlen - 5)) {
+                snprintf(err, errlen, "'%.*s' is not a user name", (int)(tlen > 80 ? 80 : tlen),
+                         tok);
+                rc = SCR_EUSAGE;
+                goto out;
+            }
             e->user = scr_xstrndup(tok + 5, tlen - 5);
         } else {
             snprintf(err, errlen, "'%.*s': Hydra accepts only host[:N] and user=NAME on a line",

@@ -201,8 +201,13 @@ static const struct mfcase mfcases[] = {
     {"h1\nh2:0\n", "ERR line 2: 'h2:0': the slots must be from 1"},
     {"h1:\n", "ERR line 1: 'h1:': the slots after ':' must be a number from 1"},
     {":4\n", "ERR line 1: ':4' is not a host name"},
+    {"-vvv:2\n", "ERR line 1: '-vvv:2' is not a host name"},   /* never an ssh option */
+    {".h1\n", "ERR line 1: '.h1' is not a host name"},
     {"h1:4 ifhn=eth0\n", "ERR line 1: 'ifhn=eth0': Hydra accepts only"},
     {"h1 h2\n", "ERR line 1: 'h2': Hydra accepts only"},
+    {"h1 user=\x1b[2J\n", "ERR line 1: 'user=\x1b[2J' is not a user name"},
+    {"h1 user=-oProxyCommand=x\n", "ERR line 1: 'user=-oProxyCommand=x' is not a user name"},
+    {"h1 user=pi user=root\n", "ERR line 1: 'user=root': Hydra accepts only"},
     {"fe80::1\n", "ERR line 1: 'fe80::1': the slots after ':' must be a number"},
     {"h1:99999999\n", "ERR line 1: 'h1:99999999': the slots after ':' must be a number from 1"},
     {"h\xc3\xa9t\n", "ERR line 1: 'h\xc3\xa9t' is not a host name"},
