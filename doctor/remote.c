@@ -150,31 +150,81 @@ static void drain(struct scr_buf *b, int *fd)
     }
 }
 
-/* Reaps c when both pipes are closed (or it timed out), filling r->exit_code. */
-static void reap(struct scr_doctor_run *r, struct child *c)
+/* Collects c's exit status into r->exit_code, closing its pipes: waiting for it when block
+ * (after the SIGKILL at the deadline), else only when it has already ended.  1 when reaped. */
+static int reap(struct scr_doctor_run *r, struct child *c, int block)
 {
     int status = 0;
+    pid_t got;
 
+    while ((got = waitpid(c->pid, &status, block ? 0 : WNOHANG)) < 0 && errno == EINTR)
+        ;
+    if (got == 0)
+        return 0; /* it closed its pipes but runs on: the deadline will come */
     for (int k = 0; k < 2; k++)
         if (c->fd[k] >= 0) {
             close(c->fd[k]);
             c->fd[k] = -1;
         }
-    while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    if (c->timed_out)
+    if (c->timed_out || got < 0)
         r->exit_code = -1;
     else if (WIFEXITED(status))
         r->exit_code = WEXITSTATUS(status);
     else if (WIFSIGNALED(status))
         r->exit_code = 128 + WTERMSIG(status);
     c->done = 1;
+    return 1;
+}
+
+/* One pass over the started children at time now: kills and reaps those past their
+ * deadline, reaps those that ended, and lists the open pipes of the rest in pfd (owner[j] =
+ * child * 2 + 0 for stdout, 1 for stderr).  Returns how many children ended; *np receives the
+ * pipes listed and *wait_ms how long poll() may wait. */
+static size_t sweep(struct scr_doctor_run *run, struct child *ch, size_t started, int64_t now,
+                    struct pollfd *pfd, size_t *owner, size_t *np, int64_t *wait_ms)
+{
+    size_t ended = 0;
+
+    *np = 0;
+    *wait_ms = -1;
+    for (size_t i = 0; i < started; i++) {
+        int64_t left;
+        if (ch[i].done)
+            continue;
+        if (now >= ch[i].deadline) {
+            ch[i].timed_out = 1;
+            kill(-ch[i].pid, SIGKILL); /* its process group: ssh and whatever it started */
+            reap(&run[i], &ch[i], 1);
+            ended++;
+            continue;
+        }
+        left = ch[i].deadline - now;
+        if (ch[i].fd[0] < 0 && ch[i].fd[1] < 0) {
+            if (reap(&run[i], &ch[i], 0)) {
+                ended++;
+                continue;
+            }
+            left = left < 20 ? left : 20; /* look again soon */
+        }
+        for (int k = 0; k < 2; k++) {
+            if (ch[i].fd[k] >= 0) {
+                pfd[*np].fd = ch[i].fd[k];
+                pfd[*np].events = POLLIN;
+                pfd[*np].revents = 0;
+                owner[(*np)++] = i * 2 + (size_t)k;
+            }
+        }
+        if (*wait_ms < 0 || left < *wait_ms)
+            *wait_ms = left;
+    }
+    return ended;
 }
 
 int scr_doctor_run_all(struct scr_doctor_run *run, size_t n, int64_t timeout_ms, int parallel)
 {
     struct child *ch = scr_xcalloc(n ? n : 1, sizeof(*ch));
     struct pollfd *pfd = scr_xcalloc(2 * (n ? n : 1), sizeof(*pfd));
+    size_t *owner = scr_xcalloc(2 * (n ? n : 1), sizeof(*owner));
     size_t next = 0, running = 0, finished = 0;
     int rc = SCR_OK;
 
@@ -188,9 +238,8 @@ int scr_doctor_run_all(struct scr_doctor_run *run, size_t n, int64_t timeout_ms,
     if (parallel < 1)
         parallel = 1;
     while (finished < n) {
-        int64_t now, wait_ms = -1;
-        size_t np = 0;
-        size_t *owner = NULL;
+        int64_t wait_ms;
+        size_t np, ended;
 
         while (next < n && running < (size_t)parallel) {
             spawn(&run[next], &ch[next], timeout_ms);
@@ -202,39 +251,13 @@ int scr_doctor_run_all(struct scr_doctor_run *run, size_t n, int64_t timeout_ms,
             }
             next++;
         }
+        ended = sweep(run, ch, next, scr_now_ms(), pfd, owner, &np, &wait_ms);
+        running -= ended;
+        finished += ended;
         if (running == 0)
             continue;
-        owner = scr_xcalloc(2 * n, sizeof(*owner));
-        now = scr_now_ms();
-        for (size_t i = 0; i < next; i++) {
-            if (ch[i].done)
-                continue;
-            if (now >= ch[i].deadline && !ch[i].timed_out) {
-                ch[i].timed_out = 1;
-                kill(-ch[i].pid, SIGKILL);
-                reap(&run[i], &ch[i]);
-                running--;
-                finished++;
-                continue;
-            }
-            if (ch[i].fd[0] < 0 && ch[i].fd[1] < 0) {
-                reap(&run[i], &ch[i]);
-                running--;
-                finished++;
-                continue;
-            }
-            for (int k = 0; k < 2; k++) {
-                if (ch[i].fd[k] >= 0) {
-                    pfd[np].fd = ch[i].fd[k];
-                    pfd[np].events = POLLIN;
-                    pfd[np].revents = 0;
-                    owner[np++] = i * 2 + (size_t)k;
-                }
-            }
-            if (wait_ms < 0 || ch[i].deadline - now < wait_ms)
-                wait_ms = ch[i].deadline - now;
-        }
-        if (np > 0 && poll(pfd, (nfds_t)np, (int)(wait_ms < 0 ? 0 : wait_ms) + 1) > 0) {
+        /* poll() with no descriptors just sleeps: a child that closed its pipes */
+        if (poll(pfd, (nfds_t)np, (int)(wait_ms < 0 ? 0 : wait_ms) + 1) > 0) {
             for (size_t j = 0; j < np; j++) {
                 size_t i = owner[j] / 2;
                 int k = (int)(owner[j] % 2);
@@ -242,8 +265,8 @@ int scr_doctor_run_all(struct scr_doctor_run *run, size_t n, int64_t timeout_ms,
                     drain(k == 0 ? &run[i].out : &run[i].err, &ch[i].fd[k]);
             }
         }
-        free(owner);
     }
+    free(owner);
     free(pfd);
     free(ch);
     return rc;

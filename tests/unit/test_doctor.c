@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/alloc.h"
+#include "common/clock.h"
 #include "common/error.h"
 #include "doctor/doctor.h"
 #include "test.h"
@@ -450,14 +451,18 @@ TEST(run_all)
     char *b[] = {S("sh"), S("-c"), S("sleep 20"), NULL};
     char *c[] = {S("/nonexistent/ssh"), S("host"), S("x"), NULL};
     char *d[] = {S("sh"), S("-c"), S("head -c 200000 /dev/zero | tr '\\0' x"), NULL};
-    struct scr_doctor_run run[4];
+    char *e[] = {S("sh"), S("-c"), S("exec >&- 2>&-; sleep 20"), NULL};
+    struct scr_doctor_run run[5];
+    int64_t t0 = scr_now_ms();
 
     memset(run, 0, sizeof(run));
     run[0].argv = a;
     run[1].argv = b;
     run[2].argv = c;
     run[3].argv = d;
-    scr_doctor_run_all(run, 4, 500, 2);
+    run[4].argv = e;  /* closes its pipes, runs on: still bound by the deadline */
+    scr_doctor_run_all(run, 5, 500, 2);
+    ASSERT_LT(scr_now_ms() - t0, 5000);
     ASSERT_EQ(run[0].exit_code, 3);
     ASSERT_STR_EQ(run[0].out.data, "out\n");
     ASSERT_STR_EQ(run[0].err.data, "err\n");
@@ -466,7 +471,8 @@ TEST(run_all)
     ASSERT(strstr(run[2].err.data, "/nonexistent/ssh") != NULL);
     ASSERT_EQ(run[3].exit_code, 0);
     ASSERT_EQ(run[3].out.len, 64 * 1024); /* cut */
-    for (int i = 0; i < 4; i++) {
+    ASSERT_EQ(run[4].exit_code, -1);
+    for (int i = 0; i < 5; i++) {
         scr_buf_release(&run[i].out);
         scr_buf_release(&run[i].err);
     }
