@@ -350,6 +350,23 @@ static int print_islands(const struct scr_doctor_host *h, size_t n,
     return rc;
 }
 
+/* The last line: what the hosts allow, and the exit code the command returns (rc, which
+ * may differ from verdict's when --write failed). */
+static void print_verdict(int verdict, int rc, size_t n, size_t broken, int islands)
+{
+    printf("\n");
+    if (verdict == SCR_EXIT_OK)
+        printf("verdict: every host (%zu) can be a rank of one MPI job (exit %d)\n", n, rc);
+    else if (verdict == SCR_EXIT_ISLANDS)
+        printf("verdict: every host works, but they need %d MPI jobs: run one mpiexec per "
+               "island, each with its machinefile above and the same --db and --job; each "
+               "island's rank 0 needs PostgreSQL (exit %d)\n",
+               islands, rc);
+    else
+        printf("verdict: %zu of %zu hosts unusable; %d island%s among the rest (exit %d)\n",
+               broken, n, islands, islands == 1 ? "" : "s", rc);
+}
+
 /* --- the command --------------------------------------------------------------------------- */
 
 struct words {
@@ -465,17 +482,7 @@ int scr_cmd_doctor(int argc, char **argv, int start)
     verdict = rc;
     if (write_rc != SCR_OK)
         rc = SCR_EXIT_FAILURE; /* the plan was asked for in files and is not all there */
-    printf("\n");
-    if (verdict == SCR_EXIT_OK)
-        printf("verdict: every host (%zu) can be a rank of one MPI job (exit %d)\n", n, rc);
-    else if (verdict == SCR_EXIT_ISLANDS)
-        printf("verdict: every host works, but they need %d MPI jobs: run one mpiexec per "
-               "island, each with its machinefile above and the same --db and --job; each "
-               "island's rank 0 needs PostgreSQL (exit %d)\n",
-               islands, rc);
-    else
-        printf("verdict: %zu of %zu hosts unusable; %d island%s among the rest (exit %d)\n",
-               broken, n, islands, islands == 1 ? "" : "s", rc);
+    print_verdict(verdict, rc, n, broken, islands);
 out:
     for (size_t i = 0; runs && i < n; i++) {
         free((void *)runs[i].argv);
