@@ -31,6 +31,10 @@ void scr_cmd_usage(void)
            "  scrape [crawl] --seed urls.txt ...      without mpiexec: worker threads\n"
            "  mpiexec -f machinefile scrape check [--probe URL] [--db CONNINFO]\n"
            "                                          check every node, link and the database\n"
+           "  scrape doctor -f machinefile [--ssh CMD] [--binary PATH] [--timeout S]\n"
+           "                [--write PREFIX]\n"
+           "                                          before MPI: which hosts can share one\n"
+           "                                          MPI job, which need their own (islands)\n"
            "  scrape init-db [--db CONNINFO] [--reader ROLE]\n"
            "                                          create or update the schema; ROLE may read it\n"
            "  scrape export --job NAME [--format jsonl|csv] [--parser P] [--record R]\n"
@@ -50,7 +54,8 @@ void scr_cmd_usage(void)
     scr_cli_print_settings();
     printf("\nexit codes: 0 done, 1 internal error, 2 usage or input error, 3 database "
            "unreachable,\n  4 another run active (--if-idle), 5 some URLs failed, "
-           "6 interrupted, 7 a worker was lost\n");
+           "6 interrupted, 7 a worker was lost\n"
+           "  (scrape doctor: 7 a host is unusable, 8 the hosts need several MPI jobs)\n");
 }
 
 int scr_cmd_version(void)

@@ -10,6 +10,7 @@ int scr_cmd_robots(int argc, char **argv, int start);
 int scr_cmd_export(int argc, char **argv, int start);
 int scr_cmd_report(int argc, char **argv, int start);
 int scr_cmd_check(int argc, char **argv, int start);
+int scr_cmd_doctor(int argc, char **argv, int start);
 int scr_cmd_version(void);
 void scr_cmd_usage(void);
 

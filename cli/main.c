@@ -3,6 +3,7 @@
  *   mpiexec -f machinefile ./scrape --seed urls.txt   rank 0 coordinates, the others work
  *   ./scrape --seed urls.txt                           one process: coordinator + threads
  *   mpiexec -f machinefile ./scrape check [--probe URL]   every node and link, the database
+ *   ./scrape doctor -f machinefile                   before MPI: which hosts share one job
  *   ./scrape init-db | export | report | extract | url | robots | version | help
  *
  * Everything else lives in libscrape; this file only wires it up.
@@ -29,6 +30,8 @@ int main(int argc, char **argv)
         return scr_cmd_robots(argc, argv, 2);
     if (strcmp(cmd, "check") == 0)
         return scr_cmd_check(argc, argv, 2);
+    if (strcmp(cmd, "doctor") == 0)
+        return scr_cmd_doctor(argc, argv, 2);
     if (strcmp(cmd, "export") == 0)
         return scr_cmd_export(argc, argv, 2);
     if (strcmp(cmd, "report") == 0)

@@ -48,7 +48,8 @@ enum scr_exit {
     SCR_EXIT_BUSY = 4,        /* --if-idle and another run of the job is active */
     SCR_EXIT_PARTIAL = 5,     /* the crawl finished, some URLs failed */
     SCR_EXIT_INTERRUPTED = 6, /* stopped by SIGINT/SIGTERM; the next run resumes */
-    SCR_EXIT_CLUSTER = 7      /* a worker was lost or runs a different build */
+    SCR_EXIT_CLUSTER = 7,     /* a worker was lost or runs a different build */
+    SCR_EXIT_ISLANDS = 8      /* scrape doctor: every host usable, but not in one MPI job */
 };
 
 #endif
