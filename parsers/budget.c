@@ -20,43 +20,48 @@
 #include <libxml/xmlmemory.h>
 
 static _Thread_local struct scr_budget *cur;
+/* cur when it has a memory limit, else NULL: the allocator wrappers count only then, so
+ * --parse-memory 0 costs them one thread-local load per call. */
+static _Thread_local struct scr_budget *mem_cur;
 
-static void account(struct scr_budget *b, int64_t delta)
+/* A block of `size` usable bytes came into being on b's thread. */
+static inline void grow(struct scr_budget *b, int64_t size)
 {
-    b->mem_live += delta;
-    if (b->mem_live > b->mem_peak)
+    b->mem_live += size;
+    if (b->mem_live > b->mem_peak) {
         b->mem_peak = b->mem_live;
-    if (b->mem_limit && b->mem_live > b->mem_limit && b->state == SCR_BUDGET_OK)
-        b->state = SCR_BUDGET_MEM; /* the next scr_budget_check() names the stage */
+        if (b->mem_limit && b->mem_live > b->mem_limit && b->state == SCR_BUDGET_OK)
+            b->state = SCR_BUDGET_MEM; /* the next scr_budget_check() names the stage */
+    }
 }
 
 static void *counted_malloc(size_t n)
 {
     void *p = malloc(n);
-    struct scr_budget *b = cur;
+    struct scr_budget *b = mem_cur;
 
     if (b && p)
-        account(b, (int64_t)malloc_usable_size(p));
+        grow(b, (int64_t)malloc_usable_size(p));
     return p;
 }
 
 static void *counted_realloc(void *p, size_t n)
 {
-    struct scr_budget *b = cur;
+    struct scr_budget *b = mem_cur;
     int64_t old = b && p ? (int64_t)malloc_usable_size(p) : 0;
     void *q = realloc(p, n);
 
     if (b && q)
-        account(b, (int64_t)malloc_usable_size(q) - old);
+        grow(b, (int64_t)malloc_usable_size(q) - old);
     return q;
 }
 
 static void counted_free(void *p)
 {
-    struct scr_budget *b = cur;
+    struct scr_budget *b = mem_cur;
 
     if (b && p)
-        account(b, -(int64_t)malloc_usable_size(p));
+        b->mem_live -= (int64_t)malloc_usable_size(p);
     free(p);
 }
 
@@ -101,12 +106,15 @@ void scr_budget_begin(struct scr_budget *b, int64_t cpu_limit_us, int64_t mem_li
     b->cpu_start_us = scr_thread_cpu_us();
     b->outer = cur;
     cur = b;
+    mem_cur = b->mem_limit ? b : NULL;
 }
 
 void scr_budget_end(struct scr_budget *b)
 {
-    if (cur == b)
+    if (cur == b) {
         cur = b->outer;
+        mem_cur = cur && cur->mem_limit ? cur : NULL;
+    }
 }
 
 struct scr_budget *scr_budget_current(void)

@@ -361,6 +361,15 @@ static const char *skip_raw_text(const char *p, const char *end, const char *nam
     return end;
 }
 
+/* Character classes of the attribute scanner: HTML whitespace, and the bytes that end a
+ * name or a bare value.  A table, because the scanner sees every byte of every tag. */
+enum { C_SPACE = 1, C_EQ = 2, C_GT = 4, C_SLASH = 8, C_QUOTE = 16 };
+static const unsigned char cclass[256] = {
+    [' '] = C_SPACE, ['\t'] = C_SPACE, ['\n'] = C_SPACE, ['\f'] = C_SPACE, ['\r'] = C_SPACE,
+    ['='] = C_EQ, ['>'] = C_GT, ['/'] = C_SLASH, ['"'] = C_QUOTE, ['\''] = C_QUOTE,
+};
+#define CC(p) cclass[(unsigned char)*(p)]
+
 /* Scans the attributes of the tag whose name ends at p, up to its '>' (or the end of the
  * body), the way libxml2's htmlParseStartTag() splits them: whitespace-separated names, each
  * with an optional "= value" (quoted or bare).  Returns the position of the tag's end and sets
@@ -371,26 +380,26 @@ static const char *scan_attributes(const char *p, const char *end, size_t max, c
 
     *cut = NULL;
     for (;;) {
-        while (p < end && (scr_html_isspace((unsigned char)*p) || *p == '/'))
+        while (p < end && (CC(p) & (C_SPACE | C_SLASH)))
             p++;
         if (p >= end || *p == '>')
             return p;
         if (++count == max + 1)
             *cut = p;
-        while (p < end && !scr_html_isspace((unsigned char)*p) && *p != '=' && *p != '>')
+        while (p < end && !(CC(p) & (C_SPACE | C_EQ | C_GT)))
             p++;
-        while (p < end && scr_html_isspace((unsigned char)*p))
+        while (p < end && (CC(p) & C_SPACE))
             p++;
         if (p >= end || *p != '=')
             continue;
         p++;
-        while (p < end && scr_html_isspace((unsigned char)*p))
+        while (p < end && (CC(p) & C_SPACE))
             p++;
-        if (p < end && (*p == '"' || *p == '\'')) {
+        if (p < end && (CC(p) & C_QUOTE)) {
             const char *q = memchr(p + 1, *p, (size_t)(end - p - 1));
             p = q ? q + 1 : end;
         } else {
-            while (p < end && !scr_html_isspace((unsigned char)*p) && *p != '>')
+            while (p < end && !(CC(p) & (C_SPACE | C_GT)))
                 p++;
         }
     }
@@ -411,7 +420,7 @@ static char *cap_attributes(const char *body, size_t len, size_t max, size_t *ou
         size_t nlen;
 
         p++;
-        if (word_ci(p, end, "!--")) {
+        if (end - p >= 3 && p[0] == '!' && p[1] == '-' && p[2] == '-') {
             const char *q = memmem(p + 3, (size_t)(end - p - 3), "-->", 3);
             p = q ? q + 3 : end;
             continue;
@@ -419,7 +428,7 @@ static char *cap_attributes(const char *body, size_t len, size_t max, size_t *ou
         if (p >= end || !((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z'))
             continue;
         name = p;
-        while (p < end && !scr_html_isspace((unsigned char)*p) && *p != '>' && *p != '/')
+        while (p < end && !(CC(p) & (C_SPACE | C_GT | C_SLASH)))
             p++;
         nlen = (size_t)(p - name);
         p = scan_attributes(p, end, max, &cut);
