@@ -7,6 +7,10 @@
  * readable for the next poll: no wake-up is lost.  `pending` counts jobs from submit to take,
  * so the loop can count pages being parsed against its transfer slots (memory stays bounded
  * by --concurrency x --max-body, as before).
+ *
+ * Each thread notes its CPU clock when it takes a job, so the loop can see how long the page
+ * being parsed has run (scr_parsepool_longest_us), from the thread's own clock
+ * (pthread_getcpuclockid).
  */
 #include "worker/parsepool.h"
 
@@ -17,11 +21,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/alloc.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "parsers/budget.h"
 #include "parsers/extract.h"
 
 struct parse_thread {
@@ -29,6 +35,10 @@ struct parse_thread {
     struct scr_extractor *x;
     pthread_t tid;
     int started;
+    clockid_t clock;             /* the thread's CPU clock */
+    int has_clock;
+    struct scr_parse_job *current; /* being parsed (under the pool's mutex), or NULL */
+    int64_t current_start_us;    /* the thread's CPU time when it took current */
 };
 
 struct scr_parsepool {
@@ -100,11 +110,14 @@ static void *thread_main(void *arg)
         p->todo_head = job->next;
         if (!p->todo_head)
             p->todo_tail = NULL;
+        t->current = job;
+        t->current_start_us = scr_thread_cpu_us();
         pthread_mutex_unlock(&p->mu);
 
         parse_one(t->x, job);
 
         pthread_mutex_lock(&p->mu);
+        t->current = NULL;
         append(&p->done_head, &p->done_tail, job);
         /* the counter cannot overflow: the loop reads it at least every few ms */
         if (write(p->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
@@ -146,6 +159,8 @@ int scr_parsepool_new(struct scr_parsepool **out, int threads, const char *parse
             goto out;
         }
         p->threads[i].started = 1;
+        p->threads[i].has_clock =
+            pthread_getcpuclockid(p->threads[i].tid, &p->threads[i].clock) == 0;
     }
     *out = p;
     p = NULL;
@@ -214,6 +229,30 @@ struct scr_parse_job *scr_parsepool_take(struct scr_parsepool *p)
         p->pending--;
     pthread_mutex_unlock(&p->mu);
     return list;
+}
+
+int64_t scr_parsepool_longest_us(struct scr_parsepool *p, const char **url)
+{
+    int64_t longest = 0;
+
+    if (url)
+        *url = NULL;
+    pthread_mutex_lock(&p->mu);
+    for (int i = 0; i < p->nthreads; i++) {
+        struct parse_thread *t = &p->threads[i];
+        struct timespec ts;
+        int64_t used;
+        if (!t->current || !t->has_clock || clock_gettime(t->clock, &ts) != 0)
+            continue;
+        used = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 - t->current_start_us;
+        if (used > longest) {
+            longest = used;
+            if (url)
+                *url = t->current->r.final_url;
+        }
+    }
+    pthread_mutex_unlock(&p->mu);
+    return longest;
 }
 
 size_t scr_parsepool_pending(const struct scr_parsepool *p)

@@ -18,6 +18,7 @@
 #define SCR_PARSEPOOL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/wire.h"
 #include "parsers/parser.h"
@@ -59,6 +60,13 @@ struct scr_parse_job *scr_parsepool_take(struct scr_parsepool *p);
 
 /* Jobs submitted and not yet taken back (queued, being parsed, or finished). */
 size_t scr_parsepool_pending(const struct scr_parsepool *p);
+
+/* The most CPU time (microseconds) a parse thread has spent on the page it is parsing now,
+ * read from the threads' CPU clocks (pthread_getcpuclockid); 0 when all are idle.  The page
+ * budget stops a parse long before this grows large: the loop uses it as a watchdog for a
+ * parse the budget cannot reach.  *url (may be NULL) is set to that page's URL, borrowed until
+ * the next call into the pool. */
+int64_t scr_parsepool_longest_us(struct scr_parsepool *p, const char **url);
 
 /* Frees a job and everything it holds. */
 void scr_parse_job_free(struct scr_parse_job *job);

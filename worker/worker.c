@@ -64,6 +64,7 @@ struct worker {
     int request_out;           /* a REQUEST is waiting for its BATCH */
     int stopping;
     int64_t last_sent_ms, last_heard_ms;
+    int64_t last_watch_ms;        /* the parse watchdog's last look */
     struct scr_msg_bye stats;
     struct scr_urlopts uo;        /* how outlinks are normalized (from the settings) */
 };
@@ -496,6 +497,25 @@ static int send_bye(struct worker *w)
     return rc;
 }
 
+/* The watchdog for a parse the page budget cannot stop (a loop inside libxml2 that passes no
+ * SAX callback, which the budget's checks would need).  A parse thread that has spent twice
+ * --parse-timeout plus 10 s of its CPU time on one page will never give its slot back, and
+ * its thread cannot be cancelled safely: the worker ends here, as it does when memory runs
+ * out (common/alloc.h), and rank 0 declares it lost and hands its URLs out again. */
+static void watch_parses(struct worker *w)
+{
+    const char *url = NULL;
+    int64_t used = scr_parsepool_longest_us(w->pool, &url);
+
+    if (used > (2 * w->s.parse_timeout_ms + 10000) * 1000) {
+        scr_error("a parse thread has spent %lld s of CPU time on %s, past --parse-timeout "
+                  "(%lld ms) and out of the budget's reach: ending this worker",
+                  (long long)(used / 1000000), url ? url : "?",
+                  (long long)w->s.parse_timeout_ms);
+        abort();
+    }
+}
+
 static int run_loop(struct worker *w)
 {
     struct scr_backoff bo;
@@ -545,6 +565,10 @@ static int run_loop(struct worker *w)
             if (scr_msg_simple_encode(&b, SCR_MSG_HEARTBEAT) == SCR_OK)
                 send_buf(w, &b);
             scr_buf_release(&b);
+        }
+        if (w->s.parse_timeout_ms && now_ms - w->last_watch_ms >= 1000) {
+            watch_parses(w);
+            w->last_watch_ms = now_ms;
         }
         if (now_ms - w->last_heard_ms > w->s.peer_timeout_ms) {
             scr_error("the coordinator has been silent for %lld ms; giving up",

@@ -7,6 +7,7 @@ regex over 10,000 nodes, a page whose rules take longer than --parse-timeout and
 `mpiexec -n 3` with --peer-timeout 5s: the crawl finishes (exit 0 or 5, never 7), no worker
 is lost, the good pages are stored, each poison page's fetch row says what happened, and the
 workers' peak memory stays bounded (tests/server/siteserver.py's poison paths)."""
+import os
 import time
 import unittest
 
@@ -117,6 +118,10 @@ class PoisonTest(SiteCase):
         for rank, kb in rss:
             print("worker rank %d: peak RSS %.1f MiB" % (rank, kb / 1024.0))
         self.assertEqual([rank for rank, _ in rss], [1, 2])
+        if os.environ.get("SCRAPE_ASAN_BUILD"):
+            # ASan keeps freed memory in its quarantine, so RSS says nothing there; the bound
+            # is checked by the normal build's run.
+            return
         for rank, kb in rss:
             self.assertLess(kb, RSS_LIMIT_KB, "rank %d used %d KiB" % (rank, kb))
 

@@ -97,10 +97,45 @@ TEST(bad_parser_list)
     ASSERT(strstr(err, "unknown parser 'nosuch'") != NULL);
 }
 
+/* The loop's watchdog sees how much CPU time the page being parsed has taken, on the parse
+ * thread's own clock, and which page it is; an idle pool reports 0. */
+TEST(longest_parse)
+{
+    struct scr_parsepool *p = NULL;
+    struct scr_buf slow;
+    const char *url = NULL;
+    char err[256];
+    int64_t seen = 0;
+    struct scr_parse_job *job;
+
+    ASSERT_EQ(scr_parsepool_new(&p, 1, "links", NULL, err, sizeof(err)), 0);
+    ASSERT_EQ(scr_parsepool_longest_us(p, &url), 0);
+    ASSERT(url == NULL);
+    scr_buf_init(&slow);
+    for (int i = 0; i < 600000; i++)
+        ASSERT_EQ(scr_buf_printf(&slow, "<p>%d</p>", i), 0);
+    scr_parsepool_submit(p, job_for("http://h.test/long", slow.data, slow.len));
+    while (!(job = scr_parsepool_take(p))) {
+        int64_t us = scr_parsepool_longest_us(p, &url);
+        if (us > seen) {
+            seen = us;
+            ASSERT_STR_EQ(url, "http://h.test/long");
+        }
+        poll(NULL, 0, 5);
+    }
+    ASSERT_GT(seen, 20000);
+    ASSERT_EQ(job->rc, 0);
+    scr_parse_job_free(job);
+    ASSERT_EQ(scr_parsepool_longest_us(p, NULL), 0);
+    scr_parsepool_free(p);
+    scr_buf_release(&slow);
+}
+
 int main(void)
 {
     xmlInitParser();
     RUN(jobs_come_back);
     RUN(bad_parser_list);
+    RUN(longest_parse);
     return 0;
 }
