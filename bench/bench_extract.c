@@ -409,6 +409,8 @@ static int make_extractor(const struct opts *o, struct scr_settings *s, struct s
     env.rules_name = o->rules;
     env.text_max = (size_t)s->text_max;
     env.max_links = (size_t)s->max_links;
+    env.parse_timeout_ms = s->parse_timeout_ms; /* the crawl's budget, so its cost is measured */
+    env.parse_memory = s->parse_memory;
     if ((rc = scr_extractor_new(x, o->parsers, &env, err, sizeof(err))) != SCR_OK)
         fprintf(stderr, "bench_extract: %s\n", err);
     return rc;

@@ -193,6 +193,8 @@ int scr_cmd_extract(int argc, char **argv, int start)
     env.rules_name = s.rules;
     env.text_max = (size_t)s.text_max;
     env.max_links = (size_t)s.max_links;
+    env.parse_timeout_ms = s.parse_timeout_ms;
+    env.parse_memory = s.parse_memory;
     if (scr_extractor_new(&x, s.parsers, &env, err, sizeof(err))) {
         fprintf(stderr, "scrape extract: %s\n", err);
         code = SCR_EXIT_USAGE;
@@ -203,8 +205,10 @@ int scr_cmd_extract(int argc, char **argv, int start)
         code = SCR_EXIT_USAGE;
         goto out;
     }
-    if (scr_extractor_run(x, norm, ctype, page, len, &emit) != SCR_OK)
+    if (scr_extractor_run(x, norm, ctype, page, len, &emit) != SCR_OK && !emit.error)
         fprintf(stderr, "scrape extract: a parser reported an error on this page\n");
+    if (emit.error)
+        fprintf(stderr, "scrape extract: %s\n", emit.error);
     for (size_t i = 0; i < emit.records.n; i++)
         printf("%s\n", emit.records.v[i]);
 out:

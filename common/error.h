@@ -27,7 +27,8 @@
     X(EVERSION, -15, "version mismatch")                          \
     X(EBUSY, -16, "another run is active")                        \
     X(ELOST, -18, "peer lost")                                    \
-    X(EDBCONN, -19, "database unreachable")                      \
+    X(EDBCONN, -19, "database unreachable")                       \
+    X(ELIMIT, -20, "over the page's budget")                      \
     X(ESTOPPED, -21, "stopped by a signal")
 
 enum scr_error {

@@ -96,6 +96,15 @@ static const struct scr_setting_def defs[] = {
      "cap on the text parser's output"},
     {"max-links", SCR_SET_INT, OFF(max_links), "10000", 0, INT_MAX, 1, 0,
      "cap on links taken from one page (0 = no cap)"},
+    {"parse-timeout", SCR_SET_DURATION, OFF(parse_timeout_ms), "10s", 0, 3600000, 1, 0,
+     "CPU time for parsing one page and running its parsers and rules; past it the page "
+     "fails with the reason in its fetch row, and is not retried (0 = no limit)"},
+    {"parse-memory", SCR_SET_SIZE, OFF(parse_memory), "256M", 0, INT64_C(1) << 40, 1, 0,
+     "memory libxml2 may hold for one page (document, XPath results); past it the page "
+     "fails like --parse-timeout (0 = no limit)"},
+    {"parse-threads", SCR_SET_INT, OFF(parse_threads), "1", 1, 64, 1, 0,
+     "threads per worker that parse pages, beside the loop that fetches and keeps in touch "
+     "with rank 0"},
     {"delay", SCR_SET_DURATION, OFF(delay_ms), "1s", 0, 3600000, 0, 0,
      "minimum time between request starts on one host, cluster-wide"},
     {"host-concurrency", SCR_SET_INT, OFF(host_concurrency), "1", 1, 1024, 0, 0,

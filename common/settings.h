@@ -51,6 +51,9 @@ struct scr_settings {
     char *rules;            /* rules file path (rank 0 reads it) */
     int64_t text_max;
     int max_links;
+    int64_t parse_timeout_ms; /* CPU time for parsing one page and running its parsers */
+    int64_t parse_memory;   /* bytes libxml2 may hold for one page */
+    int parse_threads;      /* threads per worker that parse pages (worker/parsepool.h) */
     /* politeness (coordinator) */
     int64_t delay_ms;
     int host_concurrency;

@@ -111,6 +111,15 @@ enum scr_task_flag {
  * and the coordinator treats it as permanent (coordinator/retry.c). */
 #define SCR_RESULT_REFUSED 9
 
+/* The curl_code of a RESULT whose page was fetched (http_status, content_hash and bytes are
+ * the response's) but could not be parsed within the worker's page budget (--parse-timeout,
+ * --parse-memory); its error says which ("parse took over 10 s of CPU time (in the HTML
+ * parser; --parse-timeout)") and it carries no records or links.  It is libcurl's
+ * CURLE_OBSOLETE40 (40), which no libcurl returns.  Permanent: the same page exceeds the same
+ * budget on every node, so it must never be retried (an older coordinator already treats an
+ * unknown non-transient code as failed). */
+#define SCR_RESULT_PARSE_LIMIT 40
+
 struct scr_task {
     uint64_t url_id;
     char *url;

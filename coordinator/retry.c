@@ -35,7 +35,12 @@ static int curl_transient(int code)
 int scr_retry_transient(const struct scr_result *r)
 {
     _Static_assert(SCR_RESULT_REFUSED == CURLE_REMOTE_ACCESS_DENIED, "see common/wire.h");
+    _Static_assert(SCR_RESULT_PARSE_LIMIT == CURLE_OBSOLETE40, "see common/wire.h");
     if (r->curl_code == SCR_RESULT_REFUSED) /* the address guard: the same every time */
+        return 0;
+    /* over the parse budget (a poison page): the same on every node, never retried, and not
+     * the host's fault (it answered), so it does not count towards parking it */
+    if (r->curl_code == SCR_RESULT_PARSE_LIMIT)
         return 0;
     if (r->curl_code != CURLE_OK || r->truncated)
         return !r->truncated && curl_transient(r->curl_code);

@@ -11,9 +11,12 @@
  */
 #include "parsers/parser.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/alloc.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/json.h"
@@ -29,18 +32,36 @@ void scr_emit_init(struct scr_emit *e)
 {
     scr_strvec_init(&e->records);
     scr_strvec_init(&e->links);
+    e->error = NULL;
 }
 
 void scr_emit_release(struct scr_emit *e)
 {
     scr_strvec_release(&e->records);
     scr_strvec_release(&e->links);
+    free(e->error);
+    e->error = NULL;
 }
 
 void scr_emit_reset(struct scr_emit *e)
 {
     scr_strvec_reset(&e->records);
     scr_strvec_reset(&e->links);
+    free(e->error);
+    e->error = NULL;
+}
+
+void scr_emit_error(struct scr_emit *e, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+
+    if (e->error)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    e->error = scr_xstrdup(buf);
 }
 
 static int dump_cb(const char *p, size_t n, void *data)

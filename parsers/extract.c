@@ -18,6 +18,15 @@
  * (broken markup is the normal case on the web, not news).  HTML_PARSE_HUGE is never set, so
  * libxml2's limits on names, text nodes and depth hold against hostile pages.  An extractor is
  * used by one thread at a time; several extractors may run in parallel threads.
+ *
+ * The per-page budget (budget.h, env->parse_timeout_ms and env->parse_memory) covers the
+ * parse and every parser.  libxml2 is stopped cleanly with xmlStopParser() from its own SAX
+ * callbacks (startElement and characters, the clock read every 256 calls), and the budget is
+ * checked again between parsers; a page over budget fails with SCR_ELIMIT and the reason in
+ * out->error, and its records and links are dropped.  One tag is parsed without a callback,
+ * and libxml2 2.9 checks each attribute against all earlier ones of its tag (N^2: 40,000
+ * attributes take 12 s), so before parsing, attributes past SCR_HTML_MAX_ATTRS in one tag are
+ * cut out of a copy of the body (cap_attributes()).
  */
 #include "parsers/extract.h"
 
@@ -39,11 +48,18 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/json.h"
+#include "parsers/budget.h"
 #include "parsers/builtin.h"
 
 #define HTML_OPTIONS                                                                  \
     (HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | \
      HTML_PARSE_COMPACT)
+
+/* Attributes kept in one tag; the rest are dropped before libxml2 sees the page (see
+ * cap_attributes()).  2,000 cost libxml2 about 8 ms; real pages have a few dozen. */
+#define SCR_HTML_MAX_ATTRS 2000
+/* SAX callbacks between two reads of the CPU clock. */
+#define GUARD_CLOCK_EVERY 256
 
 /* How far into a body without a Content-Type the sniffer looks. */
 #define SNIFF_WINDOW 1024
@@ -151,6 +167,7 @@ int scr_extractor_new(struct scr_extractor **out, const char *parser_list,
     }
     /* libxml2 before 2.10 does not make its first initialization thread-safe: build the
      * first extractor before starting threads (main() does). */
+    scr_budget_install();
     xmlInitParser();
     x = scr_xcalloc(1, sizeof(*x));
     x->slots = scr_xcalloc(scr_parser_count(), sizeof(*x->slots));
@@ -325,13 +342,158 @@ static void quiet_error(void *ctx, xmlErrorPtr error)
     (void)error;
 }
 
+/* Does p[0..end) start with the ASCII word w, ignoring case? */
+static int word_ci(const char *p, const char *end, const char *w)
+{
+    size_t n = strlen(w);
+    return (size_t)(end - p) >= n && strncasecmp(p, w, n) == 0;
+}
+
+/* Skips the body of a raw-text element (script, style) from p: returns where its end tag
+ * "</name" starts, or end. */
+static const char *skip_raw_text(const char *p, const char *end, const char *name)
+{
+    while ((p = memchr(p, '<', (size_t)(end - p))) != NULL) {
+        if (p + 1 < end && p[1] == '/' && word_ci(p + 2, end, name))
+            return p;
+        p++;
+    }
+    return end;
+}
+
+/* Character classes of the attribute scanner: HTML whitespace, and the bytes that end a
+ * name or a bare value.  A table, because the scanner sees every byte of every tag. */
+enum { C_SPACE = 1, C_EQ = 2, C_GT = 4, C_SLASH = 8, C_QUOTE = 16 };
+static const unsigned char cclass[256] = {
+    [' '] = C_SPACE, ['\t'] = C_SPACE, ['\n'] = C_SPACE, ['\f'] = C_SPACE, ['\r'] = C_SPACE,
+    ['='] = C_EQ, ['>'] = C_GT, ['/'] = C_SLASH, ['"'] = C_QUOTE, ['\''] = C_QUOTE,
+};
+#define CC(p) cclass[(unsigned char)*(p)]
+
+/* Scans the attributes of the tag whose name ends at p, up to its '>' (or the end of the
+ * body), the way libxml2's htmlParseStartTag() splits them: whitespace-separated names, each
+ * with an optional "= value" (quoted or bare).  Returns the position of the tag's end and sets
+ * *cut to the start of attribute number max + 1, or NULL when the tag has no more than max. */
+static const char *scan_attributes(const char *p, const char *end, size_t max, const char **cut)
+{
+    size_t count = 0;
+
+    *cut = NULL;
+    for (;;) {
+        while (p < end && (CC(p) & (C_SPACE | C_SLASH)))
+            p++;
+        if (p >= end || *p == '>')
+            return p;
+        if (++count == max + 1)
+            *cut = p;
+        while (p < end && !(CC(p) & (C_SPACE | C_EQ | C_GT)))
+            p++;
+        while (p < end && (CC(p) & C_SPACE))
+            p++;
+        if (p >= end || *p != '=')
+            continue;
+        p++;
+        while (p < end && (CC(p) & C_SPACE))
+            p++;
+        if (p < end && (CC(p) & C_QUOTE)) {
+            const char *q = memchr(p + 1, *p, (size_t)(end - p - 1));
+            p = q ? q + 1 : end;
+        } else {
+            while (p < end && !(CC(p) & (C_SPACE | C_GT)))
+                p++;
+        }
+    }
+}
+
+/* Returns a copy of body[0..len) in which every tag keeps at most max attributes (the rest of
+ * the tag up to its '>' is cut), its length in *outlen; or NULL when no tag has more than max,
+ * which is every page but a hostile one (one linear pass, no copy).  Comments and the text of
+ * script and style are skipped, as libxml2 does not look for tags there.  Caller frees. */
+static char *cap_attributes(const char *body, size_t len, size_t max, size_t *outlen)
+{
+    const char *p = body, *end = body + len, *copied = body;
+    struct scr_buf out;
+
+    scr_buf_init(&out);
+    while (p < end && (p = memchr(p, '<', (size_t)(end - p))) != NULL) {
+        const char *name, *cut;
+        size_t nlen;
+
+        p++;
+        if (end - p >= 3 && p[0] == '!' && p[1] == '-' && p[2] == '-') {
+            const char *q = memmem(p + 3, (size_t)(end - p - 3), "-->", 3);
+            p = q ? q + 3 : end;
+            continue;
+        }
+        if (p >= end || !((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z'))
+            continue;
+        name = p;
+        while (p < end && !(CC(p) & (C_SPACE | C_GT | C_SLASH)))
+            p++;
+        nlen = (size_t)(p - name);
+        p = scan_attributes(p, end, max, &cut);
+        if (cut) {
+            scr_buf_append(&out, copied, (size_t)(cut - copied));
+            copied = p; /* the tag's '>' (or the end) */
+        }
+        if (nlen == 6 && strncasecmp(name, "script", 6) == 0)
+            p = skip_raw_text(p, end, "script");
+        else if (nlen == 5 && strncasecmp(name, "style", 5) == 0)
+            p = skip_raw_text(p, end, "style");
+    }
+    if (copied == body)
+        return NULL;
+    scr_buf_append(&out, copied, (size_t)(end - copied));
+    *outlen = out.len;
+    return out.data ? out.data : scr_xstrdup("");
+}
+
+/* The SAX callbacks the parse guard wraps, and its counter (in the context's _private). */
+struct sax_guard {
+    startElementSAXFunc start;
+    charactersSAXFunc characters;
+    unsigned calls;
+};
+
+/* After each wrapped callback: stop the parser once the page's budget is spent.  The clock is
+ * read every GUARD_CLOCK_EVERY calls; the memory flag is looked at every time. */
+static void guard_tick(htmlParserCtxtPtr ctxt)
+{
+    struct sax_guard *g = ctxt->_private;
+    enum scr_budget_state st = ++g->calls % GUARD_CLOCK_EVERY == 0
+                                   ? scr_budget_check("the HTML parser")
+                                   : scr_budget_state();
+
+    if (st != SCR_BUDGET_OK && ctxt->instate != XML_PARSER_EOF)
+        xmlStopParser(ctxt);
+}
+
+static void guarded_start(void *ctx, const xmlChar *name, const xmlChar **atts)
+{
+    htmlParserCtxtPtr ctxt = ctx;
+
+    ((struct sax_guard *)ctxt->_private)->start(ctx, name, atts);
+    guard_tick(ctxt);
+}
+
+static void guarded_characters(void *ctx, const xmlChar *ch, int len)
+{
+    htmlParserCtxtPtr ctxt = ctx;
+
+    ((struct sax_guard *)ctxt->_private)->characters(ctx, ch, len);
+    guard_tick(ctxt);
+}
+
 /* Parses body into *doc (NULL when libxml2 gives up, which is not an error: the page simply
- * has no document).  url is recorded as the document's URL and may be NULL. */
+ * has no document).  url is recorded as the document's URL and may be NULL.  SCR_ELIMIT when
+ * the page's budget ran out (*doc is then NULL). */
 static int parse_html(const char *url, const char *content_type, const char *body, size_t len,
                       xmlDoc **doc)
 {
     htmlParserCtxtPtr ctxt = NULL;
-    char enc[64];
+    struct sax_guard guard = {0};
+    char enc[64], *capped = NULL;
+    size_t clen;
     int rc = SCR_OK;
 
     *doc = NULL;
@@ -342,11 +504,22 @@ static int parse_html(const char *url, const char *content_type, const char *bod
     header_charset(content_type, enc, sizeof(enc));
     if (!enc[0] && undeclared_utf8(body, len))
         snprintf(enc, sizeof(enc), "UTF-8");
+    if ((capped = cap_attributes(body, len, SCR_HTML_MAX_ATTRS, &clen)) != NULL) {
+        body = capped;
+        len = clen;
+    }
     ctxt = htmlNewParserCtxt();
-    if (!ctxt) {
+    if (!ctxt || !ctxt->sax) {
         rc = SCR_ENOMEM;
         goto out;
     }
+    guard.start = ctxt->sax->startElement;
+    guard.characters = ctxt->sax->characters;
+    ctxt->_private = &guard;
+    if (guard.start)
+        ctxt->sax->startElement = guarded_start;
+    if (guard.characters)
+        ctxt->sax->characters = guarded_characters;
 #if LIBXML_VERSION >= 21300
     xmlCtxtSetErrorHandler(ctxt, quiet_error, NULL);
     *doc = htmlCtxtReadMemory(ctxt, body, (int)len, url, enc[0] ? enc : NULL, HTML_OPTIONS);
@@ -367,9 +540,16 @@ static int parse_html(const char *url, const char *content_type, const char *bod
 #pragma GCC diagnostic pop
     }
 #endif
+    if (scr_budget_check("the HTML parser") != SCR_BUDGET_OK) {
+        if (*doc)
+            xmlFreeDoc(*doc);
+        *doc = NULL;
+        rc = SCR_ELIMIT;
+    }
 out:
     if (ctxt)
         htmlFreeParserCtxt(ctxt);
+    free(capped);
     return rc;
 }
 
@@ -399,8 +579,9 @@ int scr_extractor_run(struct scr_extractor *x, const char *url, const char *cont
                       const char *body, size_t len, struct scr_emit *out)
 {
     struct scr_page page;
-    char *base = NULL;
-    int rc = SCR_OK;
+    struct scr_budget budget;
+    char *base = NULL, why[256];
+    int rc = SCR_OK, open = 0;
 
     memset(&page, 0, sizeof(page));
     if (!x || !out || (!body && len)) {
@@ -412,6 +593,8 @@ int scr_extractor_run(struct scr_extractor *x, const char *url, const char *cont
     page.content_type = content_type;
     page.body = body;
     page.len = len;
+    scr_budget_begin(&budget, x->env.parse_timeout_ms * 1000, x->env.parse_memory);
+    open = 1;
 
     if (len > 0 && scr_extract_is_html(content_type, body, len)) {
         rc = parse_html(url, content_type, body, len, &page.doc);
@@ -423,6 +606,10 @@ int scr_extractor_run(struct scr_extractor *x, const char *url, const char *cont
     assert(x->ready == x->n); /* every parser was set up (scr_extractor_new) */
     for (size_t i = 0; i < x->n; i++) {
         int prc = x->slots[i].parser->parse(x->slots[i].state, &page, out);
+        if (scr_budget_check(x->slots[i].parser->name) != SCR_BUDGET_OK) {
+            rc = SCR_ELIMIT;
+            goto out;
+        }
         if (prc && !rc)
             rc = prc < 0 ? prc : SCR_EPARSE;
     }
@@ -430,5 +617,16 @@ out:
     if (page.doc)
         xmlFreeDoc(page.doc);
     free(base);
+    if (open) {
+        scr_budget_end(&budget);
+        if (rc == SCR_ELIMIT) {
+            /* a page over budget fails as a whole: what was emitted before is partial */
+            scr_budget_reason(&budget, why, sizeof(why));
+            scr_strvec_reset(&out->records);
+            scr_strvec_reset(&out->links);
+            free(out->error);
+            out->error = scr_xstrdup(why);
+        }
+    }
     return rc;
 }

@@ -12,6 +12,7 @@
 #define SCR_PARSER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 #include <libxml/tree.h>
@@ -32,6 +33,10 @@ struct scr_parser_env {
     size_t text_max;                     /* cap on the text parser's output, bytes */
     size_t max_links;                    /* cap on links taken from one page */
     const struct scr_url_opts *url_opts; /* how outlinks are normalized (may be NULL) */
+    /* The per-page budget (parsers/budget.h), enforced by the extractor: CPU time of the
+     * parse and every parser together, and memory libxml2 holds for the page.  0 = none. */
+    int64_t parse_timeout_ms;
+    int64_t parse_memory;
 };
 
 /* One fetched response, as the parsers see it.  Everything is borrowed for one parse call. */
@@ -48,6 +53,9 @@ struct scr_page {
 struct scr_emit {
     struct scr_strvec records; /* compact JSON objects {"parser":NAME,"data":{...},...} */
     struct scr_strvec links;   /* absolute, normalized outlinks for the frontier, no dups */
+    char *error;               /* the first problem worth recording with the page, or NULL:
+                                * why the page failed (the budget), or a field that could not
+                                * be evaluated (a regex over its match limit) */
 };
 
 void scr_emit_init(struct scr_emit *e);
@@ -62,6 +70,9 @@ int scr_emit_record_obj(struct scr_emit *e, json_t *record);
  * failure), for parsers whose records are too large to go through jansson cheaply.  It must
  * be byte-identical to what scr_emit_record would write (see scr_json_escape). */
 int scr_emit_record_json(struct scr_emit *e, char *json);
+/* Records why something went wrong on this page in e->error, unless a reason is there already
+ * (the first one is kept).  printf-style. */
+void scr_emit_error(struct scr_emit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 struct scr_parser {
     const char *name;

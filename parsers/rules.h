@@ -17,7 +17,8 @@
  * lookups inside a compiled XPath expression while evaluating it, so compiled XPath must not
  * be evaluated from two threads at once; each extractor (one per worker thread) compiles its
  * own copy in its setup.  The PCRE2 codes are read-only after compilation; match data is
- * allocated per page.  The process-wide totals (scr_rules_totals) are atomic.
+ * allocated per page, with a match context holding the limits.  The process-wide totals
+ * (scr_rules_totals) are atomic.
  */
 #ifndef SCR_RULES_H
 #define SCR_RULES_H
@@ -37,6 +38,17 @@
 /* Bounds that keep one hostile page from producing unbounded output. */
 #define SCR_RULES_EACH_MAX 10000 /* records from one `each` on one page */
 #define SCR_RULES_LIST_MAX 10000 /* values in one list (`all`) field */
+
+/* Bounds that keep one hostile page from taking unbounded time (rules_eval.c; docs/rules.md,
+ * "Limits").  A regex that hits one of the PCRE2 limits on a page is abandoned for the rest
+ * of that page (its fields are missing there) and the page's fetch row says which field.  An
+ * XPath evaluation that needs more than SCR_RULES_XPATH_OPS steps (libxml2's opLimit: about
+ * 0.5 s) selects nothing, with the same kind of note.  Both sit inside the page's budget
+ * (--parse-timeout, --parse-memory), which is checked between fields. */
+#define SCR_RULES_RE_MATCH_LIMIT 1000000 /* pcre2_set_match_limit: ~1-20 ms of backtracking */
+#define SCR_RULES_RE_DEPTH_LIMIT 100000  /* pcre2_set_depth_limit (interpreter only) */
+#define SCR_RULES_RE_HEAP_KIB 65536      /* pcre2_set_heap_limit, KiB (interpreter only) */
+#define SCR_RULES_XPATH_OPS 50000000UL   /* xmlXPathContext.opLimit, per evaluation */
 
 /* ---- the compiled form (built by rules_compile.c, read by rules_eval.c; read-only) ----- */
 
@@ -135,7 +147,10 @@ void scr_rules_free(struct scr_rules *r);
  * url_opts (may be NULL) is how the `url` transform normalizes.  Pages without a document
  * (page->doc NULL: not HTML) produce nothing.  Adds to *stats (may be NULL) and to the
  * process-wide totals.  Returns SCR_ENOMEM when memory ran out (out keeps what was emitted
- * before); a selector that matches nothing is not an error. */
+ * before); a selector that matches nothing is not an error.  A regex or XPath over its limit
+ * leaves its field missing and writes the first such field into out->error.  Returns
+ * SCR_ELIMIT when the calling thread's page budget (budget.h) ran out: the budget is checked
+ * between fields, and evaluation stops there. */
 int scr_rules_apply(const struct scr_rules *r, const struct scr_page *page,
                     const struct scr_url_opts *url_opts, struct scr_emit *out,
                     struct scr_rules_stats *stats);

@@ -9,8 +9,15 @@
  * first value, a list field (`all`) all of them.  docs/rules.md is the user's view of the
  * same rules.
  *
- * Per-page memory: one xmlXPathContext and one PCRE2 match data per call, freed before the
- * call returns, so nothing of a page outlives it.  The compiled rules are only read (but see
+ * Per-page memory: one xmlXPathContext, one PCRE2 match data and match context per call,
+ * freed before the call returns, so nothing of a page outlives it.
+ *
+ * Limits (rules.h): every pcre2_match() runs with the match context's match, depth and heap
+ * limits; a regex that hits one is put on the page's list of dead regexes and not run again on
+ * that page.  Every XPath evaluation starts with opCount 0 under opLimit SCR_RULES_XPATH_OPS
+ * (libxml2 2.9.11+; `:nth-child` is count(preceding-sibling::*), quadratic in a sibling
+ * list).  The first field to hit a limit is named in out->error.  The page budget
+ * (budget.h) is checked before every field: once spent, SCR_ELIMIT.  The compiled rules are only read (but see
  * rules.h: libxml2 writes a cache into compiled XPath, so one thread at a time).
  *
  * Called by the "rules" parser (rules.c) and the tests; calls rules_value.c, never the
@@ -33,7 +40,14 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/json.h"
+#include "parsers/budget.h"
 #include "parsers/rules_value.h"
+
+/* Fields evaluated between two reads of the CPU clock. */
+#define CLOCK_EVERY 16
+/* Regexes remembered as dead on one page; more than this many different ones and the newest
+ * is simply tried again (each try is bounded by the match limit). */
+#define DEAD_MAX 32
 
 /* What one scr_rules_apply() call works with. */
 struct run {
@@ -42,6 +56,12 @@ struct run {
     const struct scr_url_opts *url_opts;
     xmlXPathContextPtr xc;
     pcre2_match_data *md;
+    pcre2_match_context *mc;       /* the limits */
+    const pcre2_code *dead[DEAD_MAX]; /* regexes that hit a limit on this page */
+    size_t ndead;
+    unsigned fields;               /* fields evaluated, for CLOCK_EVERY */
+    const struct scr_rules_site *site; /* what is being evaluated, for messages */
+    const struct scr_rules_record *rec;
     struct scr_emit *out;
     struct scr_rules_stats st; /* this page's counts */
     const char *src;           /* the body as valid UTF-8, once a regex needs it, or NULL */
@@ -123,33 +143,88 @@ static int page_source(struct run *ru)
     return SCR_OK;
 }
 
+static int is_dead(const struct run *ru, const pcre2_code *re)
+{
+    for (size_t i = 0; i < ru->ndead; i++)
+        if (ru->dead[i] == re)
+            return 1;
+    return 0;
+}
+
+/* Notes that field f (its selector or a transform's regex) hit a limit on this page: the
+ * first such field is named in the page's error; a regex is not run again on this page. */
+static void over_limit(struct run *ru, const struct scr_rules_field *f, const pcre2_code *re,
+                       const char *what)
+{
+    if (re && ru->ndead < DEAD_MAX && !is_dead(ru, re))
+        ru->dead[ru->ndead++] = re;
+    scr_emit_error(ru->out, "rules: field '%s' of record '%s' in '%s' (line %d): %s; the field "
+                   "is missing on this page", f->name, ru->rec ? ru->rec->name : "?",
+                   ru->site ? ru->site->name : "?", f->line, what);
+}
+
+static const char *re_limit_what(int rc)
+{
+    switch (rc) {
+    case PCRE2_ERROR_MATCHLIMIT: return "regex over its match limit";
+    case PCRE2_ERROR_DEPTHLIMIT: return "regex over its depth limit";
+    case PCRE2_ERROR_HEAPLIMIT: return "regex over its heap limit";
+    case PCRE2_ERROR_JIT_STACKLIMIT: return "regex over the JIT stack";
+    default: return "regex failed";
+    }
+}
+
+/* Evaluates compiled XPath xp at node ctx under the operation limit; NULL when it failed
+ * (*limited is then 1 when the limit was the reason). */
+static xmlXPathObjectPtr eval_xpath(struct run *ru, xmlXPathCompExprPtr xp, xmlNodePtr ctx,
+                                    int *limited)
+{
+    xmlXPathObjectPtr obj;
+
+    ru->xc->node = ctx;
+    ru->xc->opCount = 0;
+    ru->xc->opLimit = SCR_RULES_XPATH_OPS;
+    obj = xmlXPathCompiledEval(xp, ru->xc);
+    *limited = !obj && ru->xc->opCount >= ru->xc->opLimit;
+    return obj;
+}
+
 /* Selects field f's raw values with node ctx as the context (the document for a plain
  * record, the node for an `each` record). */
 static int select_values(struct run *ru, const struct scr_rules_field *f, xmlNodePtr ctx,
                          struct scr_rules_values *vs)
 {
     xmlXPathObjectPtr obj;
-    int rc = SCR_OK;
+    int rc = SCR_OK, limited;
 
     if (f->source == SCR_RULES_SRC_REGEX) {
         xmlChar *text;
+        int mrc;
+        if (is_dead(ru, f->re))
+            return SCR_OK;
         if (ctx == (xmlNodePtr)ru->page->doc) {
             if (!ru->src && (rc = page_source(ru)) != SCR_OK)
                 return rc;
-            scr_rules_values_regex(ru->md, f->re, ru->src, ru->srclen, f->all, vs);
-            return SCR_OK;
+            mrc = scr_rules_values_regex(ru->md, ru->mc, f->re, ru->src, ru->srclen, f->all, vs);
+        } else {
+            text = xmlNodeGetContent(ctx);
+            mrc = text ? scr_rules_values_regex(ru->md, ru->mc, f->re, (const char *)text,
+                                                strlen((const char *)text), f->all, vs)
+                       : 0;
+            xmlFree(text);
         }
-        text = xmlNodeGetContent(ctx);
-        if (text)
-            scr_rules_values_regex(ru->md, f->re, (const char *)text, strlen((const char *)text),
-                                   f->all, vs);
-        xmlFree(text);
+        if (mrc < 0) {
+            over_limit(ru, f, f->re, re_limit_what(mrc));
+            scr_rules_values_clear(vs);
+        }
         return SCR_OK;
     }
-    ru->xc->node = ctx;
-    obj = xmlXPathCompiledEval(f->xp, ru->xc);
-    if (!obj)
+    obj = eval_xpath(ru, f->xp, ctx, &limited);
+    if (!obj) {
+        if (limited)
+            over_limit(ru, f, NULL, "XPath over its operation limit");
         return SCR_OK; /* an evaluation error: nothing selected */
+    }
     switch (obj->type) {
     case XPATH_NODESET:
         if (obj->nodesetval) {
@@ -194,9 +269,20 @@ static int field_value(struct run *ru, const struct scr_rules_field *f, xmlNodeP
     scr_rules_values_clear(vs);
     if ((rc = select_values(ru, f, ctx, vs)) != SCR_OK)
         return rc;
-    for (i = 0; i < f->nsteps && vs->n; i++)
-        scr_rules_values_transform(&f->steps[i], f->all, ru->page->base, ru->url_opts, ru->md,
-                                   vs, tmp);
+    for (i = 0; i < f->nsteps && vs->n; i++) {
+        const struct scr_rules_step *st = &f->steps[i];
+        int trc;
+        if (st->re && is_dead(ru, st->re)) {
+            scr_rules_values_clear(vs);
+            break;
+        }
+        trc = scr_rules_values_transform(st, f->all, ru->page->base, ru->url_opts, ru->md,
+                                         ru->mc, vs, tmp);
+        if (trc < 0) {
+            over_limit(ru, f, st->re, re_limit_what(trc));
+            scr_rules_values_clear(vs);
+        }
+    }
     for (i = o = 0; i < vs->n; i++) { /* an empty value is a missing one */
         if (vs->v[i].len)
             vs->v[o++] = vs->v[i];
@@ -247,6 +333,11 @@ static int one_record(struct run *ru, const struct scr_rules_site *site,
     }
     for (size_t i = 0; i < rec->nfields; i++) {
         const struct scr_rules_field *f = &rec->fields[i];
+        if ((++ru->fields % CLOCK_EVERY == 0 ? scr_budget_check("rules")
+                                             : scr_budget_state()) != SCR_BUDGET_OK) {
+            rc = SCR_ELIMIT;
+            goto out;
+        }
         if ((rc = field_value(ru, f, ctx, vs, tmp, &v)) != SCR_OK)
             goto out;
         if (v) {
@@ -294,7 +385,7 @@ static int site_matches(struct run *ru, const struct scr_rules_site *s, const ch
                         size_t len)
 {
     for (size_t i = 0; i < s->nmatch; i++)
-        if (pcre2_match(s->match[i], (PCRE2_SPTR)url, len, 0, 0, ru->md, NULL) >= 0)
+        if (pcre2_match(s->match[i], (PCRE2_SPTR)url, len, 0, 0, ru->md, ru->mc) >= 0)
             return 1;
     return 0;
 }
@@ -314,12 +405,19 @@ static int run_record(struct run *ru, const struct scr_rules_site *s,
 {
     xmlNodePtr doc = (xmlNodePtr)ru->page->doc;
     xmlXPathObjectPtr obj;
-    int rc = SCR_OK;
+    int rc = SCR_OK, limited;
 
+    ru->site = s;
+    ru->rec = rec;
+    if (scr_budget_check("rules") != SCR_BUDGET_OK)
+        return SCR_ELIMIT;
     if (!rec->each)
         return one_record(ru, s, rec, doc, vs, tmp);
-    ru->xc->node = doc;
-    obj = xmlXPathCompiledEval(rec->each, ru->xc);
+    obj = eval_xpath(ru, rec->each, doc, &limited);
+    if (!obj && limited)
+        scr_emit_error(ru->out, "rules: the `each` of record '%s' in '%s' (line %d): XPath over "
+                       "its operation limit; no records from it on this page", rec->name,
+                       s->name, rec->line);
     if (obj && obj->type == XPATH_NODESET && obj->nodesetval) {
         int n = obj->nodesetval->nodeNr;
         if (n > SCR_RULES_EACH_MAX)
@@ -357,11 +455,15 @@ int scr_rules_apply(const struct scr_rules *r, const struct scr_page *page,
     ru.out = out;
     ru.xc = xmlXPathNewContext(page->doc);
     ru.md = pcre2_match_data_create(r->max_pairs ? r->max_pairs : 1, NULL);
-    if (!ru.xc || !ru.md) {
+    ru.mc = pcre2_match_context_create(NULL);
+    if (!ru.xc || !ru.md || !ru.mc) {
         rc = SCR_ENOMEM;
         goto out;
     }
     ru.xc->error = quiet_xpath; /* a failed evaluation is a missing value, not news */
+    pcre2_set_match_limit(ru.mc, SCR_RULES_RE_MATCH_LIMIT);
+    pcre2_set_depth_limit(ru.mc, SCR_RULES_RE_DEPTH_LIMIT);
+    pcre2_set_heap_limit(ru.mc, SCR_RULES_RE_HEAP_KIB);
     ulen = strlen(page->url);
     for (size_t i = 0; i < r->nsites && rc == SCR_OK; i++) {
         const struct scr_rules_site *s = &r->sites[i];
@@ -377,6 +479,7 @@ out:
     scr_rules_values_release(&tmp);
     free(ru.src_owned);
     pcre2_match_data_free(ru.md);
+    pcre2_match_context_free(ru.mc);
     if (ru.xc)
         xmlXPathFreeContext(ru.xc);
     if (stats) {

@@ -67,18 +67,18 @@ void scr_rules_values_push_xml(struct scr_rules_values *vs, xmlChar *x)
 
 /* Appends the first capture group of the first match of re in s[0..len), or with all, of
  * every non-overlapping match (at most SCR_RULES_LIST_MAX values).  A match whose first group
- * did not take part gives nothing.  A match error (the match limit on a hostile page) ends
- * the search, as if there were no more matches. */
-void scr_rules_values_regex(pcre2_match_data *md, const pcre2_code *re, const char *s, size_t len,
-                            int all, struct scr_rules_values *vs)
+ * did not take part gives nothing.  A match error (a limit of mc on a hostile page) ends the
+ * search and is returned. */
+int scr_rules_values_regex(pcre2_match_data *md, pcre2_match_context *mc, const pcre2_code *re,
+                           const char *s, size_t len, int all, struct scr_rules_values *vs)
 {
     PCRE2_SIZE off = 0, *ov;
     int rc;
 
     while (off <= len) {
-        rc = pcre2_match(re, (PCRE2_SPTR)s, len, off, 0, md, NULL);
+        rc = pcre2_match(re, (PCRE2_SPTR)s, len, off, 0, md, mc);
         if (rc < 0)
-            break;
+            return rc == PCRE2_ERROR_NOMATCH ? 0 : rc;
         ov = pcre2_get_ovector_pointer(md);
         if (rc >= 2 && ov[2] != PCRE2_UNSET && ov[3] >= ov[2])
             scr_rules_values_push(vs, s + ov[2], ov[3] - ov[2]);
@@ -92,6 +92,7 @@ void scr_rules_values_regex(pcre2_match_data *md, const pcre2_code *re, const ch
                 off++;
         }
     }
+    return 0;
 }
 
 /* ---- transforms -------------------------------------------------------------------------- */
@@ -161,11 +162,13 @@ static void change_case(struct scr_rules_value *v, int upper)
 }
 
 /* Applies one step to every value in *vs; a value the step cannot handle is dropped. */
-void scr_rules_values_transform(const struct scr_rules_step *st, int all, const char *base,
-                                const struct scr_url_opts *url_opts, pcre2_match_data *md,
-                                struct scr_rules_values *vs, struct scr_rules_values *tmp)
+int scr_rules_values_transform(const struct scr_rules_step *st, int all, const char *base,
+                               const struct scr_url_opts *url_opts, pcre2_match_data *md,
+                               pcre2_match_context *mc, struct scr_rules_values *vs,
+                               struct scr_rules_values *tmp)
 {
     size_t i, o = 0;
+    int rc = 0;
 
     switch (st->op) {
     case SCR_RULES_OP_TRIM:
@@ -176,14 +179,14 @@ void scr_rules_values_transform(const struct scr_rules_step *st, int all, const 
             else
                 collapse(&vs->v[i]);
         }
-        return;
+        return 0;
     case SCR_RULES_OP_LOWER:
     case SCR_RULES_OP_UPPER:
         for (i = 0; i < vs->n; i++)
             change_case(&vs->v[i], st->op == SCR_RULES_OP_UPPER);
-        return;
+        return 0;
     case SCR_RULES_OP_NUMBER:
-        return; /* done when the JSON is made */
+        return 0; /* done when the JSON is made */
     case SCR_RULES_OP_URL:
         for (i = 0; i < vs->n; i++) {
             char *u = NULL;
@@ -198,18 +201,19 @@ void scr_rules_values_transform(const struct scr_rules_step *st, int all, const 
             }
         }
         vs->n = o;
-        return;
+        return 0;
     case SCR_RULES_OP_REGEX:
         scr_rules_values_clear(tmp);
-        for (i = 0; i < vs->n; i++)
-            scr_rules_values_regex(md, st->re, vs->v[i].s, vs->v[i].len, all, tmp);
+        for (i = 0; i < vs->n && rc == 0; i++)
+            rc = scr_rules_values_regex(md, mc, st->re, vs->v[i].s, vs->v[i].len, all, tmp);
         { /* swap: the captures become the values */
             struct scr_rules_values t = *vs;
             *vs = *tmp;
             *tmp = t;
         }
-        return;
+        return rc;
     }
+    return 0;
 }
 
 /* ---- number ------------------------------------------------------------------------------ */

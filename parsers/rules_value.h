@@ -47,20 +47,24 @@ void scr_rules_values_push_xml(struct scr_rules_values *vs, xmlChar *x);
 
 /* Appends to vs the first capture group of the first match of re in s[0..len) (borrowed), or
  * with all, of every non-overlapping match, up to SCR_RULES_LIST_MAX values in vs.  md is the
- * caller's match data, large enough for re (scr_rules.max_pairs).  A match whose first group
- * did not take part gives nothing; a match error (the match limit on a hostile page) ends the
- * search as if there were no more matches. */
-void scr_rules_values_regex(pcre2_match_data *md, const pcre2_code *re, const char *s, size_t len,
-                            int all, struct scr_rules_values *vs);
+ * caller's match data, large enough for re (scr_rules.max_pairs); mc (may be NULL) holds the
+ * match, depth and heap limits (rules.h, SCR_RULES_RE_*).  A match whose first group did not
+ * take part gives nothing.  Returns 0, or the PCRE2 error that ended the search early (a limit
+ * on a hostile page: PCRE2_ERROR_MATCHLIMIT, _DEPTHLIMIT, _HEAPLIMIT, _JIT_STACKLIMIT); the
+ * values found before it are kept. */
+int scr_rules_values_regex(pcre2_match_data *md, pcre2_match_context *mc, const pcre2_code *re,
+                           const char *s, size_t len, int all, struct scr_rules_values *vs);
 
 /* Applies one transform step to every value of vs, in place: trim, collapse, lower, upper,
  * url (normalized against base with url_opts, which may be NULL; a value that is no URL is
  * dropped) or regex (the captures replace the values; tmp is scratch space the caller owns
- * and releases).  number does nothing here: it is applied when the JSON is made.  all is the
- * field's `all`. */
-void scr_rules_values_transform(const struct scr_rules_step *st, int all, const char *base,
-                                const struct scr_url_opts *url_opts, pcre2_match_data *md,
-                                struct scr_rules_values *vs, struct scr_rules_values *tmp);
+ * and releases; md and mc as for scr_rules_values_regex()).  number does nothing here: it is
+ * applied when the JSON is made.  all is the field's `all`.  Returns 0, or the PCRE2 error of
+ * a regex step that hit a limit (the values found before it are kept). */
+int scr_rules_values_transform(const struct scr_rules_step *st, int all, const char *base,
+                               const struct scr_url_opts *url_opts, pcre2_match_data *md,
+                               pcre2_match_context *mc, struct scr_rules_values *vs,
+                               struct scr_rules_values *tmp);
 
 /* The `number` transform of s[0..len) (borrowed): a new JSON integer or real the caller owns
  * (json_decref), or NULL when s holds no digit or is no number anyone writes.  c_locale is

@@ -11,11 +11,15 @@
  * gives back only tasks it has not started, so no URL is ever fetched twice.
  *
  * It never blocks inside MPI: it waits in curl_multi_poll() with a short timeout that grows
- * while nothing happens, probing for messages in between.
+ * while nothing happens, probing for messages in between.  Pages are parsed by the parse
+ * pool's threads (worker/parsepool.h), never in this loop, so a page that takes seconds to
+ * parse does not stop the heartbeats; the loop polls the pool's eventfd beside libcurl's
+ * sockets and sends each RESULT when its parse is done.  A page being parsed holds a transfer
+ * slot until then, so bodies in memory stay within --concurrency x --max-body.
  *
  * Queue accounting: the prefetch queue is the FIFO queue[qhead, qtail), qhead <= qtail <=
- * qcap; a task is in the queue, in the fetcher, or answered, never two of these.  Transfers
- * started by this loop never exceed --concurrency.  Bookkeeping allocations abort on
+ * qcap; a task is in the queue, in the fetcher, in the parse pool, or answered, never two of
+ * these.  Transfers running plus pages being parsed never exceed --concurrency.  Bookkeeping allocations abort on
  * out-of-memory (common/alloc.h), so every RESULT field is the real value, never "" standing
  * in for a failed copy.
  */
@@ -41,6 +45,7 @@
 #include "common/wire.h"
 #include "parsers/extract.h"
 #include "worker/fetch.h"
+#include "worker/parsepool.h"
 #include "worker/sitemap.h"
 
 struct queued_task {
@@ -51,7 +56,7 @@ struct queued_task {
 struct worker {
     struct scr_comm *c;
     struct scr_settings s;
-    struct scr_extractor *x;
+    struct scr_parsepool *pool; /* parses pages beside this loop (worker/parsepool.h) */
     struct scr_fetcher *f;
     char *rules_name, *rules_text;
     struct queued_task *queue; /* FIFO [qhead, qtail) of capacity qcap */
@@ -59,6 +64,7 @@ struct worker {
     int request_out;           /* a REQUEST is waiting for its BATCH */
     int stopping;
     int64_t last_sent_ms, last_heard_ms;
+    int64_t last_watch_ms;        /* the parse watchdog's last look */
     struct scr_msg_bye stats;
     struct scr_urlopts uo;        /* how outlinks are normalized (from the settings) */
 };
@@ -135,6 +141,12 @@ static size_t queue_len(const struct worker *w)
 {
     assert(w->qhead <= w->qtail && w->qtail <= w->qcap);
     return w->qtail - w->qhead;
+}
+
+/* Slots in use: transfers running and fetched pages still being parsed. */
+static int busy(const struct worker *w)
+{
+    return scr_fetcher_active(w->f) + (int)scr_parsepool_pending(w->pool);
 }
 
 /* Appends t to the prefetch queue, taking ownership of what it holds (t is zeroed). */
@@ -216,12 +228,12 @@ out:
 /* Moves queued tasks into free transfer slots. */
 static void start_queued(struct worker *w)
 {
-    while (queue_len(w) > 0 && scr_fetcher_active(w->f) < w->s.concurrency) {
+    while (queue_len(w) > 0 && busy(w) < w->s.concurrency) {
         struct queued_task *q = &w->queue[w->qhead++];
         if (scr_fetcher_add(w->f, &q->task, q->queued_us))
             fail_task(w, &q->task, "cannot start a transfer (libcurl refused a handle)");
     }
-    assert(scr_fetcher_active(w->f) <= w->s.concurrency);
+    assert(busy(w) <= w->s.concurrency);
 }
 
 static int on_batch(struct worker *w, const char *data, size_t len)
@@ -243,7 +255,7 @@ static int on_batch(struct worker *w, const char *data, size_t len)
     /* Tasks start in order; the coordinator put the politeness-bound ones first and never
      * more of them than there were free slots, so they start right now. */
     for (uint32_t i = 0; i < m.count; i++) {
-        if (scr_fetcher_active(w->f) < w->s.concurrency && queue_len(w) == 0) {
+        if (busy(w) < w->s.concurrency && queue_len(w) == 0) {
             if (scr_fetcher_add(w->f, &m.tasks[i], now))
                 fail_task(w, &m.tasks[i], "cannot start a transfer (libcurl refused a handle)");
         } else {
@@ -257,7 +269,7 @@ out:
 
 static void maybe_request(struct worker *w)
 {
-    int free_now = w->s.concurrency - scr_fetcher_active(w->f) - (int)queue_len(w);
+    int free_now = w->s.concurrency - busy(w) - (int)queue_len(w);
     int later = w->s.concurrency - (int)queue_len(w);
     struct scr_buf b;
 
@@ -337,14 +349,15 @@ static void fill_common(struct scr_fetch_done *d, struct scr_result *r, const ch
     }
 }
 
-/* Turns a finished transfer into a RESULT: classify, hash, and for pages parse once and
- * extract; robots bodies go back as text, sitemaps as lists of URLs. */
-static void build_result(struct worker *w, struct scr_fetch_done *d, struct scr_result *r)
+/* Turns a finished transfer into a RESULT: classify, hash; robots bodies go back as text,
+ * sitemaps as lists of URLs.  Returns 1 when the page is to be parsed (r then holds the common
+ * fields, r->final_url the page's URL, and the parse pool adds the rest), else 0. */
+static int build_result(struct worker *w, struct scr_fetch_done *d, struct scr_result *r)
 {
     char err[256], *norm = NULL;
     const char *page_url = d->task.url;
     int ok = d->code == CURLE_OK && !d->truncated && d->status >= 200 && d->status < 300;
-    struct scr_emit emit;
+    int parse = 0;
 
     if (d->final_url && scr_url_normalize(NULL, d->final_url, &w->uo.opts, &norm, NULL, err,
                                           sizeof(err)) == SCR_OK)
@@ -365,37 +378,65 @@ static void build_result(struct worker *w, struct scr_fetch_done *d, struct scr_
             r->error = scr_xstrdup(err);
         }
     } else if (d->task.kind == SCR_TASK_PAGE && ok && parse_allowed(w, d)) {
-        scr_emit_init(&emit);
-        if (scr_extractor_run(w->x, page_url, d->content_type, d->body.data ? d->body.data : "",
-                              d->body.len, &emit) != SCR_OK)
-            scr_debug("a parser failed on %s", page_url);
-        r->records = emit.records;
-        r->links = emit.links;
-        scr_strvec_init(&emit.records);
-        scr_strvec_init(&emit.links);
-        scr_emit_release(&emit);
+        parse = 1;
     }
     free(norm);
+    return parse;
+}
+
+/* Sends r, the RESULT of d, and counts it; releases r and frees d. */
+static void send_result(struct worker *w, struct scr_fetch_done *d, struct scr_result *r)
+{
+    struct scr_buf b;
+
+    scr_buf_init(&b);
+    w->stats.pages++;
+    w->stats.bytes += r->bytes;
+    w->stats.records += r->records.n;
+    if (d->code != CURLE_OK || d->truncated || d->status >= 400 ||
+        r->curl_code == SCR_RESULT_PARSE_LIMIT)
+        w->stats.errors++;
+    if (scr_result_encode(&b, r) != SCR_OK || send_buf(w, &b) != SCR_OK)
+        scr_error("cannot send the result of %s", d->task.url);
+    scr_buf_release(&b);
+    scr_result_release(r);
+    scr_fetch_done_free(d);
 }
 
 static void on_done(struct worker *w, struct scr_fetch_done *d)
 {
+    struct scr_parse_job *job;
     struct scr_result r;
-    struct scr_buf b;
 
     scr_result_init(&r);
-    scr_buf_init(&b);
-    build_result(w, d, &r);
-    w->stats.pages++;
-    w->stats.bytes += r.bytes;
-    w->stats.records += r.records.n;
-    if (d->code != CURLE_OK || d->truncated || d->status >= 400)
-        w->stats.errors++;
-    if (scr_result_encode(&b, &r) != SCR_OK || send_buf(w, &b) != SCR_OK)
-        scr_error("cannot send the result of %s", d->task.url);
-    scr_buf_release(&b);
-    scr_result_release(&r);
-    scr_fetch_done_free(d);
+    if (!build_result(w, d, &r)) {
+        send_result(w, d, &r);
+        return;
+    }
+    job = scr_xcalloc(1, sizeof(*job));
+    job->d = d;
+    job->r = r;
+    scr_parsepool_submit(w->pool, job);
+}
+
+/* A page came back from the parse pool: its RESULT goes out.  A page over its budget is sent
+ * with SCR_RESULT_PARSE_LIMIT and the reason; a lesser problem (a rule over its limit) only
+ * fills an empty error. */
+static void on_parsed(struct worker *w, struct scr_parse_job *job)
+{
+    if (job->rc == SCR_ELIMIT) {
+        scr_warn("%s: %s", job->r.final_url, job->error ? job->error : "over the page budget");
+        job->r.curl_code = SCR_RESULT_PARSE_LIMIT;
+        free(job->r.error);
+        job->r.error = scr_xstrdup(job->error ? job->error : "over the page budget");
+    } else if (job->error && job->r.error && !job->r.error[0]) {
+        free(job->r.error);
+        job->r.error = job->error;
+        job->error = NULL;
+    }
+    send_result(w, job->d, &job->r);
+    job->d = NULL;
+    scr_parse_job_free(job);
 }
 
 /* Handles every waiting message; returns SCR_OK, or an error that ends the worker
@@ -460,6 +501,25 @@ static int send_bye(struct worker *w)
     return rc;
 }
 
+/* The watchdog for a parse the page budget cannot stop (a loop inside libxml2 that passes no
+ * SAX callback, which the budget's checks would need).  A parse thread that has spent twice
+ * --parse-timeout plus 10 s of its CPU time on one page will never give its slot back, and
+ * its thread cannot be cancelled safely: the worker ends here, as it does when memory runs
+ * out (common/alloc.h), and rank 0 declares it lost and hands its URLs out again. */
+static void watch_parses(struct worker *w)
+{
+    const char *url = NULL;
+    int64_t used = scr_parsepool_longest_us(w->pool, &url);
+
+    if (used > (2 * w->s.parse_timeout_ms + 10000) * 1000) {
+        scr_error("a parse thread has spent %lld s of CPU time on %s, past --parse-timeout "
+                  "(%lld ms) and out of the budget's reach: ending this worker",
+                  (long long)(used / 1000000), url ? url : "?",
+                  (long long)w->s.parse_timeout_ms);
+        abort();
+    }
+}
+
 static int run_loop(struct worker *w)
 {
     struct scr_backoff bo;
@@ -470,7 +530,10 @@ static int run_loop(struct worker *w)
     scr_backoff_init(&bo, 1000, 8000);
     for (;;) {
         int64_t now_ms, timeout_ms;
-        struct curl_waitfd extra = {.fd = cfd, .events = CURL_WAIT_POLLIN, .revents = 0};
+        struct scr_parse_job *job;
+        struct curl_waitfd extra[2] = {
+            {.fd = scr_parsepool_fd(w->pool), .events = CURL_WAIT_POLLIN, .revents = 0},
+            {.fd = cfd, .events = CURL_WAIT_POLLIN, .revents = 0}};
 
         rc = drain_messages(w, &got);
         if (rc)
@@ -481,16 +544,22 @@ static int run_loop(struct worker *w)
             on_done(w, d);
             got = 1;
         }
+        for (job = scr_parsepool_take(w->pool); job;) {
+            struct scr_parse_job *next = job->next;
+            on_parsed(w, job);
+            job = next;
+            got = 1;
+        }
         start_queued(w);
         maybe_request(w);
         w->c->ops->progress(w->c);
         now_ms = scr_now_ms();
-        if (scr_fetcher_active(w->f) > 0)
+        if (busy(w) > 0)
             w->stats.busy_ms += (uint64_t)(now_ms - last_ms);
         else
             w->stats.idle_ms += (uint64_t)(now_ms - last_ms);
         last_ms = now_ms;
-        if (w->stopping && scr_fetcher_active(w->f) == 0) {
+        if (w->stopping && busy(w) == 0) {
             rc = send_bye(w);
             break;
         }
@@ -501,6 +570,10 @@ static int run_loop(struct worker *w)
                 send_buf(w, &b);
             scr_buf_release(&b);
         }
+        if (w->s.parse_timeout_ms && now_ms - w->last_watch_ms >= 1000) {
+            watch_parses(w);
+            w->last_watch_ms = now_ms;
+        }
         if (now_ms - w->last_heard_ms > w->s.peer_timeout_ms) {
             scr_error("the coordinator has been silent for %lld ms; giving up",
                       (long long)(now_ms - w->last_heard_ms));
@@ -510,10 +583,10 @@ static int run_loop(struct worker *w)
         if (got)
             scr_backoff_reset(&bo);
         /* With the local transport the mailbox fd wakes us; with MPI we must come back to
-         * probe, so the timeout is the backoff (1 ms growing to 8 ms while idle). */
+         * probe, so the timeout is the backoff (1 ms growing to 8 ms while idle).  The parse
+         * pool's eventfd wakes us when a page is parsed. */
         timeout_ms = cfd >= 0 ? 1000 : scr_backoff_next(&bo) / 1000;
-        curl_multi_poll(scr_fetcher_multi(w->f), cfd >= 0 ? &extra : NULL, cfd >= 0 ? 1 : 0,
-                        (int)timeout_ms, NULL);
+        curl_multi_poll(scr_fetcher_multi(w->f), extra, cfd >= 0 ? 2 : 1, (int)timeout_ms, NULL);
     }
     return rc;
 }
@@ -544,7 +617,9 @@ int scr_worker_run(struct scr_comm *c)
     env.rules_name = w.rules_name;
     env.text_max = (size_t)w.s.text_max;
     env.max_links = (size_t)w.s.max_links;
-    rc = scr_extractor_new(&w.x, w.s.parsers, &env, err, sizeof(err));
+    env.parse_timeout_ms = w.s.parse_timeout_ms;
+    env.parse_memory = w.s.parse_memory;
+    rc = scr_parsepool_new(&w.pool, w.s.parse_threads, w.s.parsers, &env, err, sizeof(err));
     if (rc) {
         scr_error("cannot set up the parsers: %s", err);
         goto out;
@@ -563,8 +638,8 @@ out:
     while (queue_len(&w) > 0)
         scr_task_release(&w.queue[w.qhead++].task);
     free(w.queue);
+    scr_parsepool_free(w.pool); /* before the fetcher: its jobs hold finished transfers */
     scr_fetcher_free(w.f);
-    scr_extractor_free(w.x);
     scr_urlopts_release(&w.uo);
     free(w.rules_name);
     free(w.rules_text);

@@ -101,6 +101,18 @@ streamed, never built in memory.
         Content-Length N (default 10000) but 100 bytes sent, then close.
     Close without any response: /__test/drop (above).
 
+    Poison pages: cheap to send, costly to parse (the per-page budget's tests)
+    /__test/attrs?n=N
+        HTML with one <div> carrying N (default 120000) attributes (libxml2
+        2.9's parser is N^2 in one tag's attributes), then a link to
+        /__test/page?title=after-attrs.
+    /__test/siblings?n=N
+        HTML with one <ul> of N (default 50000) <li> siblings (a rule with
+        :nth-child is N^2 there), then <h1>siblings</h1>.
+    /__test/backtrack?n=N
+        HTML with N (default 10000) <p> whose text makes ^((a+)+)$ backtrack
+        about 2^30 times each.
+
 To add a test path, write a method `_t_<name>(self, rest, query)` on the
 handler and add its prefix to TEST_ROUTES; `rest` is the path after the
 prefix and `query` the parsed query (dict of str -> last value). It returns
@@ -202,6 +214,9 @@ class Handler(BaseHTTPRequestHandler):
         "/__test/empty": "_t_empty",
         "/__test/badchunk": "_t_badchunk",
         "/__test/shortlength": "_t_shortlength",
+        "/__test/attrs": "_t_attrs",
+        "/__test/siblings": "_t_siblings",
+        "/__test/backtrack": "_t_backtrack",
     }
 
     def log_message(self, format, *args):  # noqa: A002 - keep quiet
@@ -626,6 +641,27 @@ class Handler(BaseHTTPRequestHandler):
                         for d in (day - one, day + one))
         return Reply(200, html_page("Calendar %s" % day, links),
                      content_type="text/html; charset=utf-8")
+
+    def _t_attrs(self, rest, query):
+        n = min(max(_int(query.get("n"), 120000), 0), 10000000)
+        attrs = " ".join('a%d="v%d"' % (i, i) for i in range(n))
+        body = ('<!DOCTYPE html><html><head><title>attrs</title></head><body>'
+                '<div %s>poison</div><a href="/__test/page?title=after-attrs">next</a>'
+                '</body></html>\n' % attrs)
+        return Reply(200, body.encode(), content_type="text/html; charset=utf-8")
+
+    def _t_siblings(self, rest, query):
+        n = min(max(_int(query.get("n"), 50000), 0), 10000000)
+        items = "".join("<li>%d</li>" % i for i in range(n))
+        body = ('<!DOCTYPE html><html><head><title>siblings</title></head><body>'
+                '<ul>%s</ul><h1>siblings</h1></body></html>\n' % items)
+        return Reply(200, body.encode(), content_type="text/html; charset=utf-8")
+
+    def _t_backtrack(self, rest, query):
+        n = min(max(_int(query.get("n"), 10000), 0), 1000000)
+        body = ('<!DOCTYPE html><html><head><title>backtrack</title></head><body>%s'
+                '</body></html>\n' % ("<p>%sb</p>" % ("a" * 30) * n))
+        return Reply(200, body.encode(), content_type="text/html; charset=utf-8")
 
     def _t_empty(self, rest, query):
         return Reply(200, b"", content_type="text/html; charset=utf-8")
