@@ -137,7 +137,7 @@ void scr_dispatch_requeue(struct coord *co, struct scr_lease_item *it)
     }
 }
 
-/* Returns the pool's URLs of a lost worker to the pool. */
+/* Returns the unanswered tasks of a worker that said BYE to the pool. */
 void scr_dispatch_requeue_peer(struct coord *co, struct scr_peer *w)
 {
     for (size_t i = 0; i < w->nfl; i++)

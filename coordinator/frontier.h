@@ -83,6 +83,12 @@ struct scr_store_item {
     int64_t url_room;         /* set by the store thread when max_urls > 0: how many more URLs
                                  the job may take (max_urls - its current count) */
     int no_fetch;             /* the URL was not fetched (skipped, or put back): no fetch row */
+    int lost;                 /* with no_fetch: it was in flight on worker_rank, which was
+                                 lost.  The attempt counts (attempts not given back), the loss
+                                 is added to urls.lost_count / lost_workers, and at
+                                 SCR_RETRY_QUARANTINE_LOSSES losses the URL is quarantined:
+                                 new_state becomes failed, res.error the reason, quarantined 1 */
+    int quarantined;          /* filled by the store (lost items only) */
     int leased;               /* carries a URL this run leased (the dispatcher's count) */
     int link_depth_delta;     /* links go in at depth + this (1; 0 for a redirect target) */
     int link_hops;            /* ... with this many redirects behind them */
