@@ -29,6 +29,10 @@
 #include "coordinator/store.h"
 #include "coordinator/summary.h"
 
+/* Sitemap indexes are followed this many levels below the root sitemaps (/sitemap.xml and
+ * robots.txt Sitemap lines, level 0); a sitemap's level is its urls.hops. */
+#define SCR_SITEMAP_MAX_NESTING 3
+
 /* The state of leasing, for the lease requests and for end detection. */
 struct scr_leasing {
     int out;                 /* a lease request is with the store thread */

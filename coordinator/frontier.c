@@ -412,7 +412,7 @@ int scr_frontier_renew(PGconn *db, int64_t run_id, int64_t ttl_ms, char *err, si
  * was lost.  The attempt is kept, the loss is added to lost_count / lost_workers (lw), and at
  * $28 losses the URL is quarantined: 'failed' with a reason naming every lost worker; the
  * statement returns the new state and error so the caller knows. */
-#define STORE_SQL(LINK_FILTER, LINK_LIMIT) \
+#define STORE_SQL(LINK_FILTER, LINK_LIMIT, SM_LIMIT) \
     "WITH prev AS (SELECT content_hash FROM urls WHERE id = $1::bigint)," \
     " lw AS (" \
     "  SELECT format('rank %s on %s in run %s', $11::int, $12::text, $2::bigint) AS who)," \
@@ -439,7 +439,7 @@ int scr_frontier_renew(PGconn *db, int64_t run_id, int64_t ttl_ms, char *err, si
     "    last_modified = coalesce(nullif($15, ''), last_modified)," \
     "    content_hash = coalesce(nullif($16, ''), content_hash)" \
     "  WHERE id = $1::bigint AND lease_run = $2::bigint AND state = 'leased'" \
-    "  RETURNING id, job_id, depth, url, attempts, state, error)," \
+    "  RETURNING id, job_id, depth, hops, url, attempts, state, error)," \
     " f AS (" \
     "  INSERT INTO fetches (url_id, job_id, run_id, url, attempt, http_status, final_url," \
     "    content_type, bytes, elapsed_ms, wait_ms, redirects, worker_rank, worker_host," \
@@ -468,10 +468,13 @@ int scr_frontier_renew(PGconn *db, int64_t run_id, int64_t ttl_ms, char *err, si
     "  " LINK_LIMIT \
     "  ON CONFLICT (job_id, url) DO NOTHING RETURNING 1)," \
     " sm AS (" \
-    "  INSERT INTO urls (job_id, url, host, depth, kind, discovered_by)" \
-    "  SELECT u.job_id, x.url, x.host, 0, 'sitemap', u.id" \
+    "  INSERT INTO urls (job_id, url, host, depth, kind, hops, discovered_by)" \
+    "  SELECT u.job_id, x.url, x.host, 0, 'sitemap', u.hops + 1, u.id" \
     "  FROM u, unnest(string_to_array($24, E'\\n'), string_to_array($25, E'\\n'))" \
-    "    AS x(url, host) WHERE $24 <> ''" \
+    "    WITH ORDINALITY AS x(url, host, n)" \
+    "  WHERE $24 <> '' AND " LINK_FILTER \
+    "  ORDER BY x.n" \
+    "  " SM_LIMIT \
     "  ON CONFLICT (job_id, url) DO NOTHING RETURNING 1)" \
     " SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM l) + (SELECT count(*) FROM sm)," \
     "   (SELECT state FROM u), (SELECT error FROM u)"
@@ -482,11 +485,13 @@ int scr_frontier_renew(PGconn *db, int64_t run_id, int64_t ttl_ms, char *err, si
 #define STORE_NPARAMS 28
 #define STORE_NAME "scr_store"
 #define STORE_CAP_NAME "scr_store_cap"
-static const char STORE_SQL_NOCAP[] = STORE_SQL("$21::bigint IS NULL", "");
+static const char STORE_SQL_NOCAP[] = STORE_SQL("$21::bigint IS NULL", "", "");
+/* Nested sitemaps count against --max-pages like links: they get the room the links left. */
 static const char STORE_SQL_CAP[] =
     STORE_SQL("(SELECT 1 FROM urls k WHERE k.job_id = u.job_id AND k.url = x.url LIMIT 1)"
               " IS NULL",
-              "LIMIT greatest(0, $21::bigint)");
+              "LIMIT greatest(0, $21::bigint)",
+              "LIMIT greatest(0, $21::bigint - (SELECT count(*) FROM l))");
 
 int scr_frontier_prepare(PGconn *db, char *err, size_t errlen)
 {
@@ -659,23 +664,35 @@ int scr_frontier_count(PGconn *db, int64_t job_id, int64_t *count, char *err, si
 }
 
 int scr_frontier_add_sitemaps(PGconn *db, int64_t job_id, const struct scr_strvec *urls,
-                              const struct scr_strvec *hosts, char *err, size_t errlen)
+                              const struct scr_strvec *hosts, int64_t room, int64_t *added,
+                              char *err, size_t errlen)
 {
-    char job[24], *u = join_lines(urls), *h = join_lines(hosts);
-    const char *p[3] = {job, u, h};
-    int rc;
+    char job[24], lim[24], *u = join_lines(urls), *h = join_lines(hosts);
+    const char *p[4] = {job, u, h, room >= 0 ? lim : NULL};
+    PGresult *r;
 
     i64(job, sizeof(job), job_id);
-    rc = scr_db_command(db, "queueing sitemaps",
-                          "INSERT INTO urls (job_id, url, host, depth, kind)"
-                          " SELECT $1::bigint, x.url, x.host, 0, 'sitemap'"
-                          " FROM unnest(string_to_array($2, E'\\n'), string_to_array($3, E'\\n'))"
-                          " AS x(url, host) WHERE $2 <> ''"
-                          " ON CONFLICT (job_id, url) DO NOTHING",
-                          3, p, err, errlen);
+    i64(lim, sizeof(lim), room);
+    *added = 0;
+    /* under a cap, the known ones are left out before the LIMIT (see STORE_SQL) */
+    r = scr_db_exec(db, "queueing sitemaps",
+                    "WITH s AS (INSERT INTO urls (job_id, url, host, depth, kind)"
+                    " SELECT $1::bigint, x.url, x.host, 0, 'sitemap'"
+                    " FROM unnest(string_to_array($2, E'\\n'), string_to_array($3, E'\\n'))"
+                    "   WITH ORDINALITY AS x(url, host, n)"
+                    " WHERE $2 <> '' AND ($4::bigint IS NULL OR (SELECT 1 FROM urls k"
+                    "   WHERE k.job_id = $1::bigint AND k.url = x.url LIMIT 1) IS NULL)"
+                    " ORDER BY x.n LIMIT $4::bigint" /* LIMIT NULL: no limit */
+                    " ON CONFLICT (job_id, url) DO NOTHING RETURNING 1)"
+                    " SELECT count(*) FROM s",
+                    4, p, err, errlen);
     free(u);
     free(h);
-    return rc;
+    if (!r)
+        return SCR_EDB;
+    *added = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return SCR_OK;
 }
 
 int scr_frontier_outlook(PGconn *db, int64_t job_id, int64_t run_id, struct scr_outlook *o,

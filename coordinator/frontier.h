@@ -118,9 +118,12 @@ int scr_frontier_robots_put(PGconn *db, const char *host, const char *url, int s
 /* The number of URLs a job has (the frontier and its history). */
 int scr_frontier_count(PGconn *db, int64_t job_id, int64_t *count, char *err, size_t errlen);
 
-/* Queues sitemap URLs (depth 0, kind sitemap); hosts[i] is the authority of urls[i]. */
+/* Queues root sitemap URLs (depth 0, kind sitemap, level (hops) 0); hosts[i] is the authority
+ * of urls[i].  With room >= 0 (--max-pages), at most room new ones.  *added: how many were
+ * new. */
 int scr_frontier_add_sitemaps(PGconn *db, int64_t job_id, const struct scr_strvec *urls,
-                              const struct scr_strvec *hosts, char *err, size_t errlen);
+                              const struct scr_strvec *hosts, int64_t room, int64_t *added,
+                              char *err, size_t errlen);
 
 /* Finds or creates the job; *job_id is its id. */
 int scr_frontier_job(PGconn *db, const char *name, int64_t *job_id, char *err, size_t errlen);

@@ -170,6 +170,7 @@ static void queue_sitemaps(struct coord *co, const char *host, const char *schem
     it = scr_results_item_new();
     it->op = SCR_STORE_SITEMAPS;
     it->new_state = SCR_URL_DONE;
+    it->max_urls = co->s->max_pages;
     scr_scope_filter(&co->scope, -1, &cand, &it->sitemap_links, &it->sitemap_hosts);
     scr_results_submit(co, it, 0);
     scr_strvec_release(&cand);
@@ -313,8 +314,14 @@ void scr_results_on_result(struct coord *co, struct scr_peer *w, const char *dat
     }
     if (outcome == SCR_OUTCOME_DONE && fl.it.kind == SCR_TASK_SITEMAP) {
         scr_scope_filter(&co->scope, fl.it.depth, &it->res.links, &it->links, &it->link_hosts);
-        scr_scope_filter(&co->scope, -1, &it->res.sitemaps, &it->sitemap_links,
-                         &it->sitemap_hosts);
+        /* a sitemap's level is in its hops (0 = a root: /sitemap.xml, robots.txt); the
+         * indexes below SCR_SITEMAP_MAX_NESTING are not followed */
+        if (fl.it.hops < SCR_SITEMAP_MAX_NESTING)
+            scr_scope_filter(&co->scope, -1, &it->res.sitemaps, &it->sitemap_links,
+                             &it->sitemap_hosts);
+        else if (it->res.sitemaps.n)
+            scr_info("%s is a sitemap index %d levels below the root sitemap: its %zu "
+                     "sitemaps are not followed", fl.it.url, fl.it.hops, it->res.sitemaps.n);
     } else if (outcome == SCR_OUTCOME_DONE) {
         scr_scope_filter(&co->scope, fl.it.depth, &it->res.links, &it->links, &it->link_hosts);
     }
