@@ -296,4 +296,11 @@ BEGIN
 END
 $$;
 
+-- urls.lost_count, urls.lost_workers: how many workers were lost (silent for --peer-timeout)
+-- while this URL was in flight on them, over all runs, and which ("rank 2 on pi3 in run 17",
+-- '; '-separated).  At 2 the URL is quarantined: 'failed', never retried automatically
+-- (docs/internals/leases.md, "Lost workers and poison pages").
+ALTER TABLE urls ADD COLUMN IF NOT EXISTS lost_count integer NOT NULL DEFAULT 0;
+ALTER TABLE urls ADD COLUMN IF NOT EXISTS lost_workers text;
+
 UPDATE scrape_meta SET value = '2' WHERE key = 'schema_version' AND value::int < 2;

@@ -37,7 +37,7 @@ static const struct scr_setting_def defs[] = {
     {"job", SCR_SET_STRING, OFF(job), "default", 0, 0, 0, 0, "job name: each job has its own frontier"},
     {"max-depth", SCR_SET_INT, OFF(max_depth), "3", 0, 1000, 0, 0, "follow links up to this depth"},
     {"max-pages", SCR_SET_INT64, OFF(max_pages), "0", 0, INT64_MAX, 0, 0,
-     "stop queueing new URLs once the job has this many (0 = no limit)"},
+     "stop queueing new URLs (pages and sitemaps) once the job has this many (0 = no limit)"},
     {"allow-domain", SCR_SET_STRING, OFF(allow_domain), NULL, 0, 0, 0, 0,
      "comma list: follow links on these domains and their subdomains (instead of the seed "
      "hosts)"},
@@ -118,7 +118,10 @@ static const struct scr_setting_def defs[] = {
     {"max-retry-wait", SCR_SET_DURATION, OFF(max_retry_wait_ms), "5m", 0, INT64_C(86400000), 0,
      0, "a run waits for retries due within this; later ones are left to the next run"},
     {"sitemaps", SCR_SET_BOOL, OFF(sitemaps), "false", 0, 1, 0, 0,
-     "queue URLs from robots.txt Sitemap lines and /sitemap.xml of the seed hosts"},
+     "queue URLs from robots.txt Sitemap lines and /sitemap.xml of the seed hosts (sitemap "
+     "indexes are followed 3 levels deep)"},
+    {"max-sitemaps-per-host", SCR_SET_INT, OFF(max_sitemaps_per_host), "50", 0, 1000000, 0, 0,
+     "sitemaps of one host fetched in one run; the rest wait for later runs (0 = no limit)"},
     {"ignore-robots", SCR_SET_BOOL, OFF(ignore_robots), "false", 0, 1, 0, 0,
      "do not fetch or obey robots.txt (only for your own sites)"},
     {"if-idle", SCR_SET_BOOL, OFF(if_idle), "false", 0, 1, 0, 0,

@@ -62,6 +62,7 @@ struct scr_settings {
     int64_t robots_ttl_ms;
     int64_t max_retry_wait_ms; /* a run waits this long for retries; later ones are the next run's */
     int sitemaps;           /* queue sitemaps from robots.txt and /sitemap.xml */
+    int max_sitemaps_per_host; /* sitemaps of one host fetched per run; 0 = no limit */
     int ignore_robots;
     int if_idle;            /* exit SCR_EXIT_BUSY when another run of the job is alive */
     int64_t recrawl_after_ms; /* requeue pages fetched longer ago (0 = never) */

@@ -29,6 +29,10 @@
 #include "coordinator/store.h"
 #include "coordinator/summary.h"
 
+/* Sitemap indexes are followed this many levels below the root sitemaps (/sitemap.xml and
+ * robots.txt Sitemap lines, level 0); a sitemap's level is its urls.hops. */
+#define SCR_SITEMAP_MAX_NESTING 3
+
 /* The state of leasing, for the lease requests and for end detection. */
 struct scr_leasing {
     int out;                 /* a lease request is with the store thread */
@@ -74,7 +78,8 @@ void scr_dispatch_recall(struct coord *co);
 void scr_dispatch_on_return(struct coord *co, struct scr_peer *w, const char *data, size_t len);
 /* A dispatched task that got no RESULT goes back, settled again (takes its strings). */
 void scr_dispatch_requeue(struct coord *co, struct scr_lease_item *it);
-/* Every task of w's in-flight list goes back (loss, BYE). */
+/* Every task of w's in-flight list goes back to the pool (BYE; a lost worker's go through
+ * scr_results_lost_peer instead). */
 void scr_dispatch_requeue_peer(struct coord *co, struct scr_peer *w);
 void scr_dispatch_lease(struct coord *co);
 /* A lease came back: its URLs are settled (takes the events' leased array). */
@@ -94,6 +99,9 @@ void scr_results_submit(struct coord *co, struct scr_store_item *it, int leased)
  * after retry_ms, attempts unchanged).  Takes li's strings. */
 void scr_results_unfetched(struct coord *co, struct scr_lease_item *li,
                            enum scr_url_state state, const char *reason, int64_t retry_ms);
+/* w was lost: every URL in flight on it counts an attempt and goes back to the frontier (or
+ * fails, or is quarantined: docs/internals/leases.md); its robots tasks are asked again. */
+void scr_results_lost_peer(struct coord *co, struct scr_peer *w);
 /* Settles again the pooled URLs of host after what is known of it changed. */
 void scr_results_resettle(struct coord *co, const char *host);
 /* Installs host's robots.txt (body of an answer with status; NULL = none) and queues its

@@ -76,6 +76,10 @@ static void handle_store(struct coord *co, int *got)
                 scr_warn("could not save %s", it->op == SCR_STORE_ROBOTS ? "a robots.txt"
                                                                           : "sitemap URLs");
         } else if (it->stored) {
+            if (it->quarantined) {
+                co->tally.quarantined++;
+                scr_warn("URL %llu %s", (unsigned long long)it->res.url_id, it->res.error);
+            }
             tally_stored(&co->tally, it);
             if (!it->no_fetch)
                 co->scope.known += it->new_urls;
@@ -161,7 +165,7 @@ static void check_leased(const struct coord *co)
 
 static void on_lost(struct scr_peer *w, void *ctx)
 {
-    scr_dispatch_requeue_peer(ctx, w);
+    scr_results_lost_peer(ctx, w);
 }
 
 static int crawl_finished(const struct coord *co)

@@ -40,12 +40,28 @@ static void settle_leased(struct coord *co, struct scr_lease_item *li,
                           struct scr_strvec *lookup)
 {
     const char *reason;
+    struct scr_host *sm = NULL;
 
+    if (li->kind == SCR_TASK_SITEMAP && co->s->max_sitemaps_per_host > 0) {
+        /* --max-sitemaps-per-host: the rest of a host's sitemaps wait for a later run */
+        sm = scr_hosts_get(&co->hosts, li->host);
+        if (sm->sitemaps_admitted >= co->s->max_sitemaps_per_host) {
+            char why[128];
+            snprintf(why, sizeof(why), "--max-sitemaps-per-host (%d) reached for this host in "
+                     "this run", co->s->max_sitemaps_per_host);
+            scr_results_unfetched(co, li, SCR_URL_QUEUED, why, SCR_HOSTS_PUT_BACK_MS);
+            return;
+        }
+    }
     switch (scr_hosts_settle(&co->hosts, li, &reason)) {
     case SCR_SETTLE_LOOKUP:
         scr_strvec_push(lookup, reason); /* the host's name */
+        if (sm)
+            sm->sitemaps_admitted++;
         break;
     case SCR_SETTLE_POOLED:
+        if (sm)
+            sm->sitemaps_admitted++;
         break;
     case SCR_SETTLE_SKIPPED:
         scr_results_unfetched(co, li, SCR_URL_SKIPPED, reason, 0);
@@ -131,13 +147,17 @@ void scr_dispatch_requeue(struct coord *co, struct scr_lease_item *it)
         scr_lease_item_release(it);
     } else {
         struct scr_strvec lookup;
+        struct scr_host *h = scr_hosts_find(&co->hosts, it->host);
+        /* it was admitted once already: settling it again must not count it twice */
+        if (it->kind == SCR_TASK_SITEMAP && h && h->sitemaps_admitted > 0)
+            h->sitemaps_admitted--;
         scr_strvec_init(&lookup);
         settle_leased(co, it, &lookup);
         robots_lookup(co, &lookup);
     }
 }
 
-/* Returns the pool's URLs of a lost worker to the pool. */
+/* Returns the unanswered tasks of a worker that said BYE to the pool. */
 void scr_dispatch_requeue_peer(struct coord *co, struct scr_peer *w)
 {
     for (size_t i = 0; i < w->nfl; i++)

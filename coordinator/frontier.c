@@ -15,6 +15,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "coordinator/db.h"
+#include "coordinator/retry.h"
 
 /* First key of the run advisory locks: (RUN_LOCK_KEY, run id). */
 #define RUN_LOCK_KEY 1396921858
@@ -436,24 +437,39 @@ int scr_frontier_renew(PGconn *db, int64_t run_id, int64_t ttl_ms, char *err, si
  * running it.  Under --max-pages ($21 = the room left, counted by the store thread) the
  * known links are left out before the LIMIT by a scalar subquery with LIMIT 1: an index probe
  * per link.  (NOT EXISTS there lets the generic plan hash the whole frontier per result.)
- * LINK_FILTER and LINK_LIMIT are those two parts of the outlink insert. */
-#define STORE_SQL(LINK_FILTER, LINK_LIMIT) \
+ * LINK_FILTER and LINK_LIMIT are those two parts of the outlink insert.
+ * The lost form ($26 no fetch and $27 lost): the URL was in flight on worker $11 ($12), which
+ * was lost.  The attempt is kept, the loss is added to lost_count / lost_workers (lw), and at
+ * $28 losses the URL is quarantined: 'failed' with a reason naming every lost worker; the
+ * statement returns the new state and error so the caller knows. */
+#define STORE_SQL(LINK_FILTER, LINK_LIMIT, SM_LIMIT) \
     "WITH prev AS (SELECT content_hash FROM urls WHERE id = $1::bigint)," \
+    " lw AS (" \
+    "  SELECT format('rank %s on %s in run %s', $11::int, $12::text, $2::bigint) AS who)," \
     " u AS (" \
-    "  UPDATE urls SET state = $3," \
+    "  UPDATE urls SET" \
+    "    state = CASE WHEN $27::boolean AND lost_count + 1 >= $28::int THEN 'failed'" \
+    "      ELSE $3 END," \
     "    lease_run = NULL, lease_until = NULL," \
     "    next_attempt_at = CASE WHEN $3 = 'queued'" \
     "      THEN now() + $20::bigint * interval '1 millisecond' ELSE next_attempt_at END," \
-    "    attempts = CASE WHEN $26::boolean AND $3 = 'queued' THEN greatest(attempts - 1, 0)" \
-    "      ELSE attempts END," \
+    "    attempts = CASE WHEN $26::boolean AND $3 = 'queued' AND NOT $27::boolean" \
+    "      THEN greatest(attempts - 1, 0) ELSE attempts END," \
+    "    lost_count = lost_count + CASE WHEN $27::boolean THEN 1 ELSE 0 END," \
+    "    lost_workers = CASE WHEN $27::boolean" \
+    "      THEN concat_ws('; ', lost_workers, (SELECT who FROM lw)) ELSE lost_workers END," \
     "    last_fetch_at = CASE WHEN $26::boolean THEN last_fetch_at ELSE now() END," \
     "    last_status = CASE WHEN $26::boolean THEN last_status ELSE nullif($4::int, 0) END," \
-    "    error = nullif($13, '')," \
+    "    error = CASE WHEN $27::boolean AND lost_count + 1 >= $28::int" \
+    "      THEN format('quarantined: in flight on %s workers that were lost (%s); '" \
+    "        || 'not retried automatically', lost_count + 1," \
+    "        concat_ws('; ', lost_workers, (SELECT who FROM lw)))" \
+    "      ELSE nullif($13, '') END," \
     "    etag = coalesce(nullif($14, ''), etag)," \
     "    last_modified = coalesce(nullif($15, ''), last_modified)," \
     "    content_hash = coalesce(nullif($16, ''), content_hash)" \
     "  WHERE id = $1::bigint AND lease_run = $2::bigint AND state = 'leased'" \
-    "  RETURNING id, job_id, depth, url, attempts)," \
+    "  RETURNING id, job_id, depth, hops, url, attempts, state, error)," \
     " f AS (" \
     "  INSERT INTO fetches (url_id, job_id, run_id, url, attempt, http_status, final_url," \
     "    content_type, bytes, elapsed_ms, wait_ms, redirects, worker_rank, worker_host," \
@@ -482,22 +498,30 @@ int scr_frontier_renew(PGconn *db, int64_t run_id, int64_t ttl_ms, char *err, si
     "  " LINK_LIMIT \
     "  ON CONFLICT (job_id, url) DO NOTHING RETURNING 1)," \
     " sm AS (" \
-    "  INSERT INTO urls (job_id, url, host, depth, kind, discovered_by)" \
-    "  SELECT u.job_id, x.url, x.host, 0, 'sitemap', u.id" \
+    "  INSERT INTO urls (job_id, url, host, depth, kind, hops, discovered_by)" \
+    "  SELECT u.job_id, x.url, x.host, 0, 'sitemap', u.hops + 1, u.id" \
     "  FROM u, unnest(string_to_array($24, E'\\n'), string_to_array($25, E'\\n'))" \
-    "    AS x(url, host) WHERE $24 <> ''" \
+    "    WITH ORDINALITY AS x(url, host, n)" \
+    "  WHERE $24 <> '' AND " LINK_FILTER \
+    "  ORDER BY x.n" \
+    "  " SM_LIMIT \
     "  ON CONFLICT (job_id, url) DO NOTHING RETURNING 1)" \
-    " SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM l) + (SELECT count(*) FROM sm)"
+    " SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM l) + (SELECT count(*) FROM sm)," \
+    "   (SELECT state FROM u), (SELECT error FROM u)"
 
 /* Without a cap the links need no filter and no limit (ON CONFLICT drops the known ones);
- * the plan without them is leaner.  $21 is still named so that both have 26 parameters. */
+ * the plan without them is leaner.  $21 is still named so that both have the same
+ * parameters. */
+#define STORE_NPARAMS 28
 #define STORE_NAME "scr_store"
 #define STORE_CAP_NAME "scr_store_cap"
-static const char STORE_SQL_NOCAP[] = STORE_SQL("$21::bigint IS NULL", "");
+static const char STORE_SQL_NOCAP[] = STORE_SQL("$21::bigint IS NULL", "", "");
+/* Nested sitemaps count against --max-pages like links: they get the room the links left. */
 static const char STORE_SQL_CAP[] =
     STORE_SQL("(SELECT 1 FROM urls k WHERE k.job_id = u.job_id AND k.url = x.url LIMIT 1)"
               " IS NULL",
-              "LIMIT greatest(0, $21::bigint)");
+              "LIMIT greatest(0, $21::bigint)",
+              "LIMIT greatest(0, $21::bigint - (SELECT count(*) FROM l))");
 
 int scr_frontier_prepare(PGconn *db, char *err, size_t errlen)
 {
@@ -514,9 +538,9 @@ int scr_frontier_prepare(PGconn *db, char *err, size_t errlen)
     PQclear(r);
     if (have)
         return SCR_OK;
-    rc = scr_db_prepare(db, STORE_NAME, STORE_SQL_NOCAP, 26, err, errlen);
+    rc = scr_db_prepare(db, STORE_NAME, STORE_SQL_NOCAP, STORE_NPARAMS, err, errlen);
     if (rc == SCR_OK)
-        rc = scr_db_prepare(db, STORE_CAP_NAME, STORE_SQL_CAP, 26, err, errlen);
+        rc = scr_db_prepare(db, STORE_CAP_NAME, STORE_SQL_CAP, STORE_NPARAMS, err, errlen);
     return rc;
 }
 
@@ -525,7 +549,7 @@ int scr_frontier_store(PGconn *db, int64_t run_id, struct scr_store_item *it, ch
 {
     const struct scr_result *res = &it->res;
     char url_id[24], run[24], status[24], bytes[24], elapsed[24], wait[24], redirects[24],
-        rank[24], delay[24], cap[24], ddelta[24], hops[24];
+        rank[24], delay[24], cap[24], ddelta[24], hops[24], quarantine[24];
     /* the SQL boundary: the lists become '\n'-joined texts here */
     char *links = join_lines(&it->links), *link_hosts = join_lines(&it->link_hosts);
     char *sm_links = join_lines(&it->sitemap_links), *sm_hosts = join_lines(&it->sitemap_hosts);
@@ -533,7 +557,7 @@ int scr_frontier_store(PGconn *db, int64_t run_id, struct scr_store_item *it, ch
                          res->content_type, bytes, elapsed, wait, redirects, rank,
                          it->worker_host, res->error, res->etag, res->last_modified,
                          res->content_hash, it->records_json, links, link_hosts};
-    const char *p2[26];
+    const char *p2[STORE_NPARAMS];
     PGresult *r;
     int rc = SCR_EDB;
 
@@ -557,12 +581,24 @@ int scr_frontier_store(PGconn *db, int64_t run_id, struct scr_store_item *it, ch
     p2[23] = sm_links;
     p2[24] = sm_hosts;
     p2[25] = it->no_fetch ? "true" : "false";
+    p2[26] = it->lost ? "true" : "false";
+    i64(quarantine, sizeof(quarantine), SCR_RETRY_QUARANTINE_LOSSES);
+    p2[27] = quarantine;
     r = scr_db_exec_prepared(db, "storing a result",
-                             it->max_urls > 0 ? STORE_CAP_NAME : STORE_NAME, 26, p2, err, errlen);
+                             it->max_urls > 0 ? STORE_CAP_NAME : STORE_NAME, STORE_NPARAMS, p2,
+                             err, errlen);
     if (!r)
         goto out;
     it->stored = (int)strtol(PQgetvalue(r, 0, 0), NULL, 10);
     it->new_urls = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+    if (it->stored && it->lost && strncmp(PQgetvalue(r, 0, 3), "quarantined:", 12) == 0) {
+        /* its SCR_RETRY_QUARANTINE_LOSSES-th loss: failed, with the reason the statement
+         * wrote (naming every lost worker, over all runs) */
+        it->new_state = SCR_URL_FAILED;
+        it->quarantined = 1;
+        free(it->res.error);
+        it->res.error = scr_xstrdup(PQgetvalue(r, 0, 3));
+    }
     PQclear(r);
     rc = SCR_OK;
 out:
@@ -658,23 +694,35 @@ int scr_frontier_count(PGconn *db, int64_t job_id, int64_t *count, char *err, si
 }
 
 int scr_frontier_add_sitemaps(PGconn *db, int64_t job_id, const struct scr_strvec *urls,
-                              const struct scr_strvec *hosts, char *err, size_t errlen)
+                              const struct scr_strvec *hosts, int64_t room, int64_t *added,
+                              char *err, size_t errlen)
 {
-    char job[24], *u = join_lines(urls), *h = join_lines(hosts);
-    const char *p[3] = {job, u, h};
-    int rc;
+    char job[24], lim[24], *u = join_lines(urls), *h = join_lines(hosts);
+    const char *p[4] = {job, u, h, room >= 0 ? lim : NULL};
+    PGresult *r;
 
     i64(job, sizeof(job), job_id);
-    rc = scr_db_command(db, "queueing sitemaps",
-                          "INSERT INTO urls (job_id, url, host, depth, kind)"
-                          " SELECT $1::bigint, x.url, x.host, 0, 'sitemap'"
-                          " FROM unnest(string_to_array($2, E'\\n'), string_to_array($3, E'\\n'))"
-                          " AS x(url, host) WHERE $2 <> ''"
-                          " ON CONFLICT (job_id, url) DO NOTHING",
-                          3, p, err, errlen);
+    i64(lim, sizeof(lim), room);
+    *added = 0;
+    /* under a cap, the known ones are left out before the LIMIT (see STORE_SQL) */
+    r = scr_db_exec(db, "queueing sitemaps",
+                    "WITH s AS (INSERT INTO urls (job_id, url, host, depth, kind)"
+                    " SELECT $1::bigint, x.url, x.host, 0, 'sitemap'"
+                    " FROM unnest(string_to_array($2, E'\\n'), string_to_array($3, E'\\n'))"
+                    "   WITH ORDINALITY AS x(url, host, n)"
+                    " WHERE $2 <> '' AND ($4::bigint IS NULL OR (SELECT 1 FROM urls k"
+                    "   WHERE k.job_id = $1::bigint AND k.url = x.url LIMIT 1) IS NULL)"
+                    " ORDER BY x.n LIMIT $4::bigint" /* LIMIT NULL: no limit */
+                    " ON CONFLICT (job_id, url) DO NOTHING RETURNING 1)"
+                    " SELECT count(*) FROM s",
+                    4, p, err, errlen);
     free(u);
     free(h);
-    return rc;
+    if (!r)
+        return SCR_EDB;
+    *added = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return SCR_OK;
 }
 
 int scr_frontier_outlook(PGconn *db, int64_t job_id, int64_t run_id, struct scr_outlook *o,

@@ -83,6 +83,12 @@ struct scr_store_item {
     int64_t url_room;         /* set by the store thread when max_urls > 0: how many more URLs
                                  the job may take (max_urls - its current count) */
     int no_fetch;             /* the URL was not fetched (skipped, or put back): no fetch row */
+    int lost;                 /* with no_fetch: it was in flight on worker_rank, which was
+                                 lost.  The attempt counts (attempts not given back), the loss
+                                 is added to urls.lost_count / lost_workers, and at
+                                 SCR_RETRY_QUARANTINE_LOSSES losses the URL is quarantined:
+                                 new_state becomes failed, res.error the reason, quarantined 1 */
+    int quarantined;          /* filled by the store (lost items only) */
     int leased;               /* carries a URL this run leased (the dispatcher's count) */
     int link_depth_delta;     /* links go in at depth + this (1; 0 for a redirect target) */
     int link_hops;            /* ... with this many redirects behind them */
@@ -112,9 +118,12 @@ int scr_frontier_robots_put(PGconn *db, const char *host, const char *url, int s
 /* The number of URLs a job has (the frontier and its history). */
 int scr_frontier_count(PGconn *db, int64_t job_id, int64_t *count, char *err, size_t errlen);
 
-/* Queues sitemap URLs (depth 0, kind sitemap); hosts[i] is the authority of urls[i]. */
+/* Queues root sitemap URLs (depth 0, kind sitemap, level (hops) 0); hosts[i] is the authority
+ * of urls[i].  With room >= 0 (--max-pages), at most room new ones.  *added: how many were
+ * new. */
 int scr_frontier_add_sitemaps(PGconn *db, int64_t job_id, const struct scr_strvec *urls,
-                              const struct scr_strvec *hosts, char *err, size_t errlen);
+                              const struct scr_strvec *hosts, int64_t room, int64_t *added,
+                              char *err, size_t errlen);
 
 /* Finds or creates the job; *job_id is its id. */
 int scr_frontier_job(PGconn *db, const char *name, int64_t *job_id, char *err, size_t errlen);

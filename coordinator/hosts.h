@@ -67,6 +67,8 @@ struct scr_host {
     char *down;               /* robots.txt unavailable after --max-attempts */
     char *parked;             /* SCR_HOSTS_PARK_STREAK errors in a row */
     int sitemaps_queued;      /* --sitemaps: queued once per run */
+    int sitemaps_admitted;    /* sitemap URLs of this run that entered the pool (counted against
+                                 --max-sitemaps-per-host by dispatch.c) */
     /* Cross-island politeness (not built yet): another mpiexec job on the same database must
      * respect the same per-host delay.  The plan is a host ownership lease in the database
      * (hosts.owner_run, hosts.owner_until, renewed like URL leases): a host owned by another

@@ -173,7 +173,7 @@ void scr_peers_check(struct scr_peers *ps, void (*lost)(struct scr_peer *p, void
             continue;
         if (now - w->last_heard_ms > ps->s->peer_timeout_ms) {
             scr_error("rank %d on host %s has been silent for %lld ms: declared lost; its %zu "
-                      "URLs return to the queue",
+                      "URLs go back to the queue, an attempt counted",
                       w->rank, w->hello.host ? w->hello.host : "(unknown)",
                       (long long)(now - w->last_heard_ms), w->nfl);
             lost(w, ctx);

@@ -6,7 +6,8 @@
  *
  * HELLO is answered with WELCOME (the wire settings and the rules file) or a refusal; a peer
  * silent for --peer-timeout is declared lost; one not written to for --heartbeat gets a
- * HEARTBEAT.  What happens to a lost peer's URLs is the caller's (dispatch.c requeues them).
+ * HEARTBEAT.  What happens to a lost peer's URLs is the caller's (results.c sends them back to the
+ * frontier, an attempt counted).
  */
 #ifndef SCR_PEERS_H
 #define SCR_PEERS_H

@@ -4,7 +4,8 @@
  * streak, parking: hosts.c), classifies the outcome (retry.c), filters the outlinks through
  * the scope, queues a redirect's target, and becomes a store item.  A robots.txt answer
  * installs the host's rules and settles its pooled URLs again.  URLs that are not fetched
- * (skipped by robots.txt, put back for a parked or down host) become store items here too.
+ * (skipped by robots.txt, put back for a parked or down host) become store items here too, and
+ * so do the URLs of a lost worker (an attempt counted; quarantined at their second loss).
  *
  * Invariant: every store item that carries a leased URL is counted in co->leased_in_store
  * from scr_results_submit until the store hands it back.  Dispatcher thread only.
@@ -77,6 +78,54 @@ void scr_results_unfetched(struct coord *co, struct scr_lease_item *li,
     scr_results_submit(co, it, 1);
 }
 
+/* A URL that was in flight on w when w was lost: the lease counts as an attempt, and the URL
+ * goes back to the frontier (not to the pool: a page that silences the worker fetching it must
+ * not be handed to the next one at once) to be retried after the transient backoff, or failed
+ * at --max-attempts; the store statement quarantines it at its second loss over all runs.
+ * Takes li's strings. */
+static void lost_url(struct coord *co, const struct scr_peer *w, struct scr_lease_item *li)
+{
+    struct scr_store_item *it = scr_results_item_new();
+    int64_t delay;
+    char reason[256];
+
+    snprintf(reason, sizeof(reason), "worker rank %d on %s was lost while fetching this URL",
+             w->rank, w->hello.host ? w->hello.host : "?");
+    it->res.url_id = (uint64_t)li->url_id;
+    it->new_state = scr_retry_state(scr_retry_lost(li->attempts, co->s->max_attempts, &delay));
+    it->retry_delay_ms = delay;
+    it->no_fetch = 1;
+    it->lost = 1;
+    it->worker_rank = w->rank;
+    snprintf(it->worker_host, sizeof(it->worker_host), "%s", w->hello.host ? w->hello.host : "?");
+    it->res.final_url = scr_xstrdup("");
+    it->res.content_type = scr_xstrdup("");
+    it->res.error = scr_xstrdup(reason);
+    it->res.etag = scr_xstrdup("");
+    it->res.last_modified = scr_xstrdup("");
+    it->res.content_hash = scr_xstrdup("");
+    it->records_json = scr_xstrdup("[]");
+    scr_debug("%s: attempt %d of URL %lld (%s) counted", reason, li->attempts,
+              (long long)li->url_id, li->url);
+    scr_lease_item_release(li);
+    co->tally.lost_urls++;
+    scr_results_submit(co, it, 1);
+}
+
+void scr_results_lost_peer(struct coord *co, struct scr_peer *w)
+{
+    for (size_t i = 0; i < w->nfl; i++) {
+        struct scr_lease_item *li = &w->fl[i].it;
+        if (li->kind == SCR_TASK_ROBOTS) {
+            scr_dispatch_requeue(co, li); /* asked again; no URL of the frontier */
+            continue;
+        }
+        scr_hosts_done(&co->hosts, li->host, 0, -1);
+        lost_url(co, w, li);
+    }
+    w->nfl = 0;
+}
+
 /* scr_hosts_resettle's drop: a pooled URL that no longer goes to a worker. */
 static void resettle_drop(struct scr_lease_item *it, enum scr_settle how, const char *reason,
                           void *ctx)
@@ -121,6 +170,7 @@ static void queue_sitemaps(struct coord *co, const char *host, const char *schem
     it = scr_results_item_new();
     it->op = SCR_STORE_SITEMAPS;
     it->new_state = SCR_URL_DONE;
+    it->max_urls = co->s->max_pages;
     scr_scope_filter(&co->scope, -1, &cand, &it->sitemap_links, &it->sitemap_hosts);
     scr_results_submit(co, it, 0);
     scr_strvec_release(&cand);
@@ -264,8 +314,14 @@ void scr_results_on_result(struct coord *co, struct scr_peer *w, const char *dat
     }
     if (outcome == SCR_OUTCOME_DONE && fl.it.kind == SCR_TASK_SITEMAP) {
         scr_scope_filter(&co->scope, fl.it.depth, &it->res.links, &it->links, &it->link_hosts);
-        scr_scope_filter(&co->scope, -1, &it->res.sitemaps, &it->sitemap_links,
-                         &it->sitemap_hosts);
+        /* a sitemap's level is in its hops (0 = a root: /sitemap.xml, robots.txt); the
+         * indexes below SCR_SITEMAP_MAX_NESTING are not followed */
+        if (fl.it.hops < SCR_SITEMAP_MAX_NESTING)
+            scr_scope_filter(&co->scope, -1, &it->res.sitemaps, &it->sitemap_links,
+                             &it->sitemap_hosts);
+        else if (it->res.sitemaps.n)
+            scr_info("%s is a sitemap index %d levels below the root sitemap: its %zu "
+                     "sitemaps are not followed", fl.it.url, fl.it.hops, it->res.sitemaps.n);
     } else if (outcome == SCR_OUTCOME_DONE) {
         scr_scope_filter(&co->scope, fl.it.depth, &it->res.links, &it->links, &it->link_hosts);
     }

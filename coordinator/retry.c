@@ -47,14 +47,11 @@ int scr_retry_transient(const struct scr_result *r)
     return r->http_status >= 500 || r->http_status == 408 || r->http_status == 429;
 }
 
-enum scr_outcome scr_retry_classify(const struct scr_result *r, int attempts, int max_attempts,
-                                    int64_t *delay_ms)
+/* A transient failure of the attempts-th attempt: retried after 2 s doubled per attempt (at
+ * most 10 min), or failed on the last attempt. */
+static enum scr_outcome transient(int attempts, int max_attempts, int64_t *delay_ms)
 {
-    *delay_ms = 0;
-    if (r->curl_code == CURLE_OK && !r->truncated && r->http_status > 0 &&
-        r->http_status < 400)
-        return SCR_OUTCOME_DONE;
-    if (!scr_retry_transient(r) || attempts >= max_attempts)
+    if (attempts >= max_attempts)
         return SCR_OUTCOME_FAILED;
     *delay_ms = 2000;
     for (int i = 1; i < attempts && *delay_ms < 600000; i++)
@@ -62,6 +59,24 @@ enum scr_outcome scr_retry_classify(const struct scr_result *r, int attempts, in
     if (*delay_ms > 600000)
         *delay_ms = 600000;
     return SCR_OUTCOME_RETRY;
+}
+
+enum scr_outcome scr_retry_classify(const struct scr_result *r, int attempts, int max_attempts,
+                                    int64_t *delay_ms)
+{
+    *delay_ms = 0;
+    if (r->curl_code == CURLE_OK && !r->truncated && r->http_status > 0 &&
+        r->http_status < 400)
+        return SCR_OUTCOME_DONE;
+    if (!scr_retry_transient(r))
+        return SCR_OUTCOME_FAILED;
+    return transient(attempts, max_attempts, delay_ms);
+}
+
+enum scr_outcome scr_retry_lost(int attempts, int max_attempts, int64_t *delay_ms)
+{
+    *delay_ms = 0;
+    return transient(attempts, max_attempts, delay_ms);
 }
 
 enum scr_url_state scr_retry_state(enum scr_outcome o)

@@ -24,6 +24,17 @@ int scr_retry_transient(const struct scr_result *r);
 enum scr_outcome scr_retry_classify(const struct scr_result *r, int attempts, int max_attempts,
                                     int64_t *delay_ms);
 
+/* A URL in flight on a worker that was lost (silent for --peer-timeout) gets no result, but
+ * the lease it was on counts as an attempt: RETRY with the backoff of a transient failure
+ * (*delay_ms as above), or FAILED on the max_attempts-th attempt.  Whether it is quarantined
+ * instead (SCR_RETRY_QUARANTINE_LOSSES) depends on its losses over all runs, which only the
+ * database knows: the store statement decides that (frontier.c). */
+enum scr_outcome scr_retry_lost(int attempts, int max_attempts, int64_t *delay_ms);
+
+/* A URL that was in flight on this many lost workers, in one run or over several, is
+ * quarantined: 'failed', never retried automatically (docs/internals/leases.md). */
+#define SCR_RETRY_QUARANTINE_LOSSES 2
+
 /* The URL state for an outcome (done, queued, failed). */
 enum scr_url_state scr_retry_state(enum scr_outcome o);
 

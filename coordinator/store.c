@@ -127,10 +127,18 @@ static int store_group(struct scr_store *st, struct scr_store_item *head)
             it->stored = rc == SCR_OK;
             break;
         case SCR_STORE_SITEMAPS:
-            rc = scr_frontier_add_sitemaps(st->db, st->job_id, &it->sitemap_links,
-                                           &it->sitemap_hosts, err, sizeof(err));
+            /* --max-pages counts sitemaps too */
+            rc = SCR_OK;
+            if (it->max_urls > 0 && count < 0)
+                rc = scr_frontier_count(st->db, st->job_id, &count, err, sizeof(err));
+            if (rc == SCR_OK)
+                rc = scr_frontier_add_sitemaps(
+                    st->db, st->job_id, &it->sitemap_links, &it->sitemap_hosts,
+                    it->max_urls > 0 ? (it->max_urls > count ? it->max_urls - count : 0) : -1,
+                    &it->new_urls, err, sizeof(err));
             it->stored = rc == SCR_OK;
-            count = -1; /* not counted: count again when a cap needs it */
+            if (rc == SCR_OK && count >= 0)
+                count += it->new_urls;
             break;
         case SCR_STORE_ROBOTS_GET:
             rc = scr_frontier_robots_get(st->db, &it->robots_hosts, st->s->robots_ttl_ms,

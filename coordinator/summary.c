@@ -107,10 +107,12 @@ static json_t *summary_json(const struct coord *co, double secs)
     }
     const struct scr_tally *t = &co->tally;
 
-    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:o}", "pages",
-                     (json_int_t)t->stored, "records", (json_int_t)t->records, "errors",
-                     (json_int_t)t->errors, "failed", (json_int_t)t->failed, "retried",
-                     (json_int_t)t->retried, "bytes", (json_int_t)t->bytes, "new_urls",
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:o}",
+                     "pages", (json_int_t)t->stored, "records", (json_int_t)t->records,
+                     "errors", (json_int_t)t->errors, "failed", (json_int_t)t->failed,
+                     "retried", (json_int_t)t->retried, "lost_urls", (json_int_t)t->lost_urls,
+                     "quarantined", (json_int_t)t->quarantined, "bytes",
+                     (json_int_t)t->bytes, "new_urls",
                      (json_int_t)t->new_urls, "seconds", secs, "pages_per_s",
                      secs > 0 ? (double)t->stored / secs : 0.0, "coordinator_cpu_ms_per_page",
                      t->stored ? (double)cpu_us / 1000.0 / (double)t->stored : 0.0, "workers",
@@ -131,6 +133,10 @@ static void print_summary(const struct coord *co, const char *status, double sec
         char d[256];
         scr_scope_drops_format(&co->scope.drops, d, sizeof(d));
         printf("  skipped %llu; links dropped: %s\n", (unsigned long long)co->tally.skipped, d);
+        if (co->tally.lost_urls)
+            printf("  %llu URLs were in flight on lost workers (an attempt each); %llu of them "
+                   "quarantined\n", (unsigned long long)co->tally.lost_urls,
+                   (unsigned long long)co->tally.quarantined);
         if (co->lease.outlook.queued_later || co->lease.outlook.queued_ready)
             printf("  %lld URLs wait for a later run (retries or hosts put off)\n",
                    (long long)(co->lease.outlook.queued_later + co->lease.outlook.queued_ready));

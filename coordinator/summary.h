@@ -17,6 +17,8 @@ struct scr_tally {
     int tty;                   /* stderr is a terminal: a live status line */
     int64_t start_ms, start_cpu_us;
     uint64_t stored, lost_results, failed, retried, records, bytes, errors, new_urls;
+    uint64_t lost_urls;        /* URLs in flight on workers that were lost (an attempt each) */
+    uint64_t quarantined;      /* ... of which quarantined (their second loss) */
     int64_t last_progress_ms;
 };
 

@@ -66,6 +66,13 @@ streamed, never built in memory.
     /__test/hang[?ms=N]
         read the request, never answer (for N ms, default 10 minutes, or until
         the client goes away), then close.
+    /__test/hold[?ms=N]
+        like /__test/hang, but the log line is written when the request arrives
+        (status 0), so a test can see at once which client connection (the
+        "client" field) holds it.
+    /__test/smtree/NAME.xml
+        a sitemap index listing 5 child indexes /__test/smtree/NAME-0.xml ..
+        NAME-4.xml: an endless tree of sitemap indexes.
     /__test/reset?n=N
         200 with Content-Length N (default 100000), half of it sent, then the
         connection is reset (TCP RST).
@@ -202,6 +209,8 @@ class Handler(BaseHTTPRequestHandler):
         "/__test/page": "_t_page",
         "/__test/drip": "_t_drip",
         "/__test/hang": "_t_hang",
+        "/__test/hold": "_t_hold",
+        "/__test/smtree/": "_t_smtree",
         "/__test/reset": "_t_reset",
         "/__test/huge": "_t_huge",
         "/__test/gzbomb": "_t_gzbomb",
@@ -513,6 +522,19 @@ class Handler(BaseHTTPRequestHandler):
             except OSError:
                 break
         return None
+
+    def _t_hold(self, rest, query):
+        self._log_early(0)
+        return self._t_hang(rest, query)
+
+    def _t_smtree(self, rest, query):
+        name = rest[:-4] if rest.endswith(".xml") else rest
+        base = self.server.origin + "/__test/smtree/"
+        kids = "".join("<sitemap><loc>%s%s-%d.xml</loc></sitemap>" % (base, name, i)
+                       for i in range(5))
+        body = ('<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns='
+                '"http://www.sitemaps.org/schemas/sitemap/0.9">%s</sitemapindex>\n' % kids)
+        return Reply(200, body.encode("utf-8"), content_type="application/xml")
 
     def _t_reset(self, rest, query):
         n = max(_int(query.get("n"), 100000), 2)

@@ -147,6 +147,23 @@ TEST(state_names)
     ASSERT_STR_EQ(scr_url_state_name(SCR_URL_SKIPPED), "skipped");
 }
 
+/* A lost worker's URL: an attempt like a transient failure, whatever it held */
+TEST(lost_worker)
+{
+    int64_t d = -1;
+
+    ASSERT_EQ(scr_retry_lost(1, 3, &d), SCR_OUTCOME_RETRY);
+    ASSERT_EQ(d, 2000);
+    ASSERT_EQ(scr_retry_lost(2, 3, &d), SCR_OUTCOME_RETRY);
+    ASSERT_EQ(d, 4000);
+    ASSERT_EQ(scr_retry_lost(3, 3, &d), SCR_OUTCOME_FAILED);
+    ASSERT_EQ(d, 0);
+    ASSERT_EQ(scr_retry_lost(1, 1, &d), SCR_OUTCOME_FAILED);
+    ASSERT_EQ(scr_retry_lost(12, 100, &d), SCR_OUTCOME_RETRY);
+    ASSERT_EQ(d, 600000);
+    ASSERT_EQ(SCR_RETRY_QUARANTINE_LOSSES, 2);
+}
+
 int main(void)
 {
     RUN(done);
@@ -155,6 +172,7 @@ int main(void)
     RUN(curl_codes);
     RUN(truncated);
     RUN(state_names);
+    RUN(lost_worker);
     fprintf(stderr, "test_retry: all passed\n");
     return 0;
 }
