@@ -5,6 +5,7 @@
  */
 #include "coordinator/frontier.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,6 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "coordinator/db.h"
-#include "coordinator/retry.h"
 
 /* First key of the run advisory locks: (RUN_LOCK_KEY, run id). */
 #define RUN_LOCK_KEY 1396921858
@@ -582,7 +582,8 @@ int scr_frontier_store(PGconn *db, int64_t run_id, struct scr_store_item *it, ch
     p2[24] = sm_hosts;
     p2[25] = it->no_fetch ? "true" : "false";
     p2[26] = it->lost ? "true" : "false";
-    i64(quarantine, sizeof(quarantine), SCR_RETRY_QUARANTINE_LOSSES);
+    assert(!it->lost || it->quarantine_losses > 0);
+    i64(quarantine, sizeof(quarantine), it->quarantine_losses);
     p2[27] = quarantine;
     r = scr_db_exec_prepared(db, "storing a result",
                              it->max_urls > 0 ? STORE_CAP_NAME : STORE_NAME, STORE_NPARAMS, p2,
@@ -592,7 +593,7 @@ int scr_frontier_store(PGconn *db, int64_t run_id, struct scr_store_item *it, ch
     it->stored = (int)strtol(PQgetvalue(r, 0, 0), NULL, 10);
     it->new_urls = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
     if (it->stored && it->lost && strncmp(PQgetvalue(r, 0, 3), "quarantined:", 12) == 0) {
-        /* its SCR_RETRY_QUARANTINE_LOSSES-th loss: failed, with the reason the statement
+        /* its quarantine_losses-th loss: failed, with the reason the statement
          * wrote (naming every lost worker, over all runs) */
         it->new_state = SCR_URL_FAILED;
         it->quarantined = 1;

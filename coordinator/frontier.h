@@ -86,8 +86,10 @@ struct scr_store_item {
     int lost;                 /* with no_fetch: it was in flight on worker_rank, which was
                                  lost.  The attempt counts (attempts not given back), the loss
                                  is added to urls.lost_count / lost_workers, and at
-                                 SCR_RETRY_QUARANTINE_LOSSES losses the URL is quarantined:
-                                 new_state becomes failed, res.error the reason, quarantined 1 */
+                                 quarantine_losses losses the URL is quarantined: new_state
+                                 becomes failed, res.error the reason, quarantined 1 */
+    int quarantine_losses;    /* with lost: the rule's number (SCR_RETRY_QUARANTINE_LOSSES,
+                                 set by the caller: the SQL knows no policy of its own) */
     int quarantined;          /* filled by the store (lost items only) */
     int leased;               /* carries a URL this run leased (the dispatcher's count) */
     int link_depth_delta;     /* links go in at depth + this (1; 0 for a redirect target) */

@@ -96,6 +96,7 @@ static void lost_url(struct coord *co, const struct scr_peer *w, struct scr_leas
     it->retry_delay_ms = delay;
     it->no_fetch = 1;
     it->lost = 1;
+    it->quarantine_losses = SCR_RETRY_QUARANTINE_LOSSES;
     it->worker_rank = w->rank;
     snprintf(it->worker_host, sizeof(it->worker_host), "%s", w->hello.host ? w->hello.host : "?");
     it->res.final_url = scr_xstrdup("");
