@@ -1,7 +1,8 @@
 #!/bin/sh
 # test.sh - installs the dependencies, builds scrape twice (warnings as errors; and with
 # AddressSanitizer + UndefinedBehaviorSanitizer) and runs every test in both builds; then
-# cross-builds for arm64 and armhf and runs their unit tests and an mpiexec check under qemu.
+# cross-builds for arm64 and armhf and runs their unit tests, an mpiexec check and two crawls
+# under qemu.
 # This is the command CI runs (.ci/run).  Tests start their own PostgreSQL servers, HTTP
 # servers and mpiexec runs; nothing on the machine is configured.
 set -eu
@@ -63,3 +64,9 @@ emu_check() { # emu_check RANK-AND-ARCH-PATTERN mpiexec-arguments...
 }
 emu_check '^2 .* aarch64 ' -n 2 build/scrape check : -n 1 build-arm64/scrape-emu check
 emu_check '^1 .* armv7l ' -n 2 build-armhf/scrape-emu check
+
+echo "== crawls with emulated nodes: an arm64 worker in an x86-64 job; an armhf job"
+root=$(pwd)
+(cd tests/integration && SCRAPE_BIN="$root/build/scrape" SCRAPE_SOURCE="$root" \
+    PYTHONPATH="$root/tests/harness" SCRAPE_EMU_ARM64="$root/build-arm64/scrape-emu" \
+    SCRAPE_EMU_ARMHF="$root/build-armhf/scrape-emu" timeout 900 python3 -m unittest -v test_emulated)
