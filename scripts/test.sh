@@ -1,6 +1,8 @@
 #!/bin/sh
 # test.sh - installs the dependencies, builds scrape twice (warnings as errors; and with
-# AddressSanitizer + UndefinedBehaviorSanitizer) and runs every test in both builds.
+# AddressSanitizer + UndefinedBehaviorSanitizer) and runs every test in both builds; then
+# cross-builds for arm64 and armhf and runs their unit tests, an mpiexec check and two crawls
+# under qemu.
 # This is the command CI runs (.ci/run).  Tests start their own PostgreSQL servers, HTTP
 # servers and mpiexec runs; nothing on the machine is configured.
 set -eu
@@ -32,3 +34,39 @@ export SCRAPE_ASAN_BUILD=1
 
 echo "== fuzzing (libFuzzer + ASan + UBSan, a short bounded run per driver)"
 scripts/fuzz.sh "${SCRAPE_FUZZ_SECONDS:-20}"
+
+echo "== cross builds for the Raspberry Pis (arm64, armhf), unit tests under qemu-user"
+# scripts/cross-build.sh installs the cross compilers, the foreign runtime libraries
+# (multiarch) and qemu-user-static, and extracts the foreign -dev packages into build-ARCH/.
+for arch in arm64 armhf; do
+    scripts/cross-build.sh "$arch" -DSCRAPE_WERROR=ON
+    # the build id does not depend on the architecture: the same line as the native build's
+    want=$(build/scrape version | head -1)
+    got=$("build-$arch/scrape-emu" version | head -1)
+    [ "$got" = "$want" ] || { echo "build-$arch/scrape: '$got'; build/scrape: '$want'" >&2; exit 1; }
+    (cd "build-$arch" && ctest -j"$jobs" -L unit --output-on-failure --timeout 900)
+done
+
+echo "== emulated nodes under mpiexec: one arm64 rank among x86-64 ranks; an armhf job"
+# The same build id everywhere, or the check marks the rank BUILD DIFFERS (exit 7).  armhf's
+# MPICH (ch3:nemesis) cannot join an x86-64/arm64 job (ch4:ucx): it is checked on its own.
+# No database here (SCRAPE_DB unset): the check covers the ranks and the links.
+emu_check() { # emu_check RANK-AND-ARCH-PATTERN mpiexec-arguments...
+    pattern=$1
+    shift
+    rc=0
+    out=$(env -u SCRAPE_DB timeout 300 mpiexec "$@" 2>&1) || rc=$?
+    printf '%s\n' "$out"
+    if [ "$rc" -ne 0 ] || ! printf '%s\n' "$out" | grep -q "$pattern"; then
+        echo "emulated check failed (exit $rc, or no row matching '$pattern')" >&2
+        exit 1
+    fi
+}
+emu_check '^2 .* aarch64 ' -n 2 build/scrape check : -n 1 build-arm64/scrape-emu check
+emu_check '^1 .* armv7l ' -n 2 build-armhf/scrape-emu check
+
+echo "== crawls with emulated nodes: an arm64 worker in an x86-64 job; an armhf job"
+root=$(pwd)
+(cd tests/integration && SCRAPE_BIN="$root/build/scrape" SCRAPE_SOURCE="$root" \
+    PYTHONPATH="$root/tests/harness" SCRAPE_EMU_ARM64="$root/build-arm64/scrape-emu" \
+    SCRAPE_EMU_ARMHF="$root/build-armhf/scrape-emu" timeout 900 python3 -m unittest -v test_emulated)

@@ -69,6 +69,16 @@ struct worker {
     struct scr_urlopts uo;        /* how outlinks are normalized (from the settings) */
 };
 
+
+/* --max-body as a size_t: up to 4 GiB is allowed, which is 0 after a cast on a 32-bit node;
+ * there the cap is the address space instead. */
+static size_t body_cap_size(int64_t v)
+{
+    if (v <= 0)
+        return 0;
+    return (uint64_t)v > (uint64_t)SIZE_MAX ? SIZE_MAX : (size_t)v;
+}
+
 static int send_buf(struct worker *w, struct scr_buf *b)
 {
     w->last_sent_ms = scr_now_ms();
@@ -372,7 +382,8 @@ static int build_result(struct worker *w, struct scr_fetch_done *d, struct scr_r
         r->body = scr_xmemdup0(d->body.data ? d->body.data : "", d->body.len); /* <= 500 KiB */
     } else if (d->task.kind == SCR_TASK_SITEMAP && ok) {
         if (scr_sitemap_parse(d->body.data ? d->body.data : "", d->body.len, page_url,
-                              &w->uo.opts, (size_t)w->s.max_body, &r->links, &r->sitemaps,
+                              &w->uo.opts, body_cap_size(w->s.max_body), &r->links,
+                              &r->sitemaps,
                               err, sizeof(err)) != SCR_OK) {
             free(r->error);
             r->error = scr_xstrdup(err);
