@@ -71,6 +71,16 @@ static inline uint8_t *test_dup_bytes(const void *p, size_t n)
     return q;
 }
 
+/* How much slower than a native build this test runs: SCR_TEST_TIME_SCALE (tests/CMakeLists.txt
+ * sets it for cross builds, whose tests run under qemu-user), else 1.  Wall-clock bounds in the
+ * tests are multiplied by it: they prove a limit cuts work off, not how fast a machine is. */
+static inline double test_time_scale(void)
+{
+    const char *v = getenv("SCR_TEST_TIME_SCALE");
+    double f = v ? strtod(v, NULL) : 1.0;
+    return f >= 1.0 ? f : 1.0;
+}
+
 /* xorshift64*: deterministic, so a failure reproduces.  *state must not be 0. */
 static inline uint64_t test_rng(uint64_t *state)
 {
