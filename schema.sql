@@ -296,4 +296,26 @@ BEGIN
 END
 $$;
 
+-- Islands (docs/internals/islands.md): several runs of one job at once, each its own mpiexec
+-- job with its own coordinator, share the crawl through this database.
+-- runs.island: the label of the run's island (--island, default: the coordinator's host name).
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS island text;
+
+-- host_claims: time-limited ownership of a job's hosts, so that --delay and --host-concurrency
+-- hold across islands.  A run leases URLs only of hosts it claims; a claim is taken in the
+-- lease statement (free, expired, or already the run's own), renewed every --lease-ttl/4 and
+-- released when the run no longer needs the host.  `until` is the end of the owner's right to
+-- start requests (on release: its last start); `last_start` is the owner's last request start
+-- as far as the database knows (the database's clock).  The next owner starts no request
+-- before greatest(last_start, until) + delay.
+CREATE TABLE IF NOT EXISTS host_claims (
+    job_id     bigint NOT NULL REFERENCES jobs (id),
+    host       text NOT NULL,
+    run_id     bigint NOT NULL,
+    until      timestamptz NOT NULL,
+    last_start timestamptz,
+    PRIMARY KEY (job_id, host)
+);
+CREATE INDEX IF NOT EXISTS host_claims_run ON host_claims (run_id);
+
 UPDATE scrape_meta SET value = '2' WHERE key = 'schema_version' AND value::int < 2;

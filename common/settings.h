@@ -60,6 +60,7 @@ struct scr_settings {
     int sitemaps;           /* queue sitemaps from robots.txt and /sitemap.xml */
     int ignore_robots;
     int if_idle;            /* exit SCR_EXIT_BUSY when another run of the job is alive */
+    char *island;           /* label of this run's island (runs.island); NULL = host name */
     int64_t recrawl_after_ms; /* requeue pages fetched longer ago (0 = never) */
     /* machinery */
     int local_workers;      /* worker threads when run without mpiexec; 0 = cores */

@@ -41,6 +41,11 @@ static void settle_leased(struct coord *co, struct scr_lease_item *li,
 {
     const char *reason;
 
+    if (!scr_claims_allows(co, li->host)) {
+        /* its host is being handed over (or the lease's claim of it was refused) */
+        scr_results_unfetched(co, li, SCR_URL_QUEUED, "handed over to another island", 0);
+        return;
+    }
     switch (scr_hosts_settle(&co->hosts, li, &reason)) {
     case SCR_SETTLE_LOOKUP:
         scr_strvec_push(lookup, reason); /* the host's name */
@@ -98,6 +103,10 @@ void scr_dispatch_leased(struct coord *co, struct scr_store_events *ev)
     struct scr_strvec lookup;
 
     co->lease.out = 0;
+    scr_claims_leased(co, ev);
+    scr_claims_free(ev->claims, ev->nclaims);
+    ev->claims = NULL;
+    ev->nclaims = 0;
     if (ev->nleased == 0) {
         co->lease.empty = 1;
         co->lease.empty_seq = co->lease.seq;
@@ -327,6 +336,7 @@ void scr_dispatch_lease(struct coord *co)
         return;
     scr_strvec_init(&sat);
     scr_hosts_saturated(&co->hosts, &sat);
+    scr_claims_exclude(co, &sat);
     if (scr_store_lease(co->st, (int)(target - co->hosts.pooled), &sat) == SCR_OK) {
         co->lease.out = 1;
         co->lease.seq = co->submitted;

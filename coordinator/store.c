@@ -51,6 +51,9 @@ struct scr_store {
     int lease_done;
     struct scr_lease_item *leased;
     size_t nleased;
+    struct scr_claim *claims;
+    size_t nclaims;
+    int64_t lease_t0_ms;
     struct scr_outlook outlook;
     int fatal;
     char error[1024];
@@ -134,6 +137,16 @@ static int store_group(struct scr_store *st, struct scr_store_item *head)
         case SCR_STORE_ROBOTS_GET:
             rc = scr_frontier_robots_get(st->db, &it->robots_hosts, st->s->robots_ttl_ms,
                                          &it->robots, &it->nrobots, err, sizeof(err));
+            it->stored = rc == SCR_OK;
+            break;
+        case SCR_STORE_CLAIMS:
+            /* a retried group starts again from an empty answer */
+            scr_strvec_reset(&it->claims_held);
+            it->claims_t0_ms = scr_now_ms();
+            rc = scr_frontier_claims(st->db, st->job_id, st->run_id, st->s->lease_ttl_ms,
+                                     &it->claims_release, &it->claims_ages, it->claims_renew,
+                                     &it->claims_keep, &it->claims_held, &it->claims_others,
+                                     err, sizeof(err));
             it->stored = rc == SCR_OK;
             break;
         default:
@@ -223,14 +236,21 @@ static void do_store(struct scr_store *st, struct scr_store_item *head)
 }
 
 static void do_lease(struct scr_store *st, int n, const struct scr_strvec *exclude,
-                     struct scr_lease_item **items, size_t *count, struct scr_outlook *o)
+                     struct scr_lease_item **items, size_t *count, struct scr_claim **claims,
+                     size_t *nclaims, int64_t *t0_ms, struct scr_outlook *o)
 {
     char err[1024];
 
     memset(o, 0, sizeof(*o));
     for (;;) {
+        /* a retry after a reconnect: claims of the lost answer expire unrenewed */
+        scr_claims_free(*claims, *nclaims);
+        *claims = NULL;
+        *nclaims = 0;
+        /* the claims last until at least this + --lease-ttl: now() is later */
+        *t0_ms = scr_now_ms();
         if (scr_frontier_lease(st->db, st->job_id, st->run_id, n, st->s->lease_ttl_ms, exclude,
-                               items, count, err, sizeof(err)) == SCR_OK) {
+                               items, count, claims, nclaims, err, sizeof(err)) == SCR_OK) {
             if (*count > 0)
                 return;
             /* Nothing due: reclaim what dead runs left, then look at what remains. */
@@ -261,7 +281,9 @@ static void *store_main(void *arg)
         int lease_n, n = 0;
         struct scr_strvec exclude;
         struct scr_lease_item *leased = NULL;
-        size_t nleased = 0;
+        size_t nleased = 0, nclaims = 0;
+        struct scr_claim *claims = NULL;
+        int64_t t0_ms = 0;
         struct scr_outlook o;
 
         while (!st->in_head && !st->lease_n && !st->stop && !st->fatal &&
@@ -295,7 +317,7 @@ static void *store_main(void *arg)
         if (items)
             do_store(st, items);
         if (lease_n)
-            do_lease(st, lease_n, &exclude, &leased, &nleased, &o);
+            do_lease(st, lease_n, &exclude, &leased, &nleased, &claims, &nclaims, &t0_ms, &o);
         scr_strvec_release(&exclude);
         if (scr_now_ms() >= next_renew && st->db) {
             if (scr_frontier_renew(st->db, st->run_id, st->s->lease_ttl_ms, err, sizeof(err)))
@@ -315,6 +337,9 @@ static void *store_main(void *arg)
             st->lease_done = 1;
             st->leased = leased;
             st->nleased = nleased;
+            st->claims = claims;
+            st->nclaims = nclaims;
+            st->lease_t0_ms = t0_ms;
             st->outlook = o;
         }
         if (items || lease_n)
@@ -416,10 +441,15 @@ void scr_store_poll(struct scr_store *st, struct scr_store_events *ev)
         ev->lease_done = 1;
         ev->leased = st->leased;
         ev->nleased = st->nleased;
+        ev->claims = st->claims;
+        ev->nclaims = st->nclaims;
+        ev->lease_t0_ms = st->lease_t0_ms;
         ev->outlook = st->outlook;
         st->lease_done = 0;
         st->leased = NULL;
         st->nleased = 0;
+        st->claims = NULL;
+        st->nclaims = 0;
     }
     ev->fatal = st->fatal;
     memcpy(ev->error, st->error, sizeof(ev->error));
@@ -448,6 +478,7 @@ PGconn *scr_store_stop(struct scr_store *st)
     for (size_t i = 0; i < st->nleased; i++)
         scr_lease_item_release(&st->leased[i]);
     free(st->leased);
+    scr_claims_free(st->claims, st->nclaims);
     scr_strvec_release(&st->lease_exclude);
     db = st->db;
     if (db && scr_db_broken(db)) {
