@@ -269,11 +269,14 @@ int scr_frontier_seed(PGconn *db, int64_t job_id, const struct scr_strvec *urls,
     r = scr_db_exec(db, "adding the seeds",
                     /* a URL already known (found as a link, or a sitemap) becomes a seed
                      * too; only new rows are counted as added (xmax = 0) */
+                    /* a URL named twice in one batch goes in once: ON CONFLICT DO UPDATE
+                     * cannot touch a row twice in one command */
                     "WITH ins AS (INSERT INTO urls (job_id, url, host, depth, seed)"
-                    " SELECT $1::bigint, x.url, x.host, 0, true"
-                    " FROM unnest(string_to_array($2, E'\\n'), string_to_array($3, E'\\n'))"
-                    "   WITH ORDINALITY AS x(url, host, n)"
-                    " WHERE $2 <> '' ORDER BY x.n"
+                    " SELECT $1::bigint, d.url, d.host, 0, true FROM ("
+                    "  SELECT DISTINCT ON (x.url) x.url, x.host, x.n"
+                    "  FROM unnest(string_to_array($2, E'\\n'), string_to_array($3, E'\\n'))"
+                    "    WITH ORDINALITY AS x(url, host, n)"
+                    "  WHERE $2 <> '' ORDER BY x.url, x.n) d ORDER BY d.n"
                     " ON CONFLICT (job_id, url) DO UPDATE SET seed = true WHERE NOT urls.seed"
                     " RETURNING xmax = 0 AS inserted)"
                     " SELECT count(*) FILTER (WHERE inserted) FROM ins",
