@@ -196,22 +196,6 @@ JOIN jobs j ON j.id = r.job_id
 JOIN urls u ON u.id = r.url_id
 JOIN fetches f ON f.id = r.fetch_id;
 
--- One row per run; the figures come from the run's summary (NULL while it runs).
-CREATE OR REPLACE VIEW run_summary AS
-SELECT r.id AS run_id, j.name AS job, r.job_id, r.status, r.exit_code,
-       r.started_at, r.finished_at, r.finished_at - r.started_at AS duration,
-       (r.summary ->> 'pages')::bigint AS pages,
-       (r.summary ->> 'records')::bigint AS records,
-       (r.summary ->> 'errors')::bigint AS errors,
-       (r.summary ->> 'failed')::bigint AS failed,
-       (r.summary ->> 'bytes')::bigint AS bytes,
-       (r.summary ->> 'new_urls')::bigint AS new_urls,
-       (r.summary ->> 'pages_per_s')::double precision AS pages_per_s,
-       (SELECT count(*) FROM run_workers w WHERE w.run_id = r.id) AS workers,
-       r.coordinator_host
-FROM runs r
-JOIN jobs j ON j.id = r.job_id;
-
 -- Per job and host: fetches, errors by kind, latency and robots.txt.
 CREATE OR REPLACE VIEW host_stats AS
 SELECT j.name AS job, f.job_id, u.host,
@@ -317,5 +301,22 @@ CREATE TABLE IF NOT EXISTS host_claims (
     PRIMARY KEY (job_id, host)
 );
 CREATE INDEX IF NOT EXISTS host_claims_run ON host_claims (run_id);
+
+-- run_summary is defined here, after runs.island exists (a view's columns are only appended).
+-- One row per run; the figures come from the run's summary (NULL while it runs).
+CREATE OR REPLACE VIEW run_summary AS
+SELECT r.id AS run_id, j.name AS job, r.job_id, r.status, r.exit_code,
+       r.started_at, r.finished_at, r.finished_at - r.started_at AS duration,
+       (r.summary ->> 'pages')::bigint AS pages,
+       (r.summary ->> 'records')::bigint AS records,
+       (r.summary ->> 'errors')::bigint AS errors,
+       (r.summary ->> 'failed')::bigint AS failed,
+       (r.summary ->> 'bytes')::bigint AS bytes,
+       (r.summary ->> 'new_urls')::bigint AS new_urls,
+       (r.summary ->> 'pages_per_s')::double precision AS pages_per_s,
+       (SELECT count(*) FROM run_workers w WHERE w.run_id = r.id) AS workers,
+       r.coordinator_host, r.island
+FROM runs r
+JOIN jobs j ON j.id = r.job_id;
 
 UPDATE scrape_meta SET value = '2' WHERE key = 'schema_version' AND value::int < 2;
