@@ -173,6 +173,26 @@ static void balance_nodes(struct coord *co)
     }
 }
 
+/* A REQUEST's counts date from when it was sent, and a worker sends no other until it gets
+ * a batch.  Slots freed since (their RESULTs came back) are free now too: the worker holds at
+ * most w->nfl tasks (fewer when results are on the way), so at least --concurrency - nfl of
+ * its slots are free.  Without this, a worker that asked with every slot busy (now 0, later
+ * N) would wait forever when only hosts with a delay, which take `now` slots only, are left. */
+static uint32_t fresh_now(const struct coord *co, const struct scr_peer *w)
+{
+    size_t conc = (size_t)co->s->concurrency;
+    size_t free_now = w->nfl < conc ? conc - w->nfl : 0;
+
+    return free_now > w->want_now ? (uint32_t)free_now : w->want_now;
+}
+
+static uint32_t fresh_later(const struct coord *co, const struct scr_peer *w)
+{
+    uint32_t more = fresh_now(co, w) - w->want_now;
+
+    return w->want_later > more ? w->want_later - more : 0;
+}
+
 void scr_dispatch_peer(struct coord *co, struct scr_peer *w)
 {
     size_t want, n, n_now, n_later, held = w->nfl;
@@ -183,7 +203,8 @@ void scr_dispatch_peer(struct coord *co, struct scr_peer *w)
 
     if (!w->has_request || w->state != SCR_PEER_ACTIVE || co->stopping || co->hosts.pooled == 0)
         return;
-    want = scr_dispatch_want(w->want_now, w->want_later, SCR_DISPATCH_MAX, &n_now, &n_later);
+    want = scr_dispatch_want(fresh_now(co, w), fresh_later(co, w), SCR_DISPATCH_MAX, &n_now,
+                             &n_later);
     if (want == 0)
         return;
     if (scr_dispatch_at_tail(co)) {
