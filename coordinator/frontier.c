@@ -269,14 +269,14 @@ int scr_frontier_seed(PGconn *db, int64_t job_id, const struct scr_strvec *urls,
     r = scr_db_exec(db, "adding the seeds",
                     /* a URL already known (found as a link, or a sitemap) becomes a seed
                      * too; only new rows are counted as added (xmax = 0) */
-                    /* a URL named twice in one batch goes in once: ON CONFLICT DO UPDATE
-                     * cannot touch a row twice in one command */
                     "WITH ins AS (INSERT INTO urls (job_id, url, host, depth, seed)"
-                    " SELECT $1::bigint, d.url, d.host, 0, true FROM ("
-                    "  SELECT DISTINCT ON (x.url) x.url, x.host, x.n"
-                    "  FROM unnest(string_to_array($2, E'\\n'), string_to_array($3, E'\\n'))"
-                    "    WITH ORDINALITY AS x(url, host, n)"
-                    "  WHERE $2 <> '' ORDER BY x.url, x.n) d ORDER BY d.n"
+                    " SELECT $1::bigint, d.url, d.host, 0, true FROM"
+                    /* a URL twice in one batch: once (DO UPDATE may touch a row only once) */
+                    "  (SELECT DISTINCT ON (x.url) x.url, x.host, x.n"
+                    "   FROM unnest(string_to_array($2, E'\\n'), string_to_array($3, E'\\n'))"
+                    "     WITH ORDINALITY AS x(url, host, n)"
+                    "   WHERE $2 <> '' ORDER BY x.url, x.n) d"
+                    " ORDER BY d.n"
                     " ON CONFLICT (job_id, url) DO UPDATE SET seed = true WHERE NOT urls.seed"
                     " RETURNING xmax = 0 AS inserted)"
                     " SELECT count(*) FILTER (WHERE inserted) FROM ins",
@@ -343,26 +343,41 @@ int scr_frontier_run_worker(PGconn *db, int64_t run_id, const struct scr_run_wor
 
 /* The lease statement (docs/internals/islands.md, docs/internals/leases.md):
  *  cand:  the first $2 due URLs, not of excluded hosts nor of hosts another run claims;
- *  claim: their hosts, claimed in host order (so claimants lock rows in one order and never
- *         deadlock): a new row, or an existing one that is expired, released or already ours.
- *         Concurrent claimants serialize on the row; the loser's WHERE fails and its row is
- *         not returned.  Taking another run's claim keeps greatest(last_start, until) as the
- *         last start: the previous owner started nothing after its until;
+ *  pick:  their hosts: those this run claims already, and of the others (in frontier order)
+ *         a fair share: 1/live of them, live = the job's live runs (heartbeat within the
+ *         TTL), so that islands starting together spread the hosts between them;
+ *  claim: the picked hosts, claimed in host order (so claimants lock rows in one order and
+ *         never deadlock): a new row, or an existing one that is expired, released or
+ *         already ours.  Concurrent claimants serialize on the row; the loser's WHERE fails
+ *         and its row is not returned.  Taking another run's claim keeps greatest(last_start,
+ *         until) as the last start: the previous owner started nothing after its until;
  *  c, l:  the candidates whose host was claimed are leased (SKIP LOCKED: never waits);
  *  the result: the leased URLs, then one row per claimed host (id NULL) with the age of the
  *  last start the database knows of. */
 static const char LEASE_SQL[] =
     "WITH cand AS ("
-    "  SELECT u.id, u.host FROM urls u"
+    "  SELECT u.id, u.host, row_number() OVER (ORDER BY u.depth, u.id) AS rn FROM urls u"
     "  WHERE u.job_id = $1::bigint AND u.state = 'queued' AND u.next_attempt_at <= now()"
     "    AND ($5 = '' OR u.host <> ALL (string_to_array($5, E'\\n')))"
     "    AND NOT EXISTS (SELECT 1 FROM host_claims o WHERE o.job_id = $1::bigint"
     "      AND o.host = u.host AND o.run_id <> $3::bigint AND o.until >= now())"
     "  ORDER BY u.depth, u.id LIMIT $2::int),"
+    " ch AS ("
+    "  SELECT cand.host, min(cand.rn) AS first, EXISTS (SELECT 1 FROM host_claims m"
+    "    WHERE m.job_id = $1::bigint AND m.host = cand.host AND m.run_id = $3::bigint"
+    "      AND m.until >= now()) AS mine"
+    "  FROM cand GROUP BY cand.host),"
+    " pick AS ("
+    "  SELECT x.host FROM (SELECT ch.host, ch.mine,"
+    "    row_number() OVER (PARTITION BY ch.mine ORDER BY ch.first) AS k,"
+    "    count(*) OVER (PARTITION BY ch.mine) AS total FROM ch) x"
+    "  WHERE x.mine OR x.k <= ceil(x.total::numeric / greatest(1, (SELECT count(*) FROM runs r"
+    "    WHERE r.job_id = $1::bigint AND r.status = 'running'"
+    "      AND r.heartbeat_at > now() - $4::bigint * interval '1 millisecond')))),"
     " claim AS ("
     "  INSERT INTO host_claims AS hc (job_id, host, run_id, until)"
-    "  SELECT DISTINCT $1::bigint, cand.host, $3::bigint,"
-    "    now() + $4::bigint * interval '1 millisecond' FROM cand ORDER BY 2"
+    "  SELECT $1::bigint, pick.host, $3::bigint,"
+    "    now() + $4::bigint * interval '1 millisecond' FROM pick ORDER BY pick.host"
     "  ON CONFLICT (job_id, host) DO UPDATE SET run_id = EXCLUDED.run_id,"
     "    until = EXCLUDED.until,"
     "    last_start = CASE WHEN hc.run_id = EXCLUDED.run_id THEN hc.last_start"
