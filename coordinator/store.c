@@ -28,6 +28,8 @@
 #include "coordinator/seen.h"
 
 #define GROUP_MAX 256
+/* dead runs are looked for at least this often (and every --lease-ttl/4 when sooner) */
+#define RECLAIM_EVERY_MS 5000
 #define GROUP_MAX_LEASING 16
 /* URLs the seen cache remembers: 4 MiB, whatever the size of the frontier */
 #define SEEN_SLOTS (1u << 19)
@@ -273,6 +275,10 @@ static void *store_main(void *arg)
 {
     struct scr_store *st = arg;
     int64_t renew_every = st->s->lease_ttl_ms / 4, next_renew = scr_now_ms() + renew_every;
+    /* Dead runs are also looked for on this cadence, not only when a lease finds nothing: an
+     * island that died holds host claims its survivors want while they still have work. */
+    int64_t reclaim_every = renew_every < RECLAIM_EVERY_MS ? renew_every : RECLAIM_EVERY_MS;
+    int64_t next_reclaim = scr_now_ms() + reclaim_every;
     char err[1024];
 
     pthread_mutex_lock(&st->lock);
@@ -287,7 +293,7 @@ static void *store_main(void *arg)
         struct scr_outlook o;
 
         while (!st->in_head && !st->lease_n && !st->stop && !st->fatal &&
-               scr_now_ms() < next_renew) {
+               scr_now_ms() < next_renew && scr_now_ms() < next_reclaim) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
             ts.tv_sec += 1;
@@ -323,6 +329,15 @@ static void *store_main(void *arg)
             if (scr_frontier_renew(st->db, st->run_id, st->s->lease_ttl_ms, err, sizeof(err)))
                 scr_warn("%s", err);
             next_renew = scr_now_ms() + renew_every;
+        }
+        if (scr_now_ms() >= next_reclaim && st->db) {
+            int64_t back = 0;
+            if (scr_frontier_reclaim(st->db, st->run_id, &back, err, sizeof(err)))
+                scr_warn("%s", err);
+            else if (back)
+                scr_info("%lld URLs leased by runs that died are back in the queue",
+                         (long long)back);
+            next_reclaim = scr_now_ms() + reclaim_every;
         }
 
         pthread_mutex_lock(&st->lock);
