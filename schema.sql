@@ -283,7 +283,16 @@ $$;
 -- Islands (docs/internals/islands.md): several runs of one job at once, each its own mpiexec
 -- job with its own coordinator, share the crawl through this database.
 -- runs.island: the label of the run's island (--island, default: the coordinator's host name).
-ALTER TABLE runs ADD COLUMN IF NOT EXISTS island text;
+-- (added only when missing: ALTER TABLE locks the table even when the column exists)
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute
+                   WHERE attrelid = 'runs'::regclass AND attname = 'island'
+                     AND NOT attisdropped) THEN
+        ALTER TABLE runs ADD COLUMN island text;
+    END IF;
+END
+$$;
 
 -- host_claims: time-limited ownership of a job's hosts, so that --delay and --host-concurrency
 -- hold across islands.  A run leases URLs only of hosts it claims; a claim is taken in the

@@ -165,6 +165,21 @@ int scr_db_ensure_schema(PGconn *db, int apply_always, char *err, size_t errlen)
                 goto out;
             }
         }
+        /* Another run may have applied it while this one waited for the lock (runs started
+         * together: islands).  Applying it again would lock tables that run is crawling
+         * with (CREATE INDEX IF NOT EXISTS takes a SHARE lock before it finds the index),
+         * and its leases could deadlock with this transaction. */
+        if (!apply_always) {
+            int now = schema_version(db, err, errlen);
+            if (now < 0) {
+                rc = SCR_EDB;
+                goto out;
+            }
+            if (now == SCR_SCHEMA_VERSION) {
+                PQclear(PQexec(db, "ROLLBACK"));
+                return SCR_OK;
+            }
+        }
         r = PQexec(db, scr_schema_sql);
         if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
             snprintf(err, errlen, "applying schema.sql: %s", PQerrorMessage(db));
