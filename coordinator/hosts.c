@@ -258,6 +258,11 @@ void scr_hosts_done(struct scr_hosts *hs, const char *host, int64_t recv_us,
         return;
     if (h->inflight > 0)
         h->inflight--;
+    if (transfer_us >= 0 && recv_us - transfer_us > h->last_start_us) {
+        /* the request started no later than this (its dispatch was earlier still): what a
+         * release records as the host's last start, for the next owner (islands.md) */
+        h->last_start_us = recv_us - transfer_us;
+    }
     if (transfer_us >= 0 && h->delay_us > 0) {
         int64_t t = recv_us - transfer_us + h->delay_us;
         if (t > h->next_start_us)

@@ -56,7 +56,9 @@ struct scr_host {
     /* politeness timing */
     int inflight;             /* dispatched and not answered (queued in a worker counts) */
     int64_t next_start_us;    /* no request starts before this */
-    int64_t last_start_us;    /* when the last request was handed out */
+    int64_t last_start_us;    /* when the last request was handed out, or the later bound
+                                 of its real start once its result came back (recv -
+                                 transfer time) */
     int64_t delay_us;         /* max(--delay, min(Crawl-delay, --max-crawl-delay)) */
     int err_streak;           /* transient errors in a row (scr_retry_transient) */
     /* robots.txt */
