@@ -242,6 +242,7 @@ static void do_lease(struct scr_store *st, int n, const struct scr_strvec *exclu
                      size_t *nclaims, int64_t *t0_ms, struct scr_outlook *o)
 {
     char err[1024];
+    int retries = 0;
 
     memset(o, 0, sizeof(*o));
     for (;;) {
@@ -260,6 +261,11 @@ static void do_lease(struct scr_store *st, int n, const struct scr_strvec *exclu
                 scr_frontier_outlook(st->db, st->job_id, st->run_id, o, err, sizeof(err)) ==
                     SCR_OK)
                 return;
+        }
+        if (!scr_db_broken(st->db) && scr_db_retryable() && ++retries <= 5) {
+            /* two runs' claim rows (islands), or a schema change: rolled back, try again */
+            scr_warn("%s; leasing again", err);
+            continue;
         }
         if (!scr_db_broken(st->db)) {
             scr_error("%s", err);
