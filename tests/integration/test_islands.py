@@ -157,6 +157,16 @@ class IslandsTest(SiteCase):
                          [("0",)], "every claim released at the end")
         self.assertEqual(self.q("SELECT island FROM run_summary ORDER BY island"),
                          [("A",), ("B",)], "run_summary shows each run's island")
+        # scrape report: both islands' runs side by side, each with its island and nodes
+        rep = subprocess.run([st.scrape_bin(), "report", "--db", self.db, "--job", "default"],
+                             capture_output=True, text=True, timeout=120)
+        self.assertEqual(rep.returncode, 0, rep.stderr)
+        runs = rep.stdout[rep.stdout.index('<section id="runs">'):]
+        runs = runs[:runs.index("</section>")]
+        self.assertIn(">island<", runs)
+        for name in ("A", "B"):
+            self.assertIn(">%s<" % name, runs)
+        self.assertEqual(runs.count("1@"), 2, "each run's rank@host")
 
     def test_losing_an_island_the_other_finishes(self):
         srvs, seeds = self.sites(20)
