@@ -40,6 +40,8 @@ struct scr_leasing {
     int64_t empty_seq;       /* ... and was asked when this many items were submitted */
     struct scr_outlook outlook; /* what the empty lease saw of the job */
     int64_t next_ms;         /* after an empty lease, the next one not before this */
+    int force;               /* lease now even if the pool is half full (a dead run's URLs
+                                and hosts came back) */
 };
 
 struct coord {

@@ -92,6 +92,8 @@ static void handle_store(struct coord *co, int *got)
         *got = 1;
         scr_dispatch_leased(co, &ev);
     }
+    if (ev.reclaimed)
+        co->lease.force = 1;
     if (ev.fatal && !co->fatal_db) {
         co->fatal_db = 1;
         snprintf(co->fatal_msg, sizeof(co->fatal_msg), "%s", ev.error);

@@ -348,7 +348,7 @@ void scr_dispatch_lease(struct coord *co)
         target = 4096;
     if (co->lease.out || co->stopping || co->fatal_db)
         return;
-    if (co->hosts.pooled >= target / 2)
+    if (co->hosts.pooled >= target / 2 && !co->lease.force)
         return;
     /* after an empty lease, ask again when new results came in, when time passed, or when
      * the empty answer could not prove the frontier empty and the store has caught up */
@@ -358,8 +358,11 @@ void scr_dispatch_lease(struct coord *co)
     scr_strvec_init(&sat);
     scr_hosts_saturated(&co->hosts, &sat);
     scr_claims_exclude(co, &sat);
-    if (scr_store_lease(co->st, (int)(target - co->hosts.pooled), &sat) == SCR_OK) {
+    if (scr_store_lease(co->st,
+                        co->hosts.pooled < target ? (int)(target - co->hosts.pooled) : 32,
+                        &sat) == SCR_OK) {
         co->lease.out = 1;
+        co->lease.force = 0;
         co->lease.seq = co->submitted;
         co->lease.clean = co->acked == co->submitted;
     }

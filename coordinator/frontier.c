@@ -212,8 +212,8 @@ int scr_frontier_recrawl(PGconn *db, int64_t job_id, int64_t age_ms, int64_t *co
     return SCR_OK;
 }
 
-int scr_frontier_reclaim(PGconn *db, int64_t run_id, int64_t *reclaimed, char *err,
-                         size_t errlen)
+int scr_frontier_reclaim(PGconn *db, int64_t run_id, int64_t *reclaimed,
+                         int64_t *claims_ended, char *err, size_t errlen)
 {
     char key[24], run[24];
     const char *p[2] = {key, run};
@@ -254,6 +254,8 @@ int scr_frontier_reclaim(PGconn *db, int64_t run_id, int64_t *reclaimed, char *e
         return SCR_EDB;
     if (reclaimed)
         *reclaimed = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    if (claims_ended)
+        *claims_ended = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
     PQclear(r);
     return SCR_OK;
 }

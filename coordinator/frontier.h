@@ -152,9 +152,11 @@ int scr_frontier_recrawl(PGconn *db, int64_t job_id, int64_t age_ms, int64_t *co
 int scr_frontier_run_lock(PGconn *db, int64_t run_id, char *err, size_t errlen);
 
 /* Marks runs whose lock is gone as died and returns their leases, and every expired lease,
- * to the queue.  *reclaimed (may be NULL) receives the number of URLs returned. */
-int scr_frontier_reclaim(PGconn *db, int64_t run_id, int64_t *reclaimed, char *err,
-                         size_t errlen);
+ * to the queue, and ends the host claims of dead and ended runs (docs/internals/islands.md).
+ * *reclaimed and *claims_ended (each may be NULL) receive the numbers of URLs returned and
+ * of claims ended. */
+int scr_frontier_reclaim(PGconn *db, int64_t run_id, int64_t *reclaimed,
+                         int64_t *claims_ended, char *err, size_t errlen);
 
 /* Adds seed URLs at depth 0 (known URLs are left as they are).  urls and hosts have equal
  * lengths (hosts[i] is the authority of urls[i]).  *added receives how many were new. */

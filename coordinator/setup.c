@@ -161,7 +161,7 @@ int scr_setup_db(struct coord *co, const char *command, PGconn **dbp)
         goto out;
     }
     rc = SCR_EXIT_DB;
-    if (co->run_id == 0 || scr_frontier_reclaim(db, co->run_id, &reclaimed, err, sizeof(err))) {
+    if (co->run_id == 0 || scr_frontier_reclaim(db, co->run_id, &reclaimed, NULL, err, sizeof(err))) {
         scr_error("%s", err);
         goto out;
     }

@@ -57,6 +57,7 @@ struct scr_store {
     size_t nclaims;
     int64_t lease_t0_ms;
     struct scr_outlook outlook;
+    int reclaimed;        /* the periodic reclaim returned URLs or ended claims */
     int fatal;
     char error[1024];
     char last_error[1024];  /* the last statement error (store thread only) */
@@ -257,7 +258,8 @@ static void do_lease(struct scr_store *st, int n, const struct scr_strvec *exclu
             if (*count > 0)
                 return;
             /* Nothing due: reclaim what dead runs left, then look at what remains. */
-            if (scr_frontier_reclaim(st->db, st->run_id, NULL, err, sizeof(err)) == SCR_OK &&
+            if (scr_frontier_reclaim(st->db, st->run_id, NULL, NULL, err, sizeof(err)) ==
+                    SCR_OK &&
                 scr_frontier_outlook(st->db, st->job_id, st->run_id, o, err, sizeof(err)) ==
                     SCR_OK)
                 return;
@@ -337,12 +339,19 @@ static void *store_main(void *arg)
             next_renew = scr_now_ms() + renew_every;
         }
         if (scr_now_ms() >= next_reclaim && st->db) {
-            int64_t back = 0;
-            if (scr_frontier_reclaim(st->db, st->run_id, &back, err, sizeof(err)))
+            int64_t back = 0, ended = 0;
+            if (scr_frontier_reclaim(st->db, st->run_id, &back, &ended, err, sizeof(err)))
                 scr_warn("%s", err);
-            else if (back)
+            if (back)
                 scr_info("%lld URLs leased by runs that died are back in the queue",
                          (long long)back);
+            if (back || ended) {
+                /* a dead island's URLs and hosts: worth a lease now, full pool or not */
+                pthread_mutex_lock(&st->lock);
+                st->reclaimed = 1;
+                pthread_mutex_unlock(&st->lock);
+                wake(st);
+            }
             next_reclaim = scr_now_ms() + reclaim_every;
         }
 
@@ -472,6 +481,8 @@ void scr_store_poll(struct scr_store *st, struct scr_store_events *ev)
         st->claims = NULL;
         st->nclaims = 0;
     }
+    ev->reclaimed = st->reclaimed;
+    st->reclaimed = 0;
     ev->fatal = st->fatal;
     memcpy(ev->error, st->error, sizeof(ev->error));
     pthread_mutex_unlock(&st->lock);

@@ -50,6 +50,8 @@ struct scr_store_events {
     int64_t lease_t0_ms;           /*   local ms before the statement: claims last until at
                                         least this + --lease-ttl */
     struct scr_outlook outlook;    /*   when nleased == 0: what is left of the job */
+    int reclaimed;                 /* dead runs' URLs or host claims came back (a lease now
+                                      may take them) */
     int fatal;                     /* the database is gone for good (after --db-retry) */
     char error[1024];
 };

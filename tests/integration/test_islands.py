@@ -101,6 +101,12 @@ class IslandsTest(SiteCase):
             gaps = [b - a for a, b in zip(starts, starts[1:])]
             g = min(gaps)
             smallest = g if smallest is None else min(smallest, g)
+            if g < DELAY:
+                k = gaps.index(g)
+                byt = sorted(log, key=lambda e: e["t_start"])
+                print("%s %s: gap %.3f s between %s and %s" % (
+                    label, srv.netloc, g, byt[k]["path"], byt[k + 1]["path"]),
+                    file=__import__("sys").stderr)
             print("%s %s: %d requests, smallest gap %.3f s, max in flight %d"
                   % (label, srv.netloc, len(log), g, max(e["inflight"] for e in log)),
                   file=__import__("sys").stderr)
