@@ -196,22 +196,6 @@ JOIN jobs j ON j.id = r.job_id
 JOIN urls u ON u.id = r.url_id
 JOIN fetches f ON f.id = r.fetch_id;
 
--- One row per run; the figures come from the run's summary (NULL while it runs).
-CREATE OR REPLACE VIEW run_summary AS
-SELECT r.id AS run_id, j.name AS job, r.job_id, r.status, r.exit_code,
-       r.started_at, r.finished_at, r.finished_at - r.started_at AS duration,
-       (r.summary ->> 'pages')::bigint AS pages,
-       (r.summary ->> 'records')::bigint AS records,
-       (r.summary ->> 'errors')::bigint AS errors,
-       (r.summary ->> 'failed')::bigint AS failed,
-       (r.summary ->> 'bytes')::bigint AS bytes,
-       (r.summary ->> 'new_urls')::bigint AS new_urls,
-       (r.summary ->> 'pages_per_s')::double precision AS pages_per_s,
-       (SELECT count(*) FROM run_workers w WHERE w.run_id = r.id) AS workers,
-       r.coordinator_host
-FROM runs r
-JOIN jobs j ON j.id = r.job_id;
-
 -- Per job and host: fetches, errors by kind, latency and robots.txt.
 CREATE OR REPLACE VIEW host_stats AS
 SELECT j.name AS job, f.job_id, u.host,
@@ -302,5 +286,53 @@ $$;
 -- (docs/internals/leases.md, "Lost workers and poison pages").
 ALTER TABLE urls ADD COLUMN IF NOT EXISTS lost_count integer NOT NULL DEFAULT 0;
 ALTER TABLE urls ADD COLUMN IF NOT EXISTS lost_workers text;
+
+-- Islands (docs/internals/islands.md): several runs of one job at once, each its own mpiexec
+-- job with its own coordinator, share the crawl through this database.
+-- runs.island: the label of the run's island (--island, default: the coordinator's host name).
+-- (added only when missing: ALTER TABLE locks the table even when the column exists)
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute
+                   WHERE attrelid = 'runs'::regclass AND attname = 'island'
+                     AND NOT attisdropped) THEN
+        ALTER TABLE runs ADD COLUMN island text;
+    END IF;
+END
+$$;
+
+-- host_claims: time-limited ownership of a job's hosts, so that --delay and --host-concurrency
+-- hold across islands.  A run leases URLs only of hosts it claims; a claim is taken in the
+-- lease statement (free, expired, or already the run's own), renewed every --lease-ttl/4 and
+-- released when the run no longer needs the host.  `until` is the end of the owner's right to
+-- start requests (on release: its last start); `last_start` is the owner's last request start
+-- as far as the database knows (the database's clock).  The next owner starts no request
+-- before greatest(last_start, until) + delay.
+CREATE TABLE IF NOT EXISTS host_claims (
+    job_id     bigint NOT NULL REFERENCES jobs (id),
+    host       text NOT NULL,
+    run_id     bigint NOT NULL,
+    until      timestamptz NOT NULL,
+    last_start timestamptz,
+    PRIMARY KEY (job_id, host)
+);
+CREATE INDEX IF NOT EXISTS host_claims_run ON host_claims (run_id);
+
+-- run_summary is defined here, after runs.island exists (a view's columns are only appended).
+-- One row per run; the figures come from the run's summary (NULL while it runs).
+CREATE OR REPLACE VIEW run_summary AS
+SELECT r.id AS run_id, j.name AS job, r.job_id, r.status, r.exit_code,
+       r.started_at, r.finished_at, r.finished_at - r.started_at AS duration,
+       (r.summary ->> 'pages')::bigint AS pages,
+       (r.summary ->> 'records')::bigint AS records,
+       (r.summary ->> 'errors')::bigint AS errors,
+       (r.summary ->> 'failed')::bigint AS failed,
+       (r.summary ->> 'bytes')::bigint AS bytes,
+       (r.summary ->> 'new_urls')::bigint AS new_urls,
+       (r.summary ->> 'pages_per_s')::double precision AS pages_per_s,
+       (SELECT count(*) FROM run_workers w WHERE w.run_id = r.id) AS workers,
+       r.coordinator_host, r.island
+FROM runs r
+JOIN jobs j ON j.id = r.job_id;
 
 UPDATE scrape_meta SET value = '2' WHERE key = 'schema_version' AND value::int < 2;

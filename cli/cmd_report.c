@@ -111,7 +111,7 @@ static const char SQL_RUNS[] =
     " status || coalesce(' (exit ' || exit_code || ')', '') AS \"state (exit)\", pages, records,"
     " errors, round(pages_per_s::numeric, 1) AS \"pages/s\", workers,"
     " (SELECT string_agg(w.rank || '@' || w.host, ' ' ORDER BY w.rank) FROM run_workers w"
-    "  WHERE w.run_id = s.run_id) AS \"rank@host\""
+    "  WHERE w.run_id = s.run_id) AS \"rank@host\", island"
     " FROM run_summary s WHERE job_id = $1::bigint ORDER BY run_id";
 
 /* ------------------------------------------------------------------ the page */

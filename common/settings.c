@@ -126,6 +126,9 @@ static const struct scr_setting_def defs[] = {
      "do not fetch or obey robots.txt (only for your own sites)"},
     {"if-idle", SCR_SET_BOOL, OFF(if_idle), "false", 0, 1, 0, 0,
      "exit at once (code 4) when another run of the same job is active"},
+    {"island", SCR_SET_STRING, OFF(island), NULL, 0, 0, 0, 0,
+     "name of this run's island, when several mpiexec jobs crawl one job together (stored "
+     "on the run; default: rank 0's host name)"},
     {"recrawl-after", SCR_SET_DURATION, OFF(recrawl_after_ms), "0", 0, INT64_C(3153600000000),
      0, 0, "queue again pages fetched longer ago than this (e.g. 12h, 7d; 0 = never)"},
     {"local-workers", SCR_SET_INT, OFF(local_workers), "0", 0, 256, 0, 0,

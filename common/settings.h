@@ -65,6 +65,7 @@ struct scr_settings {
     int max_sitemaps_per_host; /* sitemaps of one host fetched per run; 0 = no limit */
     int ignore_robots;
     int if_idle;            /* exit SCR_EXIT_BUSY when another run of the job is alive */
+    char *island;           /* label of this run's island (runs.island); NULL = host name */
     int64_t recrawl_after_ms; /* requeue pages fetched longer ago (0 = never) */
     /* machinery */
     int local_workers;      /* worker threads when run without mpiexec; 0 = cores */

@@ -22,6 +22,7 @@
 #include "common/strvec.h"
 #include "common/urlopts.h"
 #include "coordinator/balance.h"
+#include "coordinator/claims.h"
 #include "coordinator/frontier.h"
 #include "coordinator/hosts.h"
 #include "coordinator/peers.h"
@@ -43,6 +44,8 @@ struct scr_leasing {
     int64_t empty_seq;       /* ... and was asked when this many items were submitted */
     struct scr_outlook outlook; /* what the empty lease saw of the job */
     int64_t next_ms;         /* after an empty lease, the next one not before this */
+    int force;               /* lease now even if the pool is half full (a dead run's URLs
+                                and hosts came back) */
 };
 
 struct coord {
@@ -55,8 +58,10 @@ struct coord {
     struct scr_urlopts uo;       /* URL normalization, the same as the workers' */
     struct scr_balance_node *bn; /* one per rank (dispatch.c) */
     struct scr_leasing lease;
+    struct scr_claims claims;    /* the hosts this run claims (islands; claims.h) */
     struct scr_tally tally;
     int64_t job_id, run_id;
+    char island[128];            /* --island, or rank 0's host name (runs.island) */
     char *rules_text;            /* --rules, read by setup.c, sent in WELCOME */
     int64_t submitted, acked;    /* store items handed to / back from the store thread */
     int64_t leased;              /* URLs leased by this run and not yet handed back (above) */

@@ -67,7 +67,9 @@ static void handle_store(struct coord *co, int *got)
             co->leased_in_store--;
             co->leased--;
         }
-        if (it->op == SCR_STORE_ROBOTS_GET) {
+        if (it->op == SCR_STORE_CLAIMS) {
+            scr_claims_done(co, it);
+        } else if (it->op == SCR_STORE_ROBOTS_GET) {
             if (!it->stored)
                 scr_warn("could not read the robots.txt cache; robots.txt is fetched again");
             scr_dispatch_robots_looked_up(co, it);
@@ -94,6 +96,8 @@ static void handle_store(struct coord *co, int *got)
         *got = 1;
         scr_dispatch_leased(co, &ev);
     }
+    if (ev.reclaimed)
+        co->lease.force = 1;
     if (ev.fatal && !co->fatal_db) {
         co->fatal_db = 1;
         snprintf(co->fatal_msg, sizeof(co->fatal_msg), "%s", ev.error);
@@ -222,6 +226,7 @@ static void run_loop(struct coord *co)
             scr_dispatch_peer(co, &co->peers.p[i]);
         scr_dispatch_recall(co);
         scr_dispatch_lease(co);
+        scr_claims_tick(co);
         if (!co->stopping && crawl_finished(co))
             begin_stop(co, "the crawl is complete");
         if (!co->stopping && scr_peers_active(&co->peers) == 0) {
@@ -308,6 +313,8 @@ static void finish(struct coord *co, struct scr_run_outcome *out)
         /* reconnect once to close the run; if that fails the next run marks it died */
         scr_db_connect(&db, scr_db_conninfo(co->s->db), 0, err, sizeof(err));
     }
+    /* the hosts go to the other islands, spaced from this run's last starts */
+    scr_claims_finish(co, db);
     scr_summary_finish(co, db, status, out->exit_code, secs);
     PQfinish(db);
 }
@@ -329,6 +336,8 @@ void scr_coordinator_run(struct scr_comm *c, struct scr_settings *s, const char 
     co.tally.start_cpu_us = scr_cpu_us();
     scr_hosts_init(&co.hosts, s->host_concurrency, s->delay_ms, s->max_crawl_delay_ms,
                    s->user_agent);
+    co.hosts.claims = 1;
+    scr_claims_init(&co.claims);
     scr_peers_init(&co.peers, c, s);
     co.bn = scr_xcalloc((size_t)co.peers.n, sizeof(*co.bn));
     if (scr_scope_init(&co.scope, s) == SCR_ENOMEM) {
@@ -363,5 +372,6 @@ out:
     free(co.rules_text);
     scr_urlopts_release(&co.uo);
     scr_hosts_release(&co.hosts);
+    scr_claims_release(&co.claims);
     scr_scope_release(&co.scope);
 }

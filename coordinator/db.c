@@ -266,17 +266,29 @@ int scr_db_connect(PGconn **out, const char *conninfo, int64_t retry_ms, char *e
     }
 }
 
+/* The SQLSTATE of this thread's last failed statement ("" when it had none). */
+static _Thread_local char last_sqlstate[6];
+
 /* r if it succeeded, else NULL with the message in err (r is cleared). */
 static PGresult *checked(PGconn *db, PGresult *r, const char *what, char *err, size_t errlen)
 {
     ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    const char *state;
 
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
         return r;
+    state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    snprintf(last_sqlstate, sizeof(last_sqlstate), "%s", state ? state : "");
     snprintf(err, errlen, "%s: %s", what, r ? PQresultErrorMessage(r) : PQerrorMessage(db));
     chomp(err, errlen);
     PQclear(r);
     return NULL;
+}
+
+int scr_db_retryable(void)
+{
+    /* deadlock_detected, serialization_failure */
+    return strcmp(last_sqlstate, "40P01") == 0 || strcmp(last_sqlstate, "40001") == 0;
 }
 
 PGresult *scr_db_exec(PGconn *db, const char *what, const char *sql, int nparams,
@@ -366,6 +378,21 @@ int scr_db_ensure_schema(PGconn *db, int apply_always, char *err, size_t errlen)
                                   err, errlen);
         if (rc)
             goto out;
+        /* Another run may have applied it while this one waited for the lock (runs started
+         * together: islands).  Applying it again would lock tables that run is crawling
+         * with (CREATE INDEX IF NOT EXISTS takes a SHARE lock before it finds the index),
+         * and its leases could deadlock with this transaction. */
+        if (!apply_always) {
+            int now = schema_version(db, err, errlen);
+            if (now < 0) {
+                rc = SCR_EDB;
+                goto out;
+            }
+            if (now == SCR_SCHEMA_VERSION) {
+                PQclear(PQexec(db, "ROLLBACK"));
+                return SCR_OK;
+            }
+        }
         r = PQexec(db, scr_schema_sql);
         if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
             snprintf(err, errlen, "applying schema.sql: %s", PQerrorMessage(db));

@@ -50,6 +50,10 @@ int scr_db_ensure_schema(PGconn *db, int apply_always, char *err, size_t errlen)
 /* Runs a statement with text parameters (NULL = SQL NULL).  Returns the result (caller
  * PQclear()s it) when its status is COMMAND_OK or TUPLES_OK; otherwise NULL, with the
  * server's message and the statement's name in err. */
+/* 1 when the last statement of this thread that failed did so for a deadlock or a
+ * serialization failure: the transaction was rolled back, and running it again may work. */
+int scr_db_retryable(void);
+
 PGresult *scr_db_exec(PGconn *db, const char *what, const char *sql, int nparams,
                       const char *const *params, char *err, size_t errlen);
 

@@ -42,6 +42,11 @@ static void settle_leased(struct coord *co, struct scr_lease_item *li,
     const char *reason;
     struct scr_host *sm = NULL;
 
+    if (!scr_claims_allows(co, li->host)) {
+        /* its host is being handed over (or the lease's claim of it was refused) */
+        scr_results_unfetched(co, li, SCR_URL_QUEUED, "handed over to another island", 0);
+        return;
+    }
     if (li->kind == SCR_TASK_SITEMAP && co->s->max_sitemaps_per_host > 0) {
         /* --max-sitemaps-per-host: the rest of a host's sitemaps wait for a later run */
         sm = scr_hosts_get(&co->hosts, li->host);
@@ -114,6 +119,10 @@ void scr_dispatch_leased(struct coord *co, struct scr_store_events *ev)
     struct scr_strvec lookup;
 
     co->lease.out = 0;
+    scr_claims_leased(co, ev);
+    scr_claims_free(ev->claims, ev->nclaims);
+    ev->claims = NULL;
+    ev->nclaims = 0;
     if (ev->nleased == 0) {
         co->lease.empty = 1;
         co->lease.empty_seq = co->lease.seq;
@@ -184,6 +193,26 @@ static void balance_nodes(struct coord *co)
     }
 }
 
+/* A REQUEST's counts date from when it was sent, and a worker sends no other until it gets
+ * a batch.  Slots freed since (their RESULTs came back) are free now too: the worker holds at
+ * most w->nfl tasks (fewer when results are on the way), so at least --concurrency - nfl of
+ * its slots are free.  Without this, a worker that asked with every slot busy (now 0, later
+ * N) would wait forever when only hosts with a delay, which take `now` slots only, are left. */
+static uint32_t fresh_now(const struct coord *co, const struct scr_peer *w)
+{
+    size_t conc = (size_t)co->s->concurrency;
+    size_t free_now = w->nfl < conc ? conc - w->nfl : 0;
+
+    return free_now > w->want_now ? (uint32_t)free_now : w->want_now;
+}
+
+static uint32_t fresh_later(const struct coord *co, const struct scr_peer *w)
+{
+    uint32_t more = fresh_now(co, w) - w->want_now;
+
+    return w->want_later > more ? w->want_later - more : 0;
+}
+
 void scr_dispatch_peer(struct coord *co, struct scr_peer *w)
 {
     size_t want, n, n_now, n_later, held = w->nfl;
@@ -194,7 +223,8 @@ void scr_dispatch_peer(struct coord *co, struct scr_peer *w)
 
     if (!w->has_request || w->state != SCR_PEER_ACTIVE || co->stopping || co->hosts.pooled == 0)
         return;
-    want = scr_dispatch_want(w->want_now, w->want_later, SCR_DISPATCH_MAX, &n_now, &n_later);
+    want = scr_dispatch_want(fresh_now(co, w), fresh_later(co, w), SCR_DISPATCH_MAX, &n_now,
+                             &n_later);
     if (want == 0)
         return;
     if (scr_dispatch_at_tail(co)) {
@@ -338,7 +368,7 @@ void scr_dispatch_lease(struct coord *co)
         target = 4096;
     if (co->lease.out || co->stopping || co->fatal_db)
         return;
-    if (co->hosts.pooled >= target / 2)
+    if (co->hosts.pooled >= target / 2 && !co->lease.force)
         return;
     /* after an empty lease, ask again when new results came in, when time passed, or when
      * the empty answer could not prove the frontier empty and the store has caught up */
@@ -347,8 +377,12 @@ void scr_dispatch_lease(struct coord *co)
         return;
     scr_strvec_init(&sat);
     scr_hosts_saturated(&co->hosts, &sat);
-    if (scr_store_lease(co->st, (int)(target - co->hosts.pooled), &sat) == SCR_OK) {
+    scr_claims_exclude(co, &sat);
+    if (scr_store_lease(co->st,
+                        co->hosts.pooled < target ? (int)(target - co->hosts.pooled) : 32,
+                        &sat) == SCR_OK) {
         co->lease.out = 1;
+        co->lease.force = 0;
         co->lease.seq = co->submitted;
         co->lease.clean = co->acked == co->submitted;
     }

@@ -49,7 +49,18 @@ void scr_store_item_free(struct scr_store_item *it)
     free(it->robots_host);
     scr_strvec_release(&it->robots_hosts);
     scr_robots_cache_free(it->robots, it->nrobots);
+    scr_strvec_release(&it->claims_release);
+    scr_strvec_release(&it->claims_ages);
+    scr_strvec_release(&it->claims_keep);
+    scr_strvec_release(&it->claims_held);
     free(it);
+}
+
+void scr_claims_free(struct scr_claim *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(c[i].host);
+    free(c);
 }
 
 const char *scr_url_state_name(enum scr_url_state st)
@@ -106,10 +117,12 @@ int scr_frontier_job(PGconn *db, const char *name, int64_t *job_id, char *err, s
 
 int scr_frontier_run_begin(PGconn *db, int64_t job_id, const char *command,
                            const char *settings_json, int insecure, const char *host,
-                           int if_idle, int64_t *run_id, char *err, size_t errlen)
+                           const char *island, int if_idle, int64_t *run_id, char *err,
+                           size_t errlen)
 {
     char job[24], pid[24];
-    const char *p[6] = {job, command, settings_json, insecure ? "true" : "false", host, pid};
+    const char *p[7] = {job,  command, settings_json, insecure ? "true" : "false",
+                        host, pid,     island && *island ? island : host};
     PGresult *r;
     int rc = SCR_EDB;
 
@@ -163,8 +176,9 @@ int scr_frontier_run_begin(PGconn *db, int64_t job_id, const char *command,
     }
     r = scr_db_exec(db, "creating the run",
                     "INSERT INTO runs (job_id, command, settings, insecure, coordinator_host, "
-                    "coordinator_pid) VALUES ($1, $2, $3::jsonb, $4, $5, $6) RETURNING id",
-                    6, p, err, errlen);
+                    "coordinator_pid, island) VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7) "
+                    "RETURNING id",
+                    7, p, err, errlen);
     if (!r)
         goto fail;
     *run_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
@@ -225,8 +239,8 @@ int scr_frontier_recrawl(PGconn *db, int64_t job_id, int64_t age_ms, int64_t *co
     return SCR_OK;
 }
 
-int scr_frontier_reclaim(PGconn *db, int64_t run_id, int64_t *reclaimed, char *err,
-                         size_t errlen)
+int scr_frontier_reclaim(PGconn *db, int64_t run_id, int64_t *reclaimed,
+                         int64_t *claims_ended, char *err, size_t errlen)
 {
     char key[24], run[24];
     const char *p[2] = {key, run};
@@ -250,13 +264,26 @@ int scr_frontier_reclaim(PGconn *db, int64_t run_id, int64_t *reclaimed, char *e
         "  WHERE u.state = 'leased' AND u.lease_run IS DISTINCT FROM $2::bigint"
         "    AND (u.lease_run IN (SELECT id FROM dead) OR u.lease_until < now()"
         "         OR u.lease_run IN (SELECT id FROM runs WHERE status <> 'running'))"
+        "  RETURNING 1),"
+        /* the claims of dead and ended runs end now: they started nothing after
+         * least(until, now()), which becomes their last start (the next owner's wait) */
+        " cl AS ("
+        "  UPDATE host_claims hc SET until = least(hc.until, now()),"
+        "    last_start = greatest(hc.last_start, least(hc.until, now()))"
+        "  WHERE (hc.job_id, hc.host) IN (SELECT k.job_id, k.host FROM host_claims k"
+        "    WHERE k.until > now() AND k.run_id <> $2::bigint"
+        "      AND (k.run_id IN (SELECT id FROM dead)"
+        "           OR k.run_id IN (SELECT id FROM runs WHERE status <> 'running'))"
+        "    ORDER BY k.job_id, k.host FOR UPDATE OF k)"
         "  RETURNING 1)"
-        " SELECT count(*) FROM back",
+        " SELECT count(*), (SELECT count(*) FROM cl) FROM back",
         2, p, err, errlen);
     if (!r)
         return SCR_EDB;
     if (reclaimed)
         *reclaimed = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    if (claims_ended)
+        *claims_ended = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
     PQclear(r);
     return SCR_OK;
 }
@@ -344,57 +371,120 @@ int scr_frontier_run_worker(PGconn *db, int64_t run_id, const struct scr_run_wor
                           18, p, err, errlen);
 }
 
+/* The lease statement (docs/internals/islands.md, docs/internals/leases.md):
+ *  cand:  the first $2 due URLs, not of excluded hosts nor of hosts another run claims;
+ *  pick:  their hosts: those this run claims already, and of the others (in frontier order)
+ *         a fair share: 1/live of them, live = the job's live runs (heartbeat within the
+ *         TTL), so that islands starting together spread the hosts between them;
+ *  claim: the picked hosts, claimed in host order (so claimants lock rows in one order and
+ *         never deadlock): a new row, or an existing one that is expired, released or
+ *         already ours.  Concurrent claimants serialize on the row; the loser's WHERE fails
+ *         and its row is not returned.  Taking another run's claim keeps greatest(last_start,
+ *         until) as the last start: the previous owner started nothing after its until;
+ *  c, l:  the candidates whose host was claimed are leased (SKIP LOCKED: never waits);
+ *  the result: the leased URLs, then one row per claimed host (id NULL) with the age of the
+ *  last start the database knows of. */
+static const char LEASE_SQL[] =
+    "WITH cand AS ("
+    "  SELECT u.id, u.host, row_number() OVER (ORDER BY u.depth, u.id) AS rn FROM urls u"
+    "  WHERE u.job_id = $1::bigint AND u.state = 'queued' AND u.next_attempt_at <= now()"
+    "    AND ($5 = '' OR u.host <> ALL (string_to_array($5, E'\\n')))"
+    "    AND NOT EXISTS (SELECT 1 FROM host_claims o WHERE o.job_id = $1::bigint"
+    "      AND o.host = u.host AND o.run_id <> $3::bigint AND o.until >= now())"
+    "  ORDER BY u.depth, u.id LIMIT $2::int),"
+    " ch AS ("
+    "  SELECT cand.host, min(cand.rn) AS first, EXISTS (SELECT 1 FROM host_claims m"
+    "    WHERE m.job_id = $1::bigint AND m.host = cand.host AND m.run_id = $3::bigint"
+    "      AND m.until >= now()) AS mine"
+    "  FROM cand GROUP BY cand.host),"
+    " pick AS ("
+    "  SELECT x.host FROM (SELECT ch.host, ch.mine,"
+    "    row_number() OVER (PARTITION BY ch.mine ORDER BY ch.first) AS k,"
+    "    count(*) OVER (PARTITION BY ch.mine) AS total FROM ch) x"
+    "  WHERE x.mine OR x.k <= ceil(x.total::numeric / greatest(1, (SELECT count(*) FROM runs r"
+    "    WHERE r.job_id = $1::bigint AND r.status = 'running'"
+    "      AND r.heartbeat_at > now() - $4::bigint * interval '1 millisecond')))),"
+    " claim AS ("
+    "  INSERT INTO host_claims AS hc (job_id, host, run_id, until)"
+    "  SELECT $1::bigint, pick.host, $3::bigint,"
+    "    now() + $4::bigint * interval '1 millisecond' FROM pick ORDER BY pick.host"
+    "  ON CONFLICT (job_id, host) DO UPDATE SET run_id = EXCLUDED.run_id,"
+    "    until = EXCLUDED.until,"
+    "    last_start = CASE WHEN hc.run_id = EXCLUDED.run_id THEN hc.last_start"
+    "                      ELSE greatest(hc.last_start, hc.until) END"
+    "  WHERE hc.until < now() OR hc.run_id = EXCLUDED.run_id"
+    "  RETURNING hc.host, hc.last_start),"
+    " c AS ("
+    "  SELECT u.id FROM urls u"
+    "  WHERE u.id IN (SELECT id FROM cand) AND u.host IN (SELECT host FROM claim)"
+    "    AND u.state = 'queued'"
+    "  FOR UPDATE SKIP LOCKED),"
+    " l AS ("
+    "  UPDATE urls u SET state = 'leased', lease_run = $3::bigint,"
+    "    lease_until = now() + $4::bigint * interval '1 millisecond',"
+    "    attempts = u.attempts + 1"
+    "  FROM c WHERE u.id = c.id"
+    "  RETURNING u.id, u.url, u.host, u.depth, u.attempts,"
+    "    coalesce(u.etag, '') AS etag, coalesce(u.last_modified, '') AS lm, u.kind, u.hops)"
+    " SELECT l.id, l.url, l.host, l.depth, l.attempts, l.etag, l.lm, l.kind, l.hops,"
+    "   NULL::bigint FROM l"
+    " UNION ALL"
+    " SELECT NULL, NULL, claim.host, NULL, NULL, NULL, NULL, NULL, NULL,"
+    "   coalesce(floor(extract(epoch FROM now() - claim.last_start) * 1000)::bigint, -1)"
+    " FROM claim";
+
 int scr_frontier_lease(PGconn *db, int64_t job_id, int64_t run_id, int n, int64_t ttl_ms,
                        const struct scr_strvec *exclude_hosts, struct scr_lease_item **items,
-                       size_t *count, char *err, size_t errlen)
+                       size_t *count, struct scr_claim **claims, size_t *nclaims, char *err,
+                       size_t errlen)
 {
     char job[24], run[24], lim[24], ttl[24];
     char *exclude = join_lines(exclude_hosts);
     const char *p[5] = {job, lim, run, ttl, exclude};
     struct scr_lease_item *v = NULL;
+    struct scr_claim *cv = NULL;
     PGresult *r;
-    int rows;
+    int rows, nv = 0, nc = 0;
 
     *items = NULL;
     *count = 0;
+    *claims = NULL;
+    *nclaims = 0;
     i64(job, sizeof(job), job_id);
     i64(run, sizeof(run), run_id);
     i64(lim, sizeof(lim), n);
     i64(ttl, sizeof(ttl), ttl_ms);
-    r = scr_db_exec(
-        db, "leasing URLs",
-        "WITH c AS ("
-        "  SELECT id FROM urls"
-        "  WHERE job_id = $1::bigint AND state = 'queued' AND next_attempt_at <= now()"
-        "    AND ($5 = '' OR host <> ALL (string_to_array($5, E'\\n')))"
-        "  ORDER BY depth, id LIMIT $2::int FOR UPDATE SKIP LOCKED)"
-        " UPDATE urls u SET state = 'leased', lease_run = $3::bigint,"
-        "   lease_until = now() + $4::bigint * interval '1 millisecond',"
-        "   attempts = u.attempts + 1"
-        " FROM c WHERE u.id = c.id"
-        " RETURNING u.id, u.url, u.host, u.depth, u.attempts,"
-        "   coalesce(u.etag, ''), coalesce(u.last_modified, ''), u.kind, u.hops",
-        5, p, err, errlen);
+    r = scr_db_exec(db, "leasing URLs", LEASE_SQL, 5, p, err, errlen);
     free(exclude);
     if (!r)
         return SCR_EDB;
     rows = PQntuples(r);
-    if (rows > 0)
+    if (rows > 0) {
         v = scr_xcalloc((size_t)rows, sizeof(*v));
+        cv = scr_xcalloc((size_t)rows, sizeof(*cv));
+    }
     for (int i = 0; i < rows; i++) {
-        v[i].url_id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
-        v[i].url = scr_xstrdup(PQgetvalue(r, i, 1));
-        v[i].host = scr_xstrdup(PQgetvalue(r, i, 2));
-        v[i].depth = (int)strtol(PQgetvalue(r, i, 3), NULL, 10);
-        v[i].attempts = (int)strtol(PQgetvalue(r, i, 4), NULL, 10);
-        v[i].etag = scr_xstrdup(PQgetvalue(r, i, 5));
-        v[i].last_modified = scr_xstrdup(PQgetvalue(r, i, 6));
-        v[i].kind = strcmp(PQgetvalue(r, i, 7), "sitemap") == 0 ? SCR_TASK_SITEMAP : SCR_TASK_PAGE;
-        v[i].hops = (int)strtol(PQgetvalue(r, i, 8), NULL, 10);
+        if (PQgetisnull(r, i, 0)) {
+            cv[nc].host = scr_xstrdup(PQgetvalue(r, i, 2));
+            cv[nc].age_ms = strtoll(PQgetvalue(r, i, 9), NULL, 10);
+            nc++;
+            continue;
+        }
+        v[nv].url_id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+        v[nv].url = scr_xstrdup(PQgetvalue(r, i, 1));
+        v[nv].host = scr_xstrdup(PQgetvalue(r, i, 2));
+        v[nv].depth = (int)strtol(PQgetvalue(r, i, 3), NULL, 10);
+        v[nv].attempts = (int)strtol(PQgetvalue(r, i, 4), NULL, 10);
+        v[nv].etag = scr_xstrdup(PQgetvalue(r, i, 5));
+        v[nv].last_modified = scr_xstrdup(PQgetvalue(r, i, 6));
+        v[nv].kind =
+            strcmp(PQgetvalue(r, i, 7), "sitemap") == 0 ? SCR_TASK_SITEMAP : SCR_TASK_PAGE;
+        v[nv].hops = (int)strtol(PQgetvalue(r, i, 8), NULL, 10);
+        nv++;
     }
     PQclear(r);
     /* results come back in an arbitrary order: keep the frontier's order */
-    for (int i = 1; i < rows; i++) {
+    for (int i = 1; i < nv; i++) {
         struct scr_lease_item t = v[i];
         int j = i - 1;
         while (j >= 0 && (v[j].depth > t.depth ||
@@ -404,17 +494,119 @@ int scr_frontier_lease(PGconn *db, int64_t job_id, int64_t run_id, int n, int64_
         }
         v[j + 1] = t;
     }
-    for (int i = 0; i < rows; i++) {
-        if (!v[i].url || !v[i].host || !v[i].etag || !v[i].last_modified) {
-            for (int k = 0; k < rows; k++)
-                scr_lease_item_release(&v[k]);
-            free(v);
-            return SCR_ENOMEM;
-        }
+    if (nv == 0) {
+        free(v);
+        v = NULL;
+    }
+    if (nc == 0) {
+        free(cv);
+        cv = NULL;
     }
     *items = v;
-    *count = (size_t)rows;
+    *count = (size_t)nv;
+    *claims = cv;
+    *nclaims = (size_t)nc;
     return SCR_OK;
+}
+
+int scr_frontier_claims(PGconn *db, int64_t job_id, int64_t run_id, int64_t ttl_ms,
+                        const struct scr_strvec *release, const struct scr_strvec *ages,
+                        int renew, const struct scr_strvec *keep, struct scr_strvec *held,
+                        int64_t *others, char *err, size_t errlen)
+{
+    char job[24], run[24], ttl[24];
+    char *rel = join_lines(release), *age = join_lines(ages), *kp = join_lines(keep);
+    const char *p[5] = {job, run, rel, age, ttl};
+    PGresult *r = NULL;
+    int rc = SCR_EDB;
+
+    i64(job, sizeof(job), job_id);
+    i64(run, sizeof(run), run_id);
+    i64(ttl, sizeof(ttl), ttl_ms);
+    /* statement_timestamp(), not now(): inside the store's group transaction now() is the
+     * transaction's start, earlier than the local time the caller noted */
+    if (release && release->n &&
+        scr_db_command(db, "releasing host claims",
+                       "UPDATE host_claims hc SET"
+                       "  last_start = CASE WHEN x.age = '' THEN hc.last_start ELSE"
+                       "    greatest(hc.last_start, statement_timestamp() -"
+                       "      x.age::bigint * interval '1 millisecond') END,"
+                       "  until = least(statement_timestamp(), coalesce(CASE WHEN x.age = ''"
+                       "    THEN NULL ELSE greatest(hc.last_start, statement_timestamp() -"
+                       "      x.age::bigint * interval '1 millisecond') END,"
+                       "    hc.last_start, statement_timestamp()))"
+                       " FROM unnest(string_to_array($3, E'\\n'), string_to_array($4, E'\\n'))"
+                       "   AS x(host, age)"
+                       " WHERE hc.job_id = $1::bigint AND hc.host = x.host"
+                       "   AND (hc.job_id, hc.host) IN (SELECT k.job_id, k.host FROM host_claims k"
+                       "     WHERE k.job_id = $1::bigint AND k.run_id = $2::bigint"
+                       "       AND k.host = ANY (string_to_array($3, E'\\n'))"
+                       "     ORDER BY k.job_id, k.host FOR UPDATE)"
+                       "   AND hc.run_id = $2::bigint",
+                       4, p, err, errlen))
+        goto out;
+    if (renew) {
+        const char *q[4] = {job, run, kp, ttl};
+        r = scr_db_exec(db, "renewing host claims",
+                        "WITH k AS (SELECT k.job_id, k.host FROM host_claims k"
+                        "  WHERE k.job_id = $1::bigint AND k.run_id = $2::bigint"
+                        "    AND k.until > statement_timestamp()"
+                        "    AND k.host = ANY (string_to_array($3, E'\\n'))"
+                        "  ORDER BY k.job_id, k.host FOR UPDATE),"
+                        " up AS (UPDATE host_claims hc SET until = statement_timestamp() +"
+                        "    $4::bigint * interval '1 millisecond'"
+                        "  FROM k WHERE hc.job_id = k.job_id AND hc.host = k.host"
+                        "  RETURNING hc.host)"
+                        " SELECT host, NULL::bigint FROM up"
+                        " UNION ALL SELECT NULL, count(*) FROM runs WHERE job_id = $1::bigint"
+                        "  AND status = 'running' AND id <> $2::bigint"
+                        "  AND heartbeat_at > now() - $4::bigint * interval '1 millisecond'",
+                        4, q, err, errlen);
+        if (!r)
+            goto out;
+        for (int i = 0; i < PQntuples(r); i++) {
+            if (PQgetisnull(r, i, 0))
+                *others = strtoll(PQgetvalue(r, i, 1), NULL, 10);
+            else
+                scr_strvec_push(held, PQgetvalue(r, i, 0));
+        }
+    }
+    rc = SCR_OK;
+out:
+    PQclear(r);
+    free(rel);
+    free(age);
+    free(kp);
+    return rc;
+}
+
+int scr_frontier_claims_release_all(PGconn *db, int64_t job_id, int64_t run_id,
+                                    const struct scr_strvec *hosts,
+                                    const struct scr_strvec *ages, char *err, size_t errlen)
+{
+    char job[24], run[24];
+    char *h = join_lines(hosts), *a = join_lines(ages);
+    const char *p[4] = {job, run, h, a};
+    int rc;
+
+    i64(job, sizeof(job), job_id);
+    i64(run, sizeof(run), run_id);
+    rc = scr_db_command(db, "releasing the run's host claims",
+                        "WITH x AS (SELECT * FROM unnest(string_to_array($3, E'\\n'),"
+                        "    string_to_array($4, E'\\n')) AS x(host, age) WHERE $3 <> ''),"
+                        " k AS (SELECT k.job_id, k.host, (SELECT CASE WHEN x.age = '' THEN NULL"
+                        "    ELSE now() - x.age::bigint * interval '1 millisecond' END"
+                        "    FROM x WHERE x.host = k.host LIMIT 1) AS ls"
+                        "  FROM host_claims k WHERE k.job_id = $1::bigint AND k.run_id = $2::bigint"
+                        "    AND k.until > now()"
+                        "  ORDER BY k.job_id, k.host FOR UPDATE)"
+                        " UPDATE host_claims hc SET last_start = greatest(hc.last_start, k.ls),"
+                        "   until = least(now(), coalesce(greatest(hc.last_start, k.ls), now()))"
+                        " FROM k WHERE hc.job_id = k.job_id AND hc.host = k.host",
+                        4, p, err, errlen);
+    free(h);
+    free(a);
+    return rc;
 }
 
 int scr_frontier_renew(PGconn *db, int64_t run_id, int64_t ttl_ms, char *err, size_t errlen)

@@ -63,8 +63,9 @@ enum scr_store_op {
     SCR_STORE_ROBOTS,     /* a robots.txt fetch: frontier_robots_put (res.final_url, status,
                              body, error; robots_host) */
     SCR_STORE_SITEMAPS,   /* sitemap URLs to queue: sitemap_links / sitemap_hosts */
-    SCR_STORE_ROBOTS_GET  /* read the cached robots.txt of robots_hosts into robots/nrobots
+    SCR_STORE_ROBOTS_GET, /* read the cached robots.txt of robots_hosts into robots/nrobots
                              (only hosts whose robots state is unknown to the run) */
+    SCR_STORE_CLAIMS      /* release and renew host claims: scr_frontier_claims */
 };
 
 struct scr_store_item {
@@ -97,6 +98,14 @@ struct scr_store_item {
     struct scr_strvec sitemap_links; /* nested sitemaps to queue */
     struct scr_strvec sitemap_hosts;
     struct scr_strvec robots_hosts;        /* SCR_STORE_ROBOTS_GET: hosts to look up */
+    /* SCR_STORE_CLAIMS (scr_frontier_claims): claims to release (hosts, ages), and with
+     * claims_renew the hosts to keep; the store fills claims_held, claims_others and
+     * claims_t0_ms (local CLOCK_MONOTONIC ms before the statements: the renewed claims last
+     * until at least claims_t0_ms + --lease-ttl) */
+    struct scr_strvec claims_release, claims_ages, claims_keep, claims_held;
+    int claims_renew;
+    int64_t claims_others;
+    int64_t claims_t0_ms;
     /* filled by the store: */
     struct scr_robots_cache *robots;       /* SCR_STORE_ROBOTS_GET: the cache hits */
     size_t nrobots;
@@ -136,7 +145,15 @@ int scr_frontier_job(PGconn *db, const char *name, int64_t *job_id, char *err, s
  * when there is one. */
 int scr_frontier_run_begin(PGconn *db, int64_t job_id, const char *command,
                            const char *settings_json, int insecure, const char *host,
-                           int if_idle, int64_t *run_id, char *err, size_t errlen);
+                           const char *island, int if_idle, int64_t *run_id, char *err,
+                           size_t errlen);
+
+/* Releases every claim this run holds (end of a run): hosts[i] was last started ages[i] ms
+ * ago ("" = not by this run); claims of hosts not listed are released with the last start
+ * the database has. */
+int scr_frontier_claims_release_all(PGconn *db, int64_t job_id, int64_t run_id,
+                                    const struct scr_strvec *hosts,
+                                    const struct scr_strvec *ages, char *err, size_t errlen);
 
 /* Queues again the job's pages fetched more than age_ms ago; *count gets how many. */
 int scr_frontier_recrawl(PGconn *db, int64_t job_id, int64_t age_ms, int64_t *count, char *err,
@@ -146,9 +163,11 @@ int scr_frontier_recrawl(PGconn *db, int64_t job_id, int64_t age_ms, int64_t *co
 int scr_frontier_run_lock(PGconn *db, int64_t run_id, char *err, size_t errlen);
 
 /* Marks runs whose lock is gone as died and returns their leases, and every expired lease,
- * to the queue.  *reclaimed (may be NULL) receives the number of URLs returned. */
-int scr_frontier_reclaim(PGconn *db, int64_t run_id, int64_t *reclaimed, char *err,
-                         size_t errlen);
+ * to the queue, and ends the host claims of dead and ended runs (docs/internals/islands.md).
+ * *reclaimed and *claims_ended (each may be NULL) receive the numbers of URLs returned and
+ * of claims ended. */
+int scr_frontier_reclaim(PGconn *db, int64_t run_id, int64_t *reclaimed,
+                         int64_t *claims_ended, char *err, size_t errlen);
 
 /* Adds seed URLs at depth 0 (known URLs are left as they are).  urls and hosts have equal
  * lengths (hosts[i] is the authority of urls[i]).  *added receives how many were new. */
@@ -175,13 +194,38 @@ struct scr_run_worker {
 int scr_frontier_run_worker(PGconn *db, int64_t run_id, const struct scr_run_worker *w,
                             char *err, size_t errlen);
 
-/* Leases up to n queued URLs (shallowest first), skipping hosts in exclude_hosts (may be
- * empty), for ttl_ms.  *items is a malloc'd array of *count items (caller
- * releases each and frees the array). */
+/* A host this run claimed (host_claims, docs/internals/islands.md).  Strings owned. */
+struct scr_claim {
+    char *host;
+    int64_t age_ms; /* ms since the last request start the database knows of (the previous
+                       owner's or this run's), on the database's clock; -1 = none */
+};
+
+void scr_claims_free(struct scr_claim *c, size_t n);
+
+/* Leases up to n queued URLs (shallowest first) of hosts this run claims, for ttl_ms.  The
+ * candidates are the first n due URLs whose host is not in exclude_hosts (may be empty) and
+ * not claimed by another run; their hosts are claimed in the same statement (free, expired
+ * or released claims, and this run's own, which are extended by ttl_ms); URLs of hosts whose
+ * claim another run won are left queued.  *items is a malloc'd array of *count items (caller
+ * releases each and frees the array); *claims (may be NULL with *nclaims 0) the hosts
+ * claimed, with or without URLs (caller frees with scr_claims_free).  Claims are valid until
+ * at least the local time the statement was sent + ttl_ms. */
 int scr_frontier_lease(PGconn *db, int64_t job_id, int64_t run_id, int n, int64_t ttl_ms,
                        const struct scr_strvec *exclude_hosts, struct scr_lease_item **items,
-                       size_t *count,
-                       char *err, size_t errlen);
+                       size_t *count, struct scr_claim **claims, size_t *nclaims, char *err,
+                       size_t errlen);
+
+/* Inside the caller's transaction: releases this run's claims of the hosts in release (ages:
+ * for each, the ms since this run's last request start there as decimal text, "" = none),
+ * then, when renew, extends by ttl_ms the claims of the hosts in keep that this run still
+ * holds, appending those to *held.  *others gets the number of other live runs of the job
+ * (heartbeat within ttl_ms).  Locks claim rows in (job, host) order, as every statement on
+ * host_claims does, so claimants never deadlock. */
+int scr_frontier_claims(PGconn *db, int64_t job_id, int64_t run_id, int64_t ttl_ms,
+                        const struct scr_strvec *release, const struct scr_strvec *ages,
+                        int renew, const struct scr_strvec *keep, struct scr_strvec *held,
+                        int64_t *others, char *err, size_t errlen);
 
 /* Extends every lease this run holds by ttl_ms and touches the run's heartbeat. */
 int scr_frontier_renew(PGconn *db, int64_t run_id, int64_t ttl_ms, char *err, size_t errlen);

@@ -64,6 +64,7 @@ void scr_hosts_release(struct scr_hosts *hs)
             host_free(hs->hosts.slots[i].value);
     scr_strmap_release(&hs->hosts);
     free(hs->active);
+    free(hs->owned);
     memset(hs, 0, sizeof(*hs));
 }
 
@@ -153,11 +154,19 @@ enum scr_settle scr_hosts_settle(struct scr_hosts *hs, struct scr_lease_item *it
     return SCR_SETTLE_POOLED;
 }
 
+/* With claims on (islands), only a host this run claims, and does not hand over, is ready:
+ * another island may own the others. */
+static int owned_now(const struct scr_hosts *hs, const struct scr_host *h, int64_t now_us)
+{
+    return !hs->claims || (h->owned && !h->yielding && !h->release_pending &&
+                           now_us < h->owner_until_us);
+}
+
 static int ready(const struct scr_hosts *hs, const struct scr_host *h, int64_t now_us)
 {
-    /* (cross-island politeness would add: owner_run is 0 or ours, or owner_until passed) */
     return (h->robots_state == SCR_ROBOTS_READY || h->robots_state == SCR_ROBOTS_NEEDED) &&
-           h->inflight < hs->host_concurrency && now_us >= h->next_start_us;
+           h->inflight < hs->host_concurrency && now_us >= h->next_start_us &&
+           owned_now(hs, h, now_us);
 }
 
 /* The robots task of a NEEDED host, as a lease item (strings owned by it). */
@@ -249,6 +258,11 @@ void scr_hosts_done(struct scr_hosts *hs, const char *host, int64_t recv_us,
         return;
     if (h->inflight > 0)
         h->inflight--;
+    if (transfer_us >= 0 && recv_us - transfer_us > h->last_start_us) {
+        /* the request started no later than this (its dispatch was earlier still): what a
+         * release records as the host's last start, for the next owner (islands.md) */
+        h->last_start_us = recv_us - transfer_us;
+    }
     if (transfer_us >= 0 && h->delay_us > 0) {
         int64_t t = recv_us - transfer_us + h->delay_us;
         if (t > h->next_start_us)
@@ -407,7 +421,8 @@ int64_t scr_hosts_next_us(struct scr_hosts *hs, int64_t now_us)
         struct scr_host *h = hs->active[i];
         int64_t t;
         if (h->qhead == h->qtail || h->inflight >= hs->host_concurrency ||
-            (h->robots_state != SCR_ROBOTS_READY && h->robots_state != SCR_ROBOTS_NEEDED))
+            (h->robots_state != SCR_ROBOTS_READY && h->robots_state != SCR_ROBOTS_NEEDED) ||
+            !owned_now(hs, h, now_us))
             continue;
         t = h->next_start_us > now_us ? h->next_start_us - now_us : 0;
         if (best < 0 || t < best)
@@ -423,6 +438,65 @@ void scr_hosts_saturated(struct scr_hosts *hs, struct scr_strvec *out)
         if (h->qtail - h->qhead >= hs->host_pool_cap)
             scr_strvec_push(out, h->name);
     }
+}
+
+struct scr_host *scr_hosts_claim(struct scr_hosts *hs, const char *name, int64_t now_us,
+                                 int64_t until_us, int64_t age_us)
+{
+    struct scr_host *h = scr_hosts_get(hs, name);
+
+    if (!h->owned) {
+        SCR_GROW(hs->owned, hs->capowned, hs->nowned + 1, 16);
+        hs->owned[hs->nowned++] = h;
+        h->owned = 1;
+        h->claimed_us = now_us;
+        h->idle_since_us = 0;
+        h->yielding = 0;
+    }
+    if (until_us > h->owner_until_us)
+        h->owner_until_us = until_us;
+    if (age_us >= 0) {
+        /* the database's clock, seen from here: at most now_us - age_us ago (the answer left
+         * the server before now_us), so the start placed here is never too early */
+        int64_t prev = now_us - age_us;
+        if (prev > h->last_start_us)
+            h->last_start_us = prev;
+        if (h->last_start_us + h->delay_us > h->next_start_us)
+            h->next_start_us = h->last_start_us + h->delay_us;
+    }
+    return h;
+}
+
+void scr_hosts_unclaim(struct scr_hosts *hs, struct scr_host *h)
+{
+    if (h->owned) {
+        for (size_t i = 0; i < hs->nowned; i++) {
+            if (hs->owned[i] == h) {
+                hs->owned[i] = hs->owned[--hs->nowned];
+                break;
+            }
+        }
+    }
+    h->owned = 0;
+    h->owner_until_us = 0;
+    h->yielding = 0;
+    h->idle_since_us = 0;
+}
+
+size_t scr_hosts_hand_back(struct scr_hosts *hs, struct scr_host *h, scr_hosts_drop_fn drop,
+                           const char *reason, void *ctx)
+{
+    size_t n = 0;
+
+    while (h->qhead < h->qtail) {
+        struct scr_lease_item *it = &h->q[h->qhead++];
+        hs->pooled--;
+        drop(it, SCR_SETTLE_PUT_BACK, reason, ctx);
+        memset(it, 0, sizeof(*it));
+        n++;
+    }
+    compact(hs);
+    return n;
 }
 
 size_t scr_hosts_drain(struct scr_hosts *hs, struct scr_lease_item **out)

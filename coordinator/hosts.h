@@ -56,7 +56,9 @@ struct scr_host {
     /* politeness timing */
     int inflight;             /* dispatched and not answered (queued in a worker counts) */
     int64_t next_start_us;    /* no request starts before this */
-    int64_t last_start_us;    /* when the last request was handed out */
+    int64_t last_start_us;    /* when the last request was handed out, or the later bound
+                                 of its real start once its result came back (recv -
+                                 transfer time) */
     int64_t delay_us;         /* max(--delay, min(Crawl-delay, --max-crawl-delay)) */
     int err_streak;           /* transient errors in a row (scr_retry_transient) */
     /* robots.txt */
@@ -69,13 +71,16 @@ struct scr_host {
     int sitemaps_queued;      /* --sitemaps: queued once per run */
     int sitemaps_admitted;    /* sitemap URLs of this run that entered the pool (counted against
                                  --max-sitemaps-per-host by dispatch.c) */
-    /* Cross-island politeness (not built yet): another mpiexec job on the same database must
-     * respect the same per-host delay.  The plan is a host ownership lease in the database
-     * (hosts.owner_run, hosts.owner_until, renewed like URL leases): a host owned by another
-     * live run is not ready here until owner_until.  These fields are where it lands; today
-     * owner_run is always 0 (this run may fetch the host) and nothing reads them. */
-    int64_t owner_run;
-    int64_t owner_until_ms;
+    /* Cross-island politeness (docs/internals/islands.md): with claims on, a host is ready
+     * only while this run claims it (host_claims) and does not hand it over. */
+    int owned;                /* in hs->owned: this run holds (or is releasing) a claim */
+    int64_t owner_until_us;   /* the claim lets this run start requests until then */
+    int64_t claimed_us;       /* when this claim began (its tenure) */
+    int64_t idle_since_us;    /* owned, nothing pooled or in flight since then (0 = busy) */
+    int yielding;             /* handing the host over: nothing more is dispatched */
+    int release_pending;      /* a release of it is with the store thread */
+    int64_t cooldown_until_us; /* handed over: not claimed again before then */
+    unsigned mark;            /* scratch for claims.c (renewal answers) */
     /* the pool: FIFO [qhead, qtail) of leased URLs waiting for this host */
     int active;               /* in the round-robin ring (FIFO non-empty) */
     struct scr_lease_item *q;
@@ -93,6 +98,9 @@ struct scr_hosts {
     int64_t max_crawl_delay_us; /* Crawl-delay is honoured up to this */
     const char *agent;         /* user agent matched against robots.txt (borrowed) */
     uint64_t next_robots_id;
+    int claims;                /* hosts are ready only while claimed (islands) */
+    struct scr_host **owned;   /* hosts with owned set (claims.c walks them) */
+    size_t nowned, capowned;
 };
 
 /* agent is borrowed for the table's life. */
@@ -201,6 +209,22 @@ int64_t scr_hosts_next_us(struct scr_hosts *hs, int64_t now_us);
 
 /* Appends to out the hosts whose FIFO is full (so leasing skips them). */
 void scr_hosts_saturated(struct scr_hosts *hs, struct scr_strvec *out);
+
+/* Ownership (claims on; see docs/internals/islands.md).  The host named name is claimed by
+ * this run until until_us (local monotonic time); age_us >= 0 says the last request start
+ * the database knows of (another island's, maybe) was that long before now_us: the host's
+ * next start is pushed to that start + its delay.  A host that was not owned starts a new
+ * tenure at now_us.  Returns the host (borrowed). */
+struct scr_host *scr_hosts_claim(struct scr_hosts *hs, const char *name, int64_t now_us,
+                                 int64_t until_us, int64_t age_us);
+
+/* The claim of h ends here (released or lost): it is no longer ready. */
+void scr_hosts_unclaim(struct scr_hosts *hs, struct scr_host *h);
+
+/* Takes every pooled URL of h out and hands each to drop (how PUT_BACK, reason borrowed),
+ * which takes its strings.  Returns how many. */
+size_t scr_hosts_hand_back(struct scr_hosts *hs, struct scr_host *h, scr_hosts_drop_fn drop,
+                           const char *reason, void *ctx);
 
 /* Takes every waiting URL out (end of run); caller releases them and frees the array. */
 size_t scr_hosts_drain(struct scr_hosts *hs, struct scr_lease_item **out);

@@ -151,16 +151,18 @@ int scr_setup_db(struct coord *co, const char *command, PGconn **dbp)
         goto out;
     }
     gethostname(host, sizeof(host) - 1);
+    snprintf(co->island, sizeof(co->island), "%s",
+             co->s->island && *co->s->island ? co->s->island : host);
     sj = settings_json(co->s);
     rc = scr_frontier_run_begin(db, co->job_id, command, sj ? sj : "{}", co->s->insecure, host,
-                                co->s->if_idle, &co->run_id, err, sizeof(err));
+                                co->s->island, co->s->if_idle, &co->run_id, err, sizeof(err));
     if (rc == SCR_EBUSY) {
         scr_warn("--if-idle: %s", err);
         rc = SCR_EXIT_BUSY;
         goto out;
     }
     rc = SCR_EXIT_DB;
-    if (co->run_id == 0 || scr_frontier_reclaim(db, co->run_id, &reclaimed, err, sizeof(err))) {
+    if (co->run_id == 0 || scr_frontier_reclaim(db, co->run_id, &reclaimed, NULL, err, sizeof(err))) {
         scr_error("%s", err);
         goto out;
     }
@@ -205,8 +207,8 @@ int scr_setup_db(struct coord *co, const char *command, PGconn **dbp)
         scr_frontier_run_end(db, co->run_id, "failed", rc, "{}", "[]", err, sizeof(err));
         goto out;
     }
-    scr_info("run %lld of job '%s' started (%d workers)", (long long)co->run_id, co->s->job,
-             co->peers.n - 1);
+    scr_info("run %lld of job '%s' started (%d workers, island %s)", (long long)co->run_id,
+             co->s->job, co->peers.n - 1, co->island);
     *dbp = db;
     db = NULL;
     rc = SCR_EXIT_OK;

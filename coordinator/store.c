@@ -28,6 +28,8 @@
 #include "coordinator/seen.h"
 
 #define GROUP_MAX 256
+/* dead runs are looked for at least this often (and every --lease-ttl/4 when sooner) */
+#define RECLAIM_EVERY_MS 5000
 #define GROUP_MAX_LEASING 16
 /* URLs the seen cache remembers: 4 MiB, whatever the size of the frontier */
 #define SEEN_SLOTS (1u << 19)
@@ -51,7 +53,11 @@ struct scr_store {
     int lease_done;
     struct scr_lease_item *leased;
     size_t nleased;
+    struct scr_claim *claims;
+    size_t nclaims;
+    int64_t lease_t0_ms;
     struct scr_outlook outlook;
+    int reclaimed;        /* the periodic reclaim returned URLs or ended claims */
     int fatal;
     char error[1024];
     char last_error[1024];  /* the last statement error (store thread only) */
@@ -145,6 +151,16 @@ static int store_group(struct scr_store *st, struct scr_store_item *head)
                                          &it->robots, &it->nrobots, err, sizeof(err));
             it->stored = rc == SCR_OK;
             break;
+        case SCR_STORE_CLAIMS:
+            /* a retried group starts again from an empty answer */
+            scr_strvec_reset(&it->claims_held);
+            it->claims_t0_ms = scr_now_ms();
+            rc = scr_frontier_claims(st->db, st->job_id, st->run_id, st->s->lease_ttl_ms,
+                                     &it->claims_release, &it->claims_ages, it->claims_renew,
+                                     &it->claims_keep, &it->claims_held, &it->claims_others,
+                                     err, sizeof(err));
+            it->stored = rc == SCR_OK;
+            break;
         default:
             /* links the frontier certainly has need not travel (see seen.h) */
             if (it->max_urls == 0)
@@ -232,21 +248,35 @@ static void do_store(struct scr_store *st, struct scr_store_item *head)
 }
 
 static void do_lease(struct scr_store *st, int n, const struct scr_strvec *exclude,
-                     struct scr_lease_item **items, size_t *count, struct scr_outlook *o)
+                     struct scr_lease_item **items, size_t *count, struct scr_claim **claims,
+                     size_t *nclaims, int64_t *t0_ms, struct scr_outlook *o)
 {
     char err[1024];
+    int retries = 0;
 
     memset(o, 0, sizeof(*o));
     for (;;) {
+        /* a retry after a reconnect: claims of the lost answer expire unrenewed */
+        scr_claims_free(*claims, *nclaims);
+        *claims = NULL;
+        *nclaims = 0;
+        /* the claims last until at least this + --lease-ttl: now() is later */
+        *t0_ms = scr_now_ms();
         if (scr_frontier_lease(st->db, st->job_id, st->run_id, n, st->s->lease_ttl_ms, exclude,
-                               items, count, err, sizeof(err)) == SCR_OK) {
+                               items, count, claims, nclaims, err, sizeof(err)) == SCR_OK) {
             if (*count > 0)
                 return;
             /* Nothing due: reclaim what dead runs left, then look at what remains. */
-            if (scr_frontier_reclaim(st->db, st->run_id, NULL, err, sizeof(err)) == SCR_OK &&
+            if (scr_frontier_reclaim(st->db, st->run_id, NULL, NULL, err, sizeof(err)) ==
+                    SCR_OK &&
                 scr_frontier_outlook(st->db, st->job_id, st->run_id, o, err, sizeof(err)) ==
                     SCR_OK)
                 return;
+        }
+        if (!scr_db_broken(st->db) && scr_db_retryable() && ++retries <= 5) {
+            /* two runs' claim rows (islands), or a schema change: rolled back, try again */
+            scr_warn("%s; leasing again", err);
+            continue;
         }
         if (!scr_db_broken(st->db)) {
             scr_error("%s", err);
@@ -262,6 +292,10 @@ static void *store_main(void *arg)
 {
     struct scr_store *st = arg;
     int64_t renew_every = st->s->lease_ttl_ms / 4, next_renew = scr_now_ms() + renew_every;
+    /* Dead runs are also looked for on this cadence, not only when a lease finds nothing: an
+     * island that died holds host claims its survivors want while they still have work. */
+    int64_t reclaim_every = renew_every < RECLAIM_EVERY_MS ? renew_every : RECLAIM_EVERY_MS;
+    int64_t next_reclaim = scr_now_ms() + reclaim_every;
     char err[1024];
 
     pthread_mutex_lock(&st->lock);
@@ -270,11 +304,13 @@ static void *store_main(void *arg)
         int lease_n, n = 0;
         struct scr_strvec exclude;
         struct scr_lease_item *leased = NULL;
-        size_t nleased = 0;
+        size_t nleased = 0, nclaims = 0;
+        struct scr_claim *claims = NULL;
+        int64_t t0_ms = 0;
         struct scr_outlook o;
 
         while (!st->in_head && !st->lease_n && !st->stop && !st->fatal &&
-               scr_now_ms() < next_renew) {
+               scr_now_ms() < next_renew && scr_now_ms() < next_reclaim) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
             ts.tv_sec += 1;
@@ -304,12 +340,28 @@ static void *store_main(void *arg)
         if (items)
             do_store(st, items);
         if (lease_n)
-            do_lease(st, lease_n, &exclude, &leased, &nleased, &o);
+            do_lease(st, lease_n, &exclude, &leased, &nleased, &claims, &nclaims, &t0_ms, &o);
         scr_strvec_release(&exclude);
         if (scr_now_ms() >= next_renew && st->db) {
             if (scr_frontier_renew(st->db, st->run_id, st->s->lease_ttl_ms, err, sizeof(err)))
                 scr_warn("%s", err);
             next_renew = scr_now_ms() + renew_every;
+        }
+        if (scr_now_ms() >= next_reclaim && st->db) {
+            int64_t back = 0, ended = 0;
+            if (scr_frontier_reclaim(st->db, st->run_id, &back, &ended, err, sizeof(err)))
+                scr_warn("%s", err);
+            if (back)
+                scr_info("%lld URLs leased by runs that died are back in the queue",
+                         (long long)back);
+            if (back || ended) {
+                /* a dead island's URLs and hosts: worth a lease now, full pool or not */
+                pthread_mutex_lock(&st->lock);
+                st->reclaimed = 1;
+                pthread_mutex_unlock(&st->lock);
+                wake(st);
+            }
+            next_reclaim = scr_now_ms() + reclaim_every;
         }
 
         pthread_mutex_lock(&st->lock);
@@ -324,6 +376,9 @@ static void *store_main(void *arg)
             st->lease_done = 1;
             st->leased = leased;
             st->nleased = nleased;
+            st->claims = claims;
+            st->nclaims = nclaims;
+            st->lease_t0_ms = t0_ms;
             st->outlook = o;
         }
         if (items || lease_n)
@@ -425,11 +480,18 @@ void scr_store_poll(struct scr_store *st, struct scr_store_events *ev)
         ev->lease_done = 1;
         ev->leased = st->leased;
         ev->nleased = st->nleased;
+        ev->claims = st->claims;
+        ev->nclaims = st->nclaims;
+        ev->lease_t0_ms = st->lease_t0_ms;
         ev->outlook = st->outlook;
         st->lease_done = 0;
         st->leased = NULL;
         st->nleased = 0;
+        st->claims = NULL;
+        st->nclaims = 0;
     }
+    ev->reclaimed = st->reclaimed;
+    st->reclaimed = 0;
     ev->fatal = st->fatal;
     memcpy(ev->error, st->error, sizeof(ev->error));
     pthread_mutex_unlock(&st->lock);
@@ -457,6 +519,7 @@ PGconn *scr_store_stop(struct scr_store *st)
     for (size_t i = 0; i < st->nleased; i++)
         scr_lease_item_release(&st->leased[i]);
     free(st->leased);
+    scr_claims_free(st->claims, st->nclaims);
     scr_strvec_release(&st->lease_exclude);
     db = st->db;
     if (db && scr_db_broken(db)) {

@@ -44,7 +44,14 @@ struct scr_store_events {
     int lease_done;                /* a lease request completed: */
     struct scr_lease_item *leased; /*   its URLs (caller releases them and frees the array) */
     size_t nleased;
+    struct scr_claim *claims;      /*   the hosts it claimed (caller frees with
+                                        scr_claims_free) */
+    size_t nclaims;
+    int64_t lease_t0_ms;           /*   local ms before the statement: claims last until at
+                                        least this + --lease-ttl */
     struct scr_outlook outlook;    /*   when nleased == 0: what is left of the job */
+    int reclaimed;                 /* dead runs' URLs or host claims came back (a lease now
+                                      may take them) */
     int fatal;                     /* the database is gone for good (after --db-retry) */
     char error[1024];
 };

@@ -121,8 +121,8 @@ static json_t *summary_json(const struct coord *co, double secs)
 
 static void print_summary(const struct coord *co, const char *status, double secs)
 {
-    printf("scrape: run %lld of job '%s' %s in %.1f s\n", (long long)co->run_id, co->s->job,
-           status, secs);
+    printf("scrape: run %lld of job '%s' (island %s) %s in %.1f s\n", (long long)co->run_id,
+           co->s->job, co->island, status, secs);
     printf("  pages %llu, records %llu, errors %llu (failed %llu, retried %llu), bytes %llu, "
            "%.1f pages/s\n",
            (unsigned long long)co->tally.stored, (unsigned long long)co->tally.records,

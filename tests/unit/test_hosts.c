@@ -721,7 +721,61 @@ TEST(error_streak_and_sitemaps_once)
     ASSERT_EQ(scr_hosts_outcome(&p, "never-seen.test", 0, T0, 0), 0);
     ASSERT_EQ(scr_hosts_sitemaps_once(&p, "e.test"), 1);
     ASSERT_EQ(scr_hosts_sitemaps_once(&p, "e.test"), 0);
-    ASSERT(scr_hosts_find(&p, "e.test")->owner_run == 0); /* no cross-island lease yet */
+    ASSERT(!scr_hosts_find(&p, "e.test")->owned); /* claims off: ownership unused */
+    scr_hosts_release(&p);
+}
+
+static size_t hand_back_count;
+
+static void hand_back_drop_fn(struct scr_lease_item *it, enum scr_settle how, const char *reason,
+                       void *ctx)
+{
+    (void)how;
+    (void)ctx;
+    ASSERT_STR_EQ(reason, "handed over");
+    scr_lease_item_release(it);
+    hand_back_count++;
+}
+
+TEST(claims_gate_hosts)
+{
+    /* with claims on (islands), only a claimed host is ready, until its claim runs out; the
+     * previous owner's last start (age) spaces the first request; a yielding host gives
+     * nothing; hand_back empties its FIFO */
+    struct scr_hosts p;
+    struct scr_lease_item out[4];
+    struct scr_host *h;
+
+    scr_hosts_init(&p, 1, 500, MAX_CRAWL_DELAY_MS, "scrape");
+    p.claims = 1;
+    add(&p, "a.test", 1);
+    add(&p, "a.test", 2);
+    add(&p, "a.test", 3);
+    ASSERT_EQ(scr_hosts_take(&p, T0, 4, 0, out), 0);  /* not claimed */
+    ASSERT_EQ(scr_hosts_next_us(&p, T0), -1);
+    /* claimed, the previous owner started 200 ms ago: 300 ms to wait */
+    h = scr_hosts_claim(&p, "a.test", T0, T0 + 10 * SEC, 200000);
+    ASSERT(h->owned);
+    ASSERT_EQ(p.nowned, 1);
+    ASSERT_EQ(scr_hosts_next_us(&p, T0), 300000);
+    ASSERT_EQ(scr_hosts_take(&p, T0, 4, 0, out), 0);
+    ASSERT_EQ(scr_hosts_take(&p, T0 + 300000, 4, 0, out), 1);
+    scr_lease_item_release(&out[0]);
+    scr_hosts_done(&p, "a.test", T0 + 400000, -1);
+    /* the claim ran out: nothing more goes */
+    ASSERT_EQ(scr_hosts_take(&p, T0 + 11 * SEC, 4, 0, out), 0);
+    /* renewed, then yielding: nothing goes either */
+    scr_hosts_claim(&p, "a.test", T0 + 11 * SEC, T0 + 20 * SEC, -1);
+    ASSERT_EQ(p.nowned, 1);
+    h->yielding = 1;
+    ASSERT_EQ(scr_hosts_take(&p, T0 + 12 * SEC, 4, 0, out), 0);
+    hand_back_count = 0;
+    ASSERT_EQ(scr_hosts_hand_back(&p, h, hand_back_drop_fn, "handed over", NULL), 2);
+    ASSERT_EQ(hand_back_count, 2);
+    ASSERT_EQ(p.pooled, 0);
+    scr_hosts_unclaim(&p, h);
+    ASSERT(!h->owned);
+    ASSERT_EQ(p.nowned, 0);
     scr_hosts_release(&p);
 }
 
@@ -785,6 +839,7 @@ int main(void)
     RUN(settle_decisions);
     RUN(robots_attempts);
     RUN(error_streak_and_sitemaps_once);
+    RUN(claims_gate_hosts);
     RUN(transient_rule);
     fprintf(stderr, "test_hosts: all passed\n");
     return 0;
