@@ -33,6 +33,14 @@ size_t scr_dispatch_want(uint32_t want_now, uint32_t want_later, size_t cap, siz
     return *n_now + *n_later;
 }
 
+uint32_t scr_dispatch_free_now(uint32_t asked, size_t held, int concurrency)
+{
+    size_t c = concurrency > 0 ? (size_t)concurrency : 0;
+    size_t mine = c > held ? c - held : 0;
+
+    return mine > asked ? (uint32_t)mine : asked;
+}
+
 /* Settles a leased URL as it arrives (scr_hosts_settle): pooled, skipped, or put back.  A
  * host whose robots.txt the run does not know yet is appended to lookup.  Takes li's
  * strings. */
@@ -193,26 +201,6 @@ static void balance_nodes(struct coord *co)
     }
 }
 
-/* A REQUEST's counts date from when it was sent, and a worker sends no other until it gets
- * a batch.  Slots freed since (their RESULTs came back) are free now too: the worker holds at
- * most w->nfl tasks (fewer when results are on the way), so at least --concurrency - nfl of
- * its slots are free.  Without this, a worker that asked with every slot busy (now 0, later
- * N) would wait forever when only hosts with a delay, which take `now` slots only, are left. */
-static uint32_t fresh_now(const struct coord *co, const struct scr_peer *w)
-{
-    size_t conc = (size_t)co->s->concurrency;
-    size_t free_now = w->nfl < conc ? conc - w->nfl : 0;
-
-    return free_now > w->want_now ? (uint32_t)free_now : w->want_now;
-}
-
-static uint32_t fresh_later(const struct coord *co, const struct scr_peer *w)
-{
-    uint32_t more = fresh_now(co, w) - w->want_now;
-
-    return w->want_later > more ? w->want_later - more : 0;
-}
-
 void scr_dispatch_peer(struct coord *co, struct scr_peer *w)
 {
     size_t want, n, n_now, n_later, held = w->nfl;
@@ -223,8 +211,8 @@ void scr_dispatch_peer(struct coord *co, struct scr_peer *w)
 
     if (!w->has_request || w->state != SCR_PEER_ACTIVE || co->stopping || co->hosts.pooled == 0)
         return;
-    want = scr_dispatch_want(fresh_now(co, w), fresh_later(co, w), SCR_DISPATCH_MAX, &n_now,
-                             &n_later);
+    want = scr_dispatch_want(scr_dispatch_free_now(w->want_now, held, co->s->concurrency),
+                             w->want_later, SCR_DISPATCH_MAX, &n_now, &n_later);
     if (want == 0)
         return;
     if (scr_dispatch_at_tail(co)) {
@@ -267,6 +255,8 @@ void scr_dispatch_peer(struct coord *co, struct scr_peer *w)
         goto out;
     }
     scr_buf_release(&b);
+    scr_debug("BATCH of %zu tasks to rank %d (for %zu now, %zu later); it holds %zu", n,
+              w->rank, n_now, n_later, held + n);
     if (!w->first_ms)
         w->first_ms = scr_now_ms();
     if (held == 0)
@@ -288,6 +278,8 @@ void scr_dispatch_on_request(struct coord *co, struct scr_peer *w, const char *d
         return;
     }
     w->has_request = 1;
+    scr_debug("REQUEST from rank %d: %u now, %u later; it holds %zu", w->rank, w->want_now,
+              w->want_later, w->nfl);
     scr_dispatch_peer(co, w);
 }
 

@@ -63,6 +63,63 @@ class PolitenessTest(SiteCase):
         self.assertEqual(len(log), 10)
         self.assertEqual(max(e["inflight"] for e in log), 2, "never more than 2 in flight")
 
+    # --- a worker whose slots were all busy when it asked --------------------------------
+
+    @staticmethod
+    def sites(n):
+        """n hosts (127.0.0.1, 127.0.0.2, ...), each a 21-page site with an empty robots.txt:
+        more hosts than slots, so a worker could be sent a URL it has no free slot for."""
+        sites = []
+        for i in range(n):
+            files = chain_site(20)
+            files["/robots.txt"] = ""
+            sites.append(("127.0.0.%d" % (i + 1), files))
+        return sites
+
+    def crawl_without_stalling(self, sites, *extra):
+        """Crawls the sites, each served with 30 ms per response, and checks that the crawl
+        ends, that every page is fetched once, and that every task started when its BATCH
+        arrived (fetches.wait_ms): with a delay, no URL may wait in a worker's queue."""
+        servers = []
+        for bind, files in sites:
+            root = write_site(self.tmp.join("site%d_%d" % (self.n, len(self.servers))), files)
+            srv = st.SiteServer(root, bind=bind, delay_ms=30).start()
+            self.servers.append(srv)
+            servers.append(srv)
+        try:
+            self.run_crawl([srv.url("/") for srv in servers], *extra, np=3, timeout=60)
+        except st.ScrapeTimeout as e:
+            self.fail("the crawl stalled: %s" % e)
+        for (bind, files), srv in zip(sites, servers):
+            paths = [e["path"] for e in srv.log()]
+            self.assertEqual(sorted(paths), sorted(set(paths)), "a page fetched twice")
+            self.assertEqual(len(paths), len(files), "robots.txt and every page on " + bind)
+            self.assertEqual(max(e["inflight"] for e in srv.log()), 1)
+        waits = self.q("SELECT max(wait_ms) FROM fetches")[0][0]
+        # a task queued behind a transfer waits at least one 30 ms response
+        self.assertLess(int(waits), 15, "a URL of a host with a delay waited in a queue")
+        self.assertEqual(self.q("SELECT count(*) FROM urls WHERE state <> 'done'"), [("0",)])
+        return servers
+
+    def test_one_slot_per_worker_with_a_delay_does_not_stall(self):
+        """--concurrency 1 --delay 20ms: a worker asks while its one slot is busy (REQUEST
+        now = 0, later = 1) and waits for that REQUEST's BATCH; rank 0 may send URLs of a
+        host with a delay only for free slots.  Before, the crawl stalled after the first
+        page: the REQUEST still said 0 free slots when the transfer ended.  Rank 0 now counts
+        the worker's free slots from what it holds (dispatch.c, scr_dispatch_free_now)."""
+        for srv in self.crawl_without_stalling(self.sites(2), "--concurrency", "1",
+                                               "--delay", "20ms"):
+            self.assertGreaterEqual(min(self.gaps(srv)), 0.020,
+                                    "two requests closer than --delay on " + srv.netloc)
+
+    def test_two_slots_three_hosts_with_a_delay_do_not_stall(self):
+        """--concurrency 2 --host-concurrency 1 --delay 50ms with three hosts: a worker given
+        URLs of two hosts has both slots busy and asks with now = 0, as above."""
+        for srv in self.crawl_without_stalling(self.sites(3), "--concurrency", "2",
+                                               "--delay", "50ms", "--host-concurrency", "1"):
+            self.assertGreaterEqual(min(self.gaps(srv)), 0.050,
+                                    "two requests closer than --delay on " + srv.netloc)
+
     # --- robots.txt --------------------------------------------------------------------
 
     def test_robots_disallow_is_obeyed_and_recorded(self):

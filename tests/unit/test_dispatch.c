@@ -3,6 +3,10 @@
  * A REQUEST carries two uint32 counts.  Their sum in a size_t wraps on a 32-bit node, and
  * an unclamped count would let scr_hosts_take write past the array it fills: the clamp must
  * never exceed the array, never wrap, and keep the `now` count first.
+ *
+ * A pending REQUEST's `now` grows as the worker's tasks come back: a worker that asked while
+ * every slot was busy (now = 0) must get URLs of delayed hosts once its transfers end, or a
+ * crawl with --delay and --concurrency 1 stalls after its first page.
  */
 #include <stdint.h>
 
@@ -53,10 +57,33 @@ TEST(huge_requests_are_bounded_by_the_array)
     }
 }
 
+TEST(free_slots_grow_as_results_come_back)
+{
+    /* --concurrency 1: asked with its slot busy; the RESULT came back, it holds nothing */
+    ASSERT_EQ(scr_dispatch_free_now(0, 1, 1), 0);
+    ASSERT_EQ(scr_dispatch_free_now(0, 0, 1), 1);
+    /* --concurrency 2, 2 running and 1 queued when it asked: a RESULT starts the queued
+     * task, so no slot is free until a second one */
+    ASSERT_EQ(scr_dispatch_free_now(0, 3, 2), 0);
+    ASSERT_EQ(scr_dispatch_free_now(0, 2, 2), 0);
+    ASSERT_EQ(scr_dispatch_free_now(0, 1, 2), 1);
+    ASSERT_EQ(scr_dispatch_free_now(0, 0, 2), 2);
+    /* the worker's own count is kept when it is larger (never smaller: held counts at least
+     * what it runs and queues) */
+    ASSERT_EQ(scr_dispatch_free_now(4, 2, 4), 4);
+    ASSERT_EQ(scr_dispatch_free_now(UINT32_MAX, 0, 16), UINT32_MAX);
+    /* a held count above --concurrency (a full prefetch queue) gives nothing, never wraps */
+    ASSERT_EQ(scr_dispatch_free_now(0, 32, 16), 0);
+    ASSERT_EQ(scr_dispatch_free_now(0, SIZE_MAX, 16), 0);
+    ASSERT_EQ(scr_dispatch_free_now(0, 0, 0), 0);
+    ASSERT_EQ(scr_dispatch_free_now(0, 0, -1), 0);
+}
+
 int main(void)
 {
     RUN(ordinary_requests_pass_unchanged);
     RUN(huge_requests_are_bounded_by_the_array);
+    RUN(free_slots_grow_as_results_come_back);
     fprintf(stderr, "test_dispatch: all passed\n");
     return 0;
 }
