@@ -64,7 +64,7 @@ struct parser {
     struct scr_buf strings;
     struct vec groups, agents, rules, sitemaps;
     size_t records; /* user-agent + allow + disallow lines kept, against SCR_ROBOTS_MAX_RULES */
-    int in_agents;  /* the last group line was a user-agent line: another one joins its group */
+    int in_agents;  /* no allow/disallow line since the last user-agent line: the next one joins */
     int full;       /* SCR_ROBOTS_MAX_RULES reached: ignore the rest of the file */
 };
 
@@ -300,9 +300,12 @@ static void on_delay(struct parser *p, const char *v, size_t vn)
     struct robots_group *g = last_group(p);
     double d;
 
+    /* Not a rule: like Google's parser, which ignores it, we let it leave the run of
+     * user-agent lines open (RFC 9309 2.2.4: other records must not interfere with the
+     * defined ones).  It belongs to the group being built, so between two user-agent lines
+     * it sets the delay of both. */
     if (!g)
         return;
-    p->in_agents = 0; /* a group-bound record, like a rule */
     if (g->delay >= 0)
         return; /* the first valid value wins */
     d = parse_delay(v, vn);
@@ -342,7 +345,7 @@ static enum key key_of(const char *k, size_t kn)
 }
 
 /* One line, without its terminator.  "key: value # comment"; a line without ':' and an
- * unknown key are ignored (an unknown key does not end a run of user-agent lines). */
+ * unknown key are ignored.  Only allow and disallow lines end a run of user-agent lines. */
 static int parse_line(struct parser *p, const char *s, size_t n)
 {
     const char *colon, *k, *v;

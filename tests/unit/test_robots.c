@@ -192,7 +192,16 @@ static const struct robots_case cases[] = {
      D},
     {B("user-agent: a\n\nuser-agent: scrape\n\ndisallow: /p\n"), "a", "/p", D},
     {B("user-agent: a\nfoo: bar\nuser-agent: scrape\ndisallow: /\n"), "a", "/x", D},
-    {B("user-agent: a\ncrawl-delay: 5\nuser-agent: scrape\ndisallow: /\n"), "a", "/x", A},
+    /* Crawl-delay is not a rule: it does not end the run of user-agent lines (RFC 9309
+     * 2.2.4; Google ignores it).  This row answered A before. */
+    {B("user-agent: a\ncrawl-delay: 5\nuser-agent: scrape\ndisallow: /\n"), "a", "/x", D},
+    {B("user-agent: A\nCrawl-delay: 5\nUser-agent: B\nDisallow: /x\n"), "a", "/x", D},
+    {B("user-agent: A\nCrawl-delay: 5\nUser-agent: B\nDisallow: /x\n"), "b", "/x", D},
+    {B("user-agent: A\nCrawl-delay: 5\nUser-agent: B\nDisallow: /x\n"), "c", "/x", A},
+    {B("user-agent: a\nsitemap: /s\nhost: h\ncrawl-delay: 1\nfoo: bar\nuser-agent: b\n"
+       "disallow: /x\n"), "a", "/x", D},
+    {B("user-agent: a\ndisallow: /y\ncrawl-delay: 1\nuser-agent: b\ndisallow: /x\n"), "a",
+     "/x", A},
     {B(STAR "disallow: /a\nuser-agent: 123\ndisallow: /\n"), "scrape", "/b", A},
     {B(STAR "disallow: /a\n"), NULL, "/a", D},
     {B(STAR "disallow: /a\n"), "", "/a", D},
@@ -324,9 +333,12 @@ static const struct delay_case delay_cases[] = {
     {STAR "crawl-delay:\n", "scrape", -1},
     {STAR "disallow: /\n", "scrape", -1},
     {STAR "crawl-delay: x\ncrawl-delay: 3\ncrawl-delay: 4\n", "scrape", 3},
-    {STAR "crawl-delay: 9\nuser-agent: scrape\ndisallow: /a\n", "scrape", -1},
-    {STAR "crawl-delay: 9\nuser-agent: scrape\ncrawl-delay: 2\n", "scrape", 2},
+    /* The delay leaves the user-agent run open: "*" and scrape form one group, whose first
+     * valid delay wins (these two rows answered -1 and 2 before). */
+    {STAR "crawl-delay: 9\nuser-agent: scrape\ndisallow: /a\n", "scrape", 9},
+    {STAR "crawl-delay: 9\nuser-agent: scrape\ncrawl-delay: 2\n", "scrape", 9},
     {STAR "crawl-delay: 9\nuser-agent: scrape\ncrawl-delay: 2\n", "other", 9},
+    {STAR "disallow: /\ncrawl-delay: 9\nuser-agent: scrape\ncrawl-delay: 2\n", "scrape", 2},
     {"crawl-delay: 4\n" STAR "disallow: /\n", "scrape", -1},
     {STAR "crawldelay: 4\n", "scrape", 4},
     {STAR "Crawl-Delay: 4\n", "scrape", 4},
@@ -335,6 +347,10 @@ static const struct delay_case delay_cases[] = {
     {"user-agent: a\nuser-agent: scrape\ncrawl-delay: 3\n", "scrape", 3},
     {"user-agent: a\nuser-agent: scrape\ncrawl-delay: 3\n", "a", 3},
     {"user-agent: a\ncrawl-delay: 3\n", "scrape", -1},
+    /* Between two user-agent lines, a delay belongs to the group they both open. */
+    {"user-agent: a\ncrawl-delay: 5\nuser-agent: b\ndisallow: /x\n", "a", 5},
+    {"user-agent: a\ncrawl-delay: 5\nuser-agent: b\ndisallow: /x\n", "b", 5},
+    {"user-agent: a\ndisallow: /x\ncrawl-delay: 5\nuser-agent: b\ndisallow: /x\n", "b", -1},
 };
 
 TEST(crawl_delay)
@@ -464,6 +480,23 @@ TEST(huge_lines)
     scr_robots_free(r);
     free(body);
 
+    /* Google's parser reads lines of up to 16,663 bytes; a value that long is kept (values
+     * over 4,096 bytes were dropped before). */
+    body = build(STAR "disallow: /", 'a', SCR_ROBOTS_MAX_PATTERN - 2, "$\ndisallow: /b\n", &len);
+    ASSERT_GT(SCR_ROBOTS_MAX_PATTERN, 16663 - strlen("disallow:"));
+    ASSERT_EQ(scr_robots_parse(body, len, &r), SCR_OK);
+    ASSERT_EQ(scr_robots_allowed(r, "scrape", body + strlen(STAR "disallow: ")), 1);
+    body[len - strlen("$\ndisallow: /b\n")] = '\0';
+    ASSERT_EQ(scr_robots_allowed(r, "scrape", body + strlen(STAR "disallow: ")), 0);
+    ASSERT_EQ(scr_robots_allowed(r, "scrape", "/aaa"), 1);
+    scr_robots_free(r);
+    free(body);
+    body = build(STAR "disallow: /", 'a', SCR_ROBOTS_MAX_PATTERN, "\ndisallow: /b\n", &len);
+    ASSERT_EQ(scr_robots_parse(body, len, &r), SCR_OK);
+    ASSERT_EQ(scr_robots_allowed(r, "scrape", "/aaa"), 1); /* one octet too long */
+    scr_robots_free(r);
+    free(body);
+
     /* A 100 KB comment and a 100 KB product token. */
     body = build(STAR "# ", 'c', 100 * 1024, "\ndisallow: /b\n", &len);
     ASSERT_EQ(scr_robots_parse(body, len, &r), SCR_OK);
@@ -513,23 +546,50 @@ TEST(size_cap)
     free(body);
 }
 
+/* Fills body (of at least SCR_ROBOTS_MAX_BYTES + 64 bytes) with STAR, then `line` over and
+ * over, then `last`, all within SCR_ROBOTS_MAX_BYTES; returns the length. */
+static size_t fill_cap(char *body, const char *line, const char *last)
+{
+    size_t ln = strlen(line), la = strlen(last), len = strlen(STAR);
+
+    memcpy(body, STAR, len);
+    while (len + ln + la <= SCR_ROBOTS_MAX_BYTES) {
+        memcpy(body + len, line, ln);
+        len += ln;
+    }
+    memcpy(body + len, last, la);
+    return len + la;
+}
+
 TEST(rule_cap)
 {
     struct scr_robots *r = NULL;
     char *body, *p;
-    size_t n = SCR_ROBOTS_MAX_RULES + 10;
+    size_t n = 25000, len;
 
-    body = malloc(n * 32 + 32);
+    /* A file up to SCR_ROBOTS_MAX_BYTES is parsed whole: with the old cap of 10,000 records
+     * the last 15,000 rules of this 430 KiB file were lost. */
+    body = malloc(SCR_ROBOTS_MAX_BYTES + 64);
     ASSERT(body != NULL);
     p = body + sprintf(body, STAR);
     for (size_t i = 0; i < n; i++)
         p += sprintf(p, "disallow: /r%zu$\n", i);
+    ASSERT_GT((size_t)(p - body), 430 * 1024);
     ASSERT_EQ(scr_robots_parse(body, (size_t)(p - body), &r), SCR_OK);
-    /* The user-agent line is one record: rules 0..MAX-2 are kept. */
     ASSERT_EQ(scr_robots_allowed(r, "scrape", "/r0"), 0);
-    ASSERT_EQ(scr_robots_allowed(r, "scrape", "/r9998"), 0);
-    ASSERT_EQ(scr_robots_allowed(r, "scrape", "/r9999"), 1);
-    ASSERT_EQ(scr_robots_allowed(r, "scrape", "/r10005"), 1);
+    ASSERT_EQ(scr_robots_allowed(r, "scrape", "/r9999"), 0);
+    ASSERT_EQ(scr_robots_allowed(r, "scrape", "/r24999"), 0);
+    ASSERT_EQ(scr_robots_allowed(r, "scrape", "/r25000"), 1);
+    scr_robots_free(r);
+
+    /* The densest records there are (8 bytes each) up to the byte cap: the last one counts. */
+    len = fill_cap(body, "allow:a\n", "disallow:/z\n");
+    ASSERT_EQ(scr_robots_parse(body, len, &r), SCR_OK);
+    ASSERT_EQ(scr_robots_allowed(r, "scrape", "/z"), 0);
+    scr_robots_free(r);
+    len = fill_cap(body, "useragent:\n", "disallow:/z\n");
+    ASSERT_EQ(scr_robots_parse(body, len, &r), SCR_OK);
+    ASSERT_EQ(scr_robots_allowed(r, "scrape", "/z"), 0);
     scr_robots_free(r);
     free(body);
 }
