@@ -6,7 +6,8 @@
  *   agents   - the product tokens the groups name, lower case ("*" is a flag on the group);
  *   rules    - allow/disallow patterns, normalized once (canonical percent-escapes, runs of
  *              '*' collapsed, a trailing '$' turned into the `anchored` flag);
- *   sitemaps - offsets of the sitemap URLs.
+ *   sitemaps - offsets of the sitemap URLs;
+ *   prefix, needle - the rule index, so a query tries only the rules that can match.
  * Every string lives in one arena, `strings`, referenced by offset (offset 0 is "").
  *
  * Invariants: a group's agents and its rules are contiguous ranges of their arrays, in file
@@ -40,8 +41,17 @@ struct robots_agent {
 
 struct robots_rule {
     size_t off, len; /* normalized pattern in strings, without the anchor */
+    size_t group;    /* index in groups[] */
     int allow;
     int anchored; /* the pattern ended in '$': it must match the whole path */
+};
+
+/* An entry of a rule index: a key (a piece of the rule's pattern) and the rule.  Lengths and
+ * indexes fit 32 bits: the arena is at most about 3 x SCR_ROBOTS_MAX_BYTES. */
+struct robots_key {
+    const char *key; /* in strings */
+    uint32_t len;
+    uint32_t rule; /* index in rules[] */
 };
 
 struct scr_robots {
@@ -51,6 +61,13 @@ struct scr_robots {
     struct robots_rule *rules;
     size_t *sitemaps;
     size_t ngroups, nagents, nrules, nsitemaps;
+    /* The rule index (see "Complexity" in robots.md), both sorted by key:
+     *   prefix - rules whose pattern starts with more than "/" before its first '*', keyed
+     *            by that literal prefix: candidates are the keys that are prefixes of the path;
+     *   needle - the other rules, keyed by their longest literal segment (maybe empty):
+     *            candidates are the keys that occur in the path. */
+    struct robots_key *prefix, *needle; /* one allocation, at prefix */
+    size_t nprefix, nneedle;
 };
 
 /* ---- parser state ------------------------------------------------------------------- */
@@ -274,6 +291,7 @@ static int on_rule(struct parser *p, int allow, const char *v, size_t vn)
     }
     p->records++;
     ru.allow = allow;
+    ru.group = p->groups.n - 1;
     ru.anchored = v[vn - 1] == '$';
     if (ru.anchored)
         vn--;
@@ -403,6 +421,63 @@ static void parser_release(struct parser *p)
     free(p->sitemaps.v);
 }
 
+/* ---- the rule index ---------------------------------------------------------------- */
+
+/* Keys in bytewise order, a key before every longer key it is a prefix of. */
+static int key_cmp(const void *va, const void *vb)
+{
+    const struct robots_key *a = va, *b = vb;
+    size_t n = a->len < b->len ? a->len : b->len;
+    int c = memcmp(a->key, b->key, n);
+
+    if (c)
+        return c;
+    if (a->len != b->len)
+        return a->len < b->len ? -1 : 1;
+    return a->rule < b->rule ? -1 : (a->rule > b->rule);
+}
+
+/* The longest run of p[0..m) without '*': text every match must contain. */
+static struct robots_key longest_segment(const char *p, size_t m, size_t rule)
+{
+    struct robots_key k = {p, 0, (uint32_t)rule};
+    size_t start = 0;
+
+    for (size_t i = 0; i <= m; i++) {
+        if (i < m && p[i] != '*')
+            continue;
+        if (i - start > k.len) {
+            k.key = p + start;
+            k.len = (uint32_t)(i - start);
+        }
+        start = i + 1;
+    }
+    return k;
+}
+
+/* Builds r->prefix and r->needle from r->rules (see struct scr_robots). */
+static void index_build(struct scr_robots *r)
+{
+    if (!r->nrules)
+        return;
+    /* One array: prefix keys from the front, needles from the back. */
+    r->prefix = scr_xcalloc(r->nrules, sizeof(*r->prefix));
+    r->needle = r->prefix + r->nrules;
+    for (size_t i = r->nrules; i-- > 0;) {
+        const struct robots_rule *ru = &r->rules[i];
+        const char *p = r->strings + ru->off, *star = memchr(p, '*', ru->len);
+        size_t lit = star ? (size_t)(star - p) : ru->len;
+
+        if (lit > 1)
+            r->prefix[r->nprefix++] = (struct robots_key){p, (uint32_t)lit, (uint32_t)i};
+        else
+            *--r->needle = longest_segment(p, ru->len, i);
+    }
+    r->nneedle = r->nrules - r->nprefix;
+    qsort(r->prefix, r->nprefix, sizeof(*r->prefix), key_cmp);
+    qsort(r->needle, r->nneedle, sizeof(*r->needle), key_cmp);
+}
+
 int scr_robots_parse(const char *body, size_t len, struct scr_robots **out)
 {
     struct parser p;
@@ -440,6 +515,7 @@ int scr_robots_parse(const char *body, size_t len, struct scr_robots **out)
     r->sitemaps = p.sitemaps.v;
     r->nsitemaps = p.sitemaps.n;
     memset(&p, 0, sizeof(p)); /* r owns it all now */
+    index_build(r);
     *out = r;
     rc = SCR_OK;
 out:
@@ -456,6 +532,7 @@ void scr_robots_free(struct scr_robots *r)
     free(r->agents);
     free(r->rules);
     free(r->sitemaps);
+    free(r->prefix); /* and the needles */
     free(r);
 }
 
@@ -531,31 +608,99 @@ static int group_applies(const struct scr_robots *r, const struct robots_group *
     return named ? group_names(r, g, tok, tn) : g->wildcard;
 }
 
+/* One query's state: who asks, the normalized path, and the best match so far. */
+struct verdict {
+    const struct scr_robots *r;
+    const char *tok;
+    size_t tn;
+    int named;
+    const char *path;
+    size_t n;
+    size_t best; /* weight of the best match: octets of the pattern, '$' included */
+    int found, allow;
+};
+
+static void consider(struct verdict *v, size_t i)
+{
+    const struct robots_rule *ru = &v->r->rules[i];
+    size_t w = ru->len + (size_t)ru->anchored;
+
+    /* Skip a rule that could not change the verdict even if it matched. */
+    if (v->found && (w < v->best || (w == v->best && (v->allow || !ru->allow))))
+        return;
+    if (!group_applies(v->r, &v->r->groups[ru->group], v->tok, v->tn, v->named))
+        return;
+    if (!pattern_match(v->r->strings + ru->off, ru->len, ru->anchored, v->path, v->n))
+        return;
+    v->best = w;
+    v->allow = ru->allow;
+    v->found = 1;
+}
+
+/* Considers the rule of every key of idx[0..n) (sorted by key_cmp) that is a prefix of
+ * t[0..tn).  The keys sharing t[0..k) form a range that narrows as k grows; the ones exactly
+ * t[0..k) lead it.  O(tn log n) plus the keys found.  `seen` (NULL for none) marks the index
+ * positions already considered, so a needle found twice costs one match. */
+static void walk(struct verdict *v, const struct robots_key *idx, size_t n, const char *t,
+                 size_t tn, uint64_t *seen)
+{
+    size_t lo = 0, hi = n, k = 0;
+
+    for (;;) {
+        for (; lo < hi && idx[lo].len == k; lo++) {
+            if (seen && (seen[lo / 64] >> (lo % 64) & 1))
+                continue;
+            if (seen)
+                seen[lo / 64] |= (uint64_t)1 << (lo % 64);
+            consider(v, idx[lo].rule);
+        }
+        if (lo == hi || k == tn)
+            return;
+        /* every key left is longer than k: keep those whose byte k is t[k] */
+        unsigned char c = (unsigned char)t[k];
+        size_t a = lo, b = hi;
+        while (a < b) {
+            size_t m = a + (b - a) / 2;
+            if ((unsigned char)idx[m].key[k] < c)
+                a = m + 1;
+            else
+                b = m;
+        }
+        lo = a;
+        for (b = hi; a < b;) {
+            size_t m = a + (b - a) / 2;
+            if ((unsigned char)idx[m].key[k] <= c)
+                a = m + 1;
+            else
+                b = m;
+        }
+        hi = a;
+        k++;
+    }
+}
+
 /* The verdict for a normalized path: the longest matching pattern (octets of the normalized
- * pattern, '$' included) decides, Allow winning ties; no match allows. */
+ * pattern, '$' included) decides, Allow winning ties; no match allows.  The order in which
+ * rules are considered does not change it, so only the index's candidates are tried: the
+ * prefix keys that begin the path, and the needles that occur in it. */
 static int decide(const struct scr_robots *r, const char *agent, const char *path, size_t n)
 {
-    size_t tn = agent_token(agent), best = 0;
-    int named = named_apply(r, agent, tn), found = 0, allow = 1;
+    struct verdict v = {r, agent, agent_token(agent), 0, path, n, 0, 0, 1};
+    uint64_t stack[64], *seen = stack;
+    size_t words = (r->nneedle + 63) / 64;
 
-    for (size_t i = 0; i < r->ngroups; i++) {
-        const struct robots_group *g = &r->groups[i];
-        if (!group_applies(r, g, agent, tn, named))
-            continue;
-        for (size_t j = 0; j < g->nrules; j++) {
-            const struct robots_rule *ru = &r->rules[g->rule0 + j];
-            size_t w = ru->len + (size_t)ru->anchored;
-            /* Skip a rule that could not change the verdict even if it matched. */
-            if (found && (w < best || (w == best && (allow || !ru->allow))))
-                continue;
-            if (!pattern_match(r->strings + ru->off, ru->len, ru->anchored, path, n))
-                continue;
-            best = w;
-            allow = ru->allow;
-            found = 1;
-        }
-    }
-    return allow;
+    v.named = named_apply(r, agent, v.tn);
+    walk(&v, r->prefix, r->nprefix, path, n, NULL);
+    if (!r->nneedle)
+        return v.allow;
+    if (words > sizeof(stack) / sizeof(stack[0]))
+        seen = scr_xmalloc(words * sizeof(*seen));
+    memset(seen, 0, words * sizeof(*seen));
+    for (size_t i = 0; i < n; i++)
+        walk(&v, r->needle, r->nneedle, path + i, n - i, seen);
+    if (seen != stack)
+        free(seen);
+    return v.allow;
 }
 
 static int is_robots_txt(const char *path, size_t n)
