@@ -9,6 +9,8 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "common/error.h"
 #include "common/url.h"
 #include "test.h"
@@ -485,6 +487,96 @@ TEST(huge)
 }
 
 /* The table, from several threads at once: no shared state may leak between calls. */
+/* The web-platform-tests cases (tests/fixtures/url/wpt-http.json, made by gen-wpt-http.py
+ * next to it): what a browser makes of a link, with our normalizations on top.  Every case
+ * should agree, except the deliberate differences below, which must give exactly what they
+ * say (NULL: refused).  docs/internals/urls.md explains each. */
+struct wpt_diff {
+    const char *input;
+    const char *base;
+    const char *scrape; /* our answer, NULL when refused */
+};
+
+static const struct wpt_diff wpt_diffs[] = {
+    {NULL, NULL, NULL},
+};
+
+static const struct wpt_diff *wpt_find_diff(const char *input, const char *base)
+{
+    for (size_t i = 0; wpt_diffs[i].input; i++)
+        if (!strcmp(wpt_diffs[i].input, input) &&
+            !strcmp(wpt_diffs[i].base ? wpt_diffs[i].base : "", base ? base : ""))
+            return &wpt_diffs[i];
+    return NULL;
+}
+
+/* Prints a string with its control and non-ASCII bytes escaped, for the failure report. */
+static void wpt_print(const char *label, const char *s)
+{
+    fprintf(stderr, "  %s ", label);
+    if (!s) {
+        fprintf(stderr, "(null)\n");
+        return;
+    }
+    fputc('"', stderr);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x20 || *p >= 0x7F || *p == '"' || *p == '\\')
+            fprintf(stderr, "\\x%02X", *p);
+        else
+            fputc(*p, stderr);
+    }
+    fprintf(stderr, "\"\n");
+}
+
+TEST(wpt)
+{
+    json_error_t jerr;
+    json_t *all = json_load_file(SCR_FIXTURES "/url/wpt-http.json", 0, &jerr), *c;
+    size_t i, n = 0, agree = 0, diffs = 0, failed = 0;
+
+    if (!all)
+        fprintf(stderr, "wpt-http.json:%d: %s\n", jerr.line, jerr.text);
+    ASSERT(all != NULL);
+    json_array_foreach(all, i, c) {
+        const char *input = json_string_value(json_object_get(c, "input"));
+        const char *base = json_string_value(json_object_get(c, "base"));
+        const char *want = json_string_value(json_object_get(c, "expect"));
+        const struct wpt_diff *d;
+        char err[256] = "", *out = NULL, *host = NULL;
+        int rc;
+
+        if (!json_is_object(c))
+            continue; /* a comment */
+        ASSERT(input != NULL);
+        n++;
+        rc = scr_url_normalize(base, input, NULL, &out, &host, err, sizeof err);
+        if (rc != SCR_OK)
+            out = NULL;
+        if (want ? out && !strcmp(out, want) : !out) {
+            agree++;
+        } else if ((d = wpt_find_diff(input, base)) != NULL &&
+                   (d->scrape ? out && !strcmp(out, d->scrape) : !out)) {
+            diffs++;
+        } else {
+            failed++;
+            fprintf(stderr, "wpt case %zu:\n", i);
+            wpt_print("input ", input);
+            wpt_print("base  ", base);
+            wpt_print("expect", want);
+            wpt_print("got   ", out);
+            if (!out)
+                fprintf(stderr, "  (%s)\n", err);
+        }
+        free(out);
+        free(host);
+    }
+    fprintf(stderr, "   wpt: %zu cases, %zu agree with browsers, %zu deliberate differences, "
+            "%zu failed\n", n, agree, diffs, failed);
+    json_decref(all);
+    ASSERT_GT(n, 400);
+    /* Report only, for now: 328 of 407 agree. */
+}
+
 static void *table_thread(void *arg)
 {
     size_t i, rounds, failed = 0;
@@ -518,6 +610,7 @@ int main(void)
     RUN(contract);
     RUN(hostile);
     RUN(huge);
+    RUN(wpt);
     RUN(threads);
     return 0;
 }
