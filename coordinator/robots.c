@@ -39,12 +39,16 @@ struct robots_agent {
     size_t off, len; /* lower-case product token in strings */
 };
 
+/* 16 bytes, since a file may hold 64,000 of them: offsets and lengths fit 32 bits, the
+ * arena being at most about 3 x SCR_ROBOTS_MAX_BYTES. */
 struct robots_rule {
-    size_t off, len; /* normalized pattern in strings, without the anchor */
-    size_t group;    /* index in groups[] */
-    int allow;
-    int anchored; /* the pattern ended in '$': it must match the whole path */
+    uint32_t off, len;      /* normalized pattern in strings, without the anchor */
+    uint32_t group;         /* index in groups[] */
+    unsigned char allow;    /* 1 for allow, 0 for disallow */
+    unsigned char anchored; /* the pattern ended in '$': it must match the whole path */
 };
+
+_Static_assert(4 * (uint64_t)SCR_ROBOTS_MAX_BYTES < UINT32_MAX, "arena offsets fit 32 bits");
 
 /* An entry of a rule index: a key (a piece of the rule's pattern) and the rule.  Lengths and
  * indexes fit 32 bits: the arena is at most about 3 x SCR_ROBOTS_MAX_BYTES. */
@@ -68,6 +72,9 @@ struct scr_robots {
      *            candidates are the keys that occur in the path. */
     struct robots_key *prefix, *needle; /* one allocation, at prefix */
     size_t nprefix, nneedle;
+    /* The agents' tokens, sorted by key_cmp (rule = index in agents[]): which token is named
+     * anywhere is a binary search, not a scan of the file's groups. */
+    struct robots_key *agent_idx;
 };
 
 /* ---- parser state ------------------------------------------------------------------- */
@@ -276,6 +283,7 @@ static int on_rule(struct parser *p, int allow, const char *v, size_t vn)
 {
     struct robots_group *g = last_group(p);
     struct robots_rule ru;
+    size_t len;
     char *d;
     int rc;
 
@@ -290,23 +298,24 @@ static int on_rule(struct parser *p, int allow, const char *v, size_t vn)
         return SCR_OK;
     }
     p->records++;
-    ru.allow = allow;
-    ru.group = p->groups.n - 1;
+    ru.allow = (unsigned char)allow;
+    ru.group = (uint32_t)(p->groups.n - 1);
     ru.anchored = v[vn - 1] == '$';
     if (ru.anchored)
         vn--;
     if ((rc = scr_buf_reserve(&p->strings, 3 * vn + 2)) != SCR_OK)
         return rc;
-    ru.off = p->strings.len;
+    ru.off = (uint32_t)p->strings.len;
     d = p->strings.data + ru.off;
-    ru.len = 0;
+    len = 0;
     /* Paths start with '/': "Disallow: private" is read as "/private", the polite
      * reading of a common mistake.  "*.gif" needs no help: '*' matches the '/'. */
     if (vn == 0 || (v[0] != '/' && v[0] != '*'))
-        d[ru.len++] = '/';
-    ru.len += norm_escape(d + ru.len, v, vn, 1);
-    d[ru.len] = '\0';
-    p->strings.len += ru.len + 1;
+        d[len++] = '/';
+    len += norm_escape(d + len, v, vn, 1);
+    d[len] = '\0';
+    ru.len = (uint32_t)len;
+    p->strings.len += len + 1;
     if ((rc = vec_push(&p->rules, &ru, sizeof(ru))) != SCR_OK)
         return rc;
     g->nrules++;
@@ -455,9 +464,16 @@ static struct robots_key longest_segment(const char *p, size_t m, size_t rule)
     return k;
 }
 
-/* Builds r->prefix and r->needle from r->rules (see struct scr_robots). */
+/* Builds r->prefix, r->needle and r->agent_idx (see struct scr_robots). */
 static void index_build(struct scr_robots *r)
 {
+    if (r->nagents) {
+        r->agent_idx = scr_xcalloc(r->nagents, sizeof(*r->agent_idx));
+        for (size_t i = 0; i < r->nagents; i++)
+            r->agent_idx[i] = (struct robots_key){r->strings + r->agents[i].off,
+                                                  (uint32_t)r->agents[i].len, (uint32_t)i};
+        qsort(r->agent_idx, r->nagents, sizeof(*r->agent_idx), key_cmp);
+    }
     if (!r->nrules)
         return;
     /* One array: prefix keys from the front, needles from the back. */
@@ -533,6 +549,7 @@ void scr_robots_free(struct scr_robots *r)
     free(r->rules);
     free(r->sitemaps);
     free(r->prefix); /* and the needles */
+    free(r->agent_idx);
     free(r);
 }
 
@@ -594,11 +611,26 @@ static int group_names(const struct scr_robots *r, const struct robots_group *g,
  * Returns whether the named groups apply (else the "*" ones do). */
 static int named_apply(const struct scr_robots *r, const char *tok, size_t tn)
 {
+    size_t lo = 0, hi = r->nagents;
+
     if (tn == 0)
         return 0;
-    for (size_t i = 0; i < r->ngroups; i++)
-        if (group_names(r, &r->groups[i], tok, tn))
+    while (lo < hi) { /* the stored tokens are lower case; key_cmp's order */
+        size_t m = lo + (hi - lo) / 2, i;
+        const struct robots_key *k = &r->agent_idx[m];
+        int c = 0;
+
+        for (i = 0; i < k->len && i < tn && !c; i++)
+            c = (int)(unsigned char)k->key[i] - (int)lower((unsigned char)tok[i]);
+        if (!c)
+            c = k->len < tn ? -1 : k->len > tn;
+        if (!c)
             return 1;
+        if (c < 0)
+            lo = m + 1;
+        else
+            hi = m;
+    }
     return 0;
 }
 
@@ -618,6 +650,8 @@ struct verdict {
     size_t n;
     size_t best; /* weight of the best match: octets of the pattern, '$' included */
     int found, allow;
+    size_t memo_group; /* the last group asked about (SIZE_MAX: none), and the answer */
+    int memo_applies;
 };
 
 static void consider(struct verdict *v, size_t i)
@@ -628,7 +662,12 @@ static void consider(struct verdict *v, size_t i)
     /* Skip a rule that could not change the verdict even if it matched. */
     if (v->found && (w < v->best || (w == v->best && (v->allow || !ru->allow))))
         return;
-    if (!group_applies(v->r, &v->r->groups[ru->group], v->tok, v->tn, v->named))
+    if (ru->group != v->memo_group) {
+        v->memo_group = ru->group;
+        v->memo_applies = group_applies(v->r, &v->r->groups[ru->group], v->tok, v->tn,
+                                        v->named);
+    }
+    if (!v->memo_applies)
         return;
     if (!pattern_match(v->r->strings + ru->off, ru->len, ru->anchored, v->path, v->n))
         return;
@@ -685,7 +724,7 @@ static void walk(struct verdict *v, const struct robots_key *idx, size_t n, cons
  * prefix keys that begin the path, and the needles that occur in it. */
 static int decide(const struct scr_robots *r, const char *agent, const char *path, size_t n)
 {
-    struct verdict v = {r, agent, agent_token(agent), 0, path, n, 0, 0, 1};
+    struct verdict v = {r, agent, agent_token(agent), 0, path, n, 0, 0, 1, SIZE_MAX, 0};
     uint64_t stack[64], *seen = stack;
     size_t words = (r->nneedle + 63) / 64;
 

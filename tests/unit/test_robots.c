@@ -689,6 +689,25 @@ TEST(big_file)
             (size_t)(p - body), nrules, nq, dt / (double)nq * 1e6, allowed);
     ASSERT(dt < 20.0);
     scr_robots_free(r);
+
+    /* The same size in groups: one agent and one rule each, our agent named last. */
+    p = body;
+    for (nrules = 0; (size_t)(p - body) < SCR_ROBOTS_MAX_BYTES - 128; nrules++)
+        p += sprintf(p, "user-agent: bot%c%c\ndisallow: /%zu/\n", 'a' + (int)(nrules % 26),
+                     'a' + (int)(nrules / 26 % 26), nrules);
+    p += sprintf(p, "user-agent: scrape\ndisallow: /private/\n");
+    ASSERT_EQ(scr_robots_parse(body, (size_t)(p - body), &r), SCR_OK);
+    ASSERT_EQ(scr_robots_allowed(r, "scrape", "/private/x"), 0);
+    ASSERT_EQ(scr_robots_allowed(r, "scrape", "/1/"), 1);
+    ASSERT_EQ(scr_robots_allowed(r, "botaa", "/0/"), 0);
+    t0 = now();
+    for (size_t i = 0; i < 20000; i++)
+        allowed += scr_robots_allowed(r, i % 2 ? "scrape" : "other", i % 3 ? "/a/b" : "/7/");
+    dt = now() - t0;
+    fprintf(stderr, "big_file: %zu groups: %.2f us per URL\n", nrules + 1,
+            dt / 20000 * 1e6);
+    ASSERT(dt < 20.0);
+    scr_robots_free(r);
     free(body);
 }
 
