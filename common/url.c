@@ -6,16 +6,17 @@
  * tests/unit/test_url.c checks this for each case).  The rules and their reasons are in
  * docs/internals/urls.md.
  *
- * Each step is done by what does it best.  Splitting and resolving follow RFC 3986 (appendix B
- * and section 5.2) here, not libcurl's relative handling, which has changed between releases.
- * The authority goes through libcurl's URL API, which checks ports, normalizes IPv4 and IPv6
- * literals and percent-decodes the host.  IDN labels go to libidn2 directly: libcurl 7.88's
- * CURLU_PUNYCODE converts from the process locale's charset, so it fails under the "C" locale,
- * and setlocale() is neither thread-safe nor ours to call.  Path and query are
- * percent-normalized here, since libcurl leaves them as given.
+ * A link means what a browser makes of it: for http(s), resolution, the authority and the
+ * escaping of path and query follow the WHATWG URL Standard (the parser browsers implement),
+ * written here; the crawler's own normalizations (fragment dropped, escape case, unreserved
+ * escapes decoded, empty query dropped, options) are applied on top.  libcurl is not used:
+ * its relative handling has changed between releases and its host rules are not a browser's.
+ * IDN labels go to libidn2 directly (libcurl 7.88's CURLU_PUNYCODE converts from the process
+ * locale's charset, so it fails under the "C" locale, and setlocale() is neither thread-safe
+ * nor ours to call).  tests/fixtures/url/wpt-http.json holds the standard's test cases.
  *
- * No global state: each call owns its CURLU handle and buffers, so workers may call it from
- * several threads at once.  Hostile input is expected: any NUL-free string is handled in time
+ * No global state: each call owns its buffers, so workers may call it from several threads
+ * at once.  Hostile input is expected: any NUL-free string is handled in time
  * linear in its length, and inputs far longer than max_len are refused before parsing.
  */
 #include "common/url.h"
@@ -26,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
+#include <arpa/inet.h>
 #include <idn2.h>
 
 #include "common/alloc.h"
@@ -37,10 +38,6 @@
  * are refused unparsed: decoding %XX shrinks text at most threefold, so only pathological
  * dot-segment chains could still fit, and refusing them bounds the work per call. */
 #define URL_INPUT_FACTOR 4
-
-/* A host must reach a fixed point under (libcurl, libidn2, lower-casing) within this many
- * rounds; "%30x7f.1" needs two (decoded to "0x7f.1", then read as IPv4 "127.0.0.1"). */
-#define URL_HOST_ROUNDS 4
 
 /* Longest scheme echoed back in a reason. */
 #define URL_SCHEME_ECHO 32
@@ -53,9 +50,9 @@ struct span {
     int set;
 };
 
-/* The five components of RFC 3986 appendix B, minus the fragment, which is always dropped. */
+/* An absolute URL's pieces, as written (the fragment is gone before splitting). */
 struct url_parts {
-    struct span scheme;
+    const char *scheme; /* "http" or "https" (static) */
     struct span authority;
     struct span path;
     struct span query;
@@ -125,16 +122,17 @@ static int is_unreserved(int c)
     return is_alpha(c) || is_digit(c) || c == '-' || c == '.' || c == '_' || c == '~';
 }
 
-static int is_sub_delim(int c)
-{
-    return c != '\0' && strchr("!$&'()*+,;=", c) != NULL;
-}
-
-/* May c stand unescaped in a path (pchar / "/") or a query (pchar / "/" / "?")? */
+/* May c stand unescaped in a path or a query?  The WHATWG URL Standard's path
+ * percent-encode set and special-query percent-encode set are escaped: C0 controls, space,
+ * DEL, every byte >= 0x80, '"', '#', '<', '>'; in a path also '?', '^', '`', '{', '}'; in a
+ * query also '\''.  The rest stays as written ('|', '[', ']' included), as in browsers. */
 static int url_keeps(int c, int in_query)
 {
-    return is_unreserved(c) || is_sub_delim(c) || c == ':' || c == '@' || c == '/' ||
-           (in_query && c == '?');
+    if (c <= 0x20 || c >= 0x7F || c == '"' || c == '#' || c == '<' || c == '>')
+        return 0;
+    if (in_query)
+        return c != '\'';
+    return c != '?' && c != '^' && c != '`' && c != '{' && c != '}';
 }
 
 /* Returns the scheme's canonical (static) spelling if we crawl it, else NULL. */
@@ -167,14 +165,14 @@ static int url_fail_scheme(char *err, size_t errlen, struct span s, const char *
 }
 
 /* Copies s into b (which must be empty) without surrounding C0 controls and spaces, without
- * TAB/CR/LF anywhere, and with '\' read as '/' before the first '?' or '#', as browsers do
- * for http(s).  Refuses, with SCR_ETOOBIG, input longer than cap bytes without reading past
+ * TAB/CR/LF anywhere, without the fragment, and with '\' read as '/' before the first '?', as
+ * browsers do for http(s).  Refuses, with SCR_ETOOBIG, input longer than cap bytes without reading past
  * cap + 1.  On success b->data is never NULL. */
 static int url_clean(struct scr_buf *b, const char *s, size_t cap, const char *what, char *err,
                      size_t errlen)
 {
     size_t i, start = 0, end = strnlen(s, cap + 1);
-    int tail = 0; /* past the first '?' or '#' */
+    int tail = 0; /* past the first '?' */
     int rc;
 
     if (end > cap)
@@ -191,7 +189,9 @@ static int url_clean(struct scr_buf *b, const char *s, size_t cap, const char *w
 
         if (c == '\t' || c == '\r' || c == '\n')
             continue;
-        if (c == '?' || c == '#')
+        if (c == '#')
+            break; /* the fragment never reaches the server */
+        if (c == '?')
             tail = 1;
         else if (c == '\\' && !tail)
             c = '/';
@@ -201,100 +201,135 @@ static int url_clean(struct scr_buf *b, const char *s, size_t cap, const char *w
     return SCR_OK;
 }
 
-/* Splits a cleaned reference into its components (RFC 3986 appendix B).  A scheme is only
- * recognized when it is well-formed; otherwise the text is a relative reference, as in
- * browsers ("a b:c" is a path). */
-static void url_split(const char *s, size_t n, struct url_parts *u)
+/* Length of the scheme that starts s[0..n), followed by ':'; 0 when there is none.  A scheme
+ * is only recognized when well-formed (ALPHA *(ALPHA / DIGIT / "+" / "-" / ".")); otherwise
+ * the text is relative, as in browsers ("a b:c" is a path). */
+static size_t url_scheme_len(const char *s, size_t n)
+{
+    size_t j;
+
+    if (!n || !is_alpha((unsigned char)s[0]))
+        return 0;
+    for (j = 1; j < n; j++) {
+        int c = (unsigned char)s[j];
+
+        if (!is_alpha(c) && !is_digit(c) && c != '+' && c != '-' && c != '.')
+            break;
+    }
+    return j < n && s[j] == ':' ? j : 0;
+}
+
+static int url_starts_2slash(const char *s, size_t n)
+{
+    return n >= 2 && s[0] == '/' && s[1] == '/';
+}
+
+/* Splits s[0..n) (cleaned: no fragment, '\' already '/') into path and query. */
+static void url_split_path(const char *s, size_t n, struct span *path, struct span *query)
+{
+    const char *q = memchr(s, '?', n);
+    size_t pn = q ? (size_t)(q - s) : n;
+
+    *path = (struct span){s, pn, 1};
+    *query = q ? (struct span){q + 1, n - pn - 1, 1} : (struct span){NULL, 0, 0};
+}
+
+/* The WHATWG "special authority ignore slashes" reading of s[0..n): every leading '/' is
+ * skipped (so "http:example.com", "http:/example.com" and "http:///example.com" all name the
+ * host example.com), then the authority runs to the first '/' or '?'. */
+static void url_split_authority(const char *s, size_t n, struct url_parts *u)
 {
     size_t i = 0, j;
 
-    memset(u, 0, sizeof *u);
-    if (n && is_alpha((unsigned char)s[0])) {
-        for (j = 1; j < n; j++) {
-            int c = (unsigned char)s[j];
-
-            if (!is_alpha(c) && !is_digit(c) && c != '+' && c != '-' && c != '.')
-                break;
-        }
-        if (j < n && s[j] == ':') {
-            u->scheme = (struct span){s, j, 1};
-            i = j + 1;
-        }
-    }
-    if (n - i >= 2 && s[i] == '/' && s[i + 1] == '/') {
-        i += 2;
-        for (j = i; j < n && s[j] != '/' && s[j] != '?' && s[j] != '#'; j++)
-            ;
-        u->authority = (struct span){s + i, j - i, 1};
-        i = j;
-    }
-    for (j = i; j < n && s[j] != '?' && s[j] != '#'; j++)
+    while (i < n && s[i] == '/')
+        i++;
+    for (j = i; j < n && s[j] != '/' && s[j] != '?'; j++)
         ;
-    u->path = (struct span){s + i, j - i, 1};
-    i = j;
-    if (i < n && s[i] == '?') {
-        for (j = ++i; j < n && s[j] != '#'; j++)
-            ;
-        u->query = (struct span){s + i, j - i, 1};
-    }
+    u->authority = (struct span){s + i, j - i, 1};
+    url_split_path(s + j, n - j, &u->path, &u->query);
 }
 
-/* Resolves the cleaned reference r against base (RFC 3986 section 5.2.2).  Fills t and
- * appends the target's path to `path`, without dot-segment removal, which the normalization
- * pass always does.  `bb` receives the cleaned base and must outlive t. */
-static int url_resolve(const char *base, const struct url_parts *r, size_t cap,
-                       struct scr_buf *bb, struct url_target *t, struct scr_buf *path,
-                       char *err, size_t errlen)
+/* Cleans and splits the base URL into bb and b.  It must be absolute http(s) with a
+ * non-empty authority. */
+static int url_parse_base(const char *base, size_t cap, struct scr_buf *bb, struct url_parts *b,
+                          char *err, size_t errlen)
 {
-    struct url_parts b;
-    const char *rs = NULL, *bs, *slash;
+    size_t sl;
     int rc;
 
-    if (r->scheme.set) {
-        rs = url_scheme_name(r->scheme);
-        if (!rs)
-            return url_fail_scheme(err, errlen, r->scheme, "");
-        if (r->authority.set) {
-            t->scheme = rs;
-            t->authority = r->authority;
-            t->query = r->query;
-            return scr_buf_append(path, r->path.p, r->path.n);
-        }
-        /* "http:g": without "//" there is no host; against a base of the same scheme it is
-         * relative, the backward-compatible reading of section 5.2.2 that browsers use. */
-    }
-    if (!base) {
-        if (r->scheme.set)
-            return url_fail(err, errlen, SCR_EINVAL, "missing host");
-        if (!r->authority.set && !r->path.n && !r->query.set)
-            return url_fail(err, errlen, SCR_EINVAL, "empty URL");
-        return url_fail(err, errlen, SCR_EINVAL, "relative URL without a base");
-    }
+    scr_buf_reset(bb);
     rc = url_clean(bb, base, cap, "base URL", err, errlen);
     if (rc)
         return rc;
-    url_split(bb->data, bb->len, &b);
-    if (!b.scheme.set || !b.authority.set)
+    sl = url_scheme_len(bb->data, bb->len);
+    if (!sl)
         return url_fail(err, errlen, SCR_EINVAL, "base URL is not absolute");
-    bs = url_scheme_name(b.scheme);
-    if (!bs)
-        return url_fail_scheme(err, errlen, b.scheme, " in base URL");
-    if (rs && rs != bs)
-        return url_fail(err, errlen, SCR_EINVAL, "missing host");
-    t->scheme = bs;
-    if (r->authority.set) {
-        t->authority = r->authority;
-        t->query = r->query;
-        return scr_buf_append(path, r->path.p, r->path.n);
+    b->scheme = url_scheme_name((struct span){bb->data, sl, 1});
+    if (!b->scheme)
+        return url_fail_scheme(err, errlen, (struct span){bb->data, sl, 1}, " in base URL");
+    url_split_authority(bb->data + sl + 1, bb->len - sl - 1, b);
+    if (!b->authority.n)
+        return url_fail(err, errlen, SCR_EINVAL, "base URL is not absolute");
+    return SCR_OK;
+}
+
+/* Resolves the cleaned reference s[0..n) against base the way the WHATWG URL Standard does
+ * for http(s) (which, for what reaches here, is RFC 3986 section 5.2.2 plus the slash rules
+ * below).  Fills t and appends the target's path to `path`, without dot-segment removal,
+ * which the normalization pass always does.  `bb` receives the cleaned base and must outlive
+ * t. */
+static int url_resolve(const char *base, const char *s, size_t n, size_t cap,
+                       struct scr_buf *bb, struct url_target *t, struct scr_buf *path,
+                       char *err, size_t errlen)
+{
+    struct url_parts b, r;
+    size_t sl = url_scheme_len(s, n);
+    const char *slash;
+    int rc;
+
+    memset(&b, 0, sizeof b);
+    memset(&r, 0, sizeof r);
+    if (sl) {
+        r.scheme = url_scheme_name((struct span){s, sl, 1});
+        if (!r.scheme)
+            return url_fail_scheme(err, errlen, (struct span){s, sl, 1}, "");
+        s += sl + 1;
+        n -= sl + 1;
+        /* "http:g" against an http base is relative (the standard's "special relative or
+         * authority state"); anywhere else the scheme is followed by an authority, with or
+         * without slashes ("https:example.com/" is https://example.com/). */
+        if (!base || url_starts_2slash(s, n) ||
+            url_parse_base(base, cap, bb, &b, NULL, 0) != SCR_OK || b.scheme != r.scheme) {
+            url_split_authority(s, n, &r);
+            t->scheme = r.scheme;
+            t->authority = r.authority;
+            t->query = r.query;
+            return scr_buf_append(path, r.path.p, r.path.n);
+        }
+    } else {
+        if (!base)
+            return url_fail(err, errlen, SCR_EINVAL,
+                            n ? "relative URL without a base" : "empty URL");
+        rc = url_parse_base(base, cap, bb, &b, err, errlen);
+        if (rc)
+            return rc;
+    }
+    t->scheme = b.scheme;
+    if (url_starts_2slash(s, n)) { /* "//host", "///host", "/\/\host": slashes skipped */
+        url_split_authority(s, n, &r);
+        t->authority = r.authority;
+        t->query = r.query;
+        return scr_buf_append(path, r.path.p, r.path.n);
     }
     t->authority = b.authority;
-    if (!r->path.n) {
-        t->query = r->query.set ? r->query : b.query;
+    url_split_path(s, n, &r.path, &r.query);
+    if (!r.path.n) {
+        t->query = r.query.set ? r.query : b.query;
         return scr_buf_append(path, b.path.p, b.path.n);
     }
-    t->query = r->query;
-    if (r->path.p[0] == '/')
-        return scr_buf_append(path, r->path.p, r->path.n);
+    t->query = r.query;
+    if (r.path.p[0] == '/')
+        return scr_buf_append(path, r.path.p, r.path.n);
     /* merge (5.2.3): the base path up to its last '/', or "/" for an empty base path */
     if (!b.path.n) {
         rc = scr_buf_putc(path, '/');
@@ -304,16 +339,19 @@ static int url_resolve(const char *base, const struct url_parts *r, size_t cap,
             slash--;
         rc = scr_buf_append(path, b.path.p, (size_t)(slash - b.path.p));
     }
-    return rc ? rc : scr_buf_append(path, r->path.p, r->path.n);
+    return rc ? rc : scr_buf_append(path, r.path.p, r.path.n);
 }
 
 /* Appends p[0..n) to b with escapes normalized: valid escapes get upper-case hex, escapes of
- * unreserved characters are decoded, a '%' not followed by two hex digits becomes "%25", and
- * every byte not allowed unescaped in a path (or query) is escaped, non-ASCII included. */
+ * unreserved characters are decoded, and every byte of the standard's percent-encode set for
+ * a path (or a special query) is escaped, non-ASCII included.  A '%' not followed by two hex
+ * digits stays as it is, as in browsers; so that the output is a fixed point, an escaped hex
+ * digit that would complete such a '%' into an escape ("%%34%31" -> "%41") stays escaped. */
 static int url_pct_normalize(struct scr_buf *b, const char *p, size_t n, int in_query)
 {
     static const char hex[] = "0123456789ABCDEF";
-    size_t i;
+    size_t i, raw_pct = 0; /* where the last lone '%' was written */
+    int lone = 0;          /* there is one */
     int rc;
 
     if (n > SIZE_MAX / 4)
@@ -326,13 +364,21 @@ static int url_pct_normalize(struct scr_buf *b, const char *p, size_t n, int in_
 
         if (c == '%' && n - i > 2 && is_hex((unsigned char)p[i + 1]) &&
             is_hex((unsigned char)p[i + 2])) {
+            size_t since = lone ? b->len - raw_pct : 3;
             c = hex_val((unsigned char)p[i + 1]) * 16 + hex_val((unsigned char)p[i + 2]);
             i += 2;
-            if (is_unreserved(c)) {
+            if (is_unreserved(c) &&
+                !(is_hex(c) && (since == 1 ||
+                                (since == 2 && is_hex((unsigned char)b->data[b->len - 1]))))) {
                 b->data[b->len++] = (char)c;
                 continue;
             }
-        } else if (c != '%' && url_keeps(c, in_query)) {
+        } else if (c == '%') {
+            raw_pct = b->len;
+            lone = 1;
+            b->data[b->len++] = '%';
+            continue;
+        } else if (url_keeps(c, in_query)) {
             b->data[b->len++] = (char)c;
             continue;
         }
@@ -465,26 +511,6 @@ out:
     return rc;
 }
 
-/* Maps a CURLU error on the authority to a reason. */
-static int url_fail_curl(char *err, size_t errlen, CURLUcode uc)
-{
-    switch (uc) {
-    case CURLUE_OUT_OF_MEMORY:
-        return url_fail(err, errlen, SCR_ENOMEM, "out of memory");
-    case CURLUE_BAD_PORT_NUMBER:
-        return url_fail(err, errlen, SCR_EINVAL, "invalid port");
-    case CURLUE_NO_HOST:
-        return url_fail(err, errlen, SCR_EINVAL, "empty host");
-    case CURLUE_BAD_IPV6:
-        return url_fail(err, errlen, SCR_EINVAL, "invalid IPv6 address");
-    case CURLUE_BAD_HOSTNAME:
-        return url_fail(err, errlen, SCR_EINVAL, "invalid host");
-    default:
-        return url_fail(err, errlen, SCR_EINVAL, "invalid authority (%s)",
-                        curl_url_strerror(uc));
-    }
-}
-
 /* Converts a host holding non-ASCII bytes to punycode in place of *host (UTS #46
  * non-transitional, like browsers and libcurl, falling back to transitional as libcurl does).
  * *host is malloc'ed and replaced by a malloc'ed string on success. */
@@ -506,140 +532,258 @@ static int url_host_idn(char **host, char *err, size_t errlen)
     return SCR_OK;
 }
 
-/* One round of host normalization: parses "scheme://auth/" with libcurl, then converts the
- * host to punycode and lower case and checks what is left.  On success *host (never NULL)
- * and *port (NULL without an explicit port) are malloc'ed and the caller frees both; on
- * failure neither is touched. */
-static int url_host_round(const char *scheme, const char *auth, size_t n, char **host,
-                          char **port, char *err, size_t errlen)
+/* Writes the standard's serialization of an IPv6 address into out (at least 42 bytes):
+ * lower-case hex pieces without leading zeros, the first longest run of two or more zero
+ * pieces compressed to "::", never an embedded IPv4 part ("[::7f00:1]"), in brackets. */
+static void url_ipv6_format(const unsigned char a[16], char *out)
 {
-    struct scr_buf u;
-    CURLU *cu = NULL;
-    CURLUcode uc;
-    char *ch = NULL, *cp = NULL, *z = NULL, *h = NULL, *pt = NULL;
-    size_t i;
-    int rc;
+    unsigned pc[8];
+    int i, best = -1, bestlen = 1, skip = 0;
+    char *o = out;
 
-    scr_buf_init(&u);
-    rc = scr_buf_printf(&u, "%s://", scheme);
-    if (!rc)
-        rc = scr_buf_append(&u, auth, n);
-    if (!rc)
-        rc = scr_buf_putc(&u, '/');
-    cu = rc ? NULL : curl_url();
-    if (!cu) {
-        rc = url_fail(err, errlen, SCR_ENOMEM, "out of memory");
-        goto out;
+    for (i = 0; i < 8; i++)
+        pc[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+    for (i = 0; i < 8;) {
+        int j = i;
+
+        while (j < 8 && pc[j] == 0)
+            j++;
+        if (j - i > bestlen) {
+            best = i;
+            bestlen = j - i;
+        }
+        i = j > i ? j : i + 1;
     }
-    uc = curl_url_set(cu, CURLUPART_URL, u.data, CURLU_DISALLOW_USER);
-    if (!uc && curl_url_get(cu, CURLUPART_ZONEID, &z, 0) == CURLUE_OK) {
-        rc = url_fail(err, errlen, SCR_EINVAL, "IPv6 zone id not allowed");
-        goto out;
+    *o++ = '[';
+    for (i = 0; i < 8; i++) {
+        if (skip && pc[i] == 0)
+            continue;
+        skip = 0;
+        if (i == best) {
+            *o++ = ':';
+            if (i == 0)
+                *o++ = ':';
+            skip = 1;
+            continue;
+        }
+        o += sprintf(o, "%x", pc[i]);
+        if (i < 7)
+            *o++ = ':';
     }
-    if (!uc)
-        uc = curl_url_get(cu, CURLUPART_HOST, &ch, 0);
-    if (uc) {
-        rc = url_fail_curl(err, errlen, uc);
-        goto out;
+    strcpy(o, "]");
+}
+
+/* The host in brackets, p[0..n) without them: an IPv6 address, written out again. */
+static int url_host_ipv6(const char *p, size_t n, char **out, char *err, size_t errlen)
+{
+    char text[64], canon[48];
+    unsigned char a[16];
+
+    if (memchr(p, '%', n))
+        return url_fail(err, errlen, SCR_EINVAL, "IPv6 zone id not allowed");
+    if (n >= sizeof text)
+        return url_fail(err, errlen, SCR_EINVAL, "invalid IPv6 address");
+    memcpy(text, p, n);
+    text[n] = '\0';
+    if (inet_pton(AF_INET6, text, a) != 1)
+        return url_fail(err, errlen, SCR_EINVAL, "invalid IPv6 address");
+    url_ipv6_format(a, canon);
+    *out = scr_xstrdup(canon);
+    return SCR_OK;
+}
+
+/* The standard's IPv4 number parser: decimal, octal after a leading '0', hex after "0x";
+ * "0x" alone and "" after a prefix are 0.  Values above 2^32 saturate (they fail anyway). */
+static int url_ipv4_number(const char *p, size_t n, uint64_t *v)
+{
+    unsigned radix = 10;
+    uint64_t x = 0;
+
+    if (!n)
+        return -1;
+    if (n >= 2 && p[0] == '0' && (p[1] | 0x20) == 'x') {
+        radix = 16;
+        p += 2;
+        n -= 2;
+    } else if (n >= 2 && p[0] == '0') {
+        radix = 8;
+        p++;
+        n--;
     }
-    uc = curl_url_get(cu, CURLUPART_PORT, &cp, 0);
-    if (uc && uc != CURLUE_NO_PORT) {
-        rc = url_fail_curl(err, errlen, uc);
-        goto out;
+    for (size_t i = 0; i < n; i++) {
+        int c = (unsigned char)p[i];
+        unsigned d;
+
+        if (radix == 16 ? !is_hex(c) : !is_digit(c))
+            return -1;
+        d = (unsigned)hex_val(c);
+        if (d >= radix)
+            return -1;
+        x = x * radix + d;
+        if (x > ((uint64_t)1 << 32))
+            x = ((uint64_t)1 << 32) + 1;
     }
-    h = scr_xstrdup(ch);
-    pt = cp ? scr_xstrdup(cp) : NULL;
-    for (i = 0; h[i] && !(h[i] & 0x80); i++)
+    *v = x;
+    return 0;
+}
+
+/* The standard's "ends in a number": is the last label (a trailing '.' ignored) all digits,
+ * or "0x" and hex digits?  Then the host must be an IPv4 address. */
+static int url_ends_in_number(const char *h, size_t n)
+{
+    size_t i;
+    uint64_t v;
+
+    if (n > 1 && h[n - 1] == '.')
+        n--;
+    for (i = n; i > 0 && h[i - 1] != '.'; i--)
         ;
-    if (h[i]) {
-        rc = url_host_idn(&h, err, errlen);
-        if (rc)
-            goto out;
+    if (i == n)
+        return 0;
+    for (size_t k = i; k < n; k++)
+        if (!is_digit((unsigned char)h[k]))
+            return n - i >= 2 && h[i] == '0' && (h[i + 1] | 0x20) == 'x' &&
+                   url_ipv4_number(h + i, n - i, &v) == 0;
+    return 1;
+}
+
+/* The standard's IPv4 parser on h[0..n): one to four numbers, the last one filling the
+ * remaining bytes ("127.1", "0x7f000001").  Writes dotted decimal into out (16 bytes). */
+static int url_ipv4(const char *h, size_t n, char *out)
+{
+    uint64_t num[4], addr = 0;
+    size_t count = 0, start = 0;
+
+    if (n > 1 && h[n - 1] == '.')
+        n--;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && h[i] != '.')
+            continue;
+        if (count == 4 || url_ipv4_number(h + start, i - start, &num[count]) != 0)
+            return -1;
+        count++;
+        start = i + 1;
     }
-    /* IPv6 literals were checked by libcurl; names may only hold what DNS can resolve (this
-     * also catches what IDNA mapping can produce, such as '/' from U+FF0F). */
+    for (size_t i = 0; i + 1 < count; i++) {
+        if (num[i] > 255)
+            return -1;
+        addr |= num[i] << (8 * (3 - i));
+    }
+    if (num[count - 1] >= (uint64_t)1 << (8 * (5 - count)))
+        return -1;
+    addr |= num[count - 1];
+    sprintf(out, "%u.%u.%u.%u", (unsigned)(addr >> 24), (unsigned)(addr >> 16 & 255),
+            (unsigned)(addr >> 8 & 255), (unsigned)(addr & 255));
+    return 0;
+}
+
+/* The standard's host parser for http(s) on p[0..n), plus our one restriction: a name may
+ * only hold what DNS can resolve (a-z 0-9 - . _).  Percent-decodes, converts non-ASCII to
+ * punycode (libidn2), lower-cases, and reads a name that ends in a number as IPv4.  On
+ * success *out is malloc'ed (the caller frees it); on failure it is untouched. */
+static int url_host(const char *p, size_t n, char **out, char *err, size_t errlen)
+{
+    char *h = scr_xmalloc(n + 1), v4[16];
+    size_t i, hn = 0;
+    int ascii = 1, rc = SCR_OK;
+
+    if (n && p[0] == '[') {
+        free(h);
+        if (n < 2 || p[n - 1] != ']')
+            return url_fail(err, errlen, SCR_EINVAL, "invalid IPv6 address");
+        return url_host_ipv6(p + 1, n - 2, out, err, errlen);
+    }
+    for (i = 0; i < n; i++) {
+        int c = (unsigned char)p[i];
+
+        if (c == '%' && n - i > 2 && is_hex((unsigned char)p[i + 1]) &&
+            is_hex((unsigned char)p[i + 2])) {
+            c = hex_val((unsigned char)p[i + 1]) * 16 + hex_val((unsigned char)p[i + 2]);
+            i += 2;
+        }
+        ascii &= c < 0x80;
+        h[hn++] = (char)c;
+    }
+    h[hn] = '\0';
+    if (strlen(h) != hn) {
+        rc = url_fail(err, errlen, SCR_EINVAL, "invalid host");
+        goto out;
+    }
+    if (!ascii && (rc = url_host_idn(&h, err, errlen)) != SCR_OK)
+        goto out;
+    /* IDNA mapping can produce what DNS cannot resolve ('/' from U+FF0F): check after it */
     for (i = 0; h[i]; i++) {
         h[i] = (char)to_lower((unsigned char)h[i]);
-        if (h[0] != '[' && !is_alpha(h[i]) && !is_digit(h[i]) && !strchr("-._", h[i]))
+        if (!is_alpha(h[i]) && !is_digit(h[i]) && !strchr("-._", h[i]))
             break;
     }
     if (h[i] || !h[0]) {
         rc = url_fail(err, errlen, SCR_EINVAL, h[0] ? "invalid host" : "empty host");
         goto out;
     }
-    *host = h;
-    *port = pt;
-    h = pt = NULL;
+    if (url_ends_in_number(h, i)) {
+        if (url_ipv4(h, i, v4) != 0) {
+            rc = url_fail(err, errlen, SCR_EINVAL, "invalid IPv4 address");
+            goto out;
+        }
+        free(h);
+        h = scr_xstrdup(v4);
+    }
+    *out = h;
+    h = NULL;
 out:
-    free(pt);
     free(h);
-    curl_free(z);
-    curl_free(cp);
-    curl_free(ch);
-    curl_url_cleanup(cu);
-    scr_buf_release(&u);
     return rc;
 }
 
-/* Normalizes the authority into *host (lower case, punycode, IPv6 in brackets) and appends
- * "host[:port]" to `canon`, without a default port.  Rounds repeat until the host stops
- * changing, so the result is a fixed point.  *host is malloc'ed; the caller frees it. */
+/* Reads the authority "[userinfo@]host[:port]" into *host (lower case, punycode, IPv4 in
+ * dotted decimal, IPv6 in brackets) and appends "host[:port]" to `canon`, without a default
+ * port.  Empty userinfo ("@host", ":@host") is dropped, as browsers do; any other is
+ * refused.  *host is malloc'ed; the caller frees it. */
 static int url_authority(const char *scheme, struct span auth, struct scr_buf *canon,
                          char **host, char *err, size_t errlen)
 {
-    struct scr_buf prev;
-    char *h = NULL, *port = NULL;
-    size_t mark = canon->len;
-    int round, rc;
+    const char *at = auth.n ? memrchr(auth.p, '@', auth.n) : NULL;
+    struct span hp = auth;
+    size_t i, hn, port = 0;
+    int bracket = 0, has_port = 0, rc;
 
-    scr_buf_init(&prev);
-    if (!auth.n) {
-        rc = url_fail(err, errlen, SCR_EINVAL, "empty host");
-        goto out;
+    if (at) {
+        size_t un = (size_t)(at - auth.p);
+        if (un > 1 || (un == 1 && auth.p[0] != ':'))
+            return url_fail(err, errlen, SCR_EINVAL, "userinfo not allowed");
+        hp = (struct span){at + 1, auth.n - un - 1, 1};
     }
-    if (memchr(auth.p, '@', auth.n)) {
-        rc = url_fail(err, errlen, SCR_EINVAL, "userinfo not allowed");
-        goto out;
-    }
-    rc = scr_buf_append(&prev, auth.p, auth.n);
-    for (round = 0; !rc; round++) {
-        free(h);
-        free(port);
-        h = port = NULL;
-        rc = url_host_round(scheme, prev.data, prev.len, &h, &port, err, errlen);
-        if (rc)
-            goto out;
-        canon->len = mark;
-        rc = scr_buf_printf(canon, port ? "%s:%s" : "%s", h, port ? port : "");
-        if (rc || (canon->len - mark == prev.len &&
-                   !memcmp(canon->data + mark, prev.data, prev.len)))
+    for (hn = 0; hn < hp.n; hn++) { /* the host ends at the first ':' outside brackets */
+        if (hp.p[hn] == '[')
+            bracket = 1;
+        else if (hp.p[hn] == ']')
+            bracket = 0;
+        else if (hp.p[hn] == ':' && !bracket)
             break;
-        if (round == URL_HOST_ROUNDS) {
-            rc = url_fail(err, errlen, SCR_EINVAL, "host name does not settle");
-            goto out;
-        }
-        scr_buf_reset(&prev);
-        rc = scr_buf_append(&prev, canon->data + mark, canon->len - mark);
     }
+    if (!hn)
+        return url_fail(err, errlen, SCR_EINVAL, "empty host");
+    for (i = hn + 1; i < hp.n; i++) {
+        if (!is_digit((unsigned char)hp.p[i]))
+            return url_fail(err, errlen, SCR_EINVAL, "invalid port");
+        port = port * 10 + (size_t)(hp.p[i] - '0');
+        if (port > 65535)
+            return url_fail(err, errlen, SCR_EINVAL, "invalid port");
+        has_port = 1;
+    }
+    rc = url_host(hp.p, hn, host, err, errlen);
     if (rc)
-        goto out;
-    if (port && !strcmp(port, "0")) {
-        rc = url_fail(err, errlen, SCR_EINVAL, "invalid port");
-        goto out;
+        return rc;
+    if (has_port && port == (strcmp(scheme, "https") ? 80u : 443u))
+        has_port = 0;
+    rc = scr_buf_printf(canon, has_port ? "%s:%zu" : "%s", *host, port);
+    if (rc) {
+        free(*host);
+        *host = NULL;
+        return url_fail(err, errlen, rc, "out of memory");
     }
-    if (port && !strcmp(port, strcmp(scheme, "https") ? "80" : "443")) {
-        canon->len = mark + strlen(h);
-        canon->data[canon->len] = '\0';
-    }
-    *host = h;
-    h = NULL;
-out:
-    if (rc == SCR_ENOMEM)
-        url_fail(err, errlen, rc, "out of memory");
-    free(h);
-    free(port);
-    scr_buf_release(&prev);
-    return rc;
+    return SCR_OK;
 }
 
 int scr_url_normalize(const char *base, const char *ref, const struct scr_url_opts *opts,
@@ -647,7 +791,6 @@ int scr_url_normalize(const char *base, const char *ref, const struct scr_url_op
 {
     static const struct scr_url_opts defaults = {0, NULL, 0, 0};
     struct scr_buf rb, bb, rawpath, pcpath, query, res;
-    struct url_parts r;
     struct url_target t;
     char *host = NULL, *url = NULL;
     size_t max_len, cap;
@@ -672,9 +815,8 @@ int scr_url_normalize(const char *base, const char *ref, const struct scr_url_op
     rc = url_clean(&rb, ref, cap, "URL", err, errlen);
     if (rc)
         goto out;
-    url_split(rb.data, rb.len, &r);
     memset(&t, 0, sizeof t);
-    rc = url_resolve(base, &r, cap, &bb, &t, &rawpath, err, errlen);
+    rc = url_resolve(base, rb.data, rb.len, cap, &bb, &t, &rawpath, err, errlen);
     if (rc)
         goto out;
 

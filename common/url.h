@@ -1,7 +1,8 @@
 /* url.h - the one function that decides what a URL is.
  *
  * Used for seeds, outlinks and redirects alike, so a URL has exactly one spelling in the
- * frontier.  Built on libcurl's URL API (CURLU).  See docs/internals/urls.md for the rules.
+ * frontier.  A link means what a browser makes of it (the WHATWG URL Standard), with the
+ * crawler's normalizations on top.  See docs/internals/urls.md for the rules.
  */
 #ifndef SCR_URL_H
 #define SCR_URL_H
@@ -20,12 +21,15 @@ struct scr_url_opts {
 #define SCR_URL_MAX_LEN 2048
 
 /* Resolves `ref` against `base` (base may be NULL when ref is absolute) and normalizes the
- * result: RFC 3986 resolution with dot-segment removal, lower-case scheme and host, default
- * port dropped, fragment dropped, "/" for an empty path, percent-escapes with upper-case hex,
- * escaped unreserved characters decoded, surrounding whitespace and embedded TAB/CR/LF
- * stripped, IDN host converted to punycode, http and https only.  Decisions worth knowing:
- * userinfo ("user@host") is refused, a '%' not followed by two hex digits becomes "%25", an
- * empty query is dropped with its '?', and inputs longer than 4 * max_len fail unparsed.
+ * result: resolution and parsing as the WHATWG URL Standard does for http(s) (any number of
+ * slashes before the host, "https:host" too; IPv4 and IPv6 hosts written the standard's way;
+ * its percent-encode sets for path and query), then dot segments removed, lower-case scheme
+ * and host, default port dropped, fragment dropped, "/" for an empty path, percent-escapes
+ * with upper-case hex, escaped unreserved characters decoded, IDN host converted to
+ * punycode, http and https only.  Decisions worth knowing: userinfo ("user@host") is refused
+ * unless empty ("@host" is read as "host"), a host may only hold a-z 0-9 - . _, a '%' not
+ * followed by two hex digits stays as it is, an empty query is dropped with its '?', and
+ * inputs longer than 4 * max_len fail unparsed.
  *
  * On success returns 0, *out is the normalized URL and, when host_out is not NULL, *host_out
  * is its host (lower case, punycode, no port; IPv6 in brackets); the caller frees both with

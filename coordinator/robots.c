@@ -6,7 +6,8 @@
  *   agents   - the product tokens the groups name, lower case ("*" is a flag on the group);
  *   rules    - allow/disallow patterns, normalized once (canonical percent-escapes, runs of
  *              '*' collapsed, a trailing '$' turned into the `anchored` flag);
- *   sitemaps - offsets of the sitemap URLs.
+ *   sitemaps - offsets of the sitemap URLs;
+ *   prefix, needle - the rule index, so a query tries only the rules that can match.
  * Every string lives in one arena, `strings`, referenced by offset (offset 0 is "").
  *
  * Invariants: a group's agents and its rules are contiguous ranges of their arrays, in file
@@ -38,10 +39,23 @@ struct robots_agent {
     size_t off, len; /* lower-case product token in strings */
 };
 
+/* 16 bytes, since a file may hold 64,000 of them: offsets and lengths fit 32 bits, the
+ * arena being at most about 3 x SCR_ROBOTS_MAX_BYTES. */
 struct robots_rule {
-    size_t off, len; /* normalized pattern in strings, without the anchor */
-    int allow;
-    int anchored; /* the pattern ended in '$': it must match the whole path */
+    uint32_t off, len;      /* normalized pattern in strings, without the anchor */
+    uint32_t group;         /* index in groups[] */
+    unsigned char allow;    /* 1 for allow, 0 for disallow */
+    unsigned char anchored; /* the pattern ended in '$': it must match the whole path */
+};
+
+_Static_assert(4 * (uint64_t)SCR_ROBOTS_MAX_BYTES < UINT32_MAX, "arena offsets fit 32 bits");
+
+/* An entry of a rule index: a key (a piece of the rule's pattern) and the rule.  Lengths and
+ * indexes fit 32 bits: the arena is at most about 3 x SCR_ROBOTS_MAX_BYTES. */
+struct robots_key {
+    const char *key; /* in strings */
+    uint32_t len;
+    uint32_t rule; /* index in rules[] */
 };
 
 struct scr_robots {
@@ -51,6 +65,16 @@ struct scr_robots {
     struct robots_rule *rules;
     size_t *sitemaps;
     size_t ngroups, nagents, nrules, nsitemaps;
+    /* The rule index (see "Complexity" in robots.md), both sorted by key:
+     *   prefix - rules whose pattern starts with more than "/" before its first '*', keyed
+     *            by that literal prefix: candidates are the keys that are prefixes of the path;
+     *   needle - the other rules, keyed by their longest literal segment (maybe empty):
+     *            candidates are the keys that occur in the path. */
+    struct robots_key *prefix, *needle; /* one allocation, at prefix */
+    size_t nprefix, nneedle;
+    /* The agents' tokens, sorted by key_cmp (rule = index in agents[]): which token is named
+     * anywhere is a binary search, not a scan of the file's groups. */
+    struct robots_key *agent_idx;
 };
 
 /* ---- parser state ------------------------------------------------------------------- */
@@ -64,7 +88,7 @@ struct parser {
     struct scr_buf strings;
     struct vec groups, agents, rules, sitemaps;
     size_t records; /* user-agent + allow + disallow lines kept, against SCR_ROBOTS_MAX_RULES */
-    int in_agents;  /* the last group line was a user-agent line: another one joins its group */
+    int in_agents;  /* no allow/disallow line since the last user-agent line: the next one joins */
     int full;       /* SCR_ROBOTS_MAX_RULES reached: ignore the rest of the file */
 };
 
@@ -259,6 +283,7 @@ static int on_rule(struct parser *p, int allow, const char *v, size_t vn)
 {
     struct robots_group *g = last_group(p);
     struct robots_rule ru;
+    size_t len;
     char *d;
     int rc;
 
@@ -273,22 +298,24 @@ static int on_rule(struct parser *p, int allow, const char *v, size_t vn)
         return SCR_OK;
     }
     p->records++;
-    ru.allow = allow;
+    ru.allow = (unsigned char)allow;
+    ru.group = (uint32_t)(p->groups.n - 1);
     ru.anchored = v[vn - 1] == '$';
     if (ru.anchored)
         vn--;
     if ((rc = scr_buf_reserve(&p->strings, 3 * vn + 2)) != SCR_OK)
         return rc;
-    ru.off = p->strings.len;
+    ru.off = (uint32_t)p->strings.len;
     d = p->strings.data + ru.off;
-    ru.len = 0;
+    len = 0;
     /* Paths start with '/': "Disallow: private" is read as "/private", the polite
      * reading of a common mistake.  "*.gif" needs no help: '*' matches the '/'. */
     if (vn == 0 || (v[0] != '/' && v[0] != '*'))
-        d[ru.len++] = '/';
-    ru.len += norm_escape(d + ru.len, v, vn, 1);
-    d[ru.len] = '\0';
-    p->strings.len += ru.len + 1;
+        d[len++] = '/';
+    len += norm_escape(d + len, v, vn, 1);
+    d[len] = '\0';
+    ru.len = (uint32_t)len;
+    p->strings.len += len + 1;
     if ((rc = vec_push(&p->rules, &ru, sizeof(ru))) != SCR_OK)
         return rc;
     g->nrules++;
@@ -300,9 +327,12 @@ static void on_delay(struct parser *p, const char *v, size_t vn)
     struct robots_group *g = last_group(p);
     double d;
 
+    /* Not a rule: like Google's parser, which ignores it, we let it leave the run of
+     * user-agent lines open (RFC 9309 2.2.4: other records must not interfere with the
+     * defined ones).  It belongs to the group being built, so between two user-agent lines
+     * it sets the delay of both. */
     if (!g)
         return;
-    p->in_agents = 0; /* a group-bound record, like a rule */
     if (g->delay >= 0)
         return; /* the first valid value wins */
     d = parse_delay(v, vn);
@@ -342,7 +372,7 @@ static enum key key_of(const char *k, size_t kn)
 }
 
 /* One line, without its terminator.  "key: value # comment"; a line without ':' and an
- * unknown key are ignored (an unknown key does not end a run of user-agent lines). */
+ * unknown key are ignored.  Only allow and disallow lines end a run of user-agent lines. */
 static int parse_line(struct parser *p, const char *s, size_t n)
 {
     const char *colon, *k, *v;
@@ -400,6 +430,70 @@ static void parser_release(struct parser *p)
     free(p->sitemaps.v);
 }
 
+/* ---- the rule index ---------------------------------------------------------------- */
+
+/* Keys in bytewise order, a key before every longer key it is a prefix of. */
+static int key_cmp(const void *va, const void *vb)
+{
+    const struct robots_key *a = va, *b = vb;
+    size_t n = a->len < b->len ? a->len : b->len;
+    int c = memcmp(a->key, b->key, n);
+
+    if (c)
+        return c;
+    if (a->len != b->len)
+        return a->len < b->len ? -1 : 1;
+    return a->rule < b->rule ? -1 : (a->rule > b->rule);
+}
+
+/* The longest run of p[0..m) without '*': text every match must contain. */
+static struct robots_key longest_segment(const char *p, size_t m, size_t rule)
+{
+    struct robots_key k = {p, 0, (uint32_t)rule};
+    size_t start = 0;
+
+    for (size_t i = 0; i <= m; i++) {
+        if (i < m && p[i] != '*')
+            continue;
+        if (i - start > k.len) {
+            k.key = p + start;
+            k.len = (uint32_t)(i - start);
+        }
+        start = i + 1;
+    }
+    return k;
+}
+
+/* Builds r->prefix, r->needle and r->agent_idx (see struct scr_robots). */
+static void index_build(struct scr_robots *r)
+{
+    if (r->nagents) {
+        r->agent_idx = scr_xcalloc(r->nagents, sizeof(*r->agent_idx));
+        for (size_t i = 0; i < r->nagents; i++)
+            r->agent_idx[i] = (struct robots_key){r->strings + r->agents[i].off,
+                                                  (uint32_t)r->agents[i].len, (uint32_t)i};
+        qsort(r->agent_idx, r->nagents, sizeof(*r->agent_idx), key_cmp);
+    }
+    if (!r->nrules)
+        return;
+    /* One array: prefix keys from the front, needles from the back. */
+    r->prefix = scr_xcalloc(r->nrules, sizeof(*r->prefix));
+    r->needle = r->prefix + r->nrules;
+    for (size_t i = r->nrules; i-- > 0;) {
+        const struct robots_rule *ru = &r->rules[i];
+        const char *p = r->strings + ru->off, *star = memchr(p, '*', ru->len);
+        size_t lit = star ? (size_t)(star - p) : ru->len;
+
+        if (lit > 1)
+            r->prefix[r->nprefix++] = (struct robots_key){p, (uint32_t)lit, (uint32_t)i};
+        else
+            *--r->needle = longest_segment(p, ru->len, i);
+    }
+    r->nneedle = r->nrules - r->nprefix;
+    qsort(r->prefix, r->nprefix, sizeof(*r->prefix), key_cmp);
+    qsort(r->needle, r->nneedle, sizeof(*r->needle), key_cmp);
+}
+
 int scr_robots_parse(const char *body, size_t len, struct scr_robots **out)
 {
     struct parser p;
@@ -437,6 +531,7 @@ int scr_robots_parse(const char *body, size_t len, struct scr_robots **out)
     r->sitemaps = p.sitemaps.v;
     r->nsitemaps = p.sitemaps.n;
     memset(&p, 0, sizeof(p)); /* r owns it all now */
+    index_build(r);
     *out = r;
     rc = SCR_OK;
 out:
@@ -453,6 +548,8 @@ void scr_robots_free(struct scr_robots *r)
     free(r->agents);
     free(r->rules);
     free(r->sitemaps);
+    free(r->prefix); /* and the needles */
+    free(r->agent_idx);
     free(r);
 }
 
@@ -514,11 +611,26 @@ static int group_names(const struct scr_robots *r, const struct robots_group *g,
  * Returns whether the named groups apply (else the "*" ones do). */
 static int named_apply(const struct scr_robots *r, const char *tok, size_t tn)
 {
+    size_t lo = 0, hi = r->nagents;
+
     if (tn == 0)
         return 0;
-    for (size_t i = 0; i < r->ngroups; i++)
-        if (group_names(r, &r->groups[i], tok, tn))
+    while (lo < hi) { /* the stored tokens are lower case; key_cmp's order */
+        size_t m = lo + (hi - lo) / 2, i;
+        const struct robots_key *k = &r->agent_idx[m];
+        int c = 0;
+
+        for (i = 0; i < k->len && i < tn && !c; i++)
+            c = (int)(unsigned char)k->key[i] - (int)lower((unsigned char)tok[i]);
+        if (!c)
+            c = k->len < tn ? -1 : k->len > tn;
+        if (!c)
             return 1;
+        if (c < 0)
+            lo = m + 1;
+        else
+            hi = m;
+    }
     return 0;
 }
 
@@ -528,31 +640,106 @@ static int group_applies(const struct scr_robots *r, const struct robots_group *
     return named ? group_names(r, g, tok, tn) : g->wildcard;
 }
 
+/* One query's state: who asks, the normalized path, and the best match so far. */
+struct verdict {
+    const struct scr_robots *r;
+    const char *tok;
+    size_t tn;
+    int named;
+    const char *path;
+    size_t n;
+    size_t best; /* weight of the best match: octets of the pattern, '$' included */
+    int found, allow;
+    size_t memo_group; /* the last group asked about (SIZE_MAX: none), and the answer */
+    int memo_applies;
+};
+
+static void consider(struct verdict *v, size_t i)
+{
+    const struct robots_rule *ru = &v->r->rules[i];
+    size_t w = ru->len + (size_t)ru->anchored;
+
+    /* Skip a rule that could not change the verdict even if it matched. */
+    if (v->found && (w < v->best || (w == v->best && (v->allow || !ru->allow))))
+        return;
+    if (ru->group != v->memo_group) {
+        v->memo_group = ru->group;
+        v->memo_applies = group_applies(v->r, &v->r->groups[ru->group], v->tok, v->tn,
+                                        v->named);
+    }
+    if (!v->memo_applies)
+        return;
+    if (!pattern_match(v->r->strings + ru->off, ru->len, ru->anchored, v->path, v->n))
+        return;
+    v->best = w;
+    v->allow = ru->allow;
+    v->found = 1;
+}
+
+/* Considers the rule of every key of idx[0..n) (sorted by key_cmp) that is a prefix of
+ * t[0..tn).  The keys sharing t[0..k) form a range that narrows as k grows; the ones exactly
+ * t[0..k) lead it.  O(tn log n) plus the keys found.  `seen` (NULL for none) marks the index
+ * positions already considered, so a needle found twice costs one match. */
+static void walk(struct verdict *v, const struct robots_key *idx, size_t n, const char *t,
+                 size_t tn, uint64_t *seen)
+{
+    size_t lo = 0, hi = n, k = 0;
+
+    for (;;) {
+        for (; lo < hi && idx[lo].len == k; lo++) {
+            if (seen && (seen[lo / 64] >> (lo % 64) & 1))
+                continue;
+            if (seen)
+                seen[lo / 64] |= (uint64_t)1 << (lo % 64);
+            consider(v, idx[lo].rule);
+        }
+        if (lo == hi || k == tn)
+            return;
+        /* every key left is longer than k: keep those whose byte k is t[k] */
+        unsigned char c = (unsigned char)t[k];
+        size_t a = lo, b = hi;
+        while (a < b) {
+            size_t m = a + (b - a) / 2;
+            if ((unsigned char)idx[m].key[k] < c)
+                a = m + 1;
+            else
+                b = m;
+        }
+        lo = a;
+        for (b = hi; a < b;) {
+            size_t m = a + (b - a) / 2;
+            if ((unsigned char)idx[m].key[k] <= c)
+                a = m + 1;
+            else
+                b = m;
+        }
+        hi = a;
+        k++;
+    }
+}
+
 /* The verdict for a normalized path: the longest matching pattern (octets of the normalized
- * pattern, '$' included) decides, Allow winning ties; no match allows. */
+ * pattern, '$' included) decides, Allow winning ties; no match allows.  The order in which
+ * rules are considered does not change it, so only the index's candidates are tried: the
+ * prefix keys that begin the path, and the needles that occur in it. */
 static int decide(const struct scr_robots *r, const char *agent, const char *path, size_t n)
 {
-    size_t tn = agent_token(agent), best = 0;
-    int named = named_apply(r, agent, tn), found = 0, allow = 1;
+    struct verdict v = {r, agent, agent_token(agent), 0, path, n, 0, 0, 1, SIZE_MAX, 0};
+    uint64_t stack[64], *seen = stack;
+    size_t words = (r->nneedle + 63) / 64;
 
-    for (size_t i = 0; i < r->ngroups; i++) {
-        const struct robots_group *g = &r->groups[i];
-        if (!group_applies(r, g, agent, tn, named))
-            continue;
-        for (size_t j = 0; j < g->nrules; j++) {
-            const struct robots_rule *ru = &r->rules[g->rule0 + j];
-            size_t w = ru->len + (size_t)ru->anchored;
-            /* Skip a rule that could not change the verdict even if it matched. */
-            if (found && (w < best || (w == best && (allow || !ru->allow))))
-                continue;
-            if (!pattern_match(r->strings + ru->off, ru->len, ru->anchored, path, n))
-                continue;
-            best = w;
-            allow = ru->allow;
-            found = 1;
-        }
-    }
-    return allow;
+    v.named = named_apply(r, agent, v.tn);
+    walk(&v, r->prefix, r->nprefix, path, n, NULL);
+    if (!r->nneedle)
+        return v.allow;
+    if (words > sizeof(stack) / sizeof(stack[0]))
+        seen = scr_xmalloc(words * sizeof(*seen));
+    memset(seen, 0, words * sizeof(*seen));
+    for (size_t i = 0; i < n; i++)
+        walk(&v, r->needle, r->nneedle, path + i, n - i, seen);
+    if (seen != stack)
+        free(seen);
+    return v.allow;
 }
 
 static int is_robots_txt(const char *path, size_t n)

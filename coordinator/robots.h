@@ -18,12 +18,16 @@
 /* Bytes of a body that are parsed; the rest is ignored, as RFC 9309 2.5 allows.  A line cut
  * by the cap is dropped rather than parsed half. */
 #define SCR_ROBOTS_MAX_BYTES (500 * 1024)
-/* Records kept per file: user-agent, allow and disallow lines together.  Once reached, the
- * rest of the file is ignored as if it were beyond SCR_ROBOTS_MAX_BYTES. */
-#define SCR_ROBOTS_MAX_RULES 10000
+/* Records kept per file: user-agent, allow and disallow lines together.  The shortest line
+ * that makes a record is 8 bytes ("allow:a" and its line end), so a file within
+ * SCR_ROBOTS_MAX_BYTES never reaches this cap: it is parsed whole, as RFC 9309 2.5 asks.  The
+ * cap only guards the arrays should SCR_ROBOTS_MAX_BYTES ever grow without it; once reached,
+ * the rest of the file is ignored as if it were beyond SCR_ROBOTS_MAX_BYTES. */
+#define SCR_ROBOTS_MAX_RULES (SCR_ROBOTS_MAX_BYTES / 8)
 /* A pattern, product token or sitemap URL longer than this many octets (as written) is
- * ignored. */
-#define SCR_ROBOTS_MAX_PATTERN 4096
+ * ignored.  Google's parser reads lines of up to 16,663 bytes (8 x 2083, its browser URL
+ * limit, minus the NUL); every value such a line can hold is kept. */
+#define SCR_ROBOTS_MAX_PATTERN 16664
 /* Sitemap lines kept per file; later ones are ignored. */
 #define SCR_ROBOTS_MAX_SITEMAPS 1000
 
