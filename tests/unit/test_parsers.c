@@ -4,8 +4,10 @@
  * numbered triples
  *   NNNN.html   the response body, as bytes
  *   NNNN.args   one line: url=URL parsers=LIST content_type=TYPE [max_links=N] [text_max=N]
- *               [strip_tracking=1] [sort_query=1]; content_type takes the rest of the line up
- *               to the next key, may hold spaces, and "-" (or nothing) means no header
+ *               [strip_tracking=1] [sort_query=1] [encoding=NAME]; content_type takes the
+ *               rest of the line up to the next key, may hold spaces, and "-" (or nothing)
+ *               means no header; encoding is the one the page must be decoded from
+ *               (scr_emit.encoding, the Encoding standard's name)
  *   NNNN.jsonl  the expected records, one compact JSON object a line, in emit order
  * Each triple is run through scr_extractor_run() and compared line by line; a mismatch prints
  * the fixture number and both lines.  The outlinks (out.links) must equal the URLs of the
@@ -24,6 +26,7 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/json.h"
+#include "parsers/decode.h"
 #include "parsers/extract.h"
 #include "parsers/parser.h"
 #include "tests/unit/fixture.h"
@@ -463,16 +466,115 @@ TEST(text_cap_utf8)
     scr_emit_release(&out);
 }
 
+/* ---- parsers/decode.c ---------------------------------------------------------------- */
+
+static const char *label(const char *l)
+{
+    const char *e = scr_encoding_for_label(l, strlen(l));
+    return e ? e : "(none)";
+}
+
+TEST(decode_labels)
+{
+    ASSERT_STR_EQ(label("iso-8859-1"), "windows-1252");
+    ASSERT_STR_EQ(label(" US-ASCII\t"), "windows-1252");
+    ASSERT_STR_EQ(label("latin1"), "windows-1252");
+    ASSERT_STR_EQ(label("GB2312"), "GBK");
+    ASSERT_STR_EQ(label("x-sjis"), "Shift_JIS");
+    ASSERT_STR_EQ(label("utf-16"), "UTF-16LE");
+    ASSERT_STR_EQ(label("utf8"), "UTF-8");
+    ASSERT_STR_EQ(label("iso-8859-9"), "windows-1254");
+    ASSERT_STR_EQ(label("tis-620"), "windows-874");
+    ASSERT_STR_EQ(label("hz-gb-2312"), "replacement");
+    ASSERT_STR_EQ(label("ks_c_5601-1987"), "EUC-KR");
+    ASSERT_STR_EQ(label("utf-8x"), "(none)");
+    ASSERT_STR_EQ(label(""), "(none)");
+}
+
+static const char *prescan(const char *page)
+{
+    const char *e = scr_decode_prescan(page, strlen(page), 1024);
+    return e ? e : "(none)";
+}
+
+TEST(decode_prescan)
+{
+    ASSERT_STR_EQ(prescan("<meta charset=koi8-r>"), "KOI8-R");
+    ASSERT_STR_EQ(prescan("<META CHARSET='Shift_JIS'>"), "Shift_JIS");
+    ASSERT_STR_EQ(prescan("<meta http-equiv=Content-Type content=\"text/html; charset=gb2312\">"),
+                  "GBK");
+    /* content without http-equiv is no declaration */
+    ASSERT_STR_EQ(prescan("<meta content=\"text/html; charset=gb2312\"><meta charset=big5>"),
+                  "Big5");
+    /* not inside a comment, nor inside another tag's attribute */
+    ASSERT_STR_EQ(prescan("<!-- <meta charset=koi8-r> --><p title='<meta charset=koi8-r>'>"),
+                  "(none)");
+    /* an unknown label is skipped; the next <meta> counts */
+    ASSERT_STR_EQ(prescan("<meta charset=klingon><meta charset=latin2>"), "ISO-8859-2");
+    /* UTF-16 in a <meta> means UTF-8; x-user-defined means windows-1252 */
+    ASSERT_STR_EQ(prescan("<meta charset=utf-16le>"), "UTF-8");
+    ASSERT_STR_EQ(prescan("<meta charset=x-user-defined>"), "windows-1252");
+    /* past the window */
+    {
+        char page[1200];
+        memset(page, ' ', sizeof(page));
+        memcpy(page + 1100, "<meta charset=koi8-r>", 21);
+        ASSERT(scr_decode_prescan(page, sizeof(page), 1024) == NULL);
+        ASSERT_STR_EQ(scr_decode_prescan(page, sizeof(page), 4096), "KOI8-R");
+    }
+}
+
+/* The header says UTF-16, the bytes are UTF-8 (and a <meta> says Shift_JIS): read as UTF-16
+ * the page loses every '<' and its link; the bytes are well-formed UTF-8, so UTF-8 it is
+ * (tests/integration/test_hostile.py's /__test/liecharset). */
+TEST(decode_lying_utf16)
+{
+    static const char page[] = "<!DOCTYPE html><html><head><meta charset=\"shift_jis\">"
+                               "<title>caf\xC3\xA9 \xE2\x98\x83 lying charset</title></head>"
+                               "<body><a href=\"/after\">next</a></body></html>";
+    struct scr_decoded d;
+    struct scr_extractor *x = NULL;
+    struct scr_emit out;
+    char err[256];
+
+    scr_decode_html("text/html; charset=utf-16", page, sizeof(page) - 1, &d);
+    ASSERT_STR_EQ(d.encoding, "UTF-8");
+    ASSERT_STR_EQ(d.source, "header");
+    ASSERT_STR_EQ(d.overridden, "UTF-16LE");
+    ASSERT(d.text == page && d.buf == NULL); /* well-formed UTF-8 is not copied */
+    scr_decoded_release(&d);
+
+    scr_emit_init(&out);
+    ASSERT_EQ(scr_extractor_new(&x, "links", NULL, err, sizeof(err)), 0);
+    ASSERT_EQ(scr_extractor_run(x, "http://h.test/", "text/html; charset=utf-16", page,
+                                sizeof(page) - 1, &out),
+              0);
+    ASSERT_EQ(out.links.n, 1);
+    ASSERT_STR_EQ(out.links.v[0], "http://h.test/after");
+    scr_extractor_free(x);
+    scr_emit_release(&out);
+
+    /* a real UTF-16LE page without a BOM keeps its declaration */
+    {
+        static const char u16[] = "<\0p\0>\0\xE9\0<\0/\0p\0>\0";
+        scr_decode_html("text/html; charset=utf-16", u16, sizeof(u16) - 1, &d);
+        ASSERT_STR_EQ(d.encoding, "UTF-16LE");
+        ASSERT_EQ(d.len, 9);
+        ASSERT(memcmp(d.text, "<p>\xC3\xA9</p>", 9) == 0);
+        scr_decoded_release(&d);
+    }
+}
+
 /* ---- fixtures ------------------------------------------------------------------------ */
 
 struct args {
-    char *url, *parsers, *content_type;
+    char *url, *parsers, *content_type, *encoding;
     size_t max_links, text_max;
     struct scr_url_opts url_opts;
 };
 
 static const char *const arg_keys[] = {"url", "parsers", "content_type", "max_links",
-                                       "text_max", "strip_tracking", "sort_query"};
+                                       "text_max", "strip_tracking", "sort_query", "encoding"};
 
 /* Finds the next "key=" (at the start or after whitespace) at or after p; returns its start
  * and sets *k to its index in arg_keys. */
@@ -517,7 +619,8 @@ static void parse_args(char *line, struct args *a, const char *name)
         case 3: a->max_links = strtoul(v, NULL, 10); break;
         case 4: a->text_max = strtoul(v, NULL, 10); break;
         case 5: a->url_opts.strip_tracking = (int)strtol(v, NULL, 10); break;
-        default: a->url_opts.sort_query = (int)strtol(v, NULL, 10); break;
+        case 6: a->url_opts.sort_query = (int)strtol(v, NULL, 10); break;
+        default: a->encoding = v; break;
         }
         p = q;
         k = k2;
@@ -588,6 +691,11 @@ static int run_fixture(const char *num, int print)
                          print, &out);
     if (!links_match(num, &out))
         ok = 0;
+    if (a.encoding && (!out.encoding || strcmp(out.encoding, a.encoding) != 0)) {
+        fprintf(stderr, "fixture %s: decoded from %s, expected %s\n", num,
+                out.encoding ? out.encoding : "(nothing)", a.encoding);
+        ok = 0;
+    }
     scr_emit_release(&out);
     free(body);
     free(argline);
@@ -620,6 +728,9 @@ int main(void)
     RUN(is_html);
     RUN(emit);
     RUN(hostile_bodies);
+    RUN(decode_labels);
+    RUN(decode_prescan);
+    RUN(decode_lying_utf16);
     RUN(many_links);
     RUN(jsonld_cap);
     RUN(text_cap_utf8);
