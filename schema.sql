@@ -296,4 +296,8 @@ BEGIN
 END
 $$;
 
+-- fetches.encoding: what a parsed page's body was decoded from, the Encoding standard's name
+-- ("UTF-8", "windows-1252", "GBK", ...; parsers/decode.h); NULL when it was not parsed.
+ALTER TABLE fetches ADD COLUMN IF NOT EXISTS encoding text;
+
 UPDATE scrape_meta SET value = '2' WHERE key = 'schema_version' AND value::int < 2;

@@ -457,13 +457,14 @@ int scr_frontier_renew(PGconn *db, int64_t run_id, int64_t ttl_ms, char *err, si
     " f AS (" \
     "  INSERT INTO fetches (url_id, job_id, run_id, url, attempt, http_status, final_url," \
     "    content_type, bytes, elapsed_ms, wait_ms, redirects, worker_rank, worker_host," \
-    "    error, etag, last_modified, content_hash, changed)" \
+    "    error, etag, last_modified, content_hash, changed, encoding)" \
     "  SELECT u.id, u.job_id, $2::bigint, u.url, u.attempts, nullif($4::int, 0)," \
     "    nullif($5, ''), nullif($6, ''), $7::bigint, $8::int, $9::int, $10::int, $11::int," \
     "    $12, nullif($13, ''), nullif($14, ''), nullif($15, ''), nullif($16, '')," \
     "    CASE WHEN $4::int = 304 THEN false" \
     "         WHEN (SELECT content_hash FROM prev) IS NULL OR $16 = '' THEN NULL" \
-    "         ELSE (SELECT content_hash FROM prev) <> $16 END" \
+    "         ELSE (SELECT content_hash FROM prev) <> $16 END," \
+    "    nullif($27, '')" \
     "  FROM u WHERE NOT $26::boolean RETURNING id, url_id, job_id)," \
     " rec AS (" \
     "  INSERT INTO records (fetch_id, url_id, job_id, parser, rule_set, record_type," \
@@ -490,7 +491,7 @@ int scr_frontier_renew(PGconn *db, int64_t run_id, int64_t ttl_ms, char *err, si
     " SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM l) + (SELECT count(*) FROM sm)"
 
 /* Without a cap the links need no filter and no limit (ON CONFLICT drops the known ones);
- * the plan without them is leaner.  $21 is still named so that both have 26 parameters. */
+ * the plan without them is leaner.  $21 is still named so that both have 27 parameters. */
 #define STORE_NAME "scr_store"
 #define STORE_CAP_NAME "scr_store_cap"
 static const char STORE_SQL_NOCAP[] = STORE_SQL("$21::bigint IS NULL", "");
@@ -514,9 +515,9 @@ int scr_frontier_prepare(PGconn *db, char *err, size_t errlen)
     PQclear(r);
     if (have)
         return SCR_OK;
-    rc = scr_db_prepare(db, STORE_NAME, STORE_SQL_NOCAP, 26, err, errlen);
+    rc = scr_db_prepare(db, STORE_NAME, STORE_SQL_NOCAP, 27, err, errlen);
     if (rc == SCR_OK)
-        rc = scr_db_prepare(db, STORE_CAP_NAME, STORE_SQL_CAP, 26, err, errlen);
+        rc = scr_db_prepare(db, STORE_CAP_NAME, STORE_SQL_CAP, 27, err, errlen);
     return rc;
 }
 
@@ -533,7 +534,7 @@ int scr_frontier_store(PGconn *db, int64_t run_id, struct scr_store_item *it, ch
                          res->content_type, bytes, elapsed, wait, redirects, rank,
                          it->worker_host, res->error, res->etag, res->last_modified,
                          res->content_hash, it->records_json, links, link_hosts};
-    const char *p2[26];
+    const char *p2[27];
     PGresult *r;
     int rc = SCR_EDB;
 
@@ -557,8 +558,9 @@ int scr_frontier_store(PGconn *db, int64_t run_id, struct scr_store_item *it, ch
     p2[23] = sm_links;
     p2[24] = sm_hosts;
     p2[25] = it->no_fetch ? "true" : "false";
+    p2[26] = res->encoding ? res->encoding : "";
     r = scr_db_exec_prepared(db, "storing a result",
-                             it->max_urls > 0 ? STORE_CAP_NAME : STORE_NAME, 26, p2, err, errlen);
+                             it->max_urls > 0 ? STORE_CAP_NAME : STORE_NAME, 27, p2, err, errlen);
     if (!r)
         goto out;
     it->stored = (int)strtol(PQgetvalue(r, 0, 0), NULL, 10);
