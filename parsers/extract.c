@@ -52,6 +52,7 @@
 #include "parsers/budget.h"
 #include "parsers/builtin.h"
 #include "parsers/decode.h"
+#include "parsers/html5.h"
 
 /* The text is UTF-8 (decode.c): libxml2 is told so, and told to ignore <meta charset>. */
 #define HTML_OPTIONS                                                                  \
@@ -410,11 +411,33 @@ static void guard_tick(htmlParserCtxtPtr ctxt)
         xmlStopParser(ctxt);
 }
 
+/* libxml2 2.9 names an element "a0:a", "o:p" or "fb:like" after the part past the colon (its
+ * SAX2 handler splits the name as an XML QName): <a0:a href> became a link, <o:p> a paragraph.
+ * HTML5 keeps the whole name, and so does this: the new element gets its full name back. */
+static void full_name(htmlParserCtxtPtr ctxt, const xmlChar *name)
+{
+    xmlNodePtr n = ctxt->node;
+    xmlDictPtr dict; /* the document's, which xmlFreeNode() consults (NULL for HTML here) */
+    const xmlChar *full;
+
+    if (!n || n->type != XML_ELEMENT_NODE || xmlStrEqual(n->name, name))
+        return;
+    dict = n->doc ? n->doc->dict : NULL;
+    full = dict ? xmlDictLookup(dict, name, -1) : xmlStrdup(name);
+    if (!full)
+        return; /* out of memory: keep libxml2's name */
+    if (!dict || !xmlDictOwns(dict, n->name))
+        xmlFree((xmlChar *)n->name);
+    n->name = full;
+}
+
 static void guarded_start(void *ctx, const xmlChar *name, const xmlChar **atts)
 {
     htmlParserCtxtPtr ctxt = ctx;
 
     ((struct sax_guard *)ctxt->_private)->start(ctx, name, atts);
+    if (name && strchr((const char *)name, ':'))
+        full_name(ctxt, name);
     guard_tick(ctxt);
 }
 
@@ -435,7 +458,7 @@ static int parse_html(const char *url, const char *content_type, const char *bod
     htmlParserCtxtPtr ctxt = NULL;
     struct sax_guard guard = {0};
     struct scr_decoded dec = {0};
-    char *capped = NULL;
+    char *capped = NULL, *mended = NULL;
     size_t clen;
     int rc = SCR_OK;
 
@@ -447,6 +470,10 @@ static int parse_html(const char *url, const char *content_type, const char *bod
     if (len > INT_MAX) {
         rc = SCR_ETOOBIG;
         goto out;
+    }
+    if ((mended = scr_html5_fix(body, len, &clen)) != NULL) {
+        body = mended;
+        len = clen;
     }
     if ((capped = cap_attributes(body, len, SCR_HTML_MAX_ATTRS, &clen)) != NULL) {
         body = capped;
@@ -494,6 +521,7 @@ out:
     if (ctxt)
         htmlFreeParserCtxt(ctxt);
     free(capped);
+    free(mended);
     scr_decoded_release(&dec);
     return rc;
 }
