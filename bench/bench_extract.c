@@ -389,14 +389,8 @@ static int make_extractor(const struct opts *o, struct scr_settings *s, struct s
         fprintf(stderr, "bench_extract: URL options: %s\n", err);
         return rc;
     }
-    memset(&env, 0, sizeof(env));
-    env.url_opts = &uo->opts;
-    env.rules_text = rules_text;
-    env.rules_name = o->rules;
-    env.text_max = (size_t)s->text_max;
-    env.max_links = (size_t)s->max_links;
-    env.parse_timeout_ms = s->parse_timeout_ms; /* the crawl's budget, so its cost is measured */
-    env.parse_memory = s->parse_memory;
+    /* the crawl's env, budget included, so its cost is measured */
+    scr_extract_env_from_settings(&env, s, &uo->opts, rules_text, o->rules);
     if ((rc = scr_extractor_new(x, o->parsers, &env, err, sizeof(err))) != SCR_OK)
         fprintf(stderr, "bench_extract: %s\n", err);
     return rc;

@@ -49,6 +49,7 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/json.h"
+#include "common/settings.h"
 #include "parsers/budget.h"
 #include "parsers/builtin.h"
 #include "parsers/decode.h"
@@ -92,6 +93,20 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
+}
+
+void scr_extract_env_from_settings(struct scr_parser_env *env, const struct scr_settings *s,
+                                   const struct scr_url_opts *url_opts, const char *rules_text,
+                                   const char *rules_name)
+{
+    memset(env, 0, sizeof(*env));
+    env->rules_text = rules_text && *rules_text ? rules_text : NULL;
+    env->rules_name = rules_name;
+    env->text_max = (size_t)s->text_max;
+    env->max_links = (size_t)s->max_links;
+    env->url_opts = url_opts;
+    env->parse_timeout_ms = s->parse_timeout_ms;
+    env->parse_memory = s->parse_memory;
 }
 
 void scr_extractor_free(struct scr_extractor *x)
