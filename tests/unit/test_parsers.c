@@ -198,7 +198,7 @@ TEST(extractor_list)
     ASSERT_EQ(scr_extractor_new(&x, " meta , links,meta,, links ", &env, err, sizeof(err)), 0);
     ASSERT_EQ(scr_extractor_run(x, "http://h.test/", "text/html", page, strlen(page), &out), 0);
     ASSERT_EQ(out.records.n, 2);
-    ASSERT_STR_EQ(out.records.v[0], "{\"parser\":\"meta\",\"data\":{\"title\":\"T\"}}");
+    ASSERT_STR_EQ(out.records.v[0], "{\"parser\":\"meta\",\"data\":{\"title\":\"T\",\"article_title\":\"T\"}}");
     ASSERT_STR_EQ(out.records.v[1], "{\"parser\":\"links\",\"data\":{\"links\":[\"http://h.test/a\"]}}");
     ASSERT_EQ(out.links.n, 1);
     ASSERT_STR_EQ(out.links.v[0], "http://h.test/a");
