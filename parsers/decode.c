@@ -18,12 +18,21 @@
  * give two U+FFFD where the standard gives one.  windows-1252's five bytes glibc leaves
  * undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) are U+0081... as the standard says.
  *
- * Thread-safe: no state outside the call (iconv descriptors are opened per page).
+ * Cost: a page is mostly ASCII markup, and glibc's converters take about 30 instructions a
+ * byte (a 38 KB windows-1252 page cost 1.4 M instructions, a quarter of its extraction).  So
+ * a single-byte encoding goes through a table of its upper half that iconv fills once per
+ * process, and in an ASCII-compatible multi-byte one only the non-ASCII stretches go through
+ * iconv; ASCII is copied 8 bytes at a time.  UTF-16 and the stateful ISO-2022-JP go through
+ * iconv whole.
+ *
+ * Thread-safe: the single-byte tables are made under a mutex and never change after; iconv
+ * descriptors are opened per page.
  */
 #include "parsers/decode.h"
 
 #include <errno.h>
 #include <iconv.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <strings.h>
@@ -37,7 +46,10 @@
 #define LATE_META_WINDOW (64 * 1024)
 
 /* An encoding of the Encoding standard and how it is decoded. */
-enum how { HOW_UTF8, HOW_ICONV, HOW_REPLACEMENT, HOW_USER_DEFINED };
+/* HOW_SINGLE: a single-byte encoding, through a table of its upper 128 bytes that iconv fills
+ * once per process; HOW_MULTI: an ASCII-compatible multi-byte encoding, ASCII copied and the
+ * rest through iconv; HOW_ICONV: all through iconv (UTF-16, the stateful ISO-2022-JP). */
+enum how { HOW_UTF8, HOW_SINGLE, HOW_MULTI, HOW_ICONV, HOW_REPLACEMENT, HOW_USER_DEFINED };
 
 struct encoding {
     const char *name;  /* the standard's name */
@@ -53,61 +65,61 @@ struct encoding {
 static const struct encoding ENCODINGS[] = {
     {"UTF-8", NULL, HOW_UTF8,
      "unicode-1-1-utf-8|unicode11utf8|unicode20utf8|utf-8|utf8|x-unicode20utf8"},
-    {"IBM866", "IBM866", HOW_ICONV, "866|cp866|csibm866|ibm866"},
-    {"ISO-8859-2", "ISO-8859-2", HOW_ICONV,
+    {"IBM866", "IBM866", HOW_SINGLE, "866|cp866|csibm866|ibm866"},
+    {"ISO-8859-2", "ISO-8859-2", HOW_SINGLE,
      "csisolatin2|iso-8859-2|iso-ir-101|iso8859-2|iso88592|iso_8859-2|iso_8859-2:1987|l2|latin2"},
-    {"ISO-8859-3", "ISO-8859-3", HOW_ICONV,
+    {"ISO-8859-3", "ISO-8859-3", HOW_SINGLE,
      "csisolatin3|iso-8859-3|iso-ir-109|iso8859-3|iso88593|iso_8859-3|iso_8859-3:1988|l3|latin3"},
-    {"ISO-8859-4", "ISO-8859-4", HOW_ICONV,
+    {"ISO-8859-4", "ISO-8859-4", HOW_SINGLE,
      "csisolatin4|iso-8859-4|iso-ir-110|iso8859-4|iso88594|iso_8859-4|iso_8859-4:1988|l4|latin4"},
-    {"ISO-8859-5", "ISO-8859-5", HOW_ICONV,
+    {"ISO-8859-5", "ISO-8859-5", HOW_SINGLE,
      "csisolatincyrillic|cyrillic|iso-8859-5|iso-ir-144|iso8859-5|iso88595|iso_8859-5|"
      "iso_8859-5:1988"},
-    {"ISO-8859-6", "ISO-8859-6", HOW_ICONV,
+    {"ISO-8859-6", "ISO-8859-6", HOW_SINGLE,
      "arabic|asmo-708|csiso88596e|csiso88596i|csisolatinarabic|ecma-114|iso-8859-6|"
      "iso-8859-6-e|iso-8859-6-i|iso-ir-127|iso8859-6|iso88596|iso_8859-6|iso_8859-6:1987"},
-    {"ISO-8859-7", "ISO-8859-7", HOW_ICONV,
+    {"ISO-8859-7", "ISO-8859-7", HOW_SINGLE,
      "csisolatingreek|ecma-118|elot_928|greek|greek8|iso-8859-7|iso-ir-126|iso8859-7|iso88597|"
      "iso_8859-7|iso_8859-7:1987|sun_eu_greek"},
-    {"ISO-8859-8", "ISO-8859-8", HOW_ICONV,
+    {"ISO-8859-8", "ISO-8859-8", HOW_SINGLE,
      "csiso88598e|csisolatinhebrew|hebrew|iso-8859-8|iso-8859-8-e|iso-ir-138|iso8859-8|"
      "iso88598|iso_8859-8|iso_8859-8:1988|visual"},
-    {"ISO-8859-8-I", "ISO-8859-8", HOW_ICONV, "csiso88598i|iso-8859-8-i|logical"},
-    {"ISO-8859-10", "ISO-8859-10", HOW_ICONV,
+    {"ISO-8859-8-I", "ISO-8859-8", HOW_SINGLE, "csiso88598i|iso-8859-8-i|logical"},
+    {"ISO-8859-10", "ISO-8859-10", HOW_SINGLE,
      "csisolatin6|iso-8859-10|iso-ir-157|iso8859-10|iso885910|l6|latin6"},
-    {"ISO-8859-13", "ISO-8859-13", HOW_ICONV, "iso-8859-13|iso8859-13|iso885913"},
-    {"ISO-8859-14", "ISO-8859-14", HOW_ICONV, "iso-8859-14|iso8859-14|iso885914"},
-    {"ISO-8859-15", "ISO-8859-15", HOW_ICONV,
+    {"ISO-8859-13", "ISO-8859-13", HOW_SINGLE, "iso-8859-13|iso8859-13|iso885913"},
+    {"ISO-8859-14", "ISO-8859-14", HOW_SINGLE, "iso-8859-14|iso8859-14|iso885914"},
+    {"ISO-8859-15", "ISO-8859-15", HOW_SINGLE,
      "csisolatin9|iso-8859-15|iso8859-15|iso885915|iso_8859-15|l9"},
-    {"ISO-8859-16", "ISO-8859-16", HOW_ICONV, "iso-8859-16"},
-    {"KOI8-R", "KOI8-R", HOW_ICONV, "cskoi8r|koi|koi8|koi8-r|koi8_r"},
-    {"KOI8-U", "KOI8-U", HOW_ICONV, "koi8-ru|koi8-u"},
-    {"macintosh", "MACINTOSH", HOW_ICONV, "csmacintosh|mac|macintosh|x-mac-roman"},
-    {"windows-874", "CP874", HOW_ICONV,
+    {"ISO-8859-16", "ISO-8859-16", HOW_SINGLE, "iso-8859-16"},
+    {"KOI8-R", "KOI8-R", HOW_SINGLE, "cskoi8r|koi|koi8|koi8-r|koi8_r"},
+    {"KOI8-U", "KOI8-U", HOW_SINGLE, "koi8-ru|koi8-u"},
+    {"macintosh", "MACINTOSH", HOW_SINGLE, "csmacintosh|mac|macintosh|x-mac-roman"},
+    {"windows-874", "CP874", HOW_SINGLE,
      "dos-874|iso-8859-11|iso8859-11|iso885911|tis-620|windows-874"},
-    {"windows-1250", "CP1250", HOW_ICONV, "cp1250|windows-1250|x-cp1250"},
-    {"windows-1251", "CP1251", HOW_ICONV, "cp1251|windows-1251|x-cp1251"},
-    {"windows-1252", "CP1252", HOW_ICONV,
+    {"windows-1250", "CP1250", HOW_SINGLE, "cp1250|windows-1250|x-cp1250"},
+    {"windows-1251", "CP1251", HOW_SINGLE, "cp1251|windows-1251|x-cp1251"},
+    {"windows-1252", "CP1252", HOW_SINGLE,
      "ansi_x3.4-1968|ascii|cp1252|cp819|csisolatin1|ibm819|iso-8859-1|iso-ir-100|iso8859-1|"
      "iso88591|iso_8859-1|iso_8859-1:1987|l1|latin1|us-ascii|windows-1252|x-cp1252"},
-    {"windows-1253", "CP1253", HOW_ICONV, "cp1253|windows-1253|x-cp1253"},
-    {"windows-1254", "CP1254", HOW_ICONV,
+    {"windows-1253", "CP1253", HOW_SINGLE, "cp1253|windows-1253|x-cp1253"},
+    {"windows-1254", "CP1254", HOW_SINGLE,
      "cp1254|csisolatin5|iso-8859-9|iso-ir-148|iso8859-9|iso88599|iso_8859-9|iso_8859-9:1989|"
      "l5|latin5|windows-1254|x-cp1254"},
-    {"windows-1255", "CP1255", HOW_ICONV, "cp1255|windows-1255|x-cp1255"},
-    {"windows-1256", "CP1256", HOW_ICONV, "cp1256|windows-1256|x-cp1256"},
-    {"windows-1257", "CP1257", HOW_ICONV, "cp1257|windows-1257|x-cp1257"},
-    {"windows-1258", "CP1258", HOW_ICONV, "cp1258|windows-1258|x-cp1258"},
-    {"x-mac-cyrillic", "MAC-CYRILLIC", HOW_ICONV, "x-mac-cyrillic|x-mac-ukrainian"},
-    {"GBK", "GB18030", HOW_ICONV,
+    {"windows-1255", "CP1255", HOW_SINGLE, "cp1255|windows-1255|x-cp1255"},
+    {"windows-1256", "CP1256", HOW_SINGLE, "cp1256|windows-1256|x-cp1256"},
+    {"windows-1257", "CP1257", HOW_SINGLE, "cp1257|windows-1257|x-cp1257"},
+    {"windows-1258", "CP1258", HOW_SINGLE, "cp1258|windows-1258|x-cp1258"},
+    {"x-mac-cyrillic", "MAC-CYRILLIC", HOW_SINGLE, "x-mac-cyrillic|x-mac-ukrainian"},
+    {"GBK", "GB18030", HOW_MULTI,
      "chinese|csgb2312|csiso58gb231280|gb2312|gb_2312|gb_2312-80|gbk|iso-ir-58|x-gbk"},
-    {"gb18030", "GB18030", HOW_ICONV, "gb18030"},
-    {"Big5", "BIG5-HKSCS", HOW_ICONV, "big5|big5-hkscs|cn-big5|csbig5|x-x-big5"},
-    {"EUC-JP", "EUC-JP", HOW_ICONV, "cseucpkdfmtjapanese|euc-jp|x-euc-jp"},
+    {"gb18030", "GB18030", HOW_MULTI, "gb18030"},
+    {"Big5", "BIG5-HKSCS", HOW_MULTI, "big5|big5-hkscs|cn-big5|csbig5|x-x-big5"},
+    {"EUC-JP", "EUC-JP", HOW_MULTI, "cseucpkdfmtjapanese|euc-jp|x-euc-jp"},
     {"ISO-2022-JP", "ISO-2022-JP", HOW_ICONV, "csiso2022jp|iso-2022-jp"},
-    {"Shift_JIS", "CP932", HOW_ICONV,
+    {"Shift_JIS", "CP932", HOW_MULTI,
      "csshiftjis|ms932|ms_kanji|shift-jis|shift_jis|sjis|windows-31j|x-sjis"},
-    {"EUC-KR", "CP949", HOW_ICONV,
+    {"EUC-KR", "CP949", HOW_MULTI,
      "cseuckr|csksc56011987|euc-kr|iso-ir-149|korean|ks_c_5601-1987|ks_c_5601-1989|ksc5601|"
      "ksc_5601|windows-949"},
     {"replacement", NULL, HOW_REPLACEMENT,
@@ -301,7 +313,7 @@ static const struct encoding *meta_charset(const unsigned char **pp, const unsig
     }
     if (need_pragma == -1 || (need_pragma == 1 && !got_pragma) || !cs)
         return NULL;
-    if (cs->how == HOW_ICONV && strncmp(cs->name, "UTF-16", 6) == 0)
+    if (strncmp(cs->name, "UTF-16", 6) == 0)
         return find_name("UTF-8");
     if (cs->how == HOW_USER_DEFINED)
         return find_name("windows-1252");
@@ -503,18 +515,17 @@ static void put_cp(struct scr_buf *out, unsigned cp)
     scr_buf_append(out, u, n);
 }
 
-/* Decodes s[0..n) from e into out with iconv; returns the number of U+FFFD put for bad
- * sequences, or -1 when iconv cannot open e (out untouched). */
-static long decode_iconv(const struct encoding *e, const char *s, size_t n, struct scr_buf *out)
+/* Converts s[0..n) with cd into out, putting U+FFFD for each bad sequence (on from the next
+ * byte) and for an incomplete one at the end; with c1 (windows-1252), a byte glibc leaves
+ * undefined is the C1 control of that number, as the standard says.  Returns the U+FFFD
+ * put.  Leaves cd in its initial state. */
+static long iconv_run(iconv_t cd, const char *s, size_t n, struct scr_buf *out, int c1)
 {
-    iconv_t cd = iconv_open("UTF-8", e->iconv);
     char *in = (char *)s, *op;
     size_t il = n, ol, r;
     long repl = 0;
-    int c1 = strcmp(e->name, "windows-1252") == 0, flush, err;
+    int flush, err;
 
-    if (cd == (iconv_t)-1)
-        return -1;
     scr_buf_reserve(out, n + n / 2 + 64);
     for (;;) {
         op = out->data + out->len;
@@ -551,18 +562,143 @@ static long decode_iconv(const struct encoding *e, const char *s, size_t n, stru
         in++;
         il--;
     }
-    iconv_close(cd);
+    iconv(cd, NULL, NULL, NULL, NULL);
     out->data[out->len] = '\0';
     return repl;
 }
 
-/* Decodes s[0..n) from e into out (HOW_ICONV, HOW_REPLACEMENT, HOW_USER_DEFINED); returns the
- * replacements made, or -1 when e cannot be decoded on this system. */
+/* A single-byte encoding's upper half in UTF-8: n[b] bytes u[b] for byte 0x80 + b, n[b] == 0
+ * for a byte it leaves undefined. */
+struct single_table {
+    unsigned char u[128][3];
+    unsigned char n[128];
+};
+
+static struct single_table *single_tables[N_ENCODINGS];
+static pthread_mutex_t single_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* e's table, made with iconv the first time (one byte at a time, so glibc's CP1258 does not
+ * compose characters as the standard's windows-1258 does not), or NULL when iconv has no such
+ * converter.  The tables live as long as the process. */
+static const struct single_table *single_table(const struct encoding *e)
+{
+    size_t idx = (size_t)(e - ENCODINGS);
+    struct single_table *t;
+
+    pthread_mutex_lock(&single_lock);
+    t = single_tables[idx];
+    if (!t) {
+        iconv_t cd = iconv_open("UTF-8", e->iconv);
+        if (cd != (iconv_t)-1) {
+            t = scr_xcalloc(1, sizeof(*t));
+            for (unsigned b = 0; b < 128; b++) {
+                char in = (char)(0x80 + b), buf[8], *ip = &in, *op = buf;
+                size_t il = 1, ol = sizeof(buf);
+                if (iconv(cd, &ip, &il, &op, &ol) != (size_t)-1 &&
+                    iconv(cd, NULL, NULL, &op, &ol) != (size_t)-1 && op - buf >= 1 &&
+                    op - buf <= 3) {
+                    memcpy(t->u[b], buf, (size_t)(op - buf));
+                    t->n[b] = (unsigned char)(op - buf);
+                } else if (strcmp(e->name, "windows-1252") == 0 && b < 0x20) {
+                    t->u[b][0] = 0xC2; /* the C1 control U+0080 + b */
+                    t->u[b][1] = (unsigned char)(0x80 + b);
+                    t->n[b] = 2;
+                }
+                iconv(cd, NULL, NULL, NULL, NULL);
+            }
+            iconv_close(cd);
+            single_tables[idx] = t;
+        }
+    }
+    pthread_mutex_unlock(&single_lock);
+    return t;
+}
+
+/* Decodes s[0..n) through a single-byte table: ASCII runs copied as they are. */
+static long decode_single(const struct single_table *t, const char *s, size_t n,
+                          struct scr_buf *out)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n, *run = p;
+    long repl = 0;
+
+    scr_buf_reserve(out, n + n / 4 + 64);
+    while (p < end) {
+        while (end - p >= 8) { /* eight ASCII bytes at a time */
+            uint64_t w;
+            memcpy(&w, p, 8);
+            if (w & 0x8080808080808080ULL)
+                break;
+            p += 8;
+        }
+        if (p >= end)
+            break;
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+        scr_buf_append(out, run, (size_t)(p - run));
+        if (t->n[*p - 0x80]) {
+            scr_buf_append(out, t->u[*p - 0x80], t->n[*p - 0x80]);
+        } else {
+            scr_buf_append(out, FFFD, 3);
+            repl++;
+        }
+        run = ++p;
+    }
+    scr_buf_append(out, run, (size_t)(p - run));
+    return repl;
+}
+
+/* Decodes s[0..n) from an ASCII-compatible multi-byte encoding: ASCII runs are copied, and
+ * each stretch from a non-ASCII byte on, taken in pairs (a lead byte and its trail, which may
+ * be ASCII) until an ASCII byte follows a pair, goes through iconv.  So no character is cut,
+ * and a page that is mostly markup is mostly copied.  -1 when iconv cannot open e. */
+static long decode_multi(const struct encoding *e, const char *s, size_t n, struct scr_buf *out)
+{
+    iconv_t cd = iconv_open("UTF-8", e->iconv);
+    const unsigned char *p = (const unsigned char *)s, *end = p + n, *run = p, *q;
+    long repl = 0;
+
+    if (cd == (iconv_t)-1)
+        return -1;
+    scr_buf_reserve(out, n + n / 2 + 64);
+    while (p < end) {
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+        scr_buf_append(out, run, (size_t)(p - run));
+        for (q = p; q < end && *q >= 0x80;)
+            q += (size_t)(end - q) >= 2 ? 2 : 1;
+        repl += iconv_run(cd, (const char *)p, (size_t)(q - p), out, 0);
+        run = p = q;
+    }
+    scr_buf_append(out, run, (size_t)(p - run));
+    iconv_close(cd);
+    return repl;
+}
+
+/* Decodes s[0..n) from e into out (not UTF-8); returns the replacements made, or -1 when e
+ * cannot be decoded on this system (iconv without that converter). */
 static long decode_with(const struct encoding *e, const char *s, size_t n, struct scr_buf *out)
 {
+    const struct single_table *t;
+    iconv_t cd;
+    long repl;
+
     switch (e->how) {
+    case HOW_SINGLE:
+        if ((t = single_table(e)) == NULL)
+            return -1;
+        return decode_single(t, s, n, out);
+    case HOW_MULTI:
+        return decode_multi(e, s, n, out);
     case HOW_ICONV:
-        return decode_iconv(e, s, n, out);
+        if ((cd = iconv_open("UTF-8", e->iconv)) == (iconv_t)-1)
+            return -1;
+        repl = iconv_run(cd, s, n, out, 0);
+        iconv_close(cd);
+        return repl;
     case HOW_REPLACEMENT:
         if (n == 0)
             return 0;

@@ -565,6 +565,45 @@ TEST(decode_lying_utf16)
     }
 }
 
+/* Decodes body with the header's charset; compares the text. */
+static int decodes_to(const char *ct, const char *body, size_t len, const char *enc,
+                      const char *want)
+{
+    struct scr_decoded d;
+    int ok;
+
+    scr_decode_html(ct, body, len, &d);
+    ok = strcmp(d.encoding, enc) == 0 && d.len == strlen(want) && memcmp(d.text, want, d.len) == 0;
+    if (!ok)
+        fprintf(stderr, "%s: got %s \"%.*s\", want %s \"%s\"\n", ct, d.encoding, (int)d.len,
+                d.text, enc, want);
+    scr_decoded_release(&d);
+    return ok;
+}
+#define DEC(ct, lit, enc, want) ASSERT(decodes_to(ct, lit, sizeof(lit) - 1, enc, want))
+
+/* The legacy decoders: single-byte tables, multi-byte stretches through iconv. */
+TEST(decode_legacy)
+{
+    /* windows-1252: 0x80 is the euro; 0x81, which glibc leaves undefined, is U+0081 */
+    DEC("text/html; charset=latin1", "<p>\x80\x81\xE9", "windows-1252",
+        "<p>\xE2\x82\xAC\xC2\x81\xC3\xA9");
+    /* ISO-8859-8 leaves 0xA1 undefined: U+FFFD, and on */
+    DEC("text/html; charset=iso-8859-8", "a\xA1" "b\xE0", "ISO-8859-8", "a" FFFD "b\xD7\x90");
+    /* GBK: a pair whose trail is ASCII; a lead byte before '<' */
+    DEC("text/html; charset=gbk", "\xD6\xD0" "A \x81\x40 \xD6<p>", "GBK",
+        "\xE4\xB8\xAD" "A \xE4\xB8\x82 " FFFD "<p>");
+    /* Shift_JIS: the trail of U+8868 is 0x5C, the backslash */
+    DEC("text/html; charset=sjis", "<b>\x95\x5C</b>", "Shift_JIS", "<b>\xE8\xA1\xA8</b>");
+    /* a lead byte at the very end */
+    DEC("text/html; charset=euc-kr", "x\xB0", "EUC-KR", "x" FFFD);
+    /* ISO-2022-JP is stateful: all through iconv */
+    DEC("text/html; charset=iso-2022-jp", "a\x1B$B$\"\x1B(Bb", "ISO-2022-JP",
+        "a\xE3\x81\x82" "b");
+    /* the replacement encoding: one U+FFFD for the whole body */
+    DEC("text/html; charset=iso-2022-kr", "<p>\x80</p>", "replacement", FFFD);
+}
+
 /* ---- fixtures ------------------------------------------------------------------------ */
 
 struct args {
@@ -731,6 +770,7 @@ int main(void)
     RUN(decode_labels);
     RUN(decode_prescan);
     RUN(decode_lying_utf16);
+    RUN(decode_legacy);
     RUN(many_links);
     RUN(jsonld_cap);
     RUN(text_cap_utf8);
