@@ -335,4 +335,8 @@ SELECT r.id AS run_id, j.name AS job, r.job_id, r.status, r.exit_code,
 FROM runs r
 JOIN jobs j ON j.id = r.job_id;
 
+-- fetches.encoding: what a parsed page's body was decoded from, the Encoding standard's name
+-- ("UTF-8", "windows-1252", "GBK", ...; parsers/decode.h); NULL when it was not parsed.
+ALTER TABLE fetches ADD COLUMN IF NOT EXISTS encoding text;
+
 UPDATE scrape_meta SET value = '2' WHERE key = 'schema_version' AND value::int < 2;

@@ -43,7 +43,9 @@ void scr_cmd_usage(void)
            "                                          start with = + - @ get a ', unless raw)\n"
            "  scrape report --job NAME [-o FILE.html]  one HTML page of charts and tables\n"
            "  scrape extract [--rules F] [--parsers L] --url URL PAGE.html|-\n"
-           "                                          print the records of a saved page\n"
+           "                                          print the records of a saved page, as a\n"
+           "                                          crawl with the same settings stores them\n"
+           "                                          (--strip-tracking, --sort-query, ...)\n"
            "  scrape url [--base BASE] [--strip-tracking] [--strip-param L] [--sort-query]\n"
            "             [--max-url-length N] URL...  print the normalized URLs\n"
            "  scrape robots --agent NAME --robots FILE URL...\n"
@@ -155,6 +157,7 @@ int scr_cmd_extract(int argc, char **argv, int start)
     struct scr_strvec pos;
     struct scr_extractor *x = NULL;
     struct scr_parser_env env;
+    struct scr_urlopts uo;
     struct scr_emit emit;
     const char *url = NULL, *ctype = "text/html";
     char err[1024], *page = NULL, *rules = NULL, *norm = NULL;
@@ -166,8 +169,10 @@ int scr_cmd_extract(int argc, char **argv, int start)
     scr_settings_init(&s);
     scr_strvec_init(&pos);
     scr_emit_init(&emit);
+    memset(&uo, 0, sizeof(uo));
     xmlInitParser();
-    if (scr_cli_parse(argc, argv, start, &s, extra, 2, &pos, err, sizeof(err))) {
+    if (scr_cli_parse(argc, argv, start, &s, extra, 2, &pos, err, sizeof(err)) ||
+        scr_urlopts_init(&uo, &s, err, sizeof(err))) {
         fprintf(stderr, "scrape extract: %s\n", err);
         code = SCR_EXIT_USAGE;
         goto out;
@@ -178,7 +183,7 @@ int scr_cmd_extract(int argc, char **argv, int start)
         code = SCR_EXIT_USAGE;
         goto out;
     }
-    if (scr_url_normalize(NULL, url, NULL, &norm, NULL, err, sizeof(err))) {
+    if (scr_url_normalize(NULL, url, &uo.opts, &norm, NULL, err, sizeof(err))) {
         fprintf(stderr, "scrape extract: --url %s: %s\n", url, err);
         code = SCR_EXIT_USAGE;
         goto out;
@@ -188,13 +193,8 @@ int scr_cmd_extract(int argc, char **argv, int start)
         code = SCR_EXIT_USAGE;
         goto out;
     }
-    memset(&env, 0, sizeof(env));
-    env.rules_text = rules;
-    env.rules_name = s.rules;
-    env.text_max = (size_t)s.text_max;
-    env.max_links = (size_t)s.max_links;
-    env.parse_timeout_ms = s.parse_timeout_ms;
-    env.parse_memory = s.parse_memory;
+    /* the crawl's env (URL options, caps, budget): what a worker would store */
+    scr_extract_env_from_settings(&env, &s, &uo.opts, rules, s.rules);
     if (scr_extractor_new(&x, s.parsers, &env, err, sizeof(err))) {
         fprintf(stderr, "scrape extract: %s\n", err);
         code = SCR_EXIT_USAGE;
@@ -217,6 +217,7 @@ out:
     free(page);
     free(rules);
     free(norm);
+    scr_urlopts_release(&uo);
     scr_strvec_release(&pos);
     scr_settings_release(&s);
     return code;

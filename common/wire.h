@@ -156,6 +156,8 @@ struct scr_result {
     struct scr_strvec records; /* compact JSON objects */
     struct scr_strvec links;   /* outlinks (pages: <a href>; sitemaps: <url><loc>) */
     struct scr_strvec sitemaps; /* sitemap tasks: nested <sitemap><loc> URLs */
+    char *encoding;           /* parsed pages: what the body was decoded from ("UTF-8",
+                               * "windows-1252", ...: parsers/decode.h); else "" */
 };
 
 struct scr_msg_bye {

@@ -665,13 +665,14 @@ int scr_frontier_renew(PGconn *db, int64_t run_id, int64_t ttl_ms, char *err, si
     " f AS (" \
     "  INSERT INTO fetches (url_id, job_id, run_id, url, attempt, http_status, final_url," \
     "    content_type, bytes, elapsed_ms, wait_ms, redirects, worker_rank, worker_host," \
-    "    error, etag, last_modified, content_hash, changed)" \
+    "    error, etag, last_modified, content_hash, changed, encoding)" \
     "  SELECT u.id, u.job_id, $2::bigint, u.url, u.attempts, nullif($4::int, 0)," \
     "    nullif($5, ''), nullif($6, ''), $7::bigint, $8::int, $9::int, $10::int, $11::int," \
     "    $12, nullif($13, ''), nullif($14, ''), nullif($15, ''), nullif($16, '')," \
     "    CASE WHEN $4::int = 304 THEN false" \
     "         WHEN (SELECT content_hash FROM prev) IS NULL OR $16 = '' THEN NULL" \
-    "         ELSE (SELECT content_hash FROM prev) <> $16 END" \
+    "         ELSE (SELECT content_hash FROM prev) <> $16 END," \
+    "    nullif($29, '')" \
     "  FROM u WHERE NOT $26::boolean RETURNING id, url_id, job_id)," \
     " rec AS (" \
     "  INSERT INTO records (fetch_id, url_id, job_id, parser, rule_set, record_type," \
@@ -704,7 +705,7 @@ int scr_frontier_renew(PGconn *db, int64_t run_id, int64_t ttl_ms, char *err, si
 /* Without a cap the links need no filter and no limit (ON CONFLICT drops the known ones);
  * the plan without them is leaner.  $21 is still named so that both have the same
  * parameters. */
-#define STORE_NPARAMS 28
+#define STORE_NPARAMS 29
 #define STORE_NAME "scr_store"
 #define STORE_CAP_NAME "scr_store_cap"
 static const char STORE_SQL_NOCAP[] = STORE_SQL("$21::bigint IS NULL", "", "");
@@ -777,6 +778,7 @@ int scr_frontier_store(PGconn *db, int64_t run_id, struct scr_store_item *it, ch
     assert(!it->lost || it->quarantine_losses > 0);
     i64(quarantine, sizeof(quarantine), it->quarantine_losses);
     p2[27] = quarantine;
+    p2[28] = res->encoding ? res->encoding : "";
     r = scr_db_exec_prepared(db, "storing a result",
                              it->max_urls > 0 ? STORE_CAP_NAME : STORE_NAME, STORE_NPARAMS, p2,
                              err, errlen);

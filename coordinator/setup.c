@@ -115,11 +115,7 @@ int scr_setup_preflight(struct coord *co, int64_t *nseeds)
             return SCR_EXIT_USAGE;
         }
     }
-    memset(&env, 0, sizeof(env));
-    env.rules_text = co->rules_text;
-    env.rules_name = co->s->rules;
-    env.text_max = (size_t)co->s->text_max;
-    env.max_links = (size_t)co->s->max_links;
+    scr_extract_env_from_settings(&env, co->s, &co->uo.opts, co->rules_text, co->s->rules);
     if (scr_extractor_new(&x, co->s->parsers, &env, err, sizeof(err)) != SCR_OK) {
         scr_error("%s", err);
         return SCR_EXIT_USAGE;

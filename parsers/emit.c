@@ -33,6 +33,7 @@ void scr_emit_init(struct scr_emit *e)
     scr_strvec_init(&e->records);
     scr_strvec_init(&e->links);
     e->error = NULL;
+    e->encoding = NULL;
 }
 
 void scr_emit_release(struct scr_emit *e)
@@ -41,6 +42,7 @@ void scr_emit_release(struct scr_emit *e)
     scr_strvec_release(&e->links);
     free(e->error);
     e->error = NULL;
+    e->encoding = NULL;
 }
 
 void scr_emit_reset(struct scr_emit *e)
@@ -49,6 +51,7 @@ void scr_emit_reset(struct scr_emit *e)
     scr_strvec_reset(&e->links);
     free(e->error);
     e->error = NULL;
+    e->encoding = NULL;
 }
 
 void scr_emit_error(struct scr_emit *e, const char *fmt, ...)

@@ -10,9 +10,10 @@
  * Every parser is called for every response: page.doc is NULL when the response is not HTML,
  * is empty or could not be parsed (the built-in parsers then emit nothing).
  *
- * The encoding is, in order: the charset of the Content-Type header when libxml2 knows it;
- * else UTF-8 when nothing declares a charset and the body is well-formed UTF-8; else libxml2's
- * own choice (BOM, <meta charset>, ISO-8859-1).
+ * The body is decoded to UTF-8 first, as a browser would (decode.c: BOM, header charset,
+ * <meta> prescan, UTF-8, windows-1252; bad bytes become U+FFFD), and libxml2 is given that
+ * UTF-8 with the encoding fixed, so it neither re-detects nor stops at a byte it cannot
+ * decode.  The encoding used is reported in scr_emit.encoding.
  *
  * libxml2 is never allowed to print: each parse gets an error handler that drops the messages
  * (broken markup is the normal case on the web, not news).  HTML_PARSE_HUGE is never set, so
@@ -48,12 +49,16 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/json.h"
+#include "common/settings.h"
 #include "parsers/budget.h"
 #include "parsers/builtin.h"
+#include "parsers/decode.h"
+#include "parsers/html5.h"
 
+/* The text is UTF-8 (decode.c): libxml2 is told so, and told to ignore <meta charset>. */
 #define HTML_OPTIONS                                                                  \
     (HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | \
-     HTML_PARSE_COMPACT)
+     HTML_PARSE_COMPACT | HTML_PARSE_IGNORE_ENC)
 
 /* Attributes kept in one tag; the rest are dropped before libxml2 sees the page (see
  * cap_attributes()).  2,000 cost libxml2 about 8 ms; real pages have a few dozen. */
@@ -63,8 +68,6 @@
 
 /* How far into a body without a Content-Type the sniffer looks. */
 #define SNIFF_WINDOW 1024
-/* How far into a body to look for a charset declaration (see undeclared_utf8()). */
-#define SNIFF_CHARSET_WINDOW (64 * 1024)
 
 struct slot {
     const struct scr_parser *parser;
@@ -90,6 +93,20 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
+}
+
+void scr_extract_env_from_settings(struct scr_parser_env *env, const struct scr_settings *s,
+                                   const struct scr_url_opts *url_opts, const char *rules_text,
+                                   const char *rules_name)
+{
+    memset(env, 0, sizeof(*env));
+    env->rules_text = rules_text && *rules_text ? rules_text : NULL;
+    env->rules_name = rules_name;
+    env->text_max = (size_t)s->text_max;
+    env->max_links = (size_t)s->max_links;
+    env->url_opts = url_opts;
+    env->parse_timeout_ms = s->parse_timeout_ms;
+    env->parse_memory = s->parse_memory;
 }
 
 void scr_extractor_free(struct scr_extractor *x)
@@ -273,65 +290,6 @@ int scr_extract_is_html(const char *content_type, const char *body, size_t len)
     return p == end || *p == '>' || scr_html_isspace((unsigned char)*p);
 }
 
-/* Copies the charset parameter of a Content-Type value into enc (size enclen) when libxml2
- * can decode it; else leaves enc empty so libxml2 uses the BOM and <meta charset> (the
- * header, when usable, wins over both, as HTTP says). */
-static void header_charset(const char *ct, char *enc, size_t enclen)
-{
-    const char *p = ct ? strchr(ct, ';') : NULL;
-    xmlCharEncodingHandlerPtr h;
-    size_t n;
-
-    enc[0] = '\0';
-    while (p) {
-        p++;
-        while (scr_html_isspace((unsigned char)*p))
-            p++;
-        if (strncasecmp(p, "charset", 7) == 0) {
-            const char *v = p + 7;
-            while (scr_html_isspace((unsigned char)*v))
-                v++;
-            if (*v == '=') {
-                v++;
-                while (scr_html_isspace((unsigned char)*v))
-                    v++;
-                if (*v == '"' || *v == '\'')
-                    v++;
-                n = strcspn(v, "\"'; \t\r\n");
-                if (n > 0 && n < enclen) {
-                    memcpy(enc, v, n);
-                    enc[n] = '\0';
-                }
-                break;
-            }
-        }
-        p = strchr(p, ';');
-    }
-    if (!enc[0])
-        return;
-    h = xmlFindCharEncodingHandler(enc);
-    if (!h) {
-        enc[0] = '\0';
-        return;
-    }
-    xmlCharEncCloseFunc(h); /* frees iconv-backed handlers; a no-op for the built-in ones */
-}
-
-/* Is body an undeclared UTF-8 page?  With no charset in the header, no BOM and no <meta>
- * declaration libxml2 falls back to ISO-8859-1, which turns the many undeclared UTF-8 pages
- * into mojibake ("cafÃ©").  When nothing in the first SNIFF_CHARSET_WINDOW bytes mentions a
- * charset (so libxml2 has no declaration to honour) and the whole body is well-formed UTF-8,
- * it is UTF-8: text in a legacy 8-bit encoding is almost never valid UTF-8 by accident. */
-static int undeclared_utf8(const char *body, size_t len)
-{
-    size_t n = len < SNIFF_CHARSET_WINDOW ? len : SNIFF_CHARSET_WINDOW;
-
-    for (size_t i = 0; i + 7 <= n; i++)
-        if ((body[i] | 0x20) == 'c' && strncasecmp(body + i, "charset", 7) == 0)
-            return 0;
-    return scr_utf8_valid(body, len);
-}
-
 #if LIBXML_VERSION >= 21200
 static void quiet_error(void *ctx, const xmlError *error)
 #else
@@ -468,11 +426,33 @@ static void guard_tick(htmlParserCtxtPtr ctxt)
         xmlStopParser(ctxt);
 }
 
+/* libxml2 2.9 names an element "a0:a", "o:p" or "fb:like" after the part past the colon (its
+ * SAX2 handler splits the name as an XML QName): <a0:a href> became a link, <o:p> a paragraph.
+ * HTML5 keeps the whole name, and so does this: the new element gets its full name back. */
+static void full_name(htmlParserCtxtPtr ctxt, const xmlChar *name)
+{
+    xmlNodePtr n = ctxt->node;
+    xmlDictPtr dict; /* the document's, which xmlFreeNode() consults (NULL for HTML here) */
+    const xmlChar *full;
+
+    if (!n || n->type != XML_ELEMENT_NODE || xmlStrEqual(n->name, name))
+        return;
+    dict = n->doc ? n->doc->dict : NULL;
+    full = dict ? xmlDictLookup(dict, name, -1) : xmlStrdup(name);
+    if (!full)
+        return; /* out of memory: keep libxml2's name */
+    if (!dict || !xmlDictOwns(dict, n->name))
+        xmlFree((xmlChar *)n->name);
+    n->name = full;
+}
+
 static void guarded_start(void *ctx, const xmlChar *name, const xmlChar **atts)
 {
     htmlParserCtxtPtr ctxt = ctx;
 
     ((struct sax_guard *)ctxt->_private)->start(ctx, name, atts);
+    if (name && strchr((const char *)name, ':'))
+        full_name(ctxt, name);
     guard_tick(ctxt);
 }
 
@@ -488,22 +468,28 @@ static void guarded_characters(void *ctx, const xmlChar *ch, int len)
  * has no document).  url is recorded as the document's URL and may be NULL.  SCR_ELIMIT when
  * the page's budget ran out (*doc is then NULL). */
 static int parse_html(const char *url, const char *content_type, const char *body, size_t len,
-                      xmlDoc **doc)
+                      xmlDoc **doc, const char **encoding)
 {
     htmlParserCtxtPtr ctxt = NULL;
     struct sax_guard guard = {0};
-    char enc[64], *capped = NULL;
+    struct scr_decoded dec = {0};
+    char *capped = NULL, *mended = NULL;
     size_t clen;
     int rc = SCR_OK;
 
     *doc = NULL;
+    scr_decode_html(content_type, body, len, &dec);
+    *encoding = dec.encoding;
+    body = dec.text;
+    len = dec.len;
     if (len > INT_MAX) {
         rc = SCR_ETOOBIG;
         goto out;
     }
-    header_charset(content_type, enc, sizeof(enc));
-    if (!enc[0] && undeclared_utf8(body, len))
-        snprintf(enc, sizeof(enc), "UTF-8");
+    if ((mended = scr_html5_fix(body, len, &clen)) != NULL) {
+        body = mended;
+        len = clen;
+    }
     if ((capped = cap_attributes(body, len, SCR_HTML_MAX_ATTRS, &clen)) != NULL) {
         body = capped;
         len = clen;
@@ -522,7 +508,7 @@ static int parse_html(const char *url, const char *content_type, const char *bod
         ctxt->sax->characters = guarded_characters;
 #if LIBXML_VERSION >= 21300
     xmlCtxtSetErrorHandler(ctxt, quiet_error, NULL);
-    *doc = htmlCtxtReadMemory(ctxt, body, (int)len, url, enc[0] ? enc : NULL, HTML_OPTIONS);
+    *doc = htmlCtxtReadMemory(ctxt, body, (int)len, url, "UTF-8", HTML_OPTIONS);
 #else
     {
         /* Before 2.13 some errors (encoding conversion) bypass the context and go to the
@@ -535,7 +521,7 @@ static int parse_html(const char *url, const char *content_type, const char *bod
         void *saved_ctx = xmlStructuredErrorContext;
 
         xmlSetStructuredErrorFunc(NULL, quiet_error);
-        *doc = htmlCtxtReadMemory(ctxt, body, (int)len, url, enc[0] ? enc : NULL, HTML_OPTIONS);
+        *doc = htmlCtxtReadMemory(ctxt, body, (int)len, url, "UTF-8", HTML_OPTIONS);
         xmlSetStructuredErrorFunc(saved_ctx, saved);
 #pragma GCC diagnostic pop
     }
@@ -550,6 +536,8 @@ out:
     if (ctxt)
         htmlFreeParserCtxt(ctxt);
     free(capped);
+    free(mended);
+    scr_decoded_release(&dec);
     return rc;
 }
 
@@ -597,7 +585,7 @@ int scr_extractor_run(struct scr_extractor *x, const char *url, const char *cont
     open = 1;
 
     if (len > 0 && scr_extract_is_html(content_type, body, len)) {
-        rc = parse_html(url, content_type, body, len, &page.doc);
+        rc = parse_html(url, content_type, body, len, &page.doc, &out->encoding);
         if (rc)
             goto out;
         if (page.doc && (base = find_base(page.doc, url)) != NULL)

@@ -12,6 +12,17 @@
 #include "parsers/parser.h"
 
 struct scr_extractor;
+struct scr_settings;
+
+/* Fills env from the run's settings: the one place that says which setting becomes which
+ * field, used by the coordinator's preflight, the workers, `scrape extract` and
+ * bench_extract, so each builds the extractor the crawl runs.  url_opts (from
+ * scr_urlopts_init() on the same settings: --strip-tracking, --strip-param, --sort-query,
+ * --max-url-length), rules_text and rules_name (the rules file's text and name, or NULL) are
+ * borrowed and must outlive every extractor made from env; "" as rules_text means none. */
+void scr_extract_env_from_settings(struct scr_parser_env *env, const struct scr_settings *s,
+                                   const struct scr_url_opts *url_opts, const char *rules_text,
+                                   const char *rules_name);
 
 /* Builds an extractor for the comma-separated parser list (NULL or "" = SCR_PARSERS_DEFAULT)
  * and runs each parser's setup.  env is copied; the strings it points to are borrowed and

@@ -3,6 +3,7 @@
  * One record per HTML page, {"parser":"meta","data":{...}}, whose keys appear in this order
  * and only when found (and non-empty):
  *   "title"       text of the first <title> (outside <svg>), whitespace collapsed
+ *   "article_title" the title without the site's name (below)
  *   "description" content of the first <meta name="description">
  *   "canonical"   href of the first <link rel="canonical">, resolved against the base and
  *                 normalized like an outlink (dropped when it does not normalize)
@@ -14,12 +15,28 @@
  * lower-cased; the first occurrence of a key wins.  Every value is whitespace-collapsed and
  * made valid UTF-8.  The data is {} when the page has none of these.
  *
+ * article_title, for analysts: "Hermitian matrix - Wikipedia" gives "Hermitian matrix".  Only
+ * what the page itself says is used, and a part of the title is cut only where two of these
+ * agree (docs/queries.md, section 16):
+ *   1. The title split at a separator (" - ", " – ", " — ", " | ", " · ", " :: ", " » ", each
+ *      with its spaces) into the part before and the part after: a part equal (ASCII case
+ *      ignored) to og:title, else to the first <h1>, is the article title.  Every separator
+ *      is tried, so "Jon Snow | Game of Thrones Wiki | Fandom" with <h1>Jon Snow gives "Jon
+ *      Snow".
+ *   2. Else, with og:site_name: the part after the last separator whose text contains the
+ *      site name is cut ("Biden signs bill - The Washington Post", site "Washington Post"),
+ *      else the part before the first one that does ("Example News | Story").
+ *   3. Else the title as it is.
+ * Without a <title>, og:title and then the first <h1> stand in for it.  The key is absent only
+ * when the page has none of the three.
+ *
  * State: the borrowed env pointer from setup (for url_opts).
  */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "common/alloc.h"
 #include "common/error.h"
 #include "common/json.h"
 #include "parsers/builtin.h"
@@ -179,6 +196,89 @@ static int on_h1(struct found *f, xmlNode *n)
     return rc;
 }
 
+/* The separators between an article's title and its site's name, spaces included. */
+static const char *const SEPARATORS[] = {" - ", " \xE2\x80\x93 ", " \xE2\x80\x94 ", " | ",
+                                         " \xC2\xB7 ", " :: ", " \xC2\xBB "};
+#define N_SEPARATORS (sizeof(SEPARATORS) / sizeof(SEPARATORS[0]))
+
+/* The length of the separator at s, or 0. */
+static size_t separator_at(const char *s)
+{
+    if (*s != ' ')
+        return 0;
+    for (size_t i = 0; i < N_SEPARATORS; i++) {
+        size_t n = strlen(SEPARATORS[i]);
+        if (strncmp(s, SEPARATORS[i], n) == 0)
+            return n;
+    }
+    return 0;
+}
+
+/* Is s[0..n) equal to w (ASCII case ignored)? */
+static int part_is(const char *s, size_t n, const char *w)
+{
+    return w && *w && strlen(w) == n && strncasecmp(s, w, n) == 0;
+}
+
+/* Does s[0..n) contain w (ASCII case ignored)? */
+static int part_has(const char *s, size_t n, const char *w)
+{
+    size_t k = strlen(w);
+
+    for (size_t i = 0; k && i + k <= n; i++)
+        if (strncasecmp(s + i, w, k) == 0)
+            return 1;
+    return 0;
+}
+
+/* The article title of a page titled t (collapsed; see the top of this file): a malloc'd
+ * string, or NULL when t is NULL. */
+static char *article_title(const char *t, const char *og_title, const char *site,
+                           const char *h1)
+{
+    const char *cands[2] = {og_title, h1};
+    size_t len, k;
+
+    if (!t)
+        return NULL;
+    len = strlen(t);
+    for (size_t c = 0; c < 2; c++) { /* 1. a part agrees with og:title or the <h1> */
+        for (size_t i = 0; i < len; i++) {
+            if ((k = separator_at(t + i)) == 0)
+                continue;
+            if (part_is(t, i, cands[c]))
+                return scr_xstrndup(t, i);
+            if (part_is(t + i + k, len - i - k, cands[c]))
+                return scr_xstrdup(t + i + k);
+        }
+    }
+    if (site && *site) { /* 2. the site's name is cut */
+        for (size_t i = len; i-- > 0;)
+            if ((k = separator_at(t + i)) != 0 && i > 0 && part_has(t + i + k, len - i - k, site))
+                return scr_xstrndup(t, i);
+        for (size_t i = 0; i < len; i++)
+            if ((k = separator_at(t + i)) != 0 && i + k < len && part_has(t, i, site))
+                return scr_xstrdup(t + i + k);
+    }
+    return scr_xstrdup(t); /* 3. */
+}
+
+/* data["article_title"] from the title (or og:title, or the first <h1>), og:site_name and
+ * the first <h1>; title is the collapsed <title> or NULL. */
+static int set_article_title(json_t *data, const char *title, json_t *og, json_t *h1s)
+{
+    const char *og_title = json_string_value(json_object_get(og, "title"));
+    const char *site = json_string_value(json_object_get(og, "site_name"));
+    const char *h1 = json_string_value(json_array_get(h1s, 0));
+    char *a = article_title(title ? title : og_title ? og_title : h1, og_title, site, h1);
+    int rc = SCR_OK;
+
+    if (a && *a && json_object_set_new_nocheck(data, "article_title", scr_json_cstr(a)) != 0)
+        rc = SCR_ENOMEM;
+    free(a);
+    return rc;
+}
+
 /* One walk over the document, filling f. */
 static int walk(xmlDoc *doc, struct found *f)
 {
@@ -246,6 +346,9 @@ static int meta_parse(void *state, const struct scr_page *page, struct scr_emit 
 
     if (f.title && (title = xmlNodeGetContent(f.title)) != NULL)
         rc = set_text(data, "title", title);
+    if (!rc)
+        rc = set_article_title(data, json_string_value(json_object_get(data, "title")), f.og,
+                               f.h1);
     if (!rc)
         rc = set_text(data, "description", f.description);
     if (!rc && f.canonical) {

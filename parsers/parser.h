@@ -56,6 +56,9 @@ struct scr_emit {
     char *error;               /* the first problem worth recording with the page, or NULL:
                                 * why the page failed (the budget), or a field that could not
                                 * be evaluated (a regex over its match limit) */
+    const char *encoding;      /* what the HTML body was decoded from: the Encoding standard's
+                                * name ("UTF-8", "windows-1252", "GBK", ...), static; NULL
+                                * when no HTML was parsed (parsers/decode.h) */
 };
 
 void scr_emit_init(struct scr_emit *e);

@@ -87,6 +87,8 @@ static void parse_one(struct scr_extractor *x, struct scr_parse_job *job)
     job->r.records = emit.records;
     job->r.links = emit.links;
     job->error = emit.error;
+    free(job->r.encoding);
+    job->r.encoding = scr_xstrdup(emit.encoding ? emit.encoding : "");
     scr_strvec_init(&emit.records);
     scr_strvec_init(&emit.links);
     emit.error = NULL;

@@ -622,14 +622,7 @@ int scr_worker_run(struct scr_comm *c)
         scr_error("URL options from the coordinator: %s", err);
         goto out;
     }
-    memset(&env, 0, sizeof(env));
-    env.url_opts = &w.uo.opts;
-    env.rules_text = w.rules_text && *w.rules_text ? w.rules_text : NULL;
-    env.rules_name = w.rules_name;
-    env.text_max = (size_t)w.s.text_max;
-    env.max_links = (size_t)w.s.max_links;
-    env.parse_timeout_ms = w.s.parse_timeout_ms;
-    env.parse_memory = w.s.parse_memory;
+    scr_extract_env_from_settings(&env, &w.s, &w.uo.opts, w.rules_text, w.rules_name);
     rc = scr_parsepool_new(&w.pool, w.s.parse_threads, w.s.parsers, &env, err, sizeof(err));
     if (rc) {
         scr_error("cannot set up the parsers: %s", err);

@@ -1,8 +1,9 @@
-"""The small commands, run as a user runs them: `scrape robots` and `scrape url`.
+"""The small commands, run as a user runs them: `scrape robots`, `scrape url` and `scrape extract`.
 
 No database, no network: each test runs the binary ($SCRAPE_BIN) on files in a temporary
 directory and checks stdout line for line, the exit code, and that usage errors say what is
 missing on stderr and print nothing on stdout."""
+import json
 import os
 import shutil
 import subprocess
@@ -207,6 +208,65 @@ class UrlCommandTest(unittest.TestCase):
             self.assertEqual(r.returncode, 2, args)
             self.assertEqual(r.stdout, "")
             self.assertIn(needle, r.stderr)
+
+
+PAGE = """<html><head><title>Links</title>
+<link rel="canonical" href="/article?utm_source=feed&id=7">
+</head><body>
+<a href="/a?utm_source=news&b=2&a=1">one</a>
+<a href="/b?fbclid=9&x=1&utm_campaign=c">two</a>
+<a href="http://other.example/c?z=1&y=2">three</a>
+</body></html>
+"""
+
+
+@unittest.skipUnless(BIN, "SCRAPE_BIN is not set")
+class ExtractCommandTest(unittest.TestCase):
+    """`scrape extract` prints what the crawl would store: the same URL options, from the
+    same settings, as a crawl's workers (parsers/extract.c scr_extract_env_from_settings)."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="scrape-cli-")
+        self.page = os.path.join(self.dir, "page.html")
+        with open(self.page, "w", encoding="utf-8") as f:
+            f.write(PAGE)
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def records(self, *args):
+        r = run("extract", *args, "--url", "http://example.com/x/page.html?utm_medium=m&q=1",
+                self.page)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stderr, "")
+        return [json.loads(line) for line in r.stdout.splitlines()]
+
+    def test_strip_tracking(self):
+        links, meta = self.records("--strip-tracking")
+        self.assertEqual(links["data"]["links"], [
+            "http://example.com/a?b=2&a=1",
+            "http://example.com/b?fbclid=9&x=1",
+            "http://other.example/c?z=1&y=2",
+        ])
+        self.assertEqual(meta["data"]["canonical"], "http://example.com/article?id=7")
+
+    def test_sort_query_and_strip_param(self):
+        links, _ = self.records("--strip-tracking", "--strip-param", "fbclid", "--sort-query")
+        self.assertEqual(links["data"]["links"], [
+            "http://example.com/a?a=1&b=2",
+            "http://example.com/b?x=1",
+            "http://other.example/c?y=2&z=1",
+        ])
+
+    def test_defaults_keep_the_links_as_they_are(self):
+        links, _ = self.records()
+        self.assertEqual(links["data"]["links"][0], "http://example.com/a?utm_source=news&b=2&a=1")
+
+    def test_bad_url_options_are_usage_errors(self):
+        r = run("extract", "--strip-param", "fbclid", "--url", "http://example.com/", self.page)
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stdout, "")
+        self.assertIn("--strip-param: has no effect without --strip-tracking", r.stderr)
 
 
 if __name__ == "__main__":

@@ -192,6 +192,12 @@ class HostileTest(SiteCase):
             u = site.url("/__test/page?title=" + title)
             print("  %s: %s" % (title, got.get(u, ("not found",))[0]))
         self.assertEqual(got[site.url("/__test/page?title=after-badutf8")][0], "done")
+        # a lying charset: the header says UTF-16, the bytes are UTF-8 (parsers/decode.c reads
+        # them as UTF-8, as the UTF-16 reading loses every '<'), so its link is followed
+        self.assertEqual(got[site.url("/__test/page?title=after-liecharset")][0], "done")
+        enc = dict(self.q("SELECT url, encoding FROM fetches WHERE url LIKE '%%/__test/%%'"))
+        self.assertEqual(enc.get(site.url("/__test/liecharset")), "UTF-8")
+        self.assertEqual(enc.get(site.url("/__test/badutf8")), "UTF-8")
         # the endless calendar stops at the trap guard
         cal = [u for u in got if "/__test/calendar" in u]
         print("calendar URLs: %d" % len(cal))

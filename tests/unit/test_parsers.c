@@ -4,8 +4,10 @@
  * numbered triples
  *   NNNN.html   the response body, as bytes
  *   NNNN.args   one line: url=URL parsers=LIST content_type=TYPE [max_links=N] [text_max=N]
- *               [strip_tracking=1] [sort_query=1]; content_type takes the rest of the line up
- *               to the next key, may hold spaces, and "-" (or nothing) means no header
+ *               [strip_tracking=1] [sort_query=1] [encoding=NAME]; content_type takes the
+ *               rest of the line up to the next key, may hold spaces, and "-" (or nothing)
+ *               means no header; encoding is the one the page must be decoded from
+ *               (scr_emit.encoding, the Encoding standard's name)
  *   NNNN.jsonl  the expected records, one compact JSON object a line, in emit order
  * Each triple is run through scr_extractor_run() and compared line by line; a mismatch prints
  * the fixture number and both lines.  The outlinks (out.links) must equal the URLs of the
@@ -24,6 +26,7 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/json.h"
+#include "parsers/decode.h"
 #include "parsers/extract.h"
 #include "parsers/parser.h"
 #include "tests/unit/fixture.h"
@@ -195,7 +198,7 @@ TEST(extractor_list)
     ASSERT_EQ(scr_extractor_new(&x, " meta , links,meta,, links ", &env, err, sizeof(err)), 0);
     ASSERT_EQ(scr_extractor_run(x, "http://h.test/", "text/html", page, strlen(page), &out), 0);
     ASSERT_EQ(out.records.n, 2);
-    ASSERT_STR_EQ(out.records.v[0], "{\"parser\":\"meta\",\"data\":{\"title\":\"T\"}}");
+    ASSERT_STR_EQ(out.records.v[0], "{\"parser\":\"meta\",\"data\":{\"title\":\"T\",\"article_title\":\"T\"}}");
     ASSERT_STR_EQ(out.records.v[1], "{\"parser\":\"links\",\"data\":{\"links\":[\"http://h.test/a\"]}}");
     ASSERT_EQ(out.links.n, 1);
     ASSERT_STR_EQ(out.links.v[0], "http://h.test/a");
@@ -463,16 +466,154 @@ TEST(text_cap_utf8)
     scr_emit_release(&out);
 }
 
+/* ---- parsers/decode.c ---------------------------------------------------------------- */
+
+static const char *label(const char *l)
+{
+    const char *e = scr_encoding_for_label(l, strlen(l));
+    return e ? e : "(none)";
+}
+
+TEST(decode_labels)
+{
+    ASSERT_STR_EQ(label("iso-8859-1"), "windows-1252");
+    ASSERT_STR_EQ(label(" US-ASCII\t"), "windows-1252");
+    ASSERT_STR_EQ(label("latin1"), "windows-1252");
+    ASSERT_STR_EQ(label("GB2312"), "GBK");
+    ASSERT_STR_EQ(label("x-sjis"), "Shift_JIS");
+    ASSERT_STR_EQ(label("utf-16"), "UTF-16LE");
+    ASSERT_STR_EQ(label("utf8"), "UTF-8");
+    ASSERT_STR_EQ(label("iso-8859-9"), "windows-1254");
+    ASSERT_STR_EQ(label("tis-620"), "windows-874");
+    ASSERT_STR_EQ(label("hz-gb-2312"), "replacement");
+    ASSERT_STR_EQ(label("ks_c_5601-1987"), "EUC-KR");
+    ASSERT_STR_EQ(label("utf-8x"), "(none)");
+    ASSERT_STR_EQ(label(""), "(none)");
+}
+
+static const char *prescan(const char *page)
+{
+    const char *e = scr_decode_prescan(page, strlen(page), 1024);
+    return e ? e : "(none)";
+}
+
+TEST(decode_prescan)
+{
+    ASSERT_STR_EQ(prescan("<meta charset=koi8-r>"), "KOI8-R");
+    ASSERT_STR_EQ(prescan("<META CHARSET='Shift_JIS'>"), "Shift_JIS");
+    ASSERT_STR_EQ(prescan("<meta http-equiv=Content-Type content=\"text/html; charset=gb2312\">"),
+                  "GBK");
+    /* content without http-equiv is no declaration */
+    ASSERT_STR_EQ(prescan("<meta content=\"text/html; charset=gb2312\"><meta charset=big5>"),
+                  "Big5");
+    /* not inside a comment, nor inside another tag's attribute */
+    ASSERT_STR_EQ(prescan("<!-- <meta charset=koi8-r> --><p title='<meta charset=koi8-r>'>"),
+                  "(none)");
+    /* an unknown label is skipped; the next <meta> counts */
+    ASSERT_STR_EQ(prescan("<meta charset=klingon><meta charset=latin2>"), "ISO-8859-2");
+    /* UTF-16 in a <meta> means UTF-8; x-user-defined means windows-1252 */
+    ASSERT_STR_EQ(prescan("<meta charset=utf-16le>"), "UTF-8");
+    ASSERT_STR_EQ(prescan("<meta charset=x-user-defined>"), "windows-1252");
+    /* past the window */
+    {
+        char page[1200];
+        memset(page, ' ', sizeof(page));
+        memcpy(page + 1100, "<meta charset=koi8-r>", 21);
+        ASSERT(scr_decode_prescan(page, sizeof(page), 1024) == NULL);
+        ASSERT_STR_EQ(scr_decode_prescan(page, sizeof(page), 4096), "KOI8-R");
+    }
+}
+
+/* The header says UTF-16, the bytes are UTF-8 (and a <meta> says Shift_JIS): read as UTF-16
+ * the page loses every '<' and its link; the bytes are well-formed UTF-8, so UTF-8 it is
+ * (tests/integration/test_hostile.py's /__test/liecharset). */
+TEST(decode_lying_utf16)
+{
+    static const char page[] = "<!DOCTYPE html><html><head><meta charset=\"shift_jis\">"
+                               "<title>caf\xC3\xA9 \xE2\x98\x83 lying charset</title></head>"
+                               "<body><a href=\"/after\">next</a></body></html>";
+    struct scr_decoded d;
+    struct scr_extractor *x = NULL;
+    struct scr_emit out;
+    char err[256];
+
+    scr_decode_html("text/html; charset=utf-16", page, sizeof(page) - 1, &d);
+    ASSERT_STR_EQ(d.encoding, "UTF-8");
+    ASSERT_STR_EQ(d.source, "header");
+    ASSERT_STR_EQ(d.overridden, "UTF-16LE");
+    ASSERT(d.text == page && d.buf == NULL); /* well-formed UTF-8 is not copied */
+    scr_decoded_release(&d);
+
+    scr_emit_init(&out);
+    ASSERT_EQ(scr_extractor_new(&x, "links", NULL, err, sizeof(err)), 0);
+    ASSERT_EQ(scr_extractor_run(x, "http://h.test/", "text/html; charset=utf-16", page,
+                                sizeof(page) - 1, &out),
+              0);
+    ASSERT_EQ(out.links.n, 1);
+    ASSERT_STR_EQ(out.links.v[0], "http://h.test/after");
+    scr_extractor_free(x);
+    scr_emit_release(&out);
+
+    /* a real UTF-16LE page without a BOM keeps its declaration */
+    {
+        static const char u16[] = "<\0p\0>\0\xE9\0<\0/\0p\0>\0";
+        scr_decode_html("text/html; charset=utf-16", u16, sizeof(u16) - 1, &d);
+        ASSERT_STR_EQ(d.encoding, "UTF-16LE");
+        ASSERT_EQ(d.len, 9);
+        ASSERT(memcmp(d.text, "<p>\xC3\xA9</p>", 9) == 0);
+        scr_decoded_release(&d);
+    }
+}
+
+/* Decodes body with the header's charset; compares the text. */
+static int decodes_to(const char *ct, const char *body, size_t len, const char *enc,
+                      const char *want)
+{
+    struct scr_decoded d;
+    int ok;
+
+    scr_decode_html(ct, body, len, &d);
+    ok = strcmp(d.encoding, enc) == 0 && d.len == strlen(want) && memcmp(d.text, want, d.len) == 0;
+    if (!ok)
+        fprintf(stderr, "%s: got %s \"%.*s\", want %s \"%s\"\n", ct, d.encoding, (int)d.len,
+                d.text, enc, want);
+    scr_decoded_release(&d);
+    return ok;
+}
+#define DEC(ct, lit, enc, want) ASSERT(decodes_to(ct, lit, sizeof(lit) - 1, enc, want))
+
+/* The legacy decoders: single-byte tables, multi-byte stretches through iconv. */
+TEST(decode_legacy)
+{
+    /* windows-1252: 0x80 is the euro; 0x81, which glibc leaves undefined, is U+0081 */
+    DEC("text/html; charset=latin1", "<p>\x80\x81\xE9", "windows-1252",
+        "<p>\xE2\x82\xAC\xC2\x81\xC3\xA9");
+    /* ISO-8859-8 leaves 0xA1 undefined: U+FFFD, and on */
+    DEC("text/html; charset=iso-8859-8", "a\xA1" "b\xE0", "ISO-8859-8", "a" FFFD "b\xD7\x90");
+    /* GBK: a pair whose trail is ASCII; a lead byte before '<' */
+    DEC("text/html; charset=gbk", "\xD6\xD0" "A \x81\x40 \xD6<p>", "GBK",
+        "\xE4\xB8\xAD" "A \xE4\xB8\x82 " FFFD "<p>");
+    /* Shift_JIS: the trail of U+8868 is 0x5C, the backslash */
+    DEC("text/html; charset=sjis", "<b>\x95\x5C</b>", "Shift_JIS", "<b>\xE8\xA1\xA8</b>");
+    /* a lead byte at the very end */
+    DEC("text/html; charset=euc-kr", "x\xB0", "EUC-KR", "x" FFFD);
+    /* ISO-2022-JP is stateful: all through iconv */
+    DEC("text/html; charset=iso-2022-jp", "a\x1B$B$\"\x1B(Bb", "ISO-2022-JP",
+        "a\xE3\x81\x82" "b");
+    /* the replacement encoding: one U+FFFD for the whole body */
+    DEC("text/html; charset=iso-2022-kr", "<p>\x80</p>", "replacement", FFFD);
+}
+
 /* ---- fixtures ------------------------------------------------------------------------ */
 
 struct args {
-    char *url, *parsers, *content_type;
+    char *url, *parsers, *content_type, *encoding;
     size_t max_links, text_max;
     struct scr_url_opts url_opts;
 };
 
 static const char *const arg_keys[] = {"url", "parsers", "content_type", "max_links",
-                                       "text_max", "strip_tracking", "sort_query"};
+                                       "text_max", "strip_tracking", "sort_query", "encoding"};
 
 /* Finds the next "key=" (at the start or after whitespace) at or after p; returns its start
  * and sets *k to its index in arg_keys. */
@@ -517,7 +658,8 @@ static void parse_args(char *line, struct args *a, const char *name)
         case 3: a->max_links = strtoul(v, NULL, 10); break;
         case 4: a->text_max = strtoul(v, NULL, 10); break;
         case 5: a->url_opts.strip_tracking = (int)strtol(v, NULL, 10); break;
-        default: a->url_opts.sort_query = (int)strtol(v, NULL, 10); break;
+        case 6: a->url_opts.sort_query = (int)strtol(v, NULL, 10); break;
+        default: a->encoding = v; break;
         }
         p = q;
         k = k2;
@@ -588,6 +730,11 @@ static int run_fixture(const char *num, int print)
                          print, &out);
     if (!links_match(num, &out))
         ok = 0;
+    if (a.encoding && (!out.encoding || strcmp(out.encoding, a.encoding) != 0)) {
+        fprintf(stderr, "fixture %s: decoded from %s, expected %s\n", num,
+                out.encoding ? out.encoding : "(nothing)", a.encoding);
+        ok = 0;
+    }
     scr_emit_release(&out);
     free(body);
     free(argline);
@@ -620,6 +767,10 @@ int main(void)
     RUN(is_html);
     RUN(emit);
     RUN(hostile_bodies);
+    RUN(decode_labels);
+    RUN(decode_prescan);
+    RUN(decode_lying_utf16);
+    RUN(decode_legacy);
     RUN(many_links);
     RUN(jsonld_cap);
     RUN(text_cap_utf8);
