@@ -360,54 +360,72 @@ static int schema_version(PGconn *db, char *err, size_t errlen)
 int scr_db_ensure_schema(PGconn *db, int apply_always, char *err, size_t errlen)
 {
     PGresult *r = NULL;
-    int v, rc = SCR_OK;
+    char key[16];
+    const char *params[1] = {key};
+    int v, rc = SCR_OK, locked = 0;
 
     v = schema_version(db, err, errlen);
     if (v < 0)
         return SCR_EDB;
-    if (v == 0 || v < SCR_SCHEMA_VERSION || apply_always) {
-        /* One transaction under an advisory lock: concurrent first runs apply it once.  An
-         * older schema is upgraded the same way: schema.sql is idempotent and raises the
-         * version last. */
-        if (v > 0 && v < SCR_SCHEMA_VERSION)
-            scr_info("upgrading the database's scrape schema from version %d to %d", v,
-                     SCR_SCHEMA_VERSION);
-        if (scr_db_command(db, "BEGIN", "BEGIN", 0, NULL, err, errlen))
-            return SCR_EDB;
-        rc = scr_db_advisory_lock(db, SCHEMA_LOCK_KEY, 0, 1, 0, -1, "locking for the schema",
-                                  err, errlen);
-        if (rc)
-            goto out;
-        /* Another run may have applied it while this one waited for the lock (runs started
-         * together: islands).  Applying it again would lock tables that run is crawling
-         * with (CREATE INDEX IF NOT EXISTS takes a SHARE lock before it finds the index),
-         * and its leases could deadlock with this transaction. */
-        if (!apply_always) {
-            int now = schema_version(db, err, errlen);
-            if (now < 0) {
-                rc = SCR_EDB;
-                goto out;
-            }
-            if (now == SCR_SCHEMA_VERSION) {
-                PQclear(PQexec(db, "ROLLBACK"));
-                return SCR_OK;
-            }
-        }
-        r = PQexec(db, scr_schema_sql);
-        if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
-            snprintf(err, errlen, "applying schema.sql: %s", PQerrorMessage(db));
-            chomp(err, errlen);
-            rc = SCR_EDB;
-            goto out;
-        }
-        PQclear(r);
-        r = NULL;
-        if (scr_db_command(db, "COMMIT", "COMMIT", 0, NULL, err, errlen))
-            return SCR_EDB;
-        v = schema_version(db, err, errlen);
-        if (v < 0)
-            return SCR_EDB;
+    if (v != 0 && v >= SCR_SCHEMA_VERSION && !apply_always)
+        goto check;
+    /* Under a session advisory lock, concurrent runs apply it one at a time.  The version is
+     * read again once the lock is held, in a statement of its own: a run that waited while
+     * another applied it (runs started together: islands) must not apply it again, because
+     * applying locks the tables that run is already crawling with (ALTER TABLE, CREATE INDEX)
+     * and its leases would deadlock with this transaction. */
+    rc = scr_db_advisory_lock(db, SCHEMA_LOCK_KEY, 0, 0, 0, -1, "locking for the schema", err,
+                              errlen);
+    if (rc)
+        return rc;
+    locked = 1;
+    v = schema_version(db, err, errlen);
+    if (v < 0) {
+        rc = SCR_EDB;
+        goto out;
     }
+    if (v != 0 && v >= SCR_SCHEMA_VERSION && !apply_always)
+        goto out;
+    /* An older schema is upgraded the same way: schema.sql is idempotent and raises the
+     * version last. */
+    if (v > 0 && v < SCR_SCHEMA_VERSION)
+        scr_info("upgrading the database's scrape schema from version %d to %d", v,
+                 SCR_SCHEMA_VERSION);
+    if (scr_db_command(db, "BEGIN", "BEGIN", 0, NULL, err, errlen)) {
+        rc = SCR_EDB;
+        goto out;
+    }
+    r = PQexec(db, scr_schema_sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+        snprintf(err, errlen, "applying schema.sql: %s", PQerrorMessage(db));
+        chomp(err, errlen);
+        PQclear(r);
+        PQclear(PQexec(db, "ROLLBACK"));
+        r = NULL;
+        rc = SCR_EDB;
+        goto out;
+    }
+    PQclear(r);
+    r = NULL;
+    if (scr_db_command(db, "COMMIT", "COMMIT", 0, NULL, err, errlen)) {
+        rc = SCR_EDB;
+        goto out;
+    }
+    v = schema_version(db, err, errlen);
+    if (v < 0)
+        rc = SCR_EDB;
+out:
+    if (locked) {
+        char uerr[256];
+        snprintf(key, sizeof(key), "%d", SCHEMA_LOCK_KEY);
+        /* an error here leaves the lock to the session's end, which is near for a failure */
+        (void)scr_db_command(db, "unlocking the schema",
+                             "SELECT pg_advisory_unlock($1::int, 0)", 1, params, uerr,
+                             sizeof(uerr));
+    }
+    if (rc)
+        return rc;
+check:
     if (v != SCR_SCHEMA_VERSION) {
         snprintf(err, errlen,
                  "the database has scrape schema version %d, this scrape needs version %d", v,
@@ -415,11 +433,6 @@ int scr_db_ensure_schema(PGconn *db, int apply_always, char *err, size_t errlen)
         return SCR_ESCHEMA;
     }
     return SCR_OK;
-out:
-    PQclear(r);
-    r = PQexec(db, "ROLLBACK");
-    PQclear(r);
-    return rc;
 }
 
 int scr_db_lock_holder(PGconn *db, int32_t key1, int64_t key2, char *who, size_t wholen,
