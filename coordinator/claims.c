@@ -17,6 +17,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "coordinator/coord_internal.h"
+#include "coordinator/hostdb.h"
 
 #define CHECK_EVERY_US INT64_C(200000)
 
@@ -272,8 +273,8 @@ void scr_claims_finish(struct coord *co, PGconn *db)
         scr_strvec_push(&hosts, co->hosts.owned[i]->name);
         push_age(&ages, co->hosts.owned[i], now_us);
     }
-    if (scr_frontier_claims_release_all(db, co->job_id, co->run_id, &hosts, &ages, err,
-                                        sizeof(err)))
+    if (scr_hostdb_claims_release_all(db, co->job_id, co->run_id, &hosts, &ages, err,
+                                      sizeof(err)))
         scr_warn("%s", err);
     if (co->claims.handed_over)
         scr_info("%llu hosts were handed over to other islands",

@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/strvec.h"
 
 extern const char scr_schema_sql[];
 
@@ -329,6 +330,24 @@ int scr_db_command(PGconn *db, const char *what, const char *sql, int nparams,
 int scr_db_broken(PGconn *db)
 {
     return PQstatus(db) != CONNECTION_OK;
+}
+
+void scr_db_i64(char *buf, size_t len, int64_t v)
+{
+    snprintf(buf, len, "%lld", (long long)v);
+}
+
+char *scr_db_join_lines(const struct scr_strvec *sv)
+{
+    struct scr_buf b;
+
+    scr_buf_init(&b);
+    for (size_t i = 0; sv && i < sv->n; i++) {
+        if (i)
+            scr_buf_putc(&b, '\n');
+        scr_buf_puts(&b, sv->v[i]);
+    }
+    return scr_buf_detach(&b, NULL);
 }
 
 /* Returns the schema version found (0 when there is no scrape schema), or < 0 on error. */

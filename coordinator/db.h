@@ -10,7 +10,10 @@
 
 #include <libpq-fe.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
+
+struct scr_strvec;
 
 #define SCR_SCHEMA_VERSION 2
 
@@ -72,6 +75,13 @@ int scr_db_command(PGconn *db, const char *what, const char *sql, int nparams,
 
 /* 1 when the connection is broken (the caller reconnects). */
 int scr_db_broken(PGconn *db);
+
+/* Parameters travel as text.  Writes v in decimal to buf (len bytes; 24 hold any int64_t). */
+void scr_db_i64(char *buf, size_t len, int64_t v);
+
+/* The SQL boundary of a list: its strings '\n'-joined, for string_to_array($n, E'\n') (no URL
+ * or host contains a newline); NULL or empty gives "".  Returns a new string: caller frees. */
+char *scr_db_join_lines(const struct scr_strvec *sv);
 
 /* The flag (borrowed for the process's life; the crawl's SIGINT/SIGTERM counter) that ends
  * scr_db_advisory_lock's waits.  NULL (the default): nothing ends them but the lock. */

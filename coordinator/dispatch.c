@@ -24,6 +24,7 @@
 #include "common/log.h"
 #include "common/wire.h"
 #include "coordinator/coord_internal.h"
+#include "coordinator/hostdb.h"
 
 size_t scr_dispatch_want(uint32_t want_now, uint32_t want_later, size_t cap, size_t *n_now,
                          size_t *n_later)
@@ -128,7 +129,7 @@ void scr_dispatch_leased(struct coord *co, struct scr_store_events *ev)
 
     co->lease.out = 0;
     scr_claims_leased(co, ev);
-    scr_claims_free(ev->claims, ev->nclaims);
+    scr_hostdb_claims_free(ev->claims, ev->nclaims);
     ev->claims = NULL;
     ev->nclaims = 0;
     if (ev->nleased == 0) {

@@ -1,4 +1,5 @@
-/* frontier.c - the SQL of the crawl (see frontier.h for the invariants).
+/* frontier.c - the SQL of the frontier: the urls table and what a stored result adds to the
+ * fetches and records tables (see frontier.h for the invariants and what lives elsewhere).
  *
  * Called by the coordinator at start-up and at the end, and by the store thread during the
  * run, always with the connection the caller owns.  All values are parameters.
@@ -6,26 +7,18 @@
 #include "coordinator/frontier.h"
 
 #include <assert.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "common/alloc.h"
-#include "common/buf.h"
 #include "common/error.h"
-#include "common/log.h"
 #include "coordinator/db.h"
+#include "coordinator/runs.h"
 
-/* First key of the run advisory locks: (RUN_LOCK_KEY, run id). */
-#define RUN_LOCK_KEY 1396921858
-/* Transaction lock serializing the start of runs of one job: (JOB_LOCK_KEY, job id). */
-#define JOB_LOCK_KEY 1396921859
-
-/* SQL: the session `a` (pg_stat_activity) holding a run's lock is a scrape run's, not an
- * analyst's: its role may update the runs table.  Anyone can take any advisory lock, and set
- * any application_name, but a reader role cannot write runs. */
-#define LIVE_HOLDER "coalesce(has_table_privilege(a.usesysid, 'runs', 'UPDATE'), false)"
+/* scr_frontier_store still spells the db helpers by their old file-local names; the aliases
+ * go when that function is next edited (a concurrent change is on it). */
+#define i64 scr_db_i64
+#define join_lines scr_db_join_lines
 
 void scr_lease_item_release(struct scr_lease_item *it)
 {
@@ -48,19 +41,12 @@ void scr_store_item_free(struct scr_store_item *it)
     scr_strvec_release(&it->sitemap_hosts);
     free(it->robots_host);
     scr_strvec_release(&it->robots_hosts);
-    scr_robots_cache_free(it->robots, it->nrobots);
+    scr_hostdb_robots_free(it->robots, it->nrobots);
     scr_strvec_release(&it->claims_release);
     scr_strvec_release(&it->claims_ages);
     scr_strvec_release(&it->claims_keep);
     scr_strvec_release(&it->claims_held);
     free(it);
-}
-
-void scr_claims_free(struct scr_claim *c, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(c[i].host);
-    free(c);
 }
 
 const char *scr_url_state_name(enum scr_url_state st)
@@ -75,147 +61,6 @@ const char *scr_url_state_name(enum scr_url_state st)
     return "failed";
 }
 
-static void i64(char *buf, size_t len, int64_t v)
-{
-    snprintf(buf, len, "%lld", (long long)v);
-}
-
-/* The SQL boundary of a list: its strings '\n'-joined, for string_to_array($n, E'\n')
- * (no URL or host contains a newline).  Caller frees. */
-static char *join_lines(const struct scr_strvec *sv)
-{
-    struct scr_buf b;
-
-    scr_buf_init(&b);
-    for (size_t i = 0; sv && i < sv->n; i++) {
-        if (i)
-            scr_buf_putc(&b, '\n');
-        scr_buf_puts(&b, sv->v[i]);
-    }
-    return scr_buf_detach(&b, NULL);
-}
-
-int scr_frontier_job(PGconn *db, const char *name, int64_t *job_id, char *err, size_t errlen)
-{
-    const char *p[1] = {name};
-    PGresult *r = scr_db_exec(db, "creating the job",
-                              "WITH ins AS (INSERT INTO jobs (name) VALUES ($1) "
-                              "ON CONFLICT (name) DO NOTHING RETURNING id) "
-                              "SELECT id FROM ins UNION ALL SELECT id FROM jobs WHERE name = $1",
-                              1, p, err, errlen);
-    if (!r)
-        return SCR_EDB;
-    if (PQntuples(r) < 1) {
-        snprintf(err, errlen, "job '%s' could not be created", name);
-        PQclear(r);
-        return SCR_EDB;
-    }
-    *job_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-    PQclear(r);
-    return SCR_OK;
-}
-
-int scr_frontier_run_begin(PGconn *db, int64_t job_id, const char *command,
-                           const char *settings_json, int insecure, const char *host,
-                           const char *island, int if_idle, int64_t *run_id, char *err,
-                           size_t errlen)
-{
-    char job[24], pid[24];
-    const char *p[7] = {job,  command, settings_json, insecure ? "true" : "false",
-                        host, pid,     island && *island ? island : host};
-    PGresult *r;
-    int rc = SCR_EDB;
-
-    i64(job, sizeof(job), job_id);
-    i64(pid, sizeof(pid), (int64_t)getpid());
-    /* The row and its lock become visible together: another run's reclaim can never see
-     * this run without its lock and take it for dead. */
-    if (scr_db_command(db, "BEGIN", "BEGIN", 0, NULL, err, errlen))
-        return SCR_EDB;
-    /* Waits for another run's start, or a foreign holder of the lock, in a loop SIGTERM
-     * ends; with --if-idle a foreign holder is named and the run not started. */
-    rc = scr_db_advisory_lock(db, JOB_LOCK_KEY, job_id, 1, if_idle, -1, "locking the job", err,
-                              errlen);
-    if (rc)
-        goto fail;
-    if (if_idle) {
-        char key[24];
-        const char *lp[2] = {key, job};
-        i64(key, sizeof(key), RUN_LOCK_KEY);
-        /* A run is live when a scrape session holds its lock (LIVE_HOLDER); a lock held only
-         * by another session (an analyst may take any advisory lock) is named, not obeyed. */
-        r = scr_db_exec(db, "looking for live runs",
-                        "SELECT r.id, coalesce(r.coordinator_host, '?'), r.started_at::text,"
-                        "  bool_or(" LIVE_HOLDER "),"
-                        "  string_agg(format('pid %s, user %s, application %s', l.pid,"
-                        "    coalesce(a.usename, '?'), coalesce(nullif(a.application_name, ''),"
-                        "    '?')), '; ')"
-                        " FROM runs r JOIN pg_locks l ON l.locktype = 'advisory' AND l.granted"
-                        "  AND l.objsubid = 2 AND l.classid::bigint = $1::bigint"
-                        "  AND l.objid::bigint = r.id AND l.database = (SELECT oid FROM"
-                        "  pg_database WHERE datname = current_database())"
-                        " LEFT JOIN pg_stat_activity a ON a.pid = l.pid"
-                        " WHERE r.job_id = $2::bigint AND r.status = 'running'"
-                        " GROUP BY r.id ORDER BY 4 DESC, r.id",
-                        2, lp, err, errlen);
-        if (!r)
-            goto fail;
-        for (int i = 0; i < PQntuples(r); i++) {
-            if (PQgetvalue(r, i, 3)[0] == 't') {
-                snprintf(err, errlen, "another run of this job is active: run %s on %s since %s",
-                         PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
-                PQclear(r);
-                PQclear(PQexec(db, "ROLLBACK"));
-                return SCR_EBUSY;
-            }
-            scr_warn("run %s's lock is held by another session (%s), not a scrape run: the run "
-                     "is taken for dead",
-                     PQgetvalue(r, i, 0), PQgetvalue(r, i, 4));
-        }
-        PQclear(r);
-    }
-    r = scr_db_exec(db, "creating the run",
-                    "INSERT INTO runs (job_id, command, settings, insecure, coordinator_host, "
-                    "coordinator_pid, island) VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7) "
-                    "RETURNING id",
-                    7, p, err, errlen);
-    if (!r)
-        goto fail;
-    *run_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-    PQclear(r);
-    rc = scr_frontier_run_lock(db, *run_id, err, errlen);
-    if (rc)
-        goto fail;
-    if (scr_db_command(db, "COMMIT", "COMMIT", 0, NULL, err, errlen))
-        goto fail;
-    return SCR_OK;
-fail:
-    PQclear(PQexec(db, "ROLLBACK"));
-    /* SCR_EBUSY only for --if-idle: a foreign holder of the run's own lock is an error */
-    return rc == SCR_ESTOPPED || (rc == SCR_EBUSY && if_idle) ? rc : SCR_EDB;
-}
-
-int scr_frontier_run_lock(PGconn *db, int64_t run_id, char *err, size_t errlen)
-{
-    char run[24];
-    const char *p[1] = {run};
-    int rc;
-
-    i64(run, sizeof(run), run_id);
-    /* After a reconnect our old session may hold it until the server notices it is gone:
-     * wait for that (SIGTERM ends the wait).  A foreign session holding it is refused. */
-    rc = scr_db_advisory_lock(db, RUN_LOCK_KEY, run_id, 0, 1, -1, "locking the run", err,
-                              errlen);
-    if (rc)
-        return rc;
-    /* after a reconnect: if another run took us for dead meanwhile, we are alive again (the
-     * leases it took back are its now, and our store statements will see that) */
-    return scr_db_command(db, "marking the run alive",
-                          "UPDATE runs SET status = 'running', finished_at = NULL"
-                          " WHERE id = $1::bigint AND status = 'died'",
-                          1, p, err, errlen);
-}
-
 int scr_frontier_recrawl(PGconn *db, int64_t job_id, int64_t age_ms, int64_t *count, char *err,
                          size_t errlen)
 {
@@ -223,8 +68,8 @@ int scr_frontier_recrawl(PGconn *db, int64_t job_id, int64_t age_ms, int64_t *co
     const char *p[2] = {job, age};
     PGresult *r;
 
-    i64(job, sizeof(job), job_id);
-    i64(age, sizeof(age), age_ms);
+    scr_db_i64(job, sizeof(job), job_id);
+    scr_db_i64(age, sizeof(age), age_ms);
     r = scr_db_exec(db, "queueing pages for a recrawl",
                     "WITH q AS (UPDATE urls SET state = 'queued', attempts = 0,"
                     " next_attempt_at = now(), error = NULL"
@@ -246,8 +91,8 @@ int scr_frontier_reclaim(PGconn *db, int64_t run_id, int64_t *reclaimed,
     const char *p[2] = {key, run};
     PGresult *r;
 
-    i64(key, sizeof(key), RUN_LOCK_KEY);
-    i64(run, sizeof(run), run_id);
+    scr_db_i64(key, sizeof(key), SCR_RUNS_LOCK_KEY);
+    scr_db_i64(run, sizeof(run), run_id);
     r = scr_db_exec(
         db, "reclaiming the leases of dead runs",
         "WITH dead AS ("
@@ -257,7 +102,7 @@ int scr_frontier_reclaim(PGconn *db, int64_t run_id, int64_t *reclaimed,
         "    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2"
         "      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
         "      AND l.classid::bigint = $1::bigint AND l.objid::bigint = r.id"
-        "      AND " LIVE_HOLDER ")"
+        "      AND " SCR_RUNS_LIVE_HOLDER ")"
         "  RETURNING r.id),"
         " back AS ("
         "  UPDATE urls u SET state = 'queued', lease_run = NULL, lease_until = NULL"
@@ -291,11 +136,11 @@ int scr_frontier_reclaim(PGconn *db, int64_t run_id, int64_t *reclaimed,
 int scr_frontier_seed(PGconn *db, int64_t job_id, const struct scr_strvec *urls,
                       const struct scr_strvec *hosts, int64_t *added, char *err, size_t errlen)
 {
-    char job[24], *u = join_lines(urls), *h = join_lines(hosts);
+    char job[24], *u = scr_db_join_lines(urls), *h = scr_db_join_lines(hosts);
     const char *p[3] = {job, u, h};
     PGresult *r;
 
-    i64(job, sizeof(job), job_id);
+    scr_db_i64(job, sizeof(job), job_id);
     r = scr_db_exec(db, "adding the seeds",
                     /* a URL already known (found as a link, or a sitemap) becomes a seed
                      * too; only new rows are counted as added (xmax = 0) */
@@ -327,7 +172,7 @@ int scr_frontier_count_settled(PGconn *db, int64_t job_id, int64_t *count, char 
     const char *p[1] = {job};
     PGresult *r;
 
-    i64(job, sizeof(job), job_id);
+    scr_db_i64(job, sizeof(job), job_id);
     r = scr_db_exec(db, "counting settled URLs",
                     "SELECT count(*) FROM urls WHERE job_id = $1::bigint"
                     " AND state IN ('done', 'failed', 'skipped')",
@@ -337,38 +182,6 @@ int scr_frontier_count_settled(PGconn *db, int64_t job_id, int64_t *count, char 
     *count = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
     PQclear(r);
     return SCR_OK;
-}
-
-int scr_frontier_run_worker(PGconn *db, int64_t run_id, const struct scr_run_worker *w,
-                            char *err, size_t errlen)
-{
-    char run[24], rank[24], cores[24], pages[24], bytes[24], errors[24], records[24],
-        busy[24], idle[24], cpu[24], rss[24], rate[32];
-    const char *p[18] = {run, rank, w->host, w->arch, w->os, cores, w->version, w->build_id,
-                         w->state, pages, bytes, errors, records,
-                         w->has_bye ? busy : NULL, w->has_bye ? idle : NULL,
-                         w->has_bye ? cpu : NULL, w->has_bye ? rss : NULL, rate};
-
-    i64(run, sizeof(run), run_id);
-    snprintf(rank, sizeof(rank), "%d", w->rank);
-    snprintf(cores, sizeof(cores), "%u", w->cores);
-    snprintf(pages, sizeof(pages), "%llu", (unsigned long long)w->pages);
-    snprintf(bytes, sizeof(bytes), "%llu", (unsigned long long)w->bytes);
-    snprintf(errors, sizeof(errors), "%llu", (unsigned long long)w->errors);
-    snprintf(records, sizeof(records), "%llu", (unsigned long long)w->records);
-    snprintf(busy, sizeof(busy), "%llu", (unsigned long long)w->busy_ms);
-    snprintf(idle, sizeof(idle), "%llu", (unsigned long long)w->idle_ms);
-    snprintf(cpu, sizeof(cpu), "%llu", (unsigned long long)w->cpu_ms);
-    snprintf(rss, sizeof(rss), "%llu", (unsigned long long)w->max_rss_kb);
-    snprintf(rate, sizeof(rate), "%.3f", w->pages_per_s);
-    return scr_db_command(db, "storing the per-worker figures",
-                          "INSERT INTO run_workers (run_id, rank, host, arch, os, cores, version,"
-                          " build_id, state, pages, bytes, errors, records, busy_ms, idle_ms,"
-                          " cpu_ms, max_rss_kb, pages_per_s) VALUES ($1::bigint, $2::int, $3,"
-                          " $4, $5, $6::int, $7, $8, $9, $10::bigint, $11::bigint, $12::bigint,"
-                          " $13::bigint, $14::bigint, $15::bigint, $16::bigint, $17::bigint,"
-                          " $18::float8) ON CONFLICT (run_id, rank) DO NOTHING",
-                          18, p, err, errlen);
 }
 
 /* The lease statement (docs/internals/islands.md, docs/internals/leases.md):
@@ -439,7 +252,7 @@ int scr_frontier_lease(PGconn *db, int64_t job_id, int64_t run_id, int n, int64_
                        size_t errlen)
 {
     char job[24], run[24], lim[24], ttl[24];
-    char *exclude = join_lines(exclude_hosts);
+    char *exclude = scr_db_join_lines(exclude_hosts);
     const char *p[5] = {job, lim, run, ttl, exclude};
     struct scr_lease_item *v = NULL;
     struct scr_claim *cv = NULL;
@@ -450,10 +263,10 @@ int scr_frontier_lease(PGconn *db, int64_t job_id, int64_t run_id, int n, int64_
     *count = 0;
     *claims = NULL;
     *nclaims = 0;
-    i64(job, sizeof(job), job_id);
-    i64(run, sizeof(run), run_id);
-    i64(lim, sizeof(lim), n);
-    i64(ttl, sizeof(ttl), ttl_ms);
+    scr_db_i64(job, sizeof(job), job_id);
+    scr_db_i64(run, sizeof(run), run_id);
+    scr_db_i64(lim, sizeof(lim), n);
+    scr_db_i64(ttl, sizeof(ttl), ttl_ms);
     r = scr_db_exec(db, "leasing URLs", LEASE_SQL, 5, p, err, errlen);
     free(exclude);
     if (!r)
@@ -509,113 +322,13 @@ int scr_frontier_lease(PGconn *db, int64_t job_id, int64_t run_id, int n, int64_
     return SCR_OK;
 }
 
-int scr_frontier_claims(PGconn *db, int64_t job_id, int64_t run_id, int64_t ttl_ms,
-                        const struct scr_strvec *release, const struct scr_strvec *ages,
-                        int renew, const struct scr_strvec *keep, struct scr_strvec *held,
-                        int64_t *others, char *err, size_t errlen)
-{
-    char job[24], run[24], ttl[24];
-    char *rel = join_lines(release), *age = join_lines(ages), *kp = join_lines(keep);
-    const char *p[5] = {job, run, rel, age, ttl};
-    PGresult *r = NULL;
-    int rc = SCR_EDB;
-
-    i64(job, sizeof(job), job_id);
-    i64(run, sizeof(run), run_id);
-    i64(ttl, sizeof(ttl), ttl_ms);
-    /* statement_timestamp(), not now(): inside the store's group transaction now() is the
-     * transaction's start, earlier than the local time the caller noted */
-    if (release && release->n &&
-        scr_db_command(db, "releasing host claims",
-                       "UPDATE host_claims hc SET"
-                       "  last_start = CASE WHEN x.age = '' THEN hc.last_start ELSE"
-                       "    greatest(hc.last_start, statement_timestamp() -"
-                       "      x.age::bigint * interval '1 millisecond') END,"
-                       "  until = least(statement_timestamp(), coalesce(CASE WHEN x.age = ''"
-                       "    THEN NULL ELSE greatest(hc.last_start, statement_timestamp() -"
-                       "      x.age::bigint * interval '1 millisecond') END,"
-                       "    hc.last_start, statement_timestamp()))"
-                       " FROM unnest(string_to_array($3, E'\\n'), string_to_array($4, E'\\n'))"
-                       "   AS x(host, age)"
-                       " WHERE hc.job_id = $1::bigint AND hc.host = x.host"
-                       "   AND (hc.job_id, hc.host) IN (SELECT k.job_id, k.host FROM host_claims k"
-                       "     WHERE k.job_id = $1::bigint AND k.run_id = $2::bigint"
-                       "       AND k.host = ANY (string_to_array($3, E'\\n'))"
-                       "     ORDER BY k.job_id, k.host FOR UPDATE)"
-                       "   AND hc.run_id = $2::bigint",
-                       4, p, err, errlen))
-        goto out;
-    if (renew) {
-        const char *q[4] = {job, run, kp, ttl};
-        r = scr_db_exec(db, "renewing host claims",
-                        "WITH k AS (SELECT k.job_id, k.host FROM host_claims k"
-                        "  WHERE k.job_id = $1::bigint AND k.run_id = $2::bigint"
-                        "    AND k.until > statement_timestamp()"
-                        "    AND k.host = ANY (string_to_array($3, E'\\n'))"
-                        "  ORDER BY k.job_id, k.host FOR UPDATE),"
-                        " up AS (UPDATE host_claims hc SET until = statement_timestamp() +"
-                        "    $4::bigint * interval '1 millisecond'"
-                        "  FROM k WHERE hc.job_id = k.job_id AND hc.host = k.host"
-                        "  RETURNING hc.host)"
-                        " SELECT host, NULL::bigint FROM up"
-                        " UNION ALL SELECT NULL, count(*) FROM runs WHERE job_id = $1::bigint"
-                        "  AND status = 'running' AND id <> $2::bigint"
-                        "  AND heartbeat_at > now() - $4::bigint * interval '1 millisecond'",
-                        4, q, err, errlen);
-        if (!r)
-            goto out;
-        for (int i = 0; i < PQntuples(r); i++) {
-            if (PQgetisnull(r, i, 0))
-                *others = strtoll(PQgetvalue(r, i, 1), NULL, 10);
-            else
-                scr_strvec_push(held, PQgetvalue(r, i, 0));
-        }
-    }
-    rc = SCR_OK;
-out:
-    PQclear(r);
-    free(rel);
-    free(age);
-    free(kp);
-    return rc;
-}
-
-int scr_frontier_claims_release_all(PGconn *db, int64_t job_id, int64_t run_id,
-                                    const struct scr_strvec *hosts,
-                                    const struct scr_strvec *ages, char *err, size_t errlen)
-{
-    char job[24], run[24];
-    char *h = join_lines(hosts), *a = join_lines(ages);
-    const char *p[4] = {job, run, h, a};
-    int rc;
-
-    i64(job, sizeof(job), job_id);
-    i64(run, sizeof(run), run_id);
-    rc = scr_db_command(db, "releasing the run's host claims",
-                        "WITH x AS (SELECT * FROM unnest(string_to_array($3, E'\\n'),"
-                        "    string_to_array($4, E'\\n')) AS x(host, age) WHERE $3 <> ''),"
-                        " k AS (SELECT k.job_id, k.host, (SELECT CASE WHEN x.age = '' THEN NULL"
-                        "    ELSE now() - x.age::bigint * interval '1 millisecond' END"
-                        "    FROM x WHERE x.host = k.host LIMIT 1) AS ls"
-                        "  FROM host_claims k WHERE k.job_id = $1::bigint AND k.run_id = $2::bigint"
-                        "    AND k.until > now()"
-                        "  ORDER BY k.job_id, k.host FOR UPDATE)"
-                        " UPDATE host_claims hc SET last_start = greatest(hc.last_start, k.ls),"
-                        "   until = least(now(), coalesce(greatest(hc.last_start, k.ls), now()))"
-                        " FROM k WHERE hc.job_id = k.job_id AND hc.host = k.host",
-                        4, p, err, errlen);
-    free(h);
-    free(a);
-    return rc;
-}
-
 int scr_frontier_renew(PGconn *db, int64_t run_id, int64_t ttl_ms, char *err, size_t errlen)
 {
     char run[24], ttl[24];
     const char *p[2] = {run, ttl};
 
-    i64(run, sizeof(run), run_id);
-    i64(ttl, sizeof(ttl), ttl_ms);
+    scr_db_i64(run, sizeof(run), run_id);
+    scr_db_i64(ttl, sizeof(ttl), ttl_ms);
     return scr_db_command(db, "renewing leases",
                           "WITH r AS (UPDATE runs SET heartbeat_at = now() WHERE id = $1::bigint)"
                           " UPDATE urls SET lease_until = now() + $2::bigint * interval '1 millisecond'"
@@ -804,81 +517,13 @@ out:
     return rc;
 }
 
-int scr_frontier_robots_get(PGconn *db, const struct scr_strvec *hosts, int64_t max_age_ms,
-                            struct scr_robots_cache **out, size_t *count, char *err,
-                            size_t errlen)
-{
-    char age[24], *joined;
-    const char *p[2] = {NULL, age};
-    struct scr_robots_cache *v = NULL;
-    PGresult *r;
-    int rows;
-
-    *out = NULL;
-    *count = 0;
-    if (!hosts || hosts->n == 0)
-        return SCR_OK;
-    i64(age, sizeof(age), max_age_ms);
-    joined = join_lines(hosts);
-    p[0] = joined;
-    r = scr_db_exec(db, "reading cached robots.txt",
-                    "SELECT host, coalesce(robots_status, 0), coalesce(robots_body, '')"
-                    " FROM hosts WHERE host = ANY (string_to_array($1, E'\\n'))"
-                    " AND robots_fetched_at > now() - $2::bigint * interval '1 millisecond'"
-                    " AND robots_status > 0 AND robots_status < 500",
-                    2, p, err, errlen);
-    free(joined);
-    if (!r)
-        return SCR_EDB;
-    rows = PQntuples(r);
-    if (rows > 0)
-        v = scr_xcalloc((size_t)rows, sizeof(*v));
-    for (int i = 0; i < rows; i++) {
-        v[i].host = scr_xstrdup(PQgetvalue(r, i, 0));
-        v[i].status = (int)strtol(PQgetvalue(r, i, 1), NULL, 10);
-        v[i].body = scr_xstrdup(PQgetvalue(r, i, 2));
-    }
-    PQclear(r);
-    *out = v;
-    *count = (size_t)rows;
-    return SCR_OK;
-}
-
-void scr_robots_cache_free(struct scr_robots_cache *c, size_t count)
-{
-    for (size_t i = 0; i < count; i++) {
-        free(c[i].host);
-        free(c[i].body);
-    }
-    free(c);
-}
-
-int scr_frontier_robots_put(PGconn *db, const char *host, const char *url, int status,
-                            const char *body, const char *error, char *err, size_t errlen)
-{
-    char st[24];
-    const char *p[5] = {host, url, st, body, error};
-
-    i64(st, sizeof(st), status);
-    return scr_db_command(db, "saving robots.txt",
-                          "INSERT INTO hosts (host, robots_url, robots_status, robots_body,"
-                          " robots_error, robots_fetched_at)"
-                          " VALUES ($1, $2, nullif($3::int, 0), $4, nullif($5, ''), now())"
-                          " ON CONFLICT (host) DO UPDATE SET robots_url = EXCLUDED.robots_url,"
-                          " robots_status = EXCLUDED.robots_status,"
-                          " robots_body = EXCLUDED.robots_body,"
-                          " robots_error = EXCLUDED.robots_error,"
-                          " robots_fetched_at = EXCLUDED.robots_fetched_at",
-                          5, p, err, errlen);
-}
-
 int scr_frontier_count(PGconn *db, int64_t job_id, int64_t *count, char *err, size_t errlen)
 {
     char job[24];
     const char *p[1] = {job};
     PGresult *r;
 
-    i64(job, sizeof(job), job_id);
+    scr_db_i64(job, sizeof(job), job_id);
     r = scr_db_exec(db, "counting the job's URLs",
                     "SELECT count(*) FROM urls WHERE job_id = $1::bigint", 1, p, err, errlen);
     if (!r)
@@ -892,12 +537,12 @@ int scr_frontier_add_sitemaps(PGconn *db, int64_t job_id, const struct scr_strve
                               const struct scr_strvec *hosts, int64_t room, int64_t *added,
                               char *err, size_t errlen)
 {
-    char job[24], lim[24], *u = join_lines(urls), *h = join_lines(hosts);
+    char job[24], lim[24], *u = scr_db_join_lines(urls), *h = scr_db_join_lines(hosts);
     const char *p[4] = {job, u, h, room >= 0 ? lim : NULL};
     PGresult *r;
 
-    i64(job, sizeof(job), job_id);
-    i64(lim, sizeof(lim), room);
+    scr_db_i64(job, sizeof(job), job_id);
+    scr_db_i64(lim, sizeof(lim), room);
     *added = 0;
     /* under a cap, the known ones are left out before the LIMIT (see STORE_SQL) */
     r = scr_db_exec(db, "queueing sitemaps",
@@ -927,8 +572,8 @@ int scr_frontier_outlook(PGconn *db, int64_t job_id, int64_t run_id, struct scr_
     const char *p[2] = {job, run};
     PGresult *r;
 
-    i64(job, sizeof(job), job_id);
-    i64(run, sizeof(run), run_id);
+    scr_db_i64(job, sizeof(job), job_id);
+    scr_db_i64(run, sizeof(run), run_id);
     r = scr_db_exec(
         db, "looking at the frontier",
         "SELECT"
@@ -957,7 +602,7 @@ int scr_frontier_release(PGconn *db, int64_t run_id, char *err, size_t errlen)
     char run[24];
     const char *p[1] = {run};
 
-    i64(run, sizeof(run), run_id);
+    scr_db_i64(run, sizeof(run), run_id);
     return scr_db_command(db, "returning unfinished leases",
                           "UPDATE urls SET state = 'queued', lease_run = NULL, lease_until = NULL,"
                           " attempts = greatest(attempts - 1, 0)"
@@ -965,17 +610,3 @@ int scr_frontier_release(PGconn *db, int64_t run_id, char *err, size_t errlen)
                           1, p, err, errlen);
 }
 
-int scr_frontier_run_end(PGconn *db, int64_t run_id, const char *status, int exit_code,
-                         const char *summary_json, const char *nodes_json, char *err,
-                         size_t errlen)
-{
-    char run[24], code[24];
-    const char *p[5] = {run, status, code, summary_json, nodes_json};
-
-    i64(run, sizeof(run), run_id);
-    i64(code, sizeof(code), exit_code);
-    return scr_db_command(db, "closing the run",
-                          "UPDATE runs SET status = $2, exit_code = $3::int, finished_at = now(),"
-                          " summary = $4::jsonb, nodes = $5::jsonb WHERE id = $1::bigint",
-                          5, p, err, errlen);
-}

@@ -1,16 +1,21 @@
-/* frontier.h - the crawl's state in PostgreSQL: jobs, runs, URLs, fetches, records.
+/* frontier.h - the crawl's frontier in PostgreSQL: the urls table, and the fetches and
+ * records a stored result adds.
  *
- * Every statement of the crawl is here, except the schema itself (db.c) and the scope's
- * reads of the job's seed hosts and URL count at start-up (scope.c, scr_scope_load), which
- * belong to the scope's own rules.  Lists (URLs, hosts) arrive as struct scr_strvec and are
- * joined only here, where a statement is built.  The invariants (docs/internals/leases.md):
+ * Every statement on the job's URLs is here: seeding, leasing, renewal, storing, reclaim,
+ * release, recrawl, sitemaps and counts.  What is not here: the jobs, runs and run_workers
+ * statements (runs.c), the robots.txt cache and the host claims (hostdb.c; the lease statement
+ * claims hosts, but it is here, since it leases URLs), the schema itself (db.c) and the
+ * scope's reads of the job's seed hosts and URL count at start-up (scope.c, scr_scope_load),
+ * which belong to the scope's own rules.  Lists (URLs, hosts) arrive as struct scr_strvec and
+ * are joined (scr_db_join_lines) only where a statement is built.  The invariants
+ * (docs/internals/leases.md):
  *  - a URL is fetched by at most one run at a time: leasing is UPDATE ... FROM (SELECT ...
  *    FOR UPDATE SKIP LOCKED), and storing requires the lease to still be ours;
  *  - a result, its records, its new outlinks and its URL's new state commit in one
  *    transaction, so a crash loses nothing and stores nothing twice;
- *  - a run holds a session advisory lock (RUN_LOCK_KEY, run id) for its whole life; a run whose
- *    lock is gone is dead and its leases return to the queue at once, and any lease not
- *    renewed within --lease-ttl returns too.
+ *  - a run holds a session advisory lock (SCR_RUNS_LOCK_KEY, run id) for its whole life
+ *    (runs.h); a run whose lock is gone is dead and its leases return to the queue at once,
+ *    and any lease not renewed within --lease-ttl returns too.
  */
 #ifndef SCR_FRONTIER_H
 #define SCR_FRONTIER_H
@@ -21,6 +26,7 @@
 
 #include "common/strvec.h"
 #include "common/wire.h"
+#include "coordinator/hostdb.h"
 
 /* A URL's state (urls.state).  The process works with the enum; the text is used only where
  * a statement is built (scr_url_state_name). */
@@ -49,23 +55,16 @@ struct scr_lease_item {
 
 void scr_lease_item_release(struct scr_lease_item *it);
 
-/* A cached robots.txt. */
-struct scr_robots_cache {
-    char *host;
-    int status;   /* HTTP status of the fetch, 0 when it failed */
-    char *body;
-};
-
 /* One result to store, prepared by the coordinator.  Owned by whoever holds it. */
 /* What a store item asks of the store thread. */
 enum scr_store_op {
     SCR_STORE_RESULT = 0, /* a URL's outcome (or 'skipped'): frontier_store */
-    SCR_STORE_ROBOTS,     /* a robots.txt fetch: frontier_robots_put (res.final_url, status,
+    SCR_STORE_ROBOTS,     /* a robots.txt fetch: hostdb_robots_put (res.final_url, status,
                              body, error; robots_host) */
     SCR_STORE_SITEMAPS,   /* sitemap URLs to queue: sitemap_links / sitemap_hosts */
     SCR_STORE_ROBOTS_GET, /* read the cached robots.txt of robots_hosts into robots/nrobots
                              (only hosts whose robots state is unknown to the run) */
-    SCR_STORE_CLAIMS      /* release and renew host claims: scr_frontier_claims */
+    SCR_STORE_CLAIMS      /* release and renew host claims: scr_hostdb_claims_update */
 };
 
 struct scr_store_item {
@@ -98,7 +97,7 @@ struct scr_store_item {
     struct scr_strvec sitemap_links; /* nested sitemaps to queue */
     struct scr_strvec sitemap_hosts;
     struct scr_strvec robots_hosts;        /* SCR_STORE_ROBOTS_GET: hosts to look up */
-    /* SCR_STORE_CLAIMS (scr_frontier_claims): claims to release (hosts, ages), and with
+    /* SCR_STORE_CLAIMS (scr_hostdb_claims_update): claims to release (hosts, ages), and with
      * claims_renew the hosts to keep; the store fills claims_held, claims_others and
      * claims_t0_ms (local CLOCK_MONOTONIC ms before the statements: the renewed claims last
      * until at least claims_t0_ms + --lease-ttl) */
@@ -115,17 +114,6 @@ struct scr_store_item {
 
 void scr_store_item_free(struct scr_store_item *it);
 
-/* Reads the cached robots.txt of hosts fetched within max_age_ms.
- * *out is a malloc'd array of *count entries; free with scr_robots_cache_free. */
-int scr_frontier_robots_get(PGconn *db, const struct scr_strvec *hosts, int64_t max_age_ms,
-                            struct scr_robots_cache **out, size_t *count, char *err,
-                            size_t errlen);
-void scr_robots_cache_free(struct scr_robots_cache *c, size_t count);
-
-/* Saves a fetched robots.txt (status 0 = unreachable, with error). */
-int scr_frontier_robots_put(PGconn *db, const char *host, const char *url, int status,
-                            const char *body, const char *error, char *err, size_t errlen);
-
 /* The number of URLs a job has (the frontier and its history). */
 int scr_frontier_count(PGconn *db, int64_t job_id, int64_t *count, char *err, size_t errlen);
 
@@ -136,31 +124,9 @@ int scr_frontier_add_sitemaps(PGconn *db, int64_t job_id, const struct scr_strve
                               const struct scr_strvec *hosts, int64_t room, int64_t *added,
                               char *err, size_t errlen);
 
-/* Finds or creates the job; *job_id is its id. */
-int scr_frontier_job(PGconn *db, const char *name, int64_t *job_id, char *err, size_t errlen);
-
-/* Inserts the run's row and takes its advisory lock on this connection.  With if_idle, it
- * first looks for a live run of the job (under a transaction lock on the job, so two runs
- * starting at once cannot both see the job idle) and returns SCR_EBUSY, naming it in err,
- * when there is one. */
-int scr_frontier_run_begin(PGconn *db, int64_t job_id, const char *command,
-                           const char *settings_json, int insecure, const char *host,
-                           const char *island, int if_idle, int64_t *run_id, char *err,
-                           size_t errlen);
-
-/* Releases every claim this run holds (end of a run): hosts[i] was last started ages[i] ms
- * ago ("" = not by this run); claims of hosts not listed are released with the last start
- * the database has. */
-int scr_frontier_claims_release_all(PGconn *db, int64_t job_id, int64_t run_id,
-                                    const struct scr_strvec *hosts,
-                                    const struct scr_strvec *ages, char *err, size_t errlen);
-
 /* Queues again the job's pages fetched more than age_ms ago; *count gets how many. */
 int scr_frontier_recrawl(PGconn *db, int64_t job_id, int64_t age_ms, int64_t *count, char *err,
                          size_t errlen);
-
-/* Takes the run's advisory lock on this connection (again, after a reconnect). */
-int scr_frontier_run_lock(PGconn *db, int64_t run_id, char *err, size_t errlen);
 
 /* Marks runs whose lock is gone as died and returns their leases, and every expired lease,
  * to the queue, and ends the host claims of dead and ended runs (docs/internals/islands.md).
@@ -179,30 +145,6 @@ int scr_frontier_seed(PGconn *db, int64_t job_id, const struct scr_strvec *urls,
 int scr_frontier_count_settled(PGconn *db, int64_t job_id, int64_t *count, char *err,
                                size_t errlen);
 
-/* One worker's figures for its run_workers row (strings borrowed). */
-struct scr_run_worker {
-    int rank;
-    const char *host, *arch, *os, *version, *build_id, *state;
-    unsigned cores;
-    uint64_t pages, bytes, errors, records;
-    int has_bye;                  /* without BYE the four below are unknown (NULL) */
-    uint64_t busy_ms, idle_ms, cpu_ms, max_rss_kb;
-    double pages_per_s;
-};
-
-/* Inserts the run_workers row of w (once per run and rank). */
-int scr_frontier_run_worker(PGconn *db, int64_t run_id, const struct scr_run_worker *w,
-                            char *err, size_t errlen);
-
-/* A host this run claimed (host_claims, docs/internals/islands.md).  Strings owned. */
-struct scr_claim {
-    char *host;
-    int64_t age_ms; /* ms since the last request start the database knows of (the previous
-                       owner's or this run's), on the database's clock; -1 = none */
-};
-
-void scr_claims_free(struct scr_claim *c, size_t n);
-
 /* Leases up to n queued URLs (shallowest first) of hosts this run claims, for ttl_ms.  The
  * candidates are the first n due URLs whose host is not in exclude_hosts (may be empty) and
  * not claimed by another run; their hosts are claimed in the same statement (free, expired
@@ -215,17 +157,6 @@ int scr_frontier_lease(PGconn *db, int64_t job_id, int64_t run_id, int n, int64_
                        const struct scr_strvec *exclude_hosts, struct scr_lease_item **items,
                        size_t *count, struct scr_claim **claims, size_t *nclaims, char *err,
                        size_t errlen);
-
-/* Inside the caller's transaction: releases this run's claims of the hosts in release (ages:
- * for each, the ms since this run's last request start there as decimal text, "" = none),
- * then, when renew, extends by ttl_ms the claims of the hosts in keep that this run still
- * holds, appending those to *held.  *others gets the number of other live runs of the job
- * (heartbeat within ttl_ms).  Locks claim rows in (job, host) order, as every statement on
- * host_claims does, so claimants never deadlock. */
-int scr_frontier_claims(PGconn *db, int64_t job_id, int64_t run_id, int64_t ttl_ms,
-                        const struct scr_strvec *release, const struct scr_strvec *ages,
-                        int renew, const struct scr_strvec *keep, struct scr_strvec *held,
-                        int64_t *others, char *err, size_t errlen);
 
 /* Extends every lease this run holds by ttl_ms and touches the run's heartbeat. */
 int scr_frontier_renew(PGconn *db, int64_t run_id, int64_t ttl_ms, char *err, size_t errlen);
@@ -252,10 +183,5 @@ int scr_frontier_outlook(PGconn *db, int64_t job_id, int64_t run_id, struct scr_
 
 /* Returns this run's remaining leases to the queue (end of a run). */
 int scr_frontier_release(PGconn *db, int64_t run_id, char *err, size_t errlen);
-
-/* Closes the run's row: status, exit code, summary and nodes (JSON texts). */
-int scr_frontier_run_end(PGconn *db, int64_t run_id, const char *status, int exit_code,
-                         const char *summary_json, const char *nodes_json, char *err,
-                         size_t errlen);
 
 #endif

@@ -19,6 +19,7 @@
 #include "coordinator/coord_internal.h"
 #include "coordinator/coordinator.h"
 #include "coordinator/db.h"
+#include "coordinator/runs.h"
 #include "coordinator/seeds.h"
 #include "parsers/extract.h"
 
@@ -142,7 +143,7 @@ int scr_setup_db(struct coord *co, const char *command, PGconn **dbp)
         goto out;
     }
     if (scr_db_ensure_schema(db, 0, err, sizeof(err)) ||
-        scr_frontier_job(db, co->s->job, &co->job_id, err, sizeof(err))) {
+        scr_runs_job(db, co->s->job, &co->job_id, err, sizeof(err))) {
         scr_error("%s", err);
         goto out;
     }
@@ -150,8 +151,8 @@ int scr_setup_db(struct coord *co, const char *command, PGconn **dbp)
     snprintf(co->island, sizeof(co->island), "%s",
              co->s->island && *co->s->island ? co->s->island : host);
     sj = settings_json(co->s);
-    rc = scr_frontier_run_begin(db, co->job_id, command, sj ? sj : "{}", co->s->insecure, host,
-                                co->s->island, co->s->if_idle, &co->run_id, err, sizeof(err));
+    rc = scr_runs_begin(db, co->job_id, command, sj ? sj : "{}", co->s->insecure, host,
+                        co->s->island, co->s->if_idle, &co->run_id, err, sizeof(err));
     if (rc == SCR_EBUSY) {
         scr_warn("--if-idle: %s", err);
         rc = SCR_EXIT_BUSY;
@@ -200,7 +201,7 @@ int scr_setup_db(struct coord *co, const char *command, PGconn **dbp)
     if (co->scope.hosts.count == 0) {
         scr_error("job '%s' has no seed URLs: give --seed FILE", co->s->job);
         rc = SCR_EXIT_USAGE;
-        scr_frontier_run_end(db, co->run_id, "failed", rc, "{}", "[]", err, sizeof(err));
+        scr_runs_end(db, co->run_id, "failed", rc, "{}", "[]", err, sizeof(err));
         goto out;
     }
     scr_info("run %lld of job '%s' started (%d workers, island %s)", (long long)co->run_id,

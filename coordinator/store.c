@@ -25,6 +25,8 @@
 #include "common/log.h"
 #include "common/strmap.h"
 #include "coordinator/db.h"
+#include "coordinator/hostdb.h"
+#include "coordinator/runs.h"
 #include "coordinator/seen.h"
 
 #define GROUP_MAX 256
@@ -95,7 +97,7 @@ static int reconnect(struct scr_store *st)
     st->db = NULL;
     rc = scr_db_connect(&st->db, st->conninfo, st->s->db_retry_ms, err, sizeof(err));
     if (rc == SCR_OK)
-        rc = scr_frontier_run_lock(st->db, st->run_id, err, sizeof(err));
+        rc = scr_runs_lock(st->db, st->run_id, err, sizeof(err));
     if (rc == SCR_OK)
         rc = scr_frontier_prepare(st->db, err, sizeof(err));
     if (rc) {
@@ -127,9 +129,9 @@ static int store_group(struct scr_store *st, struct scr_store_item *head)
     for (struct scr_store_item *it = head; it; it = it->next) {
         switch (it->op) {
         case SCR_STORE_ROBOTS:
-            rc = scr_frontier_robots_put(st->db, it->robots_host, it->res.final_url,
-                                         it->res.http_status, it->res.body ? it->res.body : "",
-                                         it->res.error ? it->res.error : "", err, sizeof(err));
+            rc = scr_hostdb_robots_put(st->db, it->robots_host, it->res.final_url,
+                                       it->res.http_status, it->res.body ? it->res.body : "",
+                                       it->res.error ? it->res.error : "", err, sizeof(err));
             it->stored = rc == SCR_OK;
             break;
         case SCR_STORE_SITEMAPS:
@@ -147,18 +149,18 @@ static int store_group(struct scr_store *st, struct scr_store_item *head)
                 count += it->new_urls;
             break;
         case SCR_STORE_ROBOTS_GET:
-            rc = scr_frontier_robots_get(st->db, &it->robots_hosts, st->s->robots_ttl_ms,
-                                         &it->robots, &it->nrobots, err, sizeof(err));
+            rc = scr_hostdb_robots_get(st->db, &it->robots_hosts, st->s->robots_ttl_ms,
+                                       &it->robots, &it->nrobots, err, sizeof(err));
             it->stored = rc == SCR_OK;
             break;
         case SCR_STORE_CLAIMS:
             /* a retried group starts again from an empty answer */
             scr_strvec_reset(&it->claims_held);
             it->claims_t0_ms = scr_now_ms();
-            rc = scr_frontier_claims(st->db, st->job_id, st->run_id, st->s->lease_ttl_ms,
-                                     &it->claims_release, &it->claims_ages, it->claims_renew,
-                                     &it->claims_keep, &it->claims_held, &it->claims_others,
-                                     err, sizeof(err));
+            rc = scr_hostdb_claims_update(st->db, st->job_id, st->run_id, st->s->lease_ttl_ms,
+                                          &it->claims_release, &it->claims_ages, it->claims_renew,
+                                          &it->claims_keep, &it->claims_held, &it->claims_others,
+                                          err, sizeof(err));
             it->stored = rc == SCR_OK;
             break;
         default:
@@ -257,7 +259,7 @@ static void do_lease(struct scr_store *st, int n, const struct scr_strvec *exclu
     memset(o, 0, sizeof(*o));
     for (;;) {
         /* a retry after a reconnect: claims of the lost answer expire unrenewed */
-        scr_claims_free(*claims, *nclaims);
+        scr_hostdb_claims_free(*claims, *nclaims);
         *claims = NULL;
         *nclaims = 0;
         /* the claims last until at least this + --lease-ttl: now() is later */
@@ -519,7 +521,7 @@ PGconn *scr_store_stop(struct scr_store *st)
     for (size_t i = 0; i < st->nleased; i++)
         scr_lease_item_release(&st->leased[i]);
     free(st->leased);
-    scr_claims_free(st->claims, st->nclaims);
+    scr_hostdb_claims_free(st->claims, st->nclaims);
     scr_strvec_release(&st->lease_exclude);
     db = st->db;
     if (db && scr_db_broken(db)) {

@@ -45,7 +45,7 @@ struct scr_store_events {
     struct scr_lease_item *leased; /*   its URLs (caller releases them and frees the array) */
     size_t nleased;
     struct scr_claim *claims;      /*   the hosts it claimed (caller frees with
-                                        scr_claims_free) */
+                                        scr_hostdb_claims_free) */
     size_t nclaims;
     int64_t lease_t0_ms;           /*   local ms before the statement: claims last until at
                                         least this + --lease-ttl */

@@ -2,7 +2,7 @@
  *
  * Reads the figures (struct scr_tally, the peers' counters) and writes them out: a status
  * line on a terminal or a log line every --progress-interval, the summary JSON and node list
- * of the run's row, the run_workers rows (the statement is in frontier.c) and the summary on
+ * of the run's row, the run_workers rows (the statement is in runs.c) and the summary on
  * stdout.  Called by the dispatcher loop and at the end of the run; never changes the crawl.
  */
 #include <jansson.h>
@@ -14,6 +14,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "coordinator/coord_internal.h"
+#include "coordinator/runs.h"
 
 void scr_summary_fmt_secs(char *buf, size_t len, double secs)
 {
@@ -178,7 +179,7 @@ static void store_workers(struct coord *co, PGconn *db, double secs)
             .max_rss_kb = w->bye.max_rss_kb,
             .pages_per_s = worker_rate(w, secs),
         };
-        if (scr_frontier_run_worker(db, co->run_id, &rw, err, sizeof(err)))
+        if (scr_runs_worker(db, co->run_id, &rw, err, sizeof(err)))
             scr_warn("%s", err);
     }
 }
@@ -192,8 +193,8 @@ void scr_summary_finish(struct coord *co, PGconn *db, const char *status, int ex
 
     if (db) {
         if (scr_frontier_release(db, co->run_id, err, sizeof(err)) ||
-            scr_frontier_run_end(db, co->run_id, status, exit_code, sum_txt ? sum_txt : "{}",
-                                 nodes_txt ? nodes_txt : "[]", err, sizeof(err)))
+            scr_runs_end(db, co->run_id, status, exit_code, sum_txt ? sum_txt : "{}",
+                         nodes_txt ? nodes_txt : "[]", err, sizeof(err)))
             scr_error("%s", err);
         store_workers(co, db, secs);
     }

@@ -3,7 +3,7 @@
  * struct scr_tally is what the dispatcher counts while the run goes (results stored, URLs
  * settled, bytes, errors); summary.c turns it, with the peers' figures, into the live
  * progress line, the run's summary JSON, the per-worker rows (run_workers, written through
- * frontier.c) and the summary printed at the end.
+ * runs.c) and the summary printed at the end.
  */
 #ifndef SCR_SUMMARY_H
 #define SCR_SUMMARY_H

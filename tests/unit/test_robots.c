@@ -1,4 +1,4 @@
-/* test_robots.c - robots.txt parsing and matching (coordinator/robots.c).
+/* test_robots.c - robots.txt parsing and matching (coordinator/robots.c, robots_match.c).
  *
  * The bulk is data: `cases` is a table of {robots body, agent, path, expected verdict};
  * every failing row prints its index and both values, and the test fails at the end.
