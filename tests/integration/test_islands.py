@@ -79,10 +79,9 @@ class IslandsTest(SiteCase):
                 self.args(seeds, island, *extra)
             out = st.TempDir(prefix="scrrun-")
             self.addCleanup(out.cleanup)
-            p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
-                                 stdout=open(out.join("stdout.txt"), "wb"),
-                                 stderr=open(out.join("stderr.txt"), "wb"),
-                                 start_new_session=True)
+            with open(out.join("stdout.txt"), "wb") as o, open(out.join("stderr.txt"), "wb") as e:
+                p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=o, stderr=e,
+                                     start_new_session=True)
             p.stdout_path, p.stderr_path = out.join("stdout.txt"), out.join("stderr.txt")
         self.procs.append(p)
         return p
@@ -233,11 +232,21 @@ class IslandsTest(SiteCase):
         srvs, seeds = self.sites(15)
         a = self.start(seeds, "amd64")
         b = self.start(seeds, "armhf", np=2, binary=emu)
+        t0 = time.monotonic()
         self.finish(a, timeout=400)
         self.finish(b, timeout=400)
-        self.check_spacing(srvs, "armhf")
+        g = self.check_spacing(srvs, "armhf")
         self.check_stored_once(15)
-        print("armhf: pages per island %r" % (self.per_island(),), file=__import__("sys").stderr)
+        islands = self.per_island()
+        print("armhf: pages per island %r, smallest gap %.3f s across both, %.1f s"
+              % (islands, g, time.monotonic() - t0), file=__import__("sys").stderr)
+        # the spacing held across both islands only if both fetched
+        self.assertEqual(set(islands), {"amd64", "armhf"})
+        self.assertGreater(int(islands["amd64"]), 0, "the x86-64 island did no work")
+        self.assertGreater(int(islands["armhf"]), 0, "the armhf island did no work")
+        self.assertEqual(self.q("SELECT DISTINCT w.arch FROM run_workers w JOIN runs r"
+                                " ON r.id = w.run_id WHERE r.island = 'armhf'"), [("armv7l",)],
+                         "the armhf island's workers ran the armhf build")
 
 
 if __name__ == "__main__":
