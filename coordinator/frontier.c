@@ -15,11 +15,6 @@
 #include "coordinator/db.h"
 #include "coordinator/runs.h"
 
-/* scr_frontier_store still spells the db helpers by their old file-local names; the aliases
- * go when that function is next edited (a concurrent change is on it). */
-#define i64 scr_db_i64
-#define join_lines scr_db_join_lines
-
 void scr_lease_item_release(struct scr_lease_item *it)
 {
     free(it->url);
@@ -457,8 +452,8 @@ int scr_frontier_store(PGconn *db, int64_t run_id, struct scr_store_item *it, ch
     char url_id[24], run[24], status[24], bytes[24], elapsed[24], wait[24], redirects[24],
         rank[24], delay[24], cap[24], ddelta[24], hops[24], quarantine[24];
     /* the SQL boundary: the lists become '\n'-joined texts here */
-    char *links = join_lines(&it->links), *link_hosts = join_lines(&it->link_hosts);
-    char *sm_links = join_lines(&it->sitemap_links), *sm_hosts = join_lines(&it->sitemap_hosts);
+    char *links = scr_db_join_lines(&it->links), *link_hosts = scr_db_join_lines(&it->link_hosts);
+    char *sm_links = scr_db_join_lines(&it->sitemap_links), *sm_hosts = scr_db_join_lines(&it->sitemap_hosts);
     const char *p[19] = {url_id, run, scr_url_state_name(it->new_state), status, res->final_url,
                          res->content_type, bytes, elapsed, wait, redirects, rank,
                          it->worker_host, res->error, res->etag, res->last_modified,
@@ -467,21 +462,21 @@ int scr_frontier_store(PGconn *db, int64_t run_id, struct scr_store_item *it, ch
     PGresult *r;
     int rc = SCR_EDB;
 
-    i64(url_id, sizeof(url_id), (int64_t)res->url_id);
-    i64(run, sizeof(run), run_id);
-    i64(status, sizeof(status), res->http_status);
-    i64(bytes, sizeof(bytes), (int64_t)res->bytes);
-    i64(elapsed, sizeof(elapsed), res->elapsed_ms);
-    i64(wait, sizeof(wait), res->wait_ms);
-    i64(redirects, sizeof(redirects), res->redirects);
-    i64(rank, sizeof(rank), it->worker_rank);
-    i64(delay, sizeof(delay), it->retry_delay_ms);
-    i64(cap, sizeof(cap), it->url_room);
+    scr_db_i64(url_id, sizeof(url_id), (int64_t)res->url_id);
+    scr_db_i64(run, sizeof(run), run_id);
+    scr_db_i64(status, sizeof(status), res->http_status);
+    scr_db_i64(bytes, sizeof(bytes), (int64_t)res->bytes);
+    scr_db_i64(elapsed, sizeof(elapsed), res->elapsed_ms);
+    scr_db_i64(wait, sizeof(wait), res->wait_ms);
+    scr_db_i64(redirects, sizeof(redirects), res->redirects);
+    scr_db_i64(rank, sizeof(rank), it->worker_rank);
+    scr_db_i64(delay, sizeof(delay), it->retry_delay_ms);
+    scr_db_i64(cap, sizeof(cap), it->url_room);
     memcpy(p2, p, sizeof(p));
     p2[19] = delay;
     p2[20] = it->max_urls > 0 ? cap : NULL;
-    i64(ddelta, sizeof(ddelta), it->link_depth_delta);
-    i64(hops, sizeof(hops), it->link_hops);
+    scr_db_i64(ddelta, sizeof(ddelta), it->link_depth_delta);
+    scr_db_i64(hops, sizeof(hops), it->link_hops);
     p2[21] = ddelta;
     p2[22] = hops;
     p2[23] = sm_links;
@@ -489,7 +484,7 @@ int scr_frontier_store(PGconn *db, int64_t run_id, struct scr_store_item *it, ch
     p2[25] = it->no_fetch ? "true" : "false";
     p2[26] = it->lost ? "true" : "false";
     assert(!it->lost || it->quarantine_losses > 0);
-    i64(quarantine, sizeof(quarantine), it->quarantine_losses);
+    scr_db_i64(quarantine, sizeof(quarantine), it->quarantine_losses);
     p2[27] = quarantine;
     p2[28] = res->encoding ? res->encoding : "";
     r = scr_db_exec_prepared(db, "storing a result",
