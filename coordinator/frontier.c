@@ -452,8 +452,10 @@ int scr_frontier_store(PGconn *db, int64_t run_id, struct scr_store_item *it, ch
     char url_id[24], run[24], status[24], bytes[24], elapsed[24], wait[24], redirects[24],
         rank[24], delay[24], cap[24], ddelta[24], hops[24], quarantine[24];
     /* the SQL boundary: the lists become '\n'-joined texts here */
-    char *links = scr_db_join_lines(&it->links), *link_hosts = scr_db_join_lines(&it->link_hosts);
-    char *sm_links = scr_db_join_lines(&it->sitemap_links), *sm_hosts = scr_db_join_lines(&it->sitemap_hosts);
+    char *links = scr_db_join_lines(&it->links);
+    char *link_hosts = scr_db_join_lines(&it->link_hosts);
+    char *sm_links = scr_db_join_lines(&it->sitemap_links);
+    char *sm_hosts = scr_db_join_lines(&it->sitemap_hosts);
     const char *p[19] = {url_id, run, scr_url_state_name(it->new_state), status, res->final_url,
                          res->content_type, bytes, elapsed, wait, redirects, rank,
                          it->worker_host, res->error, res->etag, res->last_modified,
