@@ -148,7 +148,7 @@ int scr_setup_db(struct coord *co, const char *command, PGconn **dbp)
         goto out;
     }
     gethostname(host, sizeof(host) - 1);
-    snprintf(co->island, sizeof(co->island), "%s",
+    snprintf(co->island, sizeof(co->island), "%.*s", (int)sizeof(co->island) - 1,
              co->s->island && *co->s->island ? co->s->island : host);
     sj = settings_json(co->s);
     rc = scr_runs_begin(db, co->job_id, command, sj ? sj : "{}", co->s->insecure, host,
