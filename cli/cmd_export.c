@@ -12,7 +12,8 @@
  * JSONL: one object per record, {url, fetched_at, parser, rule_set, record, data}, built by the
  * server.  CSV (RFC 4180, CRLF, header row): url, fetched_at, parser, rule_set, record, then a
  * `data` column (the record's JSON) when the selection holds records of parsers other than
- * rules, then one column per field name of the selected rules records (sorted): the value as
+ * rules, then one column per field name of the selected rules records (sorted; a field named
+ * like a fixed column, or starting with "data.", is headed "data.NAME"): the value as
  * PostgreSQL's ->> gives it (a string as is, a number as stored, an array or object as JSON),
  * an empty cell for null or missing.  A cell that starts with =, +, -, @, TAB or CR would be a
  * formula in a spreadsheet, so it gets a leading ' (OWASP's advice on CSV injection) unless
@@ -171,15 +172,50 @@ static int csv_query(const struct scr_strvec *keys, const char *const *p4, struc
     return rc ? rc : scr_buf_puts(sql, SQL_CSV_TAIL);
 }
 
-/* Writes the CSV header row. */
-static void csv_header(FILE *out, const struct scr_strvec *keys, int with_data, int raw)
+/* The fixed columns, always in this order; `data` only when a record of another parser is
+ * in the selection, but reserved always, so a field's column is named the same in any
+ * export. */
+static const char *const fixed_columns[] = {"url", "fetched_at", "parser", "rule_set", "record",
+                                            "data"};
+
+/* Whether a rules field name must be written as "data.NAME": when it is a fixed column's
+ * name (a field called `url`, as in docs/rules.md's example), or when it starts with
+ * "data." itself.  The mapping is one to one and never gives a fixed column's name, so no
+ * two columns of the header are named alike. */
+static int field_needs_prefix(const char *name)
 {
+    if (strncmp(name, "data.", 5) == 0)
+        return 1;
+    for (size_t i = 0; i < sizeof(fixed_columns) / sizeof(fixed_columns[0]); i++)
+        if (strcmp(name, fixed_columns[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Writes the CSV header row.  SCR_ENOMEM, or 0. */
+static int csv_header(FILE *out, const struct scr_strvec *keys, int with_data, int raw)
+{
+    struct scr_buf name;
+    int rc = SCR_OK;
+
+    scr_buf_init(&name);
     fputs("url,fetched_at,parser,rule_set,record", out);
     if (with_data)
         fputs(",data", out);
-    for (size_t k = 0; k < keys->n; k++)
-        csv_field(out, keys->v[k], 0, raw);
+    for (size_t k = 0; k < keys->n; k++) {
+        if (!field_needs_prefix(keys->v[k])) {
+            csv_field(out, keys->v[k], 0, raw);
+            continue;
+        }
+        scr_buf_reset(&name);
+        if ((rc = scr_buf_printf(&name, "data.%s", keys->v[k])))
+            goto out;
+        csv_field(out, name.data, 0, raw);
+    }
     fputs("\r\n", out);
+out:
+    scr_buf_release(&name);
+    return rc;
 }
 
 /* Streams the selection to out.  SCR_EDB, SCR_EIO or SCR_ETOOBIG (err), or SCR_ENOMEM. */
@@ -196,9 +232,9 @@ static int export_rows(PGconn *db, const struct export_opts *o, const char *cons
     scr_buf_init(&sql);
     if (csv) {
         if ((rc = csv_columns(db, p4, &keys, &with_data, err, errlen)) ||
-            (rc = csv_query(&keys, p4, &sql, &params, err, errlen)))
+            (rc = csv_query(&keys, p4, &sql, &params, err, errlen)) ||
+            (rc = csv_header(out, &keys, with_data, o->csv_raw)))
             goto out;
-        csv_header(out, &keys, with_data, o->csv_raw);
     }
     if (scr_db_command(db, "opening the cursor", csv ? sql.data : SQL_JSONL,
                        csv ? 4 + (int)keys.n : 4, csv ? (const char *const *)params : p4, err,

@@ -23,6 +23,7 @@ RULES = r"""site shop-product
     name      css h1                     required
     price     css p.price                number
     sku       xpath "//tr[th='SKU']/td"  trim
+    url       css "link[rel=canonical]"  attr href  url
 """
 
 PARSERS = "links,meta,jsonld,text"
@@ -275,8 +276,10 @@ class AnalystsTest(crawlcase.CrawlCase):
             raw = f.read()
         self.assertIn("\r\n", raw)
         rows = list(csv.reader(io.StringIO(raw, newline="")))
+        # a field named like a fixed column (url, as in docs/rules.md) is headed data.url
         self.assertEqual(rows[0], ["url", "fetched_at", "parser", "rule_set", "record",
-                                   "name", "price", "sku"])
+                                   "name", "price", "sku", "data.url"])
+        self.assertEqual(len(set(rows[0])), len(rows[0]))
         want = self.stored("r.parser = 'rules'")
         self.assertEqual(len(rows) - 1, len(want))
         for row, (url, parser, rs, rt, data) in zip(rows[1:], want):
@@ -285,6 +288,8 @@ class AnalystsTest(crawlcase.CrawlCase):
             self.assertEqual(row[5], data["name"])
             self.assertAlmostEqual(float(row[6]), data["price"], places=6)
             self.assertEqual(row[7], data["sku"])
+            self.assertEqual(row[8], data["url"])
+            self.assertEqual(row[8], url)  # the canonical of a product page is itself
 
     def test_export_csv_of_every_parser_quotes_json(self):
         r = self.scrape("export", "--db", self.adb, "--job", "shop", "--format", "csv")
@@ -295,6 +300,7 @@ class AnalystsTest(crawlcase.CrawlCase):
             self.assertEqual((row["url"], row["parser"]), (url, parser))
             if parser == "rules":
                 self.assertEqual((row["data"], row["sku"]), ("", data["sku"]))
+                self.assertEqual(row["data.url"], data["url"])
             else:
                 self.assertEqual(json.loads(row["data"]), data)
                 self.assertEqual(row["name"], "")
