@@ -18,7 +18,8 @@
  * an empty cell for null or missing.  A cell that starts with =, +, -, @, TAB or CR would be a
  * formula in a spreadsheet, so it gets a leading ' (OWASP's advice on CSV injection) unless
  * --csv-raw asks for the values as stored, for programs.
- * Every value is a query parameter.  Exit 2 for an unknown job or a bad option.
+ * Every value is a query parameter.  Exit 2 for a bad option, or an unknown job, --parser
+ * or --record (the message lists what the database or the job holds).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -299,6 +300,72 @@ static int parse_since(PGconn *db, const char *since, char *out, size_t outlen, 
     return SCR_EUSAGE;
 }
 
+/* Says that there is no job called job, and which jobs there are.  An exit code. */
+static int no_job(PGconn *db, const char *job)
+{
+    char err[512], jobs[512];
+
+    if (scr_db_list_names(db, "listing the jobs", "SELECT name FROM jobs ORDER BY name", 0,
+                          NULL, 20, jobs, sizeof(jobs), err, sizeof(err))) {
+        fprintf(stderr, "scrape export: %s\n", err);
+        return SCR_EXIT_DB;
+    }
+    fprintf(stderr, "scrape export: no job named '%s' in this database (its jobs: %s)\n", job,
+            jobs);
+    return SCR_EXIT_USAGE;
+}
+
+/* --parser and --record must name what the job holds: a typo would otherwise export nothing
+ * and exit 0.  p is the selection ($1 job id, $2 parser, $3 record type).  Exit 2 with the
+ * names the job has (the record types of --parser's records when both are given), or 0. */
+static int check_selection(PGconn *db, const char *job, const char *const *p)
+{
+    static const char *const exists[] = {
+        "SELECT EXISTS (SELECT 1 FROM records WHERE job_id = $1::bigint AND parser = $2)",
+        "SELECT EXISTS (SELECT 1 FROM records WHERE job_id = $1::bigint"
+        " AND ($2::text IS NULL OR parser = $2) AND record_type = $3)"};
+    static const char *const names[] = {
+        "SELECT DISTINCT parser FROM records WHERE job_id = $1::bigint ORDER BY 1",
+        "SELECT DISTINCT record_type FROM records WHERE job_id = $1::bigint"
+        " AND ($2::text IS NULL OR parser = $2) AND record_type IS NOT NULL ORDER BY 1"};
+    char err[512], have[512];
+
+    for (int i = 0; i < 2; i++) {
+        const char *want = p[1 + i];
+        PGresult *r;
+        int found;
+
+        if (!want)
+            continue;
+        r = scr_db_exec(db, i ? "checking --record" : "checking --parser", exists[i],
+                        i ? 3 : 2, p, err, sizeof(err));
+        if (!r) {
+            fprintf(stderr, "scrape export: %s\n", err);
+            return SCR_EXIT_DB;
+        }
+        found = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+        PQclear(r);
+        if (found)
+            continue;
+        if (scr_db_list_names(db, "listing what the job holds", names[i], i ? 2 : 1, p, 30,
+                              have, sizeof(have), err, sizeof(err))) {
+            fprintf(stderr, "scrape export: %s\n", err);
+            return SCR_EXIT_DB;
+        }
+        if (i == 0)
+            fprintf(stderr, "scrape export: no records of parser '%s' in job '%s' (its parsers: "
+                    "%s)\n", want, job, have);
+        else if (p[1])
+            fprintf(stderr, "scrape export: no records of type '%s' from parser '%s' in job "
+                    "'%s' (its record types: %s)\n", want, p[1], job, have);
+        else
+            fprintf(stderr, "scrape export: no records of type '%s' in job '%s' (its record "
+                    "types: %s)\n", want, job, have);
+        return SCR_EXIT_USAGE;
+    }
+    return SCR_EXIT_OK;
+}
+
 /* Splits -o FILE (or --output) out of the positional arguments.  0, or SCR_EUSAGE. */
 static int take_output(struct scr_strvec *pos, struct export_opts *o, char *err, size_t errlen)
 {
@@ -372,8 +439,7 @@ int scr_cmd_export(int argc, char **argv, int start)
         goto out;
     }
     if (PQntuples(r) != 1) {
-        fprintf(stderr, "scrape export: no job named '%s' in this database\n", s.job);
-        code = SCR_EXIT_USAGE;
+        code = no_job(db, s.job);
         goto out;
     }
     snprintf(job_id, sizeof(job_id), "%s", PQgetvalue(r, 0, 0));
@@ -381,6 +447,8 @@ int scr_cmd_export(int argc, char **argv, int start)
     p[1] = o.parser;
     p[2] = o.record;
     p[3] = o.since ? since : NULL;
+    if ((code = check_selection(db, s.job, p)))
+        goto out;
     if (o.output && strcmp(o.output, "-") != 0) {
         if (!(out = scr_file_create(o.output, &part, err, sizeof(err)))) {
             fprintf(stderr, "scrape export: %s\n", err);

@@ -307,7 +307,35 @@ class AnalystsTest(crawlcase.CrawlCase):
 
     def test_export_errors(self):
         r = self.scrape("export", "--db", self.adb, "--job", "nope", expect=2)
-        self.assertIn("no job named 'nope'", r.stderr)
+        self.assertIn("no job named 'nope' in this database (its jobs: 'shop')", r.stderr)
+        # a --parser or --record the job does not hold is an error, not an empty export
+        for args, needle in [
+                (["--parser", "rulez"], "no records of parser 'rulez' in job 'shop' (its "
+                                        "parsers: 'jsonld', 'links', 'meta', 'rules', 'text')"),
+                (["--record", "nosuch"], "no records of type 'nosuch' in job 'shop' (its record "
+                                         "types: "),
+                (["--parser", "rules", "--record", "nosuch"],
+                 "no records of type 'nosuch' from parser 'rules' in job 'shop' (its record "
+                 "types: 'product')"),
+                (["--parser", "meta", "--record", "product"],
+                 "no records of type 'product' from parser 'meta' in job 'shop'"),
+                (["--format", "csv", "--parser", "rulez"], "no records of parser 'rulez'")]:
+            out = self.tmp.join("nothing.jsonl")
+            r = self.scrape("export", "--db", self.adb, "--job", "shop", *args, "-o", out,
+                            expect=2)
+            self.assertIn(needle, r.stderr, args)
+            self.assertFalse(os.path.exists(out), args)
+        types = ", ".join("'%s'" % t for (t,) in self.q(
+            "SELECT DISTINCT record_type FROM records WHERE record_type IS NOT NULL ORDER BY 1"))
+        self.assertIn("'product'", types)
+        r = self.scrape("export", "--db", self.adb, "--job", "shop", "--record", "nosuch",
+                        expect=2)
+        self.assertIn("(its record types: %s)" % types, r.stderr)
+        self.assertEqual(r.stdout, "")
+        # what the job holds still exports, with a filter that selects nothing as well
+        r = self.scrape("export", "--db", self.adb, "--job", "shop", "--parser", "rules",
+                        "--record", "product", "--since", "2999-01-01")
+        self.assertEqual(r.stdout, "")
         self.scrape("export", "--db", self.adb, "--job", "shop", "--format", "xml", expect=2)
         self.scrape("export", "--db", self.adb, "--job", "shop", "--since", "whenever",
                     expect=2)
