@@ -12,12 +12,14 @@
  * JSONL: one object per record, {url, fetched_at, parser, rule_set, record, data}, built by the
  * server.  CSV (RFC 4180, CRLF, header row): url, fetched_at, parser, rule_set, record, then a
  * `data` column (the record's JSON) when the selection holds records of parsers other than
- * rules, then one column per field name of the selected rules records (sorted): the value as
+ * rules, then one column per field name of the selected rules records (sorted; a field named
+ * like a fixed column, or starting with "data.", is headed "data.NAME"): the value as
  * PostgreSQL's ->> gives it (a string as is, a number as stored, an array or object as JSON),
  * an empty cell for null or missing.  A cell that starts with =, +, -, @, TAB or CR would be a
  * formula in a spreadsheet, so it gets a leading ' (OWASP's advice on CSV injection) unless
  * --csv-raw asks for the values as stored, for programs.
- * Every value is a query parameter.  Exit 2 for an unknown job or a bad option.
+ * Every value is a query parameter.  Exit 2 for a bad option, or an unknown job, --parser
+ * or --record (the message lists what the database or the job holds).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -171,15 +173,50 @@ static int csv_query(const struct scr_strvec *keys, const char *const *p4, struc
     return rc ? rc : scr_buf_puts(sql, SQL_CSV_TAIL);
 }
 
-/* Writes the CSV header row. */
-static void csv_header(FILE *out, const struct scr_strvec *keys, int with_data, int raw)
+/* The fixed columns, always in this order; `data` only when a record of another parser is
+ * in the selection, but reserved always, so a field's column is named the same in any
+ * export. */
+static const char *const fixed_columns[] = {"url", "fetched_at", "parser", "rule_set", "record",
+                                            "data"};
+
+/* Whether a rules field name must be written as "data.NAME": when it is a fixed column's
+ * name (a field called `url`, as in docs/rules.md's example), or when it starts with
+ * "data." itself.  The mapping is one to one and never gives a fixed column's name, so no
+ * two columns of the header are named alike. */
+static int field_needs_prefix(const char *name)
 {
+    if (strncmp(name, "data.", 5) == 0)
+        return 1;
+    for (size_t i = 0; i < sizeof(fixed_columns) / sizeof(fixed_columns[0]); i++)
+        if (strcmp(name, fixed_columns[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Writes the CSV header row.  SCR_ENOMEM, or 0. */
+static int csv_header(FILE *out, const struct scr_strvec *keys, int with_data, int raw)
+{
+    struct scr_buf name;
+    int rc = SCR_OK;
+
+    scr_buf_init(&name);
     fputs("url,fetched_at,parser,rule_set,record", out);
     if (with_data)
         fputs(",data", out);
-    for (size_t k = 0; k < keys->n; k++)
-        csv_field(out, keys->v[k], 0, raw);
+    for (size_t k = 0; k < keys->n; k++) {
+        if (!field_needs_prefix(keys->v[k])) {
+            csv_field(out, keys->v[k], 0, raw);
+            continue;
+        }
+        scr_buf_reset(&name);
+        if ((rc = scr_buf_printf(&name, "data.%s", keys->v[k])))
+            goto out;
+        csv_field(out, name.data, 0, raw);
+    }
     fputs("\r\n", out);
+out:
+    scr_buf_release(&name);
+    return rc;
 }
 
 /* Streams the selection to out.  SCR_EDB, SCR_EIO or SCR_ETOOBIG (err), or SCR_ENOMEM. */
@@ -196,9 +233,9 @@ static int export_rows(PGconn *db, const struct export_opts *o, const char *cons
     scr_buf_init(&sql);
     if (csv) {
         if ((rc = csv_columns(db, p4, &keys, &with_data, err, errlen)) ||
-            (rc = csv_query(&keys, p4, &sql, &params, err, errlen)))
+            (rc = csv_query(&keys, p4, &sql, &params, err, errlen)) ||
+            (rc = csv_header(out, &keys, with_data, o->csv_raw)))
             goto out;
-        csv_header(out, &keys, with_data, o->csv_raw);
     }
     if (scr_db_command(db, "opening the cursor", csv ? sql.data : SQL_JSONL,
                        csv ? 4 + (int)keys.n : 4, csv ? (const char *const *)params : p4, err,
@@ -261,6 +298,72 @@ static int parse_since(PGconn *db, const char *since, char *out, size_t outlen, 
     }
     snprintf(err, errlen, "--since %s: not a time or an interval", since);
     return SCR_EUSAGE;
+}
+
+/* Says that there is no job called job, and which jobs there are.  An exit code. */
+static int no_job(PGconn *db, const char *job)
+{
+    char err[512], jobs[512];
+
+    if (scr_db_list_names(db, "listing the jobs", "SELECT name FROM jobs ORDER BY name", 0,
+                          NULL, 20, jobs, sizeof(jobs), err, sizeof(err))) {
+        fprintf(stderr, "scrape export: %s\n", err);
+        return SCR_EXIT_DB;
+    }
+    fprintf(stderr, "scrape export: no job named '%s' in this database (its jobs: %s)\n", job,
+            jobs);
+    return SCR_EXIT_USAGE;
+}
+
+/* --parser and --record must name what the job holds: a typo would otherwise export nothing
+ * and exit 0.  p is the selection ($1 job id, $2 parser, $3 record type).  Exit 2 with the
+ * names the job has (the record types of --parser's records when both are given), or 0. */
+static int check_selection(PGconn *db, const char *job, const char *const *p)
+{
+    static const char *const exists[] = {
+        "SELECT EXISTS (SELECT 1 FROM records WHERE job_id = $1::bigint AND parser = $2)",
+        "SELECT EXISTS (SELECT 1 FROM records WHERE job_id = $1::bigint"
+        " AND ($2::text IS NULL OR parser = $2) AND record_type = $3)"};
+    static const char *const names[] = {
+        "SELECT DISTINCT parser FROM records WHERE job_id = $1::bigint ORDER BY 1",
+        "SELECT DISTINCT record_type FROM records WHERE job_id = $1::bigint"
+        " AND ($2::text IS NULL OR parser = $2) AND record_type IS NOT NULL ORDER BY 1"};
+    char err[512], have[512];
+
+    for (int i = 0; i < 2; i++) {
+        const char *want = p[1 + i];
+        PGresult *r;
+        int found;
+
+        if (!want)
+            continue;
+        r = scr_db_exec(db, i ? "checking --record" : "checking --parser", exists[i],
+                        i ? 3 : 2, p, err, sizeof(err));
+        if (!r) {
+            fprintf(stderr, "scrape export: %s\n", err);
+            return SCR_EXIT_DB;
+        }
+        found = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+        PQclear(r);
+        if (found)
+            continue;
+        if (scr_db_list_names(db, "listing what the job holds", names[i], i ? 2 : 1, p, 30,
+                              have, sizeof(have), err, sizeof(err))) {
+            fprintf(stderr, "scrape export: %s\n", err);
+            return SCR_EXIT_DB;
+        }
+        if (i == 0)
+            fprintf(stderr, "scrape export: no records of parser '%s' in job '%s' (its parsers: "
+                    "%s)\n", want, job, have);
+        else if (p[1])
+            fprintf(stderr, "scrape export: no records of type '%s' from parser '%s' in job "
+                    "'%s' (its record types: %s)\n", want, p[1], job, have);
+        else
+            fprintf(stderr, "scrape export: no records of type '%s' in job '%s' (its record "
+                    "types: %s)\n", want, job, have);
+        return SCR_EXIT_USAGE;
+    }
+    return SCR_EXIT_OK;
 }
 
 /* Splits -o FILE (or --output) out of the positional arguments.  0, or SCR_EUSAGE. */
@@ -336,8 +439,7 @@ int scr_cmd_export(int argc, char **argv, int start)
         goto out;
     }
     if (PQntuples(r) != 1) {
-        fprintf(stderr, "scrape export: no job named '%s' in this database\n", s.job);
-        code = SCR_EXIT_USAGE;
+        code = no_job(db, s.job);
         goto out;
     }
     snprintf(job_id, sizeof(job_id), "%s", PQgetvalue(r, 0, 0));
@@ -345,6 +447,8 @@ int scr_cmd_export(int argc, char **argv, int start)
     p[1] = o.parser;
     p[2] = o.record;
     p[3] = o.since ? since : NULL;
+    if ((code = check_selection(db, s.job, p)))
+        goto out;
     if (o.output && strcmp(o.output, "-") != 0) {
         if (!(out = scr_file_create(o.output, &part, err, sizeof(err)))) {
             fprintf(stderr, "scrape export: %s\n", err);

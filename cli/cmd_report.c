@@ -701,7 +701,14 @@ static int report_open(struct report *r, const struct scr_settings *s, char *job
         goto out;
     }
     if (PQntuples(res) != 1) {
-        snprintf(r->err, sizeof(r->err), "no job named '%s' in this database", s->job);
+        char jobs[512];
+        if (scr_db_list_names(r->db, "listing the jobs", "SELECT name FROM jobs ORDER BY name",
+                              0, NULL, 20, jobs, sizeof(jobs), r->err, sizeof(r->err))) {
+            code = SCR_EXIT_DB;
+            goto out;
+        }
+        snprintf(r->err, sizeof(r->err), "no job named '%s' in this database (its jobs: %s)",
+                 s->job, jobs);
         code = SCR_EXIT_USAGE;
         goto out;
     }

@@ -242,6 +242,13 @@ int scr_cmd_url(int argc, char **argv, int start)
         code = SCR_EXIT_USAGE;
         goto done;
     }
+    if (pos.n == 0) {
+        fprintf(stderr, "scrape url: no URL given\nusage: scrape url [--base BASE] URL...\n");
+        code = SCR_EXIT_USAGE;
+        goto done;
+    }
+    /* One stdout line per argument, in order, so the output pairs with the input; an invalid
+     * URL also goes to stderr, and makes the exit code 2 once every argument is done. */
     for (size_t i = 0; i < pos.n; i++) {
         if (scr_url_normalize(base, pos.v[i], &uo.opts, &out, NULL, err, sizeof(err)) ==
             SCR_OK) {
@@ -249,6 +256,8 @@ int scr_cmd_url(int argc, char **argv, int start)
             free(out);
         } else {
             printf("invalid %s: %s\n", pos.v[i], err);
+            fprintf(stderr, "scrape url: invalid URL '%s': %s\n", pos.v[i], err);
+            code = SCR_EXIT_USAGE;
         }
     }
 done:

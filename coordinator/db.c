@@ -350,6 +350,31 @@ char *scr_db_join_lines(const struct scr_strvec *sv)
     return scr_buf_detach(&b, NULL);
 }
 
+int scr_db_list_names(PGconn *db, const char *what, const char *sql, int nparams,
+                      const char *const *params, size_t max, char *out, size_t outlen,
+                      char *err, size_t errlen)
+{
+    PGresult *r = scr_db_exec(db, what, sql, nparams, params, err, errlen);
+    size_t n, used = 0;
+
+    if (outlen)
+        out[0] = '\0';
+    if (!r)
+        return SCR_EDB;
+    n = (size_t)PQntuples(r);
+    if (n == 0)
+        snprintf(out, outlen, "none");
+    for (size_t i = 0; i < n && i < max && used < outlen; i++) {
+        int w = snprintf(out + used, outlen - used, "%s'%s'", i ? ", " : "",
+                         PQgetvalue(r, (int)i, 0));
+        used += w > 0 ? (size_t)w : 0;
+    }
+    if (n > max && used < outlen)
+        snprintf(out + used, outlen - used, ", ... (%zu in all)", n);
+    PQclear(r);
+    return SCR_OK;
+}
+
 /* Returns the schema version found (0 when there is no scrape schema), or < 0 on error. */
 static int schema_version(PGconn *db, char *err, size_t errlen)
 {

@@ -83,6 +83,14 @@ void scr_db_i64(char *buf, size_t len, int64_t v);
  * or host contains a newline); NULL or empty gives "".  Returns a new string: caller frees. */
 char *scr_db_join_lines(const struct scr_strvec *sv);
 
+/* For a message that lists what exists ("the jobs are 'a', 'b'"): runs sql and writes the
+ * first column of its rows into out (outlen bytes, always NUL-terminated), each quoted and
+ * comma-separated, at most max of them and then ", ... (N in all)"; "none" when there is no
+ * row.  0, or SCR_EDB with the message in err (out is then ""). */
+int scr_db_list_names(PGconn *db, const char *what, const char *sql, int nparams,
+                      const char *const *params, size_t max, char *out, size_t outlen,
+                      char *err, size_t errlen);
+
 /* The flag (borrowed for the process's life; the crawl's SIGINT/SIGTERM counter) that ends
  * scr_db_advisory_lock's waits.  NULL (the default): nothing ends them but the lock. */
 void scr_db_set_stop_flag(const volatile sig_atomic_t *flag);

@@ -52,8 +52,13 @@
 #define SHOW "%.80s"
 
 #ifdef PCRE2_MATCH_INVALID_UTF
-/* Pages are not always valid UTF-8: match them anyway (PCRE2 10.34 and later). */
-#define REGEX_OPTIONS (PCRE2_UTF | PCRE2_MATCH_INVALID_UTF)
+/* Pages are not always valid UTF-8: match them anyway (PCRE2 10.34 and later).  PCRE2_UCP
+ * makes \d \s \w, their negations and the POSIX classes Unicode properties: without it they
+ * are ASCII-only, and PCRE2 10.42's JIT then matches no non-ASCII character with \D, \S or
+ * \W at all (the interpreter does: `^(\D+)` on `£756.06` gave nothing with the JIT).  So \d
+ * takes any decimal digit (Nd); PCRE2 10.42 cannot keep it ASCII under UCP, and one meaning on
+ * every node of a mixed cluster beats a per-version one.  docs/rules.md, "regex". */
+#define REGEX_OPTIONS (PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_UCP)
 #else
 #define REGEX_OPTIONS 0 /* bytes: a non-ASCII character is several units to `.` */
 #endif

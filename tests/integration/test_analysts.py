@@ -23,6 +23,7 @@ RULES = r"""site shop-product
     name      css h1                     required
     price     css p.price                number
     sku       xpath "//tr[th='SKU']/td"  trim
+    url       css "link[rel=canonical]"  attr href  url
 """
 
 PARSERS = "links,meta,jsonld,text"
@@ -275,8 +276,10 @@ class AnalystsTest(crawlcase.CrawlCase):
             raw = f.read()
         self.assertIn("\r\n", raw)
         rows = list(csv.reader(io.StringIO(raw, newline="")))
+        # a field named like a fixed column (url, as in docs/rules.md) is headed data.url
         self.assertEqual(rows[0], ["url", "fetched_at", "parser", "rule_set", "record",
-                                   "name", "price", "sku"])
+                                   "name", "price", "sku", "data.url"])
+        self.assertEqual(len(set(rows[0])), len(rows[0]))
         want = self.stored("r.parser = 'rules'")
         self.assertEqual(len(rows) - 1, len(want))
         for row, (url, parser, rs, rt, data) in zip(rows[1:], want):
@@ -285,6 +288,8 @@ class AnalystsTest(crawlcase.CrawlCase):
             self.assertEqual(row[5], data["name"])
             self.assertAlmostEqual(float(row[6]), data["price"], places=6)
             self.assertEqual(row[7], data["sku"])
+            self.assertEqual(row[8], data["url"])
+            self.assertEqual(row[8], url)  # the canonical of a product page is itself
 
     def test_export_csv_of_every_parser_quotes_json(self):
         r = self.scrape("export", "--db", self.adb, "--job", "shop", "--format", "csv")
@@ -295,13 +300,42 @@ class AnalystsTest(crawlcase.CrawlCase):
             self.assertEqual((row["url"], row["parser"]), (url, parser))
             if parser == "rules":
                 self.assertEqual((row["data"], row["sku"]), ("", data["sku"]))
+                self.assertEqual(row["data.url"], data["url"])
             else:
                 self.assertEqual(json.loads(row["data"]), data)
                 self.assertEqual(row["name"], "")
 
     def test_export_errors(self):
         r = self.scrape("export", "--db", self.adb, "--job", "nope", expect=2)
-        self.assertIn("no job named 'nope'", r.stderr)
+        self.assertIn("no job named 'nope' in this database (its jobs: 'shop')", r.stderr)
+        # a --parser or --record the job does not hold is an error, not an empty export
+        for args, needle in [
+                (["--parser", "rulez"], "no records of parser 'rulez' in job 'shop' (its "
+                                        "parsers: 'jsonld', 'links', 'meta', 'rules', 'text')"),
+                (["--record", "nosuch"], "no records of type 'nosuch' in job 'shop' (its record "
+                                         "types: "),
+                (["--parser", "rules", "--record", "nosuch"],
+                 "no records of type 'nosuch' from parser 'rules' in job 'shop' (its record "
+                 "types: 'product')"),
+                (["--parser", "meta", "--record", "product"],
+                 "no records of type 'product' from parser 'meta' in job 'shop'"),
+                (["--format", "csv", "--parser", "rulez"], "no records of parser 'rulez'")]:
+            out = self.tmp.join("nothing.jsonl")
+            r = self.scrape("export", "--db", self.adb, "--job", "shop", *args, "-o", out,
+                            expect=2)
+            self.assertIn(needle, r.stderr, args)
+            self.assertFalse(os.path.exists(out), args)
+        types = ", ".join("'%s'" % t for (t,) in self.q(
+            "SELECT DISTINCT record_type FROM records WHERE record_type IS NOT NULL ORDER BY 1"))
+        self.assertIn("'product'", types)
+        r = self.scrape("export", "--db", self.adb, "--job", "shop", "--record", "nosuch",
+                        expect=2)
+        self.assertIn("(its record types: %s)" % types, r.stderr)
+        self.assertEqual(r.stdout, "")
+        # what the job holds still exports, with a filter that selects nothing as well
+        r = self.scrape("export", "--db", self.adb, "--job", "shop", "--parser", "rules",
+                        "--record", "product", "--since", "2999-01-01")
+        self.assertEqual(r.stdout, "")
         self.scrape("export", "--db", self.adb, "--job", "shop", "--format", "xml", expect=2)
         self.scrape("export", "--db", self.adb, "--job", "shop", "--since", "whenever",
                     expect=2)

@@ -157,7 +157,7 @@ class UrlCommandTest(unittest.TestCase):
                 "../up?utm_medium=m",
                 "HTTP://EXAMPLE.com:80/x?b=2&a=1#frag",
                 "http://a.com/%7Euser/./b/../c?UTM_x=1&fbclid=2")
-        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.returncode, 2, r.stderr)  # ftp://x/ is not a URL scrape takes
         self.assertEqual(r.stdout.splitlines(), [
             "http://example.com/dir/b?a=2&z=1",
             "invalid ftp://x/: unsupported scheme 'ftp'",
@@ -191,11 +191,29 @@ class UrlCommandTest(unittest.TestCase):
         ok = "http://a.com/" + "a" * 51      # 64 bytes
         long = ok + "a"
         r = run("url", "--max-url-length", "64", ok, long)
-        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.returncode, 2, r.stderr)
         lines = r.stdout.splitlines()
         self.assertEqual(lines[0], ok)
         self.assertTrue(lines[1].startswith("invalid %s: " % long), lines[1])
         self.assertEqual(len(lines), 2)
+
+    def test_an_invalid_url_exits_2_with_the_reason(self):
+        r = run("url", "not-a-url")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertEqual(r.stdout, "invalid not-a-url: " + r.stderr.split(": ", 2)[2])
+        self.assertRegex(r.stderr, r"^scrape url: invalid URL 'not-a-url': \S.*\n$")
+        # the valid ones are still written, one line per argument, in order
+        r = run("url", "http://a.com/x", "not-a-url", "https://B.com")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertEqual(r.stdout.splitlines()[0::2], ["http://a.com/x", "https://b.com/"])
+        self.assertTrue(r.stdout.splitlines()[1].startswith("invalid not-a-url: "))
+        self.assertEqual(len(r.stderr.splitlines()), 1)
+
+    def test_no_url_is_a_usage_error(self):
+        r = run("url")
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stdout, "")
+        self.assertIn("usage: scrape url [--base BASE] URL...", r.stderr)
 
     def test_bad_settings_are_usage_errors(self):
         for args, needle in [

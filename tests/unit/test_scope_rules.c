@@ -134,6 +134,21 @@ static const struct scope_case cases[] = {
     {"include=/blog/", 0, "http://other.net/blog/", OUT},  /* scope before the regexes */
     {"include=/blog/", 3, "http://example.com/blog/", DEEP},
     {"exclude=/a/", 0, "http://example.com/a/a/a", EXCL},  /* the regexes before the guard */
+    /* non-ASCII: a normalized URL has it percent-escaped (and the host in punycode), so the
+     * regexes match bytes, with the JIT as without; a raw byte is one unit to every class */
+    {"include=/caf\\D\\D", 0, "http://example.com/caf%C3%A9", KEEP},
+    {"include=/caf\\S+/", 0, "http://example.com/caf%C3%A9/x", KEEP},
+    {"include=/caf\\w%", 0, "http://example.com/caf%C3%A9", EXCL},
+    {"include=/caf\\W", 0, "http://example.com/caf%C3%A9", KEEP},
+    {"include=/\\d+\\.html$", 0, "http://example.com/%D9%A1.html", EXCL},
+    {"include=/%..%..\\.html$", 0, "http://example.com/%D9%A1.html", KEEP},
+    {"exclude=/caf\\s", 0, "http://example.com/caf%C3%A9", KEEP},
+    {"exclude=/caf./", 0, "http://example.com/caf%/", EXCL},
+    {"exclude=/caf\\S+/", 0, "http://example.com/caf\xc3\xa9/", EXCL},
+    {"exclude=^http://example\\.com/\\D+$", 0, "http://example.com/\xc2\xa3", EXCL},
+    {"exclude=/\\W\\W$", 0, "http://example.com/\xc2\xab", EXCL},
+    {"exclude=/caf[[:alpha:]]/", 0, "http://example.com/caf\xc3\xa9/", KEEP},
+    {"exclude=/caf../", 0, "http://example.com/caf\xc3\xa9/", EXCL},
 
     /* --max-url-length (default 2048): checked right after the depth */
     {"max-url-length=64", 0, "LONG:64", KEEP},
