@@ -36,7 +36,7 @@ struct doctor_opts {
     int probe_self;
 };
 
-static void doctor_usage(FILE *f)
+void scr_cmd_doctor_usage(FILE *f)
 {
     fprintf(f, "usage: scrape doctor -f MACHINEFILE [--ssh CMD] [--binary PATH] "
                "[--timeout SECONDS]\n"
@@ -66,7 +66,7 @@ static int parse_opts(int argc, char **argv, int start, struct doctor_opts *o)
             continue;
         }
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            doctor_usage(stdout);
+            scr_cmd_doctor_usage(stdout);
             exit(SCR_EXIT_OK);
         }
         if (strcmp(a, "-f") == 0 || strcmp(a, "--machinefile") == 0)
@@ -103,7 +103,7 @@ static int parse_opts(int argc, char **argv, int start, struct doctor_opts *o)
     }
     return SCR_OK;
 bad:
-    doctor_usage(stderr);
+    scr_cmd_doctor_usage(stderr);
     return SCR_EUSAGE;
 }
 

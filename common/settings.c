@@ -20,6 +20,7 @@
 #include "common/alloc.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "common/suggest.h"
 #include "common/version.h"
 
 #define OFF(f) offsetof(struct scr_settings, f)
@@ -159,6 +160,15 @@ const struct scr_setting_def *scr_settings_find(const char *name)
         if (strcmp(defs[i].name, name) == 0)
             return &defs[i];
     return NULL;
+}
+
+const char *scr_settings_suggest(const char *name)
+{
+    const char *names[sizeof(defs) / sizeof(defs[0])];
+
+    for (size_t i = 0; i < sizeof(defs) / sizeof(defs[0]); i++)
+        names[i] = defs[i].name;
+    return scr_suggest(name, names, sizeof(defs) / sizeof(defs[0]));
 }
 
 static int parse_int64(const char *s, int64_t *out)
@@ -474,7 +484,9 @@ int scr_settings_load_file(struct scr_settings *s, const char *path, char *err, 
         value = trim(eq + 1);
         key = trim(key);
         if (strcmp(key, "seed") != 0 && !scr_settings_find(key)) {
-            snprintf(err, errlen, "%s:%ld: unknown setting '%s'", path, lineno, key);
+            const char *near = scr_settings_suggest(key);
+            snprintf(err, errlen, "%s:%ld: unknown setting '%s'%s%s%s", path, lineno, key,
+                     near ? " (did you mean " : "", near ? near : "", near ? "?)" : "");
             rc = SCR_EINVAL;
             goto out;
         }

@@ -112,6 +112,9 @@ int scr_settings_set(struct scr_settings *s, const char *name, const char *value
 /* The table, for --help, the config file, the wire and the run's row. */
 const struct scr_setting_def *scr_settings_table(size_t *count);
 const struct scr_setting_def *scr_settings_find(const char *name);
+/* The setting name nearest to a mistyped one (common/suggest.h: max_depth, max-dept and
+ * mxa-depth all find max-depth), or NULL.  Points into the table. */
+const char *scr_settings_suggest(const char *name);
 
 /* The current value of one setting as text that scr_settings_set() reads back ("" when unset),
  * whole, however long (a --strip-param list may be kilobytes): malloc'd, the caller frees.
