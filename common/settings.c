@@ -210,7 +210,7 @@ static int split_number(const char *s, double *num, const char **unit)
 int scr_parse_duration_ms(const char *s, int64_t *out)
 {
     static const struct { const char *u; double ms; } units[] = {
-        {"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"min", 60000},
+        {"ms", 1}, {"s", 1000}, {"m", 60000}, {"min", 60000},
         {"h", 3600000}, {"d", 86400000}, {"w", 604800000},
     };
     double num, v;
@@ -225,6 +225,12 @@ int scr_parse_duration_ms(const char *s, int64_t *out)
         return SCR_EINVAL;
     memcpy(u, unit, n);
     u[n] = '\0';
+    /* a bare number used to mean seconds, and --delay 500 waited 500 s: only 0 goes
+     * without a unit */
+    if (n == 0 && num == 0) {
+        *out = 0;
+        return SCR_OK;
+    }
     for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
         if (strcasecmp(u, units[i].u) == 0) {
             v = num * units[i].ms;
@@ -264,6 +270,15 @@ int scr_parse_size(const char *s, int64_t *out)
         return SCR_EINVAL;
     *out = (int64_t)llround(num * mult);
     return SCR_OK;
+}
+
+/* Whether s is a number without a unit ("500", " 1.5 "): for the message that asks for one. */
+static int bare_number(const char *s)
+{
+    double num;
+    const char *unit;
+
+    return split_number(s, &num, &unit) == SCR_OK && *unit == '\0';
 }
 
 static int parse_bool(const char *s, int *out)
@@ -362,6 +377,10 @@ int scr_settings_set(struct scr_settings *s, const char *name, const char *value
     case SCR_SET_DURATION:
         rc = scr_parse_duration_ms(value, &v);
         break;
+    }
+    if (rc && d->type == SCR_SET_DURATION && bare_number(value)) {
+        snprintf(err, errlen, "--%s %s: give a unit, e.g. %sms or 2s", name, value, value);
+        return SCR_EINVAL;
     }
     if (rc) {
         snprintf(err, errlen, "--%s: '%s' is not %s", name, value, type_hint(d->type));

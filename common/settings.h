@@ -82,7 +82,8 @@ enum scr_setting_type {
     SCR_SET_INT,      /* int */
     SCR_SET_INT64,    /* int64_t count */
     SCR_SET_SIZE,     /* int64_t bytes: 512, 64K, 10M, 1G */
-    SCR_SET_DURATION, /* int64_t milliseconds: 250ms, 2s, 1.5, 5m, 12h, 7d (bare = seconds) */
+    SCR_SET_DURATION, /* int64_t milliseconds: 250ms, 2s, 1.5s, 5m, 12h, 7d; a bare
+                       * number is refused, but for 0 */
     SCR_SET_STRING,   /* char *, owned */
     SCR_SET_BOOL      /* int 0/1: true/false/yes/no/1/0/on/off */
 };
