@@ -27,7 +27,7 @@
 #define UA_DEFAULT "scrape/" SCR_VERSION " (+https://example.invalid/scrape)"
 
 static const struct scr_setting_def defs[] = {
-    {"seed", SCR_SET_STRING, OFF(seed), NULL, 0, 0, 0, 0, "seed file: one URL per line, # comments"},
+    {"seed", SCR_SET_STRING, OFF(seed), NULL, 0, 0, 0, 0, "seed file: one URL per line, # comments (also after a URL: URL  # note)"},
     {"db", SCR_SET_STRING, OFF(db), NULL, 0, 0, 0, 1,
      "PostgreSQL conninfo or URI (else --db-file, $SCRAPE_DB, libpq defaults); read on rank 0 "
      "only. Under mpiexec every node sees the command line: keep the password out of it "
