@@ -306,6 +306,10 @@ class HelpAndUsageTest(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("did you mean --job", r.stderr)
         self.assertIn("scrape export --help", r.stderr)
+        r = run("doctor", "--machinfile", "mf")  # parsed by the doctor itself
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("did you mean --machinefile", r.stderr)
+        self.assertIn("scrape doctor --help", r.stderr)
 
     def test_mistyped_config_key_gets_a_suggestion(self):
         d = tempfile.mkdtemp(prefix="scrape-cli-")
