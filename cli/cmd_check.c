@@ -504,7 +504,7 @@ static void print_report(const struct check_run *cr, const struct check_opts *o,
 
 /* --- the command ----------------------------------------------------------------------- */
 
-static void check_usage(void)
+void scr_cmd_check_usage(void)
 {
     printf("usage: mpiexec -f machinefile scrape check [--probe URL] [--db CONNINFO] [options]\n"
            "       scrape check ...                 without mpiexec: this node only\n\n"
@@ -546,7 +546,7 @@ static int parse_options(int argc, char **argv, int start, struct scr_settings *
                       sizeof(err))) {
         fprintf(stderr, "scrape check: %s\n", err);
     } else if (*help) {
-        check_usage();
+        scr_cmd_check_usage();
         code = SCR_EXIT_OK;
     } else if (pos.n) {
         fprintf(stderr, "scrape check: unexpected argument '%s' (see scrape check --help)\n",

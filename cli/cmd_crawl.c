@@ -147,7 +147,8 @@ int scr_cmd_crawl(int argc, char **argv, int start)
     } else if (help) {
         scr_cmd_usage();
     } else if (pos.n) {
-        fprintf(stderr, "scrape: unexpected argument '%s' (see scrape --help)\n", pos.v[0]);
+        fprintf(stderr, "scrape: unexpected argument '%s' (see scrape crawl --help)\n",
+                pos.v[0]);
         code = SCR_EXIT_USAGE;
     } else if ((lvl = scr_log_level_parse(s.log_level)) < 0) {
         fprintf(stderr, "scrape: --log-level: '%s' is not error, warn, info or debug\n",

@@ -21,6 +21,7 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "common/suggest.h"
 #include "doctor/doctor.h"
 
 #define DEFAULT_SSH "ssh -o BatchMode=yes -o ConnectTimeout=5"
@@ -36,7 +37,7 @@ struct doctor_opts {
     int probe_self;
 };
 
-static void doctor_usage(FILE *f)
+void scr_cmd_doctor_usage(FILE *f)
 {
     fprintf(f, "usage: scrape doctor -f MACHINEFILE [--ssh CMD] [--binary PATH] "
                "[--timeout SECONDS]\n"
@@ -66,7 +67,7 @@ static int parse_opts(int argc, char **argv, int start, struct doctor_opts *o)
             continue;
         }
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            doctor_usage(stdout);
+            scr_cmd_doctor_usage(stdout);
             exit(SCR_EXIT_OK);
         }
         if (strcmp(a, "-f") == 0 || strcmp(a, "--machinefile") == 0)
@@ -80,8 +81,16 @@ static int parse_opts(int argc, char **argv, int start, struct doctor_opts *o)
         else if (strcmp(a, "--timeout") == 0)
             slot = &val;
         else {
-            fprintf(stderr, "scrape doctor: unknown argument '%s'\n", a);
-            goto bad;
+            static const char *const names[] = {"machinefile", "ssh", "binary", "write",
+                                                "timeout", "probe-self", "help"};
+            const char *near = strncmp(a, "--", 2) == 0 ? scr_suggest(a + 2, names, 7) : NULL;
+            if (near)
+                fprintf(stderr, "scrape doctor: unknown argument '%s' (did you mean --%s?); "
+                                "see scrape doctor --help\n", a, near);
+            else
+                fprintf(stderr, "scrape doctor: unknown argument '%s' (see scrape doctor "
+                                "--help)\n", a);
+            return SCR_EUSAGE;
         }
         if (i + 1 >= argc || argv[i + 1][0] == '\0') {
             fprintf(stderr, "scrape doctor: %s needs a value\n", a);
@@ -103,7 +112,7 @@ static int parse_opts(int argc, char **argv, int start, struct doctor_opts *o)
     }
     return SCR_OK;
 bad:
-    doctor_usage(stderr);
+    scr_cmd_doctor_usage(stderr);
     return SCR_EUSAGE;
 }
 

@@ -2,6 +2,8 @@
 #ifndef SCR_CLI_COMMANDS_H
 #define SCR_CLI_COMMANDS_H
 
+#include <stdio.h>
+
 int scr_cmd_crawl(int argc, char **argv, int start);
 int scr_cmd_init_db(int argc, char **argv, int start);
 int scr_cmd_extract(int argc, char **argv, int start);
@@ -13,5 +15,8 @@ int scr_cmd_check(int argc, char **argv, int start);
 int scr_cmd_doctor(int argc, char **argv, int start);
 int scr_cmd_version(void);
 void scr_cmd_usage(void);
+/* The --help texts of check and doctor (the others' are in main.c's command table). */
+void scr_cmd_check_usage(void);
+void scr_cmd_doctor_usage(FILE *f);
 
 #endif

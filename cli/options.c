@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/suggest.h"
 #include "coordinator/db.h"
 
 static int apply(struct scr_settings *s, const char *name, const char *value, char *err,
@@ -41,6 +42,33 @@ static int resolve_db_file(struct scr_settings *s, char *err, size_t errlen)
     free(s->db);
     s->db = conninfo;
     return SCR_OK;
+}
+
+/* "unknown option --NAME (did you mean --NEAR?); see scrape CMD --help", NEAR taken from
+ * the command's own options, the settings and --config/--help.  The command is the word
+ * before argv[start] (scrape export ...), or crawl when there is none (scrape --seed ...). */
+static void unknown_option(int argc, char **argv, int start, const char *name,
+                           const struct scr_cli_extra *extra, size_t nextra, char *err,
+                           size_t errlen)
+{
+    static const char *const own[] = {"config", "help"};
+    const char *cmd = start >= 2 && start - 1 < argc ? argv[start - 1] : "crawl";
+    const char *near = scr_settings_suggest(name), *cand[2];
+    int best = near ? scr_suggest_distance(name, near, 2) : 3;
+
+    for (size_t k = 0; k < nextra + 2; k++) {
+        cand[0] = k < nextra ? extra[k].name : own[k - nextra];
+        cand[1] = scr_suggest(name, cand, 1);
+        if (cand[1] && scr_suggest_distance(name, cand[1], 2) < best) {
+            near = cand[1];
+            best = scr_suggest_distance(name, near, 2);
+        }
+    }
+    if (near)
+        snprintf(err, errlen, "unknown option --%s (did you mean --%s?); see scrape %s --help",
+                 name, near, cmd);
+    else
+        snprintf(err, errlen, "unknown option --%s (see scrape %s --help)", name, cmd);
 }
 
 int scr_cli_parse(int argc, char **argv, int start, struct scr_settings *s,
@@ -118,7 +146,7 @@ int scr_cli_parse(int argc, char **argv, int start, struct scr_settings *s,
             continue;
         d = scr_settings_find(name);
         if (!d) {
-            snprintf(err, errlen, "unknown option --%s (see scrape --help)", name);
+            unknown_option(argc, argv, start, name, extra, nextra, err, errlen);
             return SCR_EUSAGE;
         }
         if (!value) {

@@ -20,13 +20,14 @@
 #include "common/alloc.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "common/suggest.h"
 #include "common/version.h"
 
 #define OFF(f) offsetof(struct scr_settings, f)
 #define UA_DEFAULT "scrape/" SCR_VERSION " (+https://example.invalid/scrape)"
 
 static const struct scr_setting_def defs[] = {
-    {"seed", SCR_SET_STRING, OFF(seed), NULL, 0, 0, 0, 0, "seed file: one URL per line, # comments"},
+    {"seed", SCR_SET_STRING, OFF(seed), NULL, 0, 0, 0, 0, "seed file: one URL per line, # comments (also after a URL: URL  # note)"},
     {"db", SCR_SET_STRING, OFF(db), NULL, 0, 0, 0, 1,
      "PostgreSQL conninfo or URI (else --db-file, $SCRAPE_DB, libpq defaults); read on rank 0 "
      "only. Under mpiexec every node sees the command line: keep the password out of it "
@@ -161,6 +162,15 @@ const struct scr_setting_def *scr_settings_find(const char *name)
     return NULL;
 }
 
+const char *scr_settings_suggest(const char *name)
+{
+    const char *names[sizeof(defs) / sizeof(defs[0])];
+
+    for (size_t i = 0; i < sizeof(defs) / sizeof(defs[0]); i++)
+        names[i] = defs[i].name;
+    return scr_suggest(name, names, sizeof(defs) / sizeof(defs[0]));
+}
+
 static int parse_int64(const char *s, int64_t *out)
 {
     char *end;
@@ -200,7 +210,7 @@ static int split_number(const char *s, double *num, const char **unit)
 int scr_parse_duration_ms(const char *s, int64_t *out)
 {
     static const struct { const char *u; double ms; } units[] = {
-        {"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"min", 60000},
+        {"ms", 1}, {"s", 1000}, {"m", 60000}, {"min", 60000},
         {"h", 3600000}, {"d", 86400000}, {"w", 604800000},
     };
     double num, v;
@@ -215,6 +225,12 @@ int scr_parse_duration_ms(const char *s, int64_t *out)
         return SCR_EINVAL;
     memcpy(u, unit, n);
     u[n] = '\0';
+    /* a bare number used to mean seconds, and --delay 500 waited 500 s: only 0 goes
+     * without a unit */
+    if (n == 0 && num == 0) {
+        *out = 0;
+        return SCR_OK;
+    }
     for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
         if (strcasecmp(u, units[i].u) == 0) {
             v = num * units[i].ms;
@@ -254,6 +270,15 @@ int scr_parse_size(const char *s, int64_t *out)
         return SCR_EINVAL;
     *out = (int64_t)llround(num * mult);
     return SCR_OK;
+}
+
+/* Whether s is a number without a unit ("500", " 1.5 "): for the message that asks for one. */
+static int bare_number(const char *s)
+{
+    double num;
+    const char *unit;
+
+    return split_number(s, &num, &unit) == SCR_OK && *unit == '\0';
 }
 
 static int parse_bool(const char *s, int *out)
@@ -352,6 +377,10 @@ int scr_settings_set(struct scr_settings *s, const char *name, const char *value
     case SCR_SET_DURATION:
         rc = scr_parse_duration_ms(value, &v);
         break;
+    }
+    if (rc && d->type == SCR_SET_DURATION && bare_number(value)) {
+        snprintf(err, errlen, "--%s %s: give a unit, e.g. %sms or 2s", name, value, value);
+        return SCR_EINVAL;
     }
     if (rc) {
         snprintf(err, errlen, "--%s: '%s' is not %s", name, value, type_hint(d->type));
@@ -474,7 +503,9 @@ int scr_settings_load_file(struct scr_settings *s, const char *path, char *err, 
         value = trim(eq + 1);
         key = trim(key);
         if (strcmp(key, "seed") != 0 && !scr_settings_find(key)) {
-            snprintf(err, errlen, "%s:%ld: unknown setting '%s'", path, lineno, key);
+            const char *near = scr_settings_suggest(key);
+            snprintf(err, errlen, "%s:%ld: unknown setting '%s'%s%s%s", path, lineno, key,
+                     near ? " (did you mean " : "", near ? near : "", near ? "?)" : "");
             rc = SCR_EINVAL;
             goto out;
         }

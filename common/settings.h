@@ -82,7 +82,8 @@ enum scr_setting_type {
     SCR_SET_INT,      /* int */
     SCR_SET_INT64,    /* int64_t count */
     SCR_SET_SIZE,     /* int64_t bytes: 512, 64K, 10M, 1G */
-    SCR_SET_DURATION, /* int64_t milliseconds: 250ms, 2s, 1.5, 5m, 12h, 7d (bare = seconds) */
+    SCR_SET_DURATION, /* int64_t milliseconds: 250ms, 2s, 1.5s, 5m, 12h, 7d; a bare
+                       * number is refused, but for 0 */
     SCR_SET_STRING,   /* char *, owned */
     SCR_SET_BOOL      /* int 0/1: true/false/yes/no/1/0/on/off */
 };
@@ -112,6 +113,9 @@ int scr_settings_set(struct scr_settings *s, const char *name, const char *value
 /* The table, for --help, the config file, the wire and the run's row. */
 const struct scr_setting_def *scr_settings_table(size_t *count);
 const struct scr_setting_def *scr_settings_find(const char *name);
+/* The setting name nearest to a mistyped one (common/suggest.h: max_depth, max-dept and
+ * mxa-depth all find max-depth), or NULL.  Points into the table. */
+const char *scr_settings_suggest(const char *name);
 
 /* The current value of one setting as text that scr_settings_set() reads back ("" when unset),
  * whole, however long (a --strip-param list may be kilobytes): malloc'd, the caller frees.

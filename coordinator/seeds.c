@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/alloc.h"
 #include "common/error.h"
@@ -18,6 +19,48 @@
 /* A garbage file must not flood cron's mail: the first invalid lines are shown, the rest
  * counted. */
 #define SEED_REPORT_MAX 100
+
+/* Notepad (and WSL users' editors) put one before the first line */
+#define UTF8_BOM "\xEF\xBB\xBF"
+
+/* Cuts a comment off the line: '#' at its start, or after a space or tab ("http://h/a
+ * # why"); a '#' inside a URL starts its fragment, and a URL holds no raw whitespace. */
+static void strip_comment(char *s)
+{
+    for (char *p = s; *p; p++) {
+        if (*p == '#' && (p == s || p[-1] == ' ' || p[-1] == '\t')) {
+            *p = '\0';
+            return;
+        }
+    }
+}
+
+/* A line without a scheme whose start looks like a host name ("www.example.com",
+ * "example.com/a", "localhost:8080/"): when http:// in front of it makes a valid URL,
+ * adds "(did you mean http://LINE?)" to the reason. */
+static void hint_scheme(const char *s, const struct scr_url_opts *opts, char *why,
+                        size_t whylen)
+{
+    size_t hostlen = strcspn(s, "/?#"), name = strcspn(s, ":/?#");
+    char *with = NULL, *url = NULL, msg[64];
+    size_t used = strlen(why);
+
+    if (strstr(s, "://") || hostlen == 0 || strlen(s) > 2000)
+        return;
+    for (size_t i = 0; i < name; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '-' && s[i] != '_')
+            return;
+    if (!memchr(s, '.', name) && !(name == 9 && strncasecmp(s, "localhost", 9) == 0))
+        return;
+    with = scr_xmalloc(strlen(s) + 8);
+    memcpy(with, "http://", 7);
+    strcpy(with + 7, s);
+    if (scr_url_normalize(NULL, with, opts, &url, NULL, msg, sizeof(msg)) == SCR_OK &&
+        used < whylen)
+        snprintf(why + used, whylen - used, " (did you mean %s?)", with);
+    free(url);
+    free(with);
+}
 
 int scr_seeds_read(const char *path, const struct scr_url_opts *opts, int report,
                    scr_seed_fn fn, void *ctx, int64_t *valid, int64_t *invalid, char *err,
@@ -53,12 +96,15 @@ int scr_seeds_read(const char *path, const struct scr_url_opts *opts, int report
         lineno++;
         line[n] = '\0';
         s = line;
+        if (lineno == 1 && n >= 3 && memcmp(s, UTF8_BOM, 3) == 0)
+            s += 3;
+        strip_comment(s);
         while (isspace((unsigned char)*s))
             s++;
         e = s + strlen(s);
         while (e > s && isspace((unsigned char)e[-1]))
             *--e = '\0';
-        if (!binary && !too_long && (*s == '\0' || *s == '#'))
+        if (!binary && !too_long && *s == '\0')
             continue;
         if (binary || too_long) {
             snprintf(why, sizeof(why), binary ? "binary data (NUL byte)"
@@ -74,6 +120,8 @@ int scr_seeds_read(const char *path, const struct scr_url_opts *opts, int report
             continue;
         }
         (*invalid)++;
+        if (!binary && !too_long)
+            hint_scheme(s, opts, why, sizeof(why));
         if (report && *invalid <= SEED_REPORT_MAX)
             fprintf(stderr, "%s:%lld: %s\n", path, (long long)lineno, why);
         if (c == EOF)

@@ -1,4 +1,7 @@
-/* seeds.h - reading a seed file: one URL per line, blank lines and '#' comments ignored.
+/* seeds.h - reading a seed file: one URL per line, blank lines and '#' comments ignored (a
+ * comment starts at a line's '#' that begins it or follows a space or tab: "URL  # note"; a
+ * '#' inside a URL is its fragment).  A UTF-8 BOM before the first line is skipped.  A line
+ * that is a host without a scheme is reported with "(did you mean http://LINE?)".
  *
  * The file is streamed: memory stays flat whatever its size.  Every seed goes through
  * scr_url_normalize(), so a seed has the same spelling as the outlink that finds it again.

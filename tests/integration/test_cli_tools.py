@@ -287,5 +287,65 @@ class ExtractCommandTest(unittest.TestCase):
         self.assertIn("--strip-param: has no effect without --strip-tracking", r.stderr)
 
 
+@unittest.skipUnless(BIN, "SCRAPE_BIN is not set")
+class HelpAndUsageTest(unittest.TestCase):
+    """What a new user meets first: help for every command, and "did you mean" for typos."""
+
+    COMMANDS = ("crawl", "check", "doctor", "init-db", "export", "report", "extract", "url",
+                "robots", "version", "help")
+
+    def test_every_subcommand_answers_help(self):
+        for cmd in self.COMMANDS:
+            for flag in ("--help", "-h"):
+                r = run(cmd, flag)
+                self.assertEqual(r.returncode, 0, (cmd, flag, r.stderr))
+                self.assertIn(cmd, r.stdout, (cmd, flag))
+                self.assertIn("usage", r.stdout.lower(), (cmd, flag))
+
+    def test_version_flags(self):
+        want = run("version")
+        self.assertEqual(want.returncode, 0)
+        for flag in ("--version", "-V"):
+            r = run(flag)
+            self.assertEqual(r.returncode, 0, flag)
+            self.assertEqual(r.stdout, want.stdout, flag)
+
+    def test_no_arguments_prints_the_usage_and_exits_2(self):
+        r = subprocess.run([BIN], capture_output=True, text=True, timeout=2)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("usage", (r.stdout + r.stderr).lower())
+
+    def test_mistyped_option_gets_a_suggestion(self):
+        r = run("crawl", "--max-dept", "3")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("did you mean --max-depth", r.stderr)
+        self.assertIn("scrape crawl --help", r.stderr)
+        r = run("export", "--jbo", "x")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("did you mean --job", r.stderr)
+        self.assertIn("scrape export --help", r.stderr)
+        r = run("doctor", "--machinfile", "mf")  # parsed by the doctor itself
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("did you mean --machinefile", r.stderr)
+        self.assertIn("scrape doctor --help", r.stderr)
+
+    def test_mistyped_config_key_gets_a_suggestion(self):
+        d = tempfile.mkdtemp(prefix="scrape-cli-")
+        try:
+            cfg = os.path.join(d, "scrape.conf")
+            with open(cfg, "w", encoding="utf-8") as f:
+                f.write("max_depth = 3\n")
+            r = run("crawl", "--config", cfg, "--seed", cfg)
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("did you mean max-depth", r.stderr)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+    def test_mistyped_subcommand_gets_a_suggestion(self):
+        r = run("exprot")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("did you mean export", r.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -264,6 +264,49 @@ TEST(empty_and_comments_only)
     unlink(path);
 }
 
+/* What editors and people write: a UTF-8 BOM before the first line (Notepad), a comment after
+ * the URL, a host without its scheme. */
+TEST(bom_trailing_comments_and_scheme_hint)
+{
+    static const char text[] = "\xEF\xBB\xBFhttp://a.example/\n"         /* 1 */
+                               "http://b.example/x # comment\n"        /* 2 */
+                               "http://c.example/y\t# after a tab\r\n" /* 3 */
+                               "http://d.example/z#frag\n"             /* 4: a fragment */
+                               "www.example.com\n"                     /* 5 */
+                               "garbage\n"                             /* 6 */
+                               "example.com/path?q=1 # no scheme\n"    /* 7 */
+                               "\xEF\xBB\xBFhttp://e.example/\n";       /* 8: BOM mid-file */
+    struct seen s;
+    int64_t valid = -1, invalid = -1;
+    int rc;
+    char err[256], *out, want[512];
+
+    write_file(text, sizeof(text) - 1);
+    memset(&s, 0, sizeof(s));
+    scr_buf_init(&s.urls);
+    out = read_seeds(1, &s, &valid, &invalid, &rc, err, sizeof(err));
+    ASSERT_EQ(rc, SCR_OK);
+    ASSERT_STR_EQ(s.urls.data, "http://a.example/ a.example\n"
+                               "http://b.example/x b.example\n"
+                               "http://c.example/y c.example\n"
+                               "http://d.example/z d.example\n");
+    ASSERT_EQ(valid, 4);
+    ASSERT_EQ(invalid, 4);
+    snprintf(want, sizeof(want), "%s:5: relative URL without a base (did you mean "
+             "http://www.example.com?)\n", path);
+    ASSERT_CONTAINS(out, want);
+    snprintf(want, sizeof(want), "%s:6: relative URL without a base\n", path);
+    ASSERT_CONTAINS(out, want);
+    snprintf(want, sizeof(want), "%s:7: relative URL without a base (did you mean "
+             "http://example.com/path?q=1?)\n", path);
+    ASSERT_CONTAINS(out, want);
+    snprintf(want, sizeof(want), "%s:8: ", path);
+    ASSERT_CONTAINS(out, want);
+    free(out);
+    scr_buf_release(&s.urls);
+    unlink(path);
+}
+
 TEST(missing_file)
 {
     int64_t valid = -1, invalid = -1;
@@ -284,6 +327,7 @@ int main(void)
     RUN(callback_stops);
     RUN(long_line_boundary);
     RUN(empty_and_comments_only);
+    RUN(bom_trailing_comments_and_scheme_hint);
     RUN(missing_file);
     fprintf(stderr, "test_seeds: all passed\n");
     return 0;

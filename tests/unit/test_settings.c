@@ -104,8 +104,9 @@ TEST(durations)
 
     ASSERT_EQ(dur("250ms"), 250);
     ASSERT_EQ(dur("2s"), 2000);
-    ASSERT_EQ(dur("1.5"), 1500);     /* bare = seconds */
-    ASSERT_EQ(dur("0"), 0);
+    ASSERT_EQ(dur("1.5s"), 1500);
+    ASSERT_EQ(dur("0"), 0);          /* zero needs no unit */
+    ASSERT_EQ(dur(" 0.0 "), 0);
     ASSERT_EQ(dur("5m"), 300000);
     ASSERT_EQ(dur("5min"), 300000);
     ASSERT_EQ(dur("12h"), 43200000);
@@ -118,13 +119,35 @@ TEST(durations)
 
     static const char *const bad[] = {"-1", "-1s", "+2s", "3x", "", " ", "s", "ms", "2 s x",
                                       "1.5.2s", "2ss", "nan", "inf", "1e300d", "2 mss",
-                                      "5 minutes"};
+                                      "5 minutes",
+                                      /* a bare number was seconds: --delay 500 waited 500 s */
+                                      "500", "1.5", "1", " 30 "};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         v = 777;
         if (scr_parse_duration_ms(bad[i], &v) != SCR_EINVAL)
             TEST_FAIL_("duration '%s' accepted (%lld)", bad[i], (long long)v);
         ASSERT_EQ(v, 777); /* untouched on failure */
     }
+}
+
+/* A duration without a unit is refused with the fix in the message, on the command line and
+ * in a config file alike; 0 needs none. */
+TEST(duration_needs_a_unit)
+{
+    struct scr_settings s;
+    char err[256] = "";
+
+    ASSERT_EQ(scr_settings_init(&s), SCR_OK);
+    ASSERT_EQ(scr_settings_set(&s, "delay", "500", err, sizeof(err)), SCR_EINVAL);
+    ASSERT_STR_EQ(err, "--delay 500: give a unit, e.g. 500ms or 2s");
+    ASSERT_EQ(s.delay_ms, 1000); /* unchanged */
+    ASSERT_EQ(scr_settings_set(&s, "timeout", "1.5", err, sizeof(err)), SCR_EINVAL);
+    ASSERT_CONTAINS(err, "--timeout 1.5: give a unit");
+    ASSERT_EQ(scr_settings_set(&s, "delay", "0", err, sizeof(err)), SCR_OK);
+    ASSERT_EQ(s.delay_ms, 0);
+    ASSERT_EQ(scr_settings_set(&s, "delay", "500ms", err, sizeof(err)), SCR_OK);
+    ASSERT_EQ(s.delay_ms, 500);
+    scr_settings_release(&s);
 }
 
 TEST(sizes)
@@ -166,7 +189,7 @@ TEST(set_typed)
     ASSERT(s.max_pages == INT64_MAX);
     ASSERT_EQ(scr_settings_set(&s, "max-body", "64K", err, sizeof(err)), SCR_OK);
     ASSERT_EQ(s.max_body, 65536);
-    ASSERT_EQ(scr_settings_set(&s, "timeout", "1.5", err, sizeof(err)), SCR_OK);
+    ASSERT_EQ(scr_settings_set(&s, "timeout", "1.5s", err, sizeof(err)), SCR_OK);
     ASSERT_EQ(s.timeout_ms, 1500);
     ASSERT_EQ(scr_settings_set(&s, "delay", "250ms", err, sizeof(err)), SCR_OK);
     ASSERT_EQ(s.delay_ms, 250);
@@ -487,6 +510,7 @@ int main(void)
     RUN(defaults);
     RUN(table);
     RUN(durations);
+    RUN(duration_needs_a_unit);
     RUN(sizes);
     RUN(set_typed);
     RUN(errors_name_the_option);
