@@ -19,21 +19,29 @@
 int scr_runs_job(PGconn *db, const char *name, int64_t *job_id, char *err, size_t errlen)
 {
     const char *p[1] = {name};
-    PGresult *r = scr_db_exec(db, "creating the job",
-                              "WITH ins AS (INSERT INTO jobs (name) VALUES ($1) "
-                              "ON CONFLICT (name) DO NOTHING RETURNING id) "
-                              "SELECT id FROM ins UNION ALL SELECT id FROM jobs WHERE name = $1",
-                              1, p, err, errlen);
-    if (!r)
-        return SCR_EDB;
-    if (PQntuples(r) < 1) {
-        snprintf(err, errlen, "job '%s' could not be created", name);
+    PGresult *r = NULL;
+
+    /* Two runs creating one job at once (islands started together): the INSERT of the one
+     * that lost waits for the other's commit and does nothing, and its SELECT still reads
+     * the statement's older snapshot, so it finds no row.  The next try sees it. */
+    for (int attempt = 0; attempt < 3; attempt++) {
         PQclear(r);
-        return SCR_EDB;
+        r = scr_db_exec(db, "creating the job",
+                        "WITH ins AS (INSERT INTO jobs (name) VALUES ($1) "
+                        "ON CONFLICT (name) DO NOTHING RETURNING id) "
+                        "SELECT id FROM ins UNION ALL SELECT id FROM jobs WHERE name = $1",
+                        1, p, err, errlen);
+        if (!r)
+            return SCR_EDB;
+        if (PQntuples(r) >= 1) {
+            *job_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+            PQclear(r);
+            return SCR_OK;
+        }
     }
-    *job_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    snprintf(err, errlen, "job '%s' could not be created", name);
     PQclear(r);
-    return SCR_OK;
+    return SCR_EDB;
 }
 
 int scr_runs_begin(PGconn *db, int64_t job_id, const char *command, const char *settings_json,
