@@ -532,14 +532,14 @@ static int url_host_idn(char **host, char *err, size_t errlen)
     return SCR_OK;
 }
 
-/* Writes the standard's serialization of an IPv6 address into out (at least 42 bytes):
+/* Writes the standard's serialization of an IPv6 address into out (outlen >= 42 holds any):
  * lower-case hex pieces without leading zeros, the first longest run of two or more zero
  * pieces compressed to "::", never an embedded IPv4 part ("[::7f00:1]"), in brackets. */
-static void url_ipv6_format(const unsigned char a[16], char *out)
+static void url_ipv6_format(const unsigned char a[16], char *out, size_t outlen)
 {
     unsigned pc[8];
     int i, best = -1, bestlen = 1, skip = 0;
-    char *o = out;
+    size_t o = 0;
 
     for (i = 0; i < 8; i++)
         pc[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
@@ -554,23 +554,20 @@ static void url_ipv6_format(const unsigned char a[16], char *out)
         }
         i = j > i ? j : i + 1;
     }
-    *o++ = '[';
-    for (i = 0; i < 8; i++) {
+    o += (size_t)snprintf(out + o, outlen - o, "[");
+    for (i = 0; i < 8 && o < outlen; i++) {
         if (skip && pc[i] == 0)
             continue;
         skip = 0;
         if (i == best) {
-            *o++ = ':';
-            if (i == 0)
-                *o++ = ':';
+            o += (size_t)snprintf(out + o, outlen - o, i == 0 ? "::" : ":");
             skip = 1;
             continue;
         }
-        o += sprintf(o, "%x", pc[i]);
-        if (i < 7)
-            *o++ = ':';
+        o += (size_t)snprintf(out + o, outlen - o, i < 7 ? "%x:" : "%x", pc[i]);
     }
-    strcpy(o, "]");
+    if (o < outlen)
+        snprintf(out + o, outlen - o, "]");
 }
 
 /* The host in brackets, p[0..n) without them: an IPv6 address, written out again. */
@@ -587,7 +584,7 @@ static int url_host_ipv6(const char *p, size_t n, char **out, char *err, size_t 
     text[n] = '\0';
     if (inet_pton(AF_INET6, text, a) != 1)
         return url_fail(err, errlen, SCR_EINVAL, "invalid IPv6 address");
-    url_ipv6_format(a, canon);
+    url_ipv6_format(a, canon, sizeof(canon));
     *out = scr_xstrdup(canon);
     return SCR_OK;
 }
@@ -648,8 +645,9 @@ static int url_ends_in_number(const char *h, size_t n)
 }
 
 /* The standard's IPv4 parser on h[0..n): one to four numbers, the last one filling the
- * remaining bytes ("127.1", "0x7f000001").  Writes dotted decimal into out (16 bytes). */
-static int url_ipv4(const char *h, size_t n, char *out)
+ * remaining bytes ("127.1", "0x7f000001").  Writes dotted decimal into out (16 bytes hold
+ * any). */
+static int url_ipv4(const char *h, size_t n, char *out, size_t outlen)
 {
     uint64_t num[4], addr = 0;
     size_t count = 0, start = 0;
@@ -672,7 +670,7 @@ static int url_ipv4(const char *h, size_t n, char *out)
     if (num[count - 1] >= (uint64_t)1 << (8 * (5 - count)))
         return -1;
     addr |= num[count - 1];
-    sprintf(out, "%u.%u.%u.%u", (unsigned)(addr >> 24), (unsigned)(addr >> 16 & 255),
+    snprintf(out, outlen, "%u.%u.%u.%u", (unsigned)(addr >> 24), (unsigned)(addr >> 16 & 255),
             (unsigned)(addr >> 8 & 255), (unsigned)(addr & 255));
     return 0;
 }
@@ -722,7 +720,7 @@ static int url_host(const char *p, size_t n, char **out, char *err, size_t errle
         goto out;
     }
     if (url_ends_in_number(h, i)) {
-        if (url_ipv4(h, i, v4) != 0) {
+        if (url_ipv4(h, i, v4, sizeof(v4)) != 0) {
             rc = url_fail(err, errlen, SCR_EINVAL, "invalid IPv4 address");
             goto out;
         }

@@ -53,8 +53,7 @@ static void hint_scheme(const char *s, const struct scr_url_opts *opts, char *wh
     if (!memchr(s, '.', name) && !(name == 9 && strncasecmp(s, "localhost", 9) == 0))
         return;
     with = scr_xmalloc(strlen(s) + 8);
-    memcpy(with, "http://", 7);
-    strcpy(with + 7, s);
+    snprintf(with, strlen(s) + 8, "http://%s", s);
     if (scr_url_normalize(NULL, with, opts, &url, NULL, msg, sizeof(msg)) == SCR_OK &&
         used < whylen)
         snprintf(why + used, whylen - used, " (did you mean %s?)", with);
