@@ -9,7 +9,7 @@ CREATE TABLE IF NOT EXISTS scrape_meta (
     key   text PRIMARY KEY,
     value text NOT NULL
 );
-INSERT INTO scrape_meta (key, value) VALUES ('schema_version', '2')
+INSERT INTO scrape_meta (key, value) VALUES ('schema_version', '3')
     ON CONFLICT (key) DO NOTHING;
 
 -- A job is a named crawl with its own frontier and results.
@@ -340,3 +340,9 @@ JOIN jobs j ON j.id = r.job_id;
 ALTER TABLE fetches ADD COLUMN IF NOT EXISTS encoding text;
 
 UPDATE scrape_meta SET value = '2' WHERE key = 'schema_version' AND value::int < 2;
+
+-- Schema version 3 -------------------------------------------------------------------------
+-- Additions since version 2, applied to new and old databases alike (idempotent).
+-- Each change below has its own paragraph; the version is raised last.
+
+UPDATE scrape_meta SET value = '3' WHERE key = 'schema_version' AND value::int < 3;

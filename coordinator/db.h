@@ -15,7 +15,7 @@
 
 struct scr_strvec;
 
-#define SCR_SCHEMA_VERSION 2
+#define SCR_SCHEMA_VERSION 3
 
 /* The conninfo to use: --db if given (or --db-file's contents: the command-line parser reads
  * that file into the db setting, on rank 0), else $SCRAPE_DB, else "" (libpq's PG*

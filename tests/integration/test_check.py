@@ -92,7 +92,7 @@ class CheckTest(unittest.TestCase):
         self.assertEqual(init.returncode, 0, init.stderr)
         r = self.check("--db", db, np=2)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        self.assertIn("schema: version 2 (this scrape needs 2)", r.stdout)
+        self.assertIn("schema: version 3 (this scrape needs 3)", r.stdout)
         self.assertRegex(r.stdout, r"privileges: can read, insert and update all \d+ scrape "
                                    r"tables")
         # a role without grants: usable by nobody's standard, exit 3, and it says what lacks

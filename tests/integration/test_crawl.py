@@ -194,9 +194,9 @@ class CrawlTest(crawlcase.CrawlCase):
         r = st.run_scrape(["--db", self.db, "--job", "t", "--delay", "0", "--max-depth", "1"],
                           np=2, timeout=300)
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn("upgrading the database's scrape schema from version 1 to 2", r.stderr)
+        self.assertIn("upgrading the database's scrape schema from version 1 to 3", r.stderr)
         self.assertEqual(self.scalar("SELECT value FROM scrape_meta "
-                                     "WHERE key = 'schema_version'"), "2")
+                                     "WHERE key = 'schema_version'"), "3")
         # the seed is marked by the upgrade itself (this run had no seed file)
         self.assertEqual(self.scalar("SELECT count(*) FROM urls WHERE seed"), "1")
         self.assertEqual(self.scalar("SELECT url FROM urls WHERE seed"), self.site.url("/"))
