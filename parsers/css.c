@@ -46,18 +46,12 @@
 
 #include "common/buf.h"
 #include "common/error.h"
+#include "parsers/css_lex.h"
 
 /* The 1-based position of an element among its element siblings, minus one. */
 #define PRECEDING "count(preceding-sibling::*)"
 /* Largest number accepted in :nth-child(): 9 digits keeps all arithmetic far from overflow. */
 #define NTH_MAX_DIGITS 9
-
-struct css_parser {
-    const char *src; /* the whole selector, for the column in messages */
-    const char *p;   /* the cursor */
-    char *err;
-    size_t errlen;
-};
 
 /* One compound selector ("p.a:first-child"), translated. */
 struct css_compound {
@@ -69,339 +63,6 @@ struct css_compound {
     struct scr_buf pseudo; /* "/text()" or "/@href"; empty when there is no pseudo-element */
     const char *pseudo_at; /* where the pseudo-element started, for messages */
 };
-
-/* ---- characters ------------------------------------------------------------------------ */
-
-static int is_ws(unsigned char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
-}
-
-static int is_newline(unsigned char c)
-{
-    return c == '\n' || c == '\r' || c == '\f';
-}
-
-static int is_alpha(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static int is_digit(unsigned char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-static int hex_value(unsigned char c)
-{
-    if (is_digit(c))
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* CSS name-start and name characters; every non-ASCII character is one. */
-static int is_nmstart(unsigned char c)
-{
-    return is_alpha(c) || c == '_' || c >= 0x80;
-}
-
-static int is_nmchar(unsigned char c)
-{
-    return is_nmstart(c) || is_digit(c) || c == '-';
-}
-
-static int is_escape(const char *s)
-{
-    return s[0] == '\\' && s[1] != '\0' && !is_newline((unsigned char)s[1]);
-}
-
-/* The XML 1.0 Char production: what an XPath string literal may hold. */
-static int is_xml_char(uint32_t cp)
-{
-    return cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
-           (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
-}
-
-/* Decodes one UTF-8 sequence; returns its length, or 0 when it is invalid (truncated,
- * overlong, a surrogate, above U+10FFFF). */
-static size_t utf8_decode(const unsigned char *s, uint32_t *cp)
-{
-    size_t n, i;
-    uint32_t v, min;
-
-    if (s[0] < 0x80) {
-        *cp = s[0];
-        return 1;
-    }
-    if (s[0] >= 0xC2 && s[0] <= 0xDF) {
-        n = 2, v = s[0] & 0x1Fu, min = 0x80;
-    } else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
-        n = 3, v = s[0] & 0x0Fu, min = 0x800;
-    } else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-        n = 4, v = s[0] & 0x07u, min = 0x10000;
-    } else {
-        return 0;
-    }
-    for (i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80) /* also stops at the NUL */
-            return 0;
-        v = (v << 6) | (s[i] & 0x3Fu);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-        return 0;
-    *cp = v;
-    return n;
-}
-
-/* Length of the (already validated) UTF-8 character at s; 1 at the NUL. */
-static size_t utf8_len(const char *s)
-{
-    uint32_t cp;
-    size_t n = utf8_decode((const unsigned char *)s, &cp);
-    return n ? n : 1;
-}
-
-static size_t utf8_count(const char *s, size_t n)
-{
-    size_t i, count = 0;
-
-    for (i = 0; i < n; i++)
-        if (((unsigned char)s[i] & 0xC0) != 0x80)
-            count++;
-    return count;
-}
-
-static int put_utf8(struct scr_buf *b, uint32_t cp)
-{
-    unsigned char u[4];
-    size_t n;
-
-    if (cp < 0x80) {
-        u[0] = (unsigned char)cp, n = 1;
-    } else if (cp < 0x800) {
-        u[0] = (unsigned char)(0xC0 | (cp >> 6)), n = 2;
-    } else if (cp < 0x10000) {
-        u[0] = (unsigned char)(0xE0 | (cp >> 12)), n = 3;
-    } else {
-        u[0] = (unsigned char)(0xF0 | (cp >> 18)), n = 4;
-    }
-    if (n >= 2)
-        u[n - 1] = (unsigned char)(0x80 | (cp & 0x3F));
-    if (n >= 3)
-        u[n - 2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-    if (n == 4)
-        u[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-    return scr_buf_append(b, u, n);
-}
-
-static void ascii_lower(char *s)
-{
-    for (; *s; s++)
-        if (*s >= 'A' && *s <= 'Z')
-            *s = (char)(*s - 'A' + 'a');
-}
-
-/* An NCName made of ASCII only: safe to write as an XPath name test. */
-static int is_plain_name(const char *s)
-{
-    if (!is_alpha((unsigned char)*s) && *s != '_')
-        return 0;
-    for (s++; *s; s++)
-        if (!is_alpha((unsigned char)*s) && !is_digit((unsigned char)*s) && *s != '_' &&
-            *s != '-' && *s != '.')
-            return 0;
-    return 1;
-}
-
-/* ---- errors ---------------------------------------------------------------------------- */
-
-static int fail(struct css_parser *ps, const char *at, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* Writes "column N: message" into the caller's err and returns SCR_EPARSE. */
-static int fail(struct css_parser *ps, const char *at, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    if (!ps->err || ps->errlen == 0)
-        return SCR_EPARSE;
-    n = snprintf(ps->err, ps->errlen, "column %zu: ",
-                 utf8_count(ps->src, (size_t)(at - ps->src)) + 1);
-    if (n >= 0 && (size_t)n < ps->errlen) {
-        va_start(ap, fmt);
-        vsnprintf(ps->err + n, ps->errlen - (size_t)n, fmt, ap);
-        va_end(ap);
-    }
-    return SCR_EPARSE;
-}
-
-/* Names the character at `at` for a message: "'x'" or "end of input". */
-static int fail_unexpected(struct css_parser *ps, const char *at, const char *what)
-{
-    if (*at == '\0')
-        return fail(ps, at, "%s, found end of input", what);
-    return fail(ps, at, "%s, found '%.*s'", what, (int)utf8_len(at), at);
-}
-
-/* Refuses what XPath cannot carry: invalid UTF-8, control characters, U+FFFE and U+FFFF. */
-static int check_text(struct css_parser *ps)
-{
-    const char *s = ps->src;
-    uint32_t cp;
-    size_t n;
-
-    while (*s) {
-        n = utf8_decode((const unsigned char *)s, &cp);
-        if (n == 0)
-            return fail(ps, s, "invalid UTF-8");
-        if (!is_xml_char(cp) && cp != '\f')
-            return fail(ps, s, "character U+%04X is not allowed", (unsigned)cp);
-        s += n;
-    }
-    return SCR_OK;
-}
-
-/* ---- tokens ---------------------------------------------------------------------------- */
-
-static int skip_ws(struct css_parser *ps)
-{
-    const char *start = ps->p;
-
-    while (is_ws((unsigned char)*ps->p))
-        ps->p++;
-    return ps->p != start;
-}
-
-/* Decodes the escape at the cursor (a backslash) into dst. */
-static int parse_escape(struct css_parser *ps, struct scr_buf *dst)
-{
-    const char *at = ps->p;
-    const char *s = ps->p + 1;
-    uint32_t cp = 0;
-    size_t n = 0;
-    int h;
-
-    if (*s == '\0')
-        return fail(ps, at, "unfinished escape at end of input");
-    if (is_newline((unsigned char)*s))
-        return fail(ps, at, "a backslash cannot escape a line break here");
-    if (hex_value((unsigned char)*s) < 0) {
-        n = utf8_len(s);
-        ps->p = s + n;
-        return scr_buf_append(dst, s, n);
-    }
-    while (n < 6 && (h = hex_value((unsigned char)s[n])) >= 0) {
-        cp = cp * 16 + (uint32_t)h;
-        n++;
-    }
-    s += n;
-    if (s[0] == '\r' && s[1] == '\n')
-        s += 2;
-    else if (is_ws((unsigned char)*s))
-        s++;
-    /* As CSS Syntax says: NUL, surrogates and out-of-range become U+FFFD. */
-    if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-        cp = 0xFFFD;
-    if (!is_xml_char(cp))
-        return fail(ps, at, "escape gives U+%04X, which XPath cannot express", (unsigned)cp);
-    ps->p = s;
-    return put_utf8(dst, cp);
-}
-
-/* Appends name characters and escapes at the cursor to dst (possibly none). */
-static int read_name(struct css_parser *ps, struct scr_buf *dst)
-{
-    int rc;
-    size_t n;
-
-    for (;;) {
-        if (*ps->p == '\\') {
-            rc = parse_escape(ps, dst);
-            if (rc)
-                return rc;
-            continue;
-        }
-        if (!is_nmchar((unsigned char)*ps->p))
-            return SCR_OK;
-        n = utf8_len(ps->p);
-        rc = scr_buf_append(dst, ps->p, n);
-        if (rc)
-            return rc;
-        ps->p += n;
-    }
-}
-
-/* Is the cursor at the identifier `word` (ASCII case-insensitive), and not a longer one? */
-static int match_word(const char *s, const char *word)
-{
-    size_t n = strlen(word);
-    return strncasecmp(s, word, n) == 0 && !is_nmchar((unsigned char)s[n]) && s[n] != '\\';
-}
-
-/* Is the cursor at a CSS identifier (not a digit, not a lone '-')? */
-static int at_ident(const char *s)
-{
-    if (s[0] == '-') {
-        if (s[1] == '-')
-            return 1;
-        s++;
-    }
-    return is_nmstart((unsigned char)s[0]) || is_escape(s);
-}
-
-/* Reads an identifier into dst (emptied first).  Returns 1 when one was read, 0 when the
- * cursor is not at one (nothing consumed), or a negative error. */
-static int read_ident(struct css_parser *ps, struct scr_buf *dst)
-{
-    int rc;
-
-    scr_buf_reset(dst);
-    if (!at_ident(ps->p))
-        return 0;
-    rc = read_name(ps, dst);
-    return rc ? rc : 1;
-}
-
-/* Reads a quoted string at the cursor into dst (emptied first). */
-static int read_string(struct css_parser *ps, struct scr_buf *dst)
-{
-    const char *open = ps->p;
-    char quote = *ps->p++;
-    int rc;
-    size_t n;
-
-    scr_buf_reset(dst);
-    rc = scr_buf_reserve(dst, 0); /* an empty string is still a string: data != NULL */
-    if (rc)
-        return rc;
-    for (;;) {
-        if (*ps->p == '\0' || is_newline((unsigned char)*ps->p))
-            return fail(ps, open, "unterminated string");
-        if (*ps->p == quote) {
-            ps->p++;
-            return SCR_OK;
-        }
-        if (ps->p[0] == '\\' && is_newline((unsigned char)ps->p[1])) {
-            /* a line continuation: both characters vanish */
-            ps->p += (ps->p[1] == '\r' && ps->p[2] == '\n') ? 3 : 2;
-            continue;
-        }
-        if (*ps->p == '\\') {
-            rc = parse_escape(ps, dst);
-        } else {
-            n = utf8_len(ps->p);
-            rc = scr_buf_append(dst, ps->p, n);
-            ps->p += n;
-        }
-        if (rc)
-            return rc;
-    }
-}
 
 /* ---- output ---------------------------------------------------------------------------- */
 
@@ -459,7 +120,7 @@ static int put_attr_ref(struct scr_buf *b, const char *name)
 {
     int rc;
 
-    if (is_plain_name(name))
+    if (scr_css_is_plain_name(name))
         return scr_buf_printf(b, "@%s", name);
     rc = scr_buf_puts(b, "@*[name() = ");
     if (!rc)
@@ -474,7 +135,7 @@ static int set_type(struct css_compound *c, const char *name)
     int rc;
 
     scr_buf_init(&lit);
-    if (is_plain_name(name)) {
+    if (scr_css_is_plain_name(name)) {
         rc = scr_buf_puts(&c->test, name);
         if (!rc)
             rc = scr_buf_puts(&c->sib, name);
@@ -525,11 +186,11 @@ static int parse_id(struct css_parser *ps, struct css_compound *c)
 
     scr_buf_init(&v);
     scr_buf_init(&lit);
-    rc = read_name(ps, &v);
+    rc = scr_css_read_name(ps, &v);
     if (rc)
         goto out;
     if (v.len == 0) {
-        rc = fail(ps, at + 1, "expected a name after '#'");
+        rc = scr_css_fail(ps, at + 1, "expected a name after '#'");
         goto out;
     }
     rc = put_literal(&lit, v.data, v.len);
@@ -581,11 +242,11 @@ static int parse_class(struct css_parser *ps, struct css_compound *c)
     int rc;
 
     scr_buf_init(&v);
-    rc = read_ident(ps, &v);
+    rc = scr_css_read_ident(ps, &v);
     if (rc < 0)
         goto out;
     if (rc == 0) {
-        rc = fail(ps, at + 1, "expected a class name after '.'");
+        rc = scr_css_fail(ps, at + 1, "expected a class name after '.'");
         goto out;
     }
     rc = add_token_pred(c, "@class", v.data, v.len);
@@ -599,7 +260,7 @@ static int add_attr_pred(struct css_compound *c, const char *ref, char op, const
                          size_t n)
 {
     struct scr_buf lit, dash, dashlit;
-    size_t chars = utf8_count(v, n);
+    size_t chars = scr_css_utf8_count(v, n);
     int rc;
 
     if (op == '~')
@@ -659,27 +320,27 @@ static int parse_attrib(struct css_parser *ps, struct css_compound *c)
     scr_buf_init(&ref);
     scr_buf_init(&v);
     ps->p++;
-    skip_ws(ps);
+    scr_css_skip_ws(ps);
     if (*ps->p == '|' || (ps->p[0] == '*' && ps->p[1] == '|')) {
-        rc = fail(ps, ps->p, "namespaces are not supported");
+        rc = scr_css_fail(ps, ps->p, "namespaces are not supported");
         goto out;
     }
-    rc = read_ident(ps, &name);
+    rc = scr_css_read_ident(ps, &name);
     if (rc < 0)
         goto out;
     if (rc == 0) {
-        rc = fail_unexpected(ps, ps->p, "expected an attribute name");
+        rc = scr_css_fail_unexpected(ps, ps->p, "expected an attribute name");
         goto out;
     }
     if (ps->p[0] == '|' && ps->p[1] != '=') {
-        rc = fail(ps, ps->p, "namespaces are not supported");
+        rc = scr_css_fail(ps, ps->p, "namespaces are not supported");
         goto out;
     }
-    ascii_lower(name.data);
+    scr_css_ascii_lower(name.data);
     rc = put_attr_ref(&ref, name.data);
     if (rc)
         goto out;
-    skip_ws(ps);
+    scr_css_skip_ws(ps);
     if (*ps->p == ']') {
         ps->p++;
         rc = add_pred(c, "%s", ref.data);
@@ -692,29 +353,29 @@ static int parse_attrib(struct css_parser *ps, struct css_compound *c)
         op = *ps->p;
         ps->p += 2;
     } else {
-        rc = fail(ps, ps->p, "expected ']'");
+        rc = scr_css_fail(ps, ps->p, "expected ']'");
         goto out;
     }
-    skip_ws(ps);
+    scr_css_skip_ws(ps);
     at = ps->p;
     if (*ps->p == '"' || *ps->p == '\'') {
-        rc = read_string(ps, &v);
+        rc = scr_css_read_string(ps, &v);
     } else {
         rc = scr_buf_reserve(&v, 0);
         if (!rc)
-            rc = read_name(ps, &v); /* lenient: any name characters, so [width=100] works */
+            rc = scr_css_read_name(ps, &v); /* lenient: any name characters, so [width=100] works */
         if (!rc && ps->p == at)
-            rc = fail_unexpected(ps, at, "expected a value");
+            rc = scr_css_fail_unexpected(ps, at, "expected a value");
     }
     if (rc)
         goto out;
-    skip_ws(ps);
-    if (match_word(ps->p, "i") || match_word(ps->p, "s")) {
-        rc = fail(ps, ps->p, "attribute selector flags are not supported");
+    scr_css_skip_ws(ps);
+    if (scr_css_match_word(ps->p, "i") || scr_css_match_word(ps->p, "s")) {
+        rc = scr_css_fail(ps, ps->p, "attribute selector flags are not supported");
         goto out;
     }
     if (*ps->p != ']') {
-        rc = fail(ps, ps->p, "expected ']'");
+        rc = scr_css_fail(ps, ps->p, "expected ']'");
         goto out;
     }
     ps->p++;
@@ -733,9 +394,9 @@ static int read_number(struct css_parser *ps, long long *out, int *rc)
     long long v = 0;
 
     *rc = SCR_OK;
-    while (is_digit((unsigned char)*ps->p)) {
+    while (scr_css_is_digit((unsigned char)*ps->p)) {
         if (ps->p - start == NTH_MAX_DIGITS) {
-            *rc = fail(ps, start, "number too large");
+            *rc = scr_css_fail(ps, start, "number too large");
             return 0;
         }
         v = v * 10 + (*ps->p++ - '0');
@@ -751,10 +412,10 @@ static int parse_nth(struct css_parser *ps, long long *a, long long *b)
     long long num = 0, sign = 1;
     int rc, digits;
 
-    if (match_word(ps->p, "odd")) {
+    if (scr_css_match_word(ps->p, "odd")) {
         *a = 2, *b = 1;
         ps->p += 3;
-    } else if (match_word(ps->p, "even")) {
+    } else if (scr_css_match_word(ps->p, "even")) {
         *a = 2, *b = 0;
         ps->p += 4;
     } else {
@@ -767,23 +428,23 @@ static int parse_nth(struct css_parser *ps, long long *a, long long *b)
             ps->p++;
             *a = sign * (digits ? num : 1);
             *b = 0;
-            skip_ws(ps);
+            scr_css_skip_ws(ps);
             if (*ps->p == '+' || *ps->p == '-') {
                 sign = *ps->p++ == '-' ? -1 : 1;
-                skip_ws(ps);
+                scr_css_skip_ws(ps);
                 if (!read_number(ps, &num, &rc))
-                    return rc ? rc : fail_unexpected(ps, ps->p, "expected a number");
+                    return rc ? rc : scr_css_fail_unexpected(ps, ps->p, "expected a number");
                 *b = sign * num;
             }
         } else if (digits) {
             *a = 0, *b = sign * num;
         } else {
-            return fail(ps, start, "expected an+b, 'odd' or 'even' in ':nth-child()'");
+            return scr_css_fail(ps, start, "expected an+b, 'odd' or 'even' in ':nth-child()'");
         }
     }
-    skip_ws(ps);
+    scr_css_skip_ws(ps);
     if (*ps->p != ')')
-        return fail_unexpected(ps, ps->p, "expected ')'");
+        return scr_css_fail_unexpected(ps, ps->p, "expected ')'");
     ps->p++;
     return SCR_OK;
 }
@@ -826,29 +487,29 @@ static int parse_not(struct css_parser *ps, struct css_compound *c, const char *
 
     compound_init(&in);
     if (depth >= SCR_CSS_MAX_DEPTH) {
-        rc = fail(ps, at, "':not()' is nested too deeply (at most %d levels)", SCR_CSS_MAX_DEPTH);
+        rc = scr_css_fail(ps, at, "':not()' is nested too deeply (at most %d levels)", SCR_CSS_MAX_DEPTH);
         goto out;
     }
     ps->p++; /* '(' */
-    skip_ws(ps);
+    scr_css_skip_ws(ps);
     rc = parse_compound(ps, &in, c->sib.len ? c->sib.data : outer_sib, depth + 1);
     if (rc)
         goto out;
     if (in.pseudo.len) {
-        rc = fail(ps, in.pseudo_at, "pseudo-elements are not allowed inside ':not()'");
+        rc = scr_css_fail(ps, in.pseudo_at, "pseudo-elements are not allowed inside ':not()'");
         goto out;
     }
-    ws = skip_ws(ps);
+    ws = scr_css_skip_ws(ps);
     if (*ps->p == ',') {
-        rc = fail(ps, ps->p, "':not()' takes one compound selector, not a list");
+        rc = scr_css_fail(ps, ps->p, "':not()' takes one compound selector, not a list");
         goto out;
     }
     if ((*ps->p && strchr(">+~", *ps->p)) || (ws && *ps->p && *ps->p != ')')) {
-        rc = fail(ps, ps->p, "':not()' takes one compound selector, without combinators");
+        rc = scr_css_fail(ps, ps->p, "':not()' takes one compound selector, without combinators");
         goto out;
     }
     if (*ps->p != ')') {
-        rc = fail_unexpected(ps, ps->p, "expected ')'");
+        rc = scr_css_fail_unexpected(ps, ps->p, "expected ')'");
         goto out;
     }
     ps->p++;
@@ -890,25 +551,25 @@ static int parse_pseudo_class(struct css_parser *ps, struct css_compound *c,
     int rc;
 
     scr_buf_init(&name);
-    rc = read_ident(ps, &name);
+    rc = scr_css_read_ident(ps, &name);
     if (rc < 0)
         goto out;
     if (rc == 0) {
-        rc = fail_unexpected(ps, ps->p, "expected a pseudo-class name after ':'");
+        rc = scr_css_fail_unexpected(ps, ps->p, "expected a pseudo-class name after ':'");
         goto out;
     }
-    ascii_lower(name.data);
+    scr_css_ascii_lower(name.data);
     if (*ps->p == '(') {
         if (strcmp(name.data, "not") == 0) {
             rc = parse_not(ps, c, outer_sib, depth);
         } else if (strcmp(name.data, "nth-child") == 0) {
             ps->p++;
-            skip_ws(ps);
+            scr_css_skip_ws(ps);
             rc = parse_nth(ps, &a, &b);
             if (!rc)
                 rc = add_nth_pred(c, a, b);
         } else {
-            rc = fail(ps, at, "unsupported pseudo-class ':%.64s()'", name.data);
+            rc = scr_css_fail(ps, at, "unsupported pseudo-class ':%.64s()'", name.data);
         }
         goto out;
     }
@@ -918,16 +579,16 @@ static int parse_pseudo_class(struct css_parser *ps, struct css_compound *c,
         if (plain[i].pred)
             rc = add_pred(c, "%s", plain[i].pred);
         else if (!sib || !*sib)
-            rc = fail(ps, at, "':%s' needs an element name, as in 'p:%s'", plain[i].name,
+            rc = scr_css_fail(ps, at, "':%s' needs an element name, as in 'p:%s'", plain[i].name,
                       plain[i].name);
         else
             rc = add_pred(c, "not(%s-sibling::%s)", plain[i].axis, sib);
         goto out;
     }
     if (strcmp(name.data, "not") == 0 || strcmp(name.data, "nth-child") == 0)
-        rc = fail(ps, ps->p, "expected '(' after ':%s'", name.data);
+        rc = scr_css_fail(ps, ps->p, "expected '(' after ':%s'", name.data);
     else
-        rc = fail(ps, at, "unsupported pseudo-class ':%.64s'", name.data);
+        rc = scr_css_fail(ps, at, "unsupported pseudo-class ':%.64s'", name.data);
 out:
     scr_buf_release(&name);
     return rc;
@@ -943,43 +604,43 @@ static int parse_pseudo_element(struct css_parser *ps, struct css_compound *c)
     scr_buf_init(&name);
     c->pseudo_at = at;
     ps->p += 2;
-    rc = read_ident(ps, &name);
+    rc = scr_css_read_ident(ps, &name);
     if (rc < 0)
         goto out;
     if (rc == 0) {
-        rc = fail_unexpected(ps, ps->p, "expected a pseudo-element name after '::'");
+        rc = scr_css_fail_unexpected(ps, ps->p, "expected a pseudo-element name after '::'");
         goto out;
     }
-    ascii_lower(name.data);
+    scr_css_ascii_lower(name.data);
     if (strcmp(name.data, "text") == 0 && *ps->p != '(') {
         rc = scr_buf_puts(&c->pseudo, "/text()");
         goto out;
     }
     if (strcmp(name.data, "attr") != 0) {
-        rc = fail(ps, at, "unsupported pseudo-element '::%.64s%s'", name.data,
+        rc = scr_css_fail(ps, at, "unsupported pseudo-element '::%.64s%s'", name.data,
                   *ps->p == '(' ? "()" : "");
         goto out;
     }
     if (*ps->p != '(') {
-        rc = fail(ps, ps->p, "expected '(' after '::attr'");
+        rc = scr_css_fail(ps, ps->p, "expected '(' after '::attr'");
         goto out;
     }
     ps->p++;
-    skip_ws(ps);
-    rc = read_ident(ps, &name);
+    scr_css_skip_ws(ps);
+    rc = scr_css_read_ident(ps, &name);
     if (rc < 0)
         goto out;
     if (rc == 0) {
-        rc = fail_unexpected(ps, ps->p, "expected an attribute name");
+        rc = scr_css_fail_unexpected(ps, ps->p, "expected an attribute name");
         goto out;
     }
-    skip_ws(ps);
+    scr_css_skip_ws(ps);
     if (*ps->p != ')') {
-        rc = fail_unexpected(ps, ps->p, "expected ')'");
+        rc = scr_css_fail_unexpected(ps, ps->p, "expected ')'");
         goto out;
     }
     ps->p++;
-    ascii_lower(name.data);
+    scr_css_ascii_lower(name.data);
     rc = scr_buf_putc(&c->pseudo, '/');
     if (!rc)
         rc = put_attr_ref(&c->pseudo, name.data);
@@ -1000,23 +661,23 @@ static int parse_compound(struct css_parser *ps, struct css_compound *c, const c
 
     scr_buf_init(&name);
     if (*ps->p == '|' || (ps->p[0] == '*' && ps->p[1] == '|')) {
-        rc = fail(ps, ps->p, "namespaces are not supported");
+        rc = scr_css_fail(ps, ps->p, "namespaces are not supported");
         goto out;
     }
     if (*ps->p == '*') {
         ps->p++;
         rc = scr_buf_putc(&c->test, '*');
     } else {
-        rc = read_ident(ps, &name);
+        rc = scr_css_read_ident(ps, &name);
         if (rc == 1) {
-            ascii_lower(name.data);
+            scr_css_ascii_lower(name.data);
             rc = set_type(c, name.data);
         }
     }
     if (rc)
         goto out;
     if (*ps->p == '|') {
-        rc = fail(ps, ps->p, "namespaces are not supported");
+        rc = scr_css_fail(ps, ps->p, "namespaces are not supported");
         goto out;
     }
     if (c->test.len == 0) {
@@ -1044,7 +705,7 @@ static int parse_compound(struct css_parser *ps, struct css_compound *c, const c
             break;
         default:
             if (ps->p == start)
-                rc = fail_unexpected(ps, ps->p, "expected a selector");
+                rc = scr_css_fail_unexpected(ps, ps->p, "expected a selector");
             goto out;
         }
         if (rc)
@@ -1097,21 +758,21 @@ static int parse_selector(struct css_parser *ps, struct scr_buf *out, int relati
             rc = scr_buf_puts(out, c.pseudo.len ? c.pseudo.data : "");
         if (rc)
             goto out;
-        ws = skip_ws(ps);
+        ws = scr_css_skip_ws(ps);
         if (*ps->p == '\0' || *ps->p == ',')
             goto out;
         if (c.pseudo.len) {
-            rc = fail(ps, ps->p, "a pseudo-element must end the selector ('%.*s' follows it)",
-                      (int)utf8_len(ps->p), ps->p);
+            rc = scr_css_fail(ps, ps->p, "a pseudo-element must end the selector ('%.*s' follows it)",
+                      (int)scr_css_utf8_len(ps->p), ps->p);
             goto out;
         }
         if (*ps->p == '>' || *ps->p == '+' || *ps->p == '~') {
             comb = *ps->p++;
-            skip_ws(ps);
+            scr_css_skip_ws(ps);
         } else if (ws) {
             comb = ' ';
         } else {
-            rc = fail(ps, ps->p, "unexpected '%.*s'", (int)utf8_len(ps->p), ps->p);
+            rc = scr_css_fail(ps, ps->p, "unexpected '%.*s'", (int)scr_css_utf8_len(ps->p), ps->p);
             goto out;
         }
     }
@@ -1144,12 +805,12 @@ int scr_css_to_xpath(const char *css, int relative, char **xpath_out, char *err,
     ps.src = ps.p = css;
     ps.err = err;
     ps.errlen = errlen;
-    rc = check_text(&ps);
+    rc = scr_css_check_text(&ps);
     if (rc)
         goto out;
-    skip_ws(&ps);
+    scr_css_skip_ws(&ps);
     if (*ps.p == '\0') {
-        rc = fail(&ps, ps.p, "empty selector");
+        rc = scr_css_fail(&ps, ps.p, "empty selector");
         goto out;
     }
     for (;;) {
@@ -1157,7 +818,7 @@ int scr_css_to_xpath(const char *css, int relative, char **xpath_out, char *err,
         if (rc || *ps.p == '\0')
             break;
         ps.p++; /* ',' */
-        skip_ws(&ps);
+        scr_css_skip_ws(&ps);
         rc = scr_buf_puts(&out, " | ");
         if (rc)
             break;
