@@ -79,6 +79,18 @@ class RequestsTest(SiteCase):
         # under mpiexec a --header on the command line is visible on every node: a warning
         self.assertIn("--header is on the command line", r.stderr)
 
+    def test_single_process_mode_too(self):
+        # without mpiexec the worker threads get the settings through the same WELCOME
+        site = self.serve({"/index.html": page("seed", ["/a.html"]), "/a.html": page("a"),
+                           "/robots.txt": ""})
+        r = self.crawl([site.url("/")], "--header", "X-Crawl: local", "--cookie-file",
+                       self.cookie_file("127.0.0.1", "127.0.0.2"), np=None)
+        self.assertEqual(sorted(e["path"] for e in site.log()), ["/", "/a.html", "/robots.txt"])
+        for e in site.log():
+            self.assertEqual(e["headers"].get("X-Crawl"), "local", e["path"])
+            self.assertEqual(e["headers"].get("Cookie"), "sid=" + COOKIE_A, e["path"])
+        self.assertNotIn("--header is on the command line", r.stderr, "one process: no warning")
+
     def test_bad_headers_are_refused(self):
         site = self.serve({"/index.html": page("seed")})
         for bad, want in (("Host: example.com", "--header Host"),
