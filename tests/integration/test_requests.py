@@ -61,13 +61,14 @@ class RequestsTest(SiteCase):
                            "/robots.txt": ""})
         cfg = self.private_file("config", "header = Authorization: Bearer %s\n" % TOKEN)
         r = self.crawl([site.url("/")], "--config", cfg, "--header", "X-Crawl: yes",
-                       "--header", "Accept-Language: de")
+                       "--header", "Accept-Language: de", "--header", "X-Empty:")
         log = site.log()
         self.assertEqual(sorted(e["path"] for e in log), ["/", "/a.html", "/robots.txt"])
         for e in log:
             self.assertEqual(e["headers"].get("Authorization"), "Bearer " + TOKEN, e["path"])
             self.assertEqual(e["headers"].get("X-Crawl"), "yes", e["path"])
             self.assertEqual(e["headers"].get("Accept-Language"), "de", e["path"])
+            self.assertEqual(e["headers"].get("X-Empty"), "", e["path"])
             self.assertTrue(e["ua"].startswith("scrape/"), e["ua"])
         # the values are secret: not in the run's row (settings, command), not in the output
         settings = json.loads(self.q("SELECT settings FROM runs")[0][0])
