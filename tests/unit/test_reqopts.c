@@ -195,7 +195,8 @@ TEST(netrc)
     ASSERT_CONTAINS(err, "n:1: the entry for a.test has no password");
     ASSERT(scr_reqopts_netrc("login x password y\n", "n", err, sizeof(err)) == NULL);
     ASSERT_CONTAINS(err, "before any 'machine'");
-    ASSERT(scr_reqopts_netrc("machine a\nlogin x\npasswd zzsecret\n", "n", err, sizeof(err)) == NULL);
+    ASSERT(scr_reqopts_netrc("machine a\nlogin x\npasswd zzsecret\n", "n", err,
+                             sizeof(err)) == NULL);
     ASSERT_CONTAINS(err, "n:3: unknown netrc keyword");
     ASSERT(!strstr(err, "zzsecret"));
     w = scr_reqopts_netrc("# nothing\n# machine", "n", err, sizeof(err));
@@ -209,6 +210,42 @@ TEST(netrc)
         ASSERT_EQ(scr_reqopts_credentials("a.test xy", "a.test", &l, &p), SCR_EINVAL);
         ASSERT(l == NULL && p == NULL);
     }
+}
+
+/* Every prefix of a netrc and of a cookie file (cut inside a quoted token, an escape, a macro,
+ * a comment) parses or is refused cleanly; what parses looks up without error (run under
+ * ASan to see an overread). */
+TEST(prefixes)
+{
+    static const char netrc[] = "# c\nmachine a.test login \"x \\\" y\" password p\\\n"
+                                "macdef m\nx y\n\ndefault login d password e # t\n";
+    static const char cookies[] = "# c\n#HttpOnly_a\tTRUE\t/\tFALSE\t0\tn\tv\r\n"
+                                  "b\tF\t/\tF\t0\tm\tw";
+    char buf[sizeof(netrc)], err[256], *w, *l, *p;
+
+    for (size_t n = 0; n < sizeof(netrc); n++) {
+        memcpy(buf, netrc, n);
+        buf[n] = '\0';
+        if ((w = scr_reqopts_netrc(buf, "n", err, sizeof(err))) != NULL) {
+            int rc = scr_reqopts_credentials(w, "a.test", &l, &p);
+            ASSERT(rc == SCR_OK || rc == SCR_ENOTFOUND);
+            if (rc == SCR_OK) {
+                free(l);
+                free(p);
+            }
+            free(w);
+        }
+    }
+    for (size_t n = 0; n < sizeof(cookies); n++) {
+        memcpy(buf, cookies, n);
+        buf[n] = '\0';
+        free(scr_reqopts_cookies(buf, "c", err, sizeof(err)));
+    }
+    w = scr_reqopts_netrc(netrc, "n", err, sizeof(err));
+    ASSERT(w != NULL);
+    expect_creds(w, "a.test", "x \" y", "p\\");
+    expect_creds(w, "b.test", "d", "e");
+    free(w);
 }
 
 TEST(read_secrets)
@@ -249,6 +286,7 @@ int main(void)
     RUN(file_only_settings_are_refused);
     RUN(cookie_lines);
     RUN(netrc);
+    RUN(prefixes);
     RUN(read_secrets);
     return 0;
 }
