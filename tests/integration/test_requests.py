@@ -160,10 +160,12 @@ class RequestsTest(SiteCase):
     def test_netrc_credentials_go_to_their_host_only(self):
         auth = "/__test/auth?user=crawler&pass=%s&links=/a.html" % PASSWORD.replace(
             ":", "%3A").replace(" ", "%20")
+        digest = auth.replace("/a.html", "/d.html") + "&scheme=digest"
         other = self.serve({"/index.html": page("other"), "/robots.txt": ""}, bind="127.0.0.2")
-        seed = self.serve({"/index.html": page("seed", [auth, other.url("/__test/auth?user="
-                                                                        "crawler&pass=x")]),
-                           "/a.html": page("a"), "/robots.txt": ""})
+        seed = self.serve({"/index.html": page("seed", [auth, digest,
+                                                        other.url("/__test/auth?user="
+                                                                  "crawler&pass=x")]),
+                           "/a.html": page("a"), "/d.html": page("d"), "/robots.txt": ""})
         # a sitemap on the seed host that redirects to the other host's login, which asks for
         # the password: libcurl follows it, and must not answer with the seed host's password
         to = other.url("/__test/auth?user=crawler&pass=" + urllib.parse.quote(PASSWORD))
@@ -175,9 +177,13 @@ class RequestsTest(SiteCase):
         got = self.urls()
         self.assertEqual(got[seed.url(auth)][0], "done", got)
         self.assertEqual(got[seed.url("/a.html")][0], "done", "the page behind the login's link")
+        self.assertEqual(got[seed.url(digest)][0], "done", got)
+        self.assertEqual(got[seed.url("/d.html")][0], "done", "the page behind the Digest login")
         authed = [e for e in seed.log() if e["path"].startswith("/__test/auth")]
-        self.assertEqual(authed[-1]["status"], 200, authed)
-        self.assertTrue(authed[-1]["headers"]["Authorization"].startswith("Basic "))
+        for path, scheme in ((auth, "Basic "), (digest, "Digest ")):
+            last = [e for e in authed if e["path"] == path][-1]
+            self.assertEqual(last["status"], 200, authed)
+            self.assertTrue(last["headers"]["Authorization"].startswith(scheme), last)
         # 127.0.0.2 has no netrc entry: nothing is sent there, it stays at 401
         for e in other.log():
             self.assertNotIn("Authorization", e["headers"], e)

@@ -51,9 +51,10 @@ Test paths (not files; all answer GET and HEAD)
     /__test/etag?tag=X[&body=TEXT]
         200 with ETag X and body TEXT (default "etag X"), or 304 with no body
         when If-None-Match equals X (either exactly or as a quoted tag).
-    /__test/auth?user=U&pass=P[&links=URL1,URL2]
+    /__test/auth?user=U&pass=P[&links=URL1,URL2][&scheme=digest]
         401 with WWW-Authenticate: Basic realm="scrape-test" unless the request has
-        Basic credentials U:P; then 200, a page linking to the links.
+        Basic credentials U:P; then 200, a page linking to the links.  With
+        scheme=digest the same with Digest (MD5, qop=auth, a fixed nonce).
     /__test/setcookie?name=N&value=V
         200 with Set-Cookie: N=V; Path=/ and a page linking to
         /__test/page?title=after-setcookie.
@@ -467,11 +468,18 @@ class Handler(BaseHTTPRequestHandler):
         return None
 
     def _t_auth(self, rest, query):
-        want = "Basic " + base64.b64encode(("%s:%s" % (query.get("user", ""),
-                                                       query.get("pass", ""))).encode()).decode()
-        if self.headers.get("Authorization") != want:
+        user, password = query.get("user", ""), query.get("pass", "")
+        if query.get("scheme") == "digest":
+            ok = _digest_ok(self.headers.get("Authorization", ""), self.command, user, password)
+            challenge = ('Digest realm="scrape-test", qop="auth", algorithm=MD5, '
+                         'nonce="%s"' % _DIGEST_NONCE)
+        else:
+            ok = self.headers.get("Authorization") == "Basic " + base64.b64encode(
+                ("%s:%s" % (user, password)).encode()).decode()
+            challenge = 'Basic realm="scrape-test"'
+        if not ok:
             return Reply(401, html_page("401", "<h1>Unauthorized</h1>"),
-                         headers=[("WWW-Authenticate", 'Basic realm="scrape-test"')],
+                         headers=[("WWW-Authenticate", challenge)],
                          content_type="text/html; charset=utf-8")
         return self._t_page("", {"links": query.get("links", ""), "title": "authorized"})
 
@@ -768,6 +776,29 @@ class Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
         return None
+
+
+_DIGEST_NONCE = "scrape-test-nonce-5f2c"
+
+
+def _digest_ok(header, method, user, password):
+    """RFC 7616 Digest with MD5 and qop=auth, realm scrape-test, a fixed nonce."""
+    if not header.startswith("Digest "):
+        return False
+    fields = {}
+    for part in header[7:].split(","):
+        name, _, value = part.strip().partition("=")
+        fields[name.lower()] = value.strip('"')
+
+    def md5(text):
+        return hashlib.md5(text.encode()).hexdigest()
+    if fields.get("username") != user or fields.get("nonce") != _DIGEST_NONCE:
+        return False
+    ha1 = md5("%s:scrape-test:%s" % (user, password))
+    ha2 = md5("%s:%s" % (method, fields.get("uri", "")))
+    want = md5("%s:%s:%s:%s:%s:%s" % (ha1, _DIGEST_NONCE, fields.get("nc", ""),
+                                      fields.get("cnonce", ""), fields.get("qop", ""), ha2))
+    return fields.get("response") == want
 
 
 def _header_dict(headers):
