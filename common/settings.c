@@ -90,7 +90,9 @@ static const struct scr_setting_def defs[] = {
      "set from --proxy-user-file only, never on the command line or in --config"},
     {"header", SCR_SET_LIST, OFF(header), NULL, 0, 0, 1, 1,
      "'Name: value' added to every request (pages, robots.txt, sitemaps); repeatable. Values "
-     "are secret: sent to the workers, never printed or stored. Host, User-Agent "
+     "are secret: sent to the workers, never printed or stored; under mpiexec give a secret "
+     "one in a --config file (header = Name: value), as every node sees the command line. "
+     "Host, User-Agent "
      "(--user-agent), Cookie (--cookie-file), Accept-Encoding, If-None-Match, "
      "If-Modified-Since, Content-Length, Transfer-Encoding and Connection are refused"},
     {"cookie-file", SCR_SET_STRING, OFF(cookie_file), NULL, 0, 0, 0, 0,
