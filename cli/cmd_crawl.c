@@ -98,10 +98,12 @@ static char *command_line(int argc, char **argv)
         if (i)
             scr_buf_putc(&b, ' ');
         /* never store a password given on the command line */
-        if (i > 0 && (strcmp(argv[i - 1], "--db") == 0))
+        if (i > 0 && (strcmp(argv[i - 1], "--db") == 0 || strcmp(argv[i - 1], "--header") == 0))
             a = "(hidden)";
         else if (strncmp(a, "--db=", 5) == 0)
             a = "--db=(hidden)";
+        else if (strncmp(a, "--header=", 9) == 0) /* a header may be a bearer token */
+            a = "--header=(hidden)";
         scr_buf_puts(&b, a);
     }
     return scr_buf_detach(&b, NULL);
@@ -154,8 +156,8 @@ int scr_cmd_crawl(int argc, char **argv, int start)
         fprintf(stderr, "scrape: --log-level: '%s' is not error, warn, info or debug\n",
                 s.log_level);
         code = SCR_EXIT_USAGE;
-    } else if (scr_settings_read_proxy_user(&s, err, sizeof(err))) {
-        fprintf(stderr, "scrape: --proxy-user-file %s\n", err);
+    } else if (scr_settings_read_secrets(&s, err, sizeof(err))) {
+        fprintf(stderr, "scrape: %s\n", err);
         code = SCR_EXIT_USAGE;
     } else {
         scr_log_set_level((enum scr_log_level)lvl);

@@ -17,8 +17,8 @@ static int apply(struct scr_settings *s, const char *name, const char *value, ch
     char msg[512];
     int rc;
 
-    if (strcmp(name, "proxy-user") == 0) {
-        snprintf(err, errlen, "%s", SCR_PROXY_USER_REFUSED);
+    if (scr_settings_file_only(name)) {
+        snprintf(err, errlen, "%s", scr_settings_file_only(name));
         return SCR_EUSAGE;
     }
     rc = scr_settings_set(s, name, value, msg, sizeof(msg));
@@ -184,6 +184,15 @@ void scr_cli_print_settings(void)
 
 void scr_cli_warn_db_argv(int argc, char **argv, int start)
 {
+    for (int i = start; i < argc; i++) {
+        if (strcmp(argv[i], "--header") == 0 || strncmp(argv[i], "--header=", 9) == 0) {
+            scr_warn("--header is on the command line, and mpiexec starts every rank with the "
+                     "same command line: any user on every node can read it in "
+                     "/proc/PID/cmdline. A header that holds a secret belongs in a --config "
+                     "file (header = Name: value; read on rank 0 only)");
+            break;
+        }
+    }
     for (int i = start; i < argc; i++) {
         const char *v = NULL;
         if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)

@@ -26,8 +26,9 @@ int scr_cli_parse(int argc, char **argv, int start, struct scr_settings *s,
                   const struct scr_cli_extra *extra, size_t nextra,
                   struct scr_strvec *positional, char *err, size_t errlen);
 
-/* Warns (scr_warn) when --db on the command line holds a password: under mpiexec every
- * rank's /proc/PID/cmdline shows it.  Call on rank 0 when there is more than one rank. */
+/* Warns (scr_warn) when --db on the command line holds a password, and when --header is on
+ * the command line (a header may hold a token): under mpiexec every rank's /proc/PID/cmdline
+ * shows it.  Call on rank 0 when there is more than one rank. */
 void scr_cli_warn_db_argv(int argc, char **argv, int start);
 
 /* Prints every setting with its default and help, for --help. */

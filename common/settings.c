@@ -20,6 +20,7 @@
 #include "common/alloc.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "common/reqopts.h"
 #include "common/suggest.h"
 #include "common/version.h"
 
@@ -87,6 +88,25 @@ static const struct scr_setting_def defs[] = {
      "workers, never stored)"},
     {"proxy-user", SCR_SET_STRING, OFF(proxy_user), NULL, 0, 0, 1, 1,
      "set from --proxy-user-file only, never on the command line or in --config"},
+    {"header", SCR_SET_LIST, OFF(header), NULL, 0, 0, 1, 1,
+     "'Name: value' added to every request (pages, robots.txt, sitemaps); repeatable. Values "
+     "are secret: sent to the workers, never printed or stored; under mpiexec give a secret "
+     "one in a --config file (header = Name: value), as every node sees the command line. "
+     "Host, User-Agent "
+     "(--user-agent), Cookie (--cookie-file), Accept-Encoding, If-None-Match, "
+     "If-Modified-Since, Content-Length, Transfer-Encoding and Connection are refused"},
+    {"cookie-file", SCR_SET_STRING, OFF(cookie_file), NULL, 0, 0, 0, 0,
+     "Netscape cookie file (as curl -c writes it; mode 600), read on rank 0: its cookies go "
+     "with the requests to their own domains, and cookies the sites set are kept for the "
+     "rest of the run by each worker; never stored"},
+    {"cookies", SCR_SET_STRING, OFF(cookies), NULL, 0, 0, 1, 1,
+     "set from --cookie-file only, never on the command line or in --config"},
+    {"netrc-file", SCR_SET_STRING, OFF(netrc_file), NULL, 0, 0, 0, 0,
+     "netrc file (machine, login, password, default; mode 600), read on rank 0: HTTP "
+     "authentication (Basic or Digest) for the hosts it names, never sent to other hosts "
+     "and never stored"},
+    {"credentials", SCR_SET_STRING, OFF(credentials), NULL, 0, 0, 1, 1,
+     "set from --netrc-file only, never on the command line or in --config"},
     {"parsers", SCR_SET_STRING, OFF(parsers), NULL, 0, 0, 1, 0,
      "comma-separated parsers to run (default links,meta)"},
     {"content-types", SCR_SET_STRING, OFF(content_types), "text/html,application/xhtml+xml", 0,
@@ -307,6 +327,7 @@ static const char *type_hint(enum scr_setting_type t)
     case SCR_SET_DURATION: return "a duration such as 500ms, 2s, 12h or 7d";
     case SCR_SET_BOOL: return "true or false";
     case SCR_SET_STRING: return "text";
+    case SCR_SET_LIST: return "text";
     }
     return "a value";
 }
@@ -355,6 +376,36 @@ int scr_settings_set(struct scr_settings *s, const char *name, const char *value
     if (d->offset == OFF(proxy) && value && *value && check_proxy(value, err, errlen))
         return SCR_EINVAL;
     switch (d->type) {
+    case SCR_SET_LIST: {
+        /* each line is an item, checked; "" empties the list (how an empty one travels) */
+        char **slot = (char **)(p + d->offset);
+        size_t old = *slot ? strlen(*slot) : 0, add = value ? strlen(value) : 0;
+        char *joined;
+        if (!value || !*value) {
+            free(*slot);
+            *slot = NULL;
+            return SCR_OK;
+        }
+        for (const char *l = value; *l;) {
+            size_t n = strcspn(l, "\n");
+            char *item = scr_xstrndup(l, n);
+            rc = d->offset == OFF(header) ? scr_reqopts_check_header(item, err, errlen)
+                                          : SCR_OK;
+            free(item);
+            if (rc)
+                return SCR_EINVAL;
+            l += n + (l[n] == '\n');
+        }
+        joined = scr_xmalloc(old + add + 2);
+        if (old)
+            memcpy(joined, *slot, old);
+        if (old)
+            joined[old++] = '\n';
+        memcpy(joined + old, value, add + 1);
+        free(*slot);
+        *slot = joined;
+        return SCR_OK;
+    }
     case SCR_SET_STRING: {
         /* "" means unset: that is how an unset string travels to the workers */
         char *copy = value && *value ? scr_xstrdup(value) : NULL;
@@ -422,7 +473,7 @@ void scr_settings_release(struct scr_settings *s)
     char *p = (char *)s;
 
     for (size_t i = 0; i < sizeof(defs) / sizeof(defs[0]); i++) {
-        if (defs[i].type == SCR_SET_STRING) {
+        if (defs[i].type == SCR_SET_STRING || defs[i].type == SCR_SET_LIST) {
             free(*(char **)(p + defs[i].offset));
             *(char **)(p + defs[i].offset) = NULL;
         }
@@ -436,6 +487,7 @@ char *scr_settings_format(const struct scr_settings *s, const struct scr_setting
     size_t len = sizeof(buf);
 
     switch (d->type) {
+    case SCR_SET_LIST:
     case SCR_SET_STRING: {
         const char *v = *(char *const *)(p + d->offset);
         return scr_xstrdup(v ? v : "");
@@ -509,8 +561,8 @@ int scr_settings_load_file(struct scr_settings *s, const char *path, char *err, 
             rc = SCR_EINVAL;
             goto out;
         }
-        if (strcmp(key, "proxy-user") == 0) {
-            snprintf(err, errlen, "%s:%ld: %s", path, lineno, SCR_PROXY_USER_REFUSED);
+        if (scr_settings_file_only(key)) {
+            snprintf(err, errlen, "%s:%ld: %s", path, lineno, scr_settings_file_only(key));
             rc = SCR_EINVAL;
             goto out;
         }
@@ -549,5 +601,80 @@ int scr_settings_read_proxy_user(struct scr_settings *s, char *err, size_t errle
     }
     memset(text, 0, n);
     free(text);
+    return rc;
+}
+
+const char *scr_settings_file_only(const char *name)
+{
+    if (strcmp(name, "proxy-user") == 0)
+        return SCR_PROXY_USER_REFUSED;
+    if (strcmp(name, "cookies") == 0)
+        return "cookies are not taken on the command line or in --config: put them in a "
+               "Netscape cookie file (mode 0600) and give --cookie-file FILE";
+    if (strcmp(name, "credentials") == 0)
+        return "credentials are not taken on the command line or in --config: put them in a "
+               "netrc file (mode 0600) and give --netrc-file FILE";
+    return NULL;
+}
+
+/* Wipes and frees a string that held a secret. */
+static void wipe_free(char *v)
+{
+    if (v) {
+        memset(v, 0, strlen(v));
+        free(v);
+    }
+}
+
+/* Stores v (may be NULL) as setting field, wiping the old value. */
+static void put_secret(char **field, char *v)
+{
+    wipe_free(*field);
+    *field = v && *v ? scr_xstrdup(v) : NULL;
+}
+
+int scr_settings_read_secrets(struct scr_settings *s, char *err, size_t errlen)
+{
+    char *text = NULL, *v = NULL, msg[512];
+    int rc = SCR_EINVAL;
+
+    if (scr_settings_read_proxy_user(s, msg, sizeof(msg))) {
+        snprintf(err, errlen, "--proxy-user-file %s", msg);
+        goto out;
+    }
+    if (s->cookie_file) {
+        if (!(text = scr_reqopts_read_private(s->cookie_file, "--cookie-file", err, errlen)))
+            goto out;
+        if (!(v = scr_reqopts_cookies(text, s->cookie_file, msg, sizeof(msg)))) {
+            snprintf(err, errlen, "--cookie-file %s", msg);
+            goto out;
+        }
+        if (!*v) {
+            snprintf(err, errlen, "--cookie-file %s: no cookie in it", s->cookie_file);
+            goto out;
+        }
+        put_secret(&s->cookies, v);
+        wipe_free(text);
+        wipe_free(v);
+        text = v = NULL;
+    }
+    if (s->netrc_file) {
+        if (!(text = scr_reqopts_read_private(s->netrc_file, "--netrc-file", err, errlen)))
+            goto out;
+        if (!(v = scr_reqopts_netrc(text, s->netrc_file, msg, sizeof(msg)))) {
+            snprintf(err, errlen, "--netrc-file %s", msg);
+            goto out;
+        }
+        if (!*v) {
+            snprintf(err, errlen, "--netrc-file %s: no machine or default entry in it",
+                     s->netrc_file);
+            goto out;
+        }
+        put_secret(&s->credentials, v);
+    }
+    rc = SCR_OK;
+out:
+    wipe_free(text);
+    wipe_free(v);
     return rc;
 }

@@ -45,6 +45,11 @@ struct scr_settings {
     char *no_proxy;         /* comma list of hosts fetched directly despite proxy */
     char *proxy_user_file;  /* rank 0 reads "user:password" from it into proxy_user */
     char *proxy_user;       /* secret: sent to the workers, never printed or stored */
+    char *header;           /* --header lines "Name: value", '\n'-joined (a list); secret */
+    char *cookie_file;      /* rank 0 reads the Netscape cookie file into cookies */
+    char *cookies;          /* secret: the cookie lines (common/reqopts.h) */
+    char *netrc_file;       /* rank 0 reads the netrc file into credentials */
+    char *credentials;      /* secret: per-host login and password (common/reqopts.h) */
     /* extraction (workers) */
     char *parsers;          /* comma list, NULL = default */
     char *content_types;    /* media types that are parsed (comma list) */
@@ -85,7 +90,9 @@ enum scr_setting_type {
     SCR_SET_DURATION, /* int64_t milliseconds: 250ms, 2s, 1.5s, 5m, 12h, 7d; a bare
                        * number is refused, but for 0 */
     SCR_SET_STRING,   /* char *, owned */
-    SCR_SET_BOOL      /* int 0/1: true/false/yes/no/1/0/on/off */
+    SCR_SET_BOOL,     /* int 0/1: true/false/yes/no/1/0/on/off */
+    SCR_SET_LIST      /* char *, owned: items joined with '\n'; setting a value appends its
+                       * lines (each checked), "" empties the list; given more than once */
 };
 
 struct scr_setting_def {
@@ -127,6 +134,10 @@ char *scr_settings_format(const struct scr_settings *s, const struct scr_setting
  * caller applies the file first, then the command line. */
 int scr_settings_load_file(struct scr_settings *s, const char *path, char *err, size_t errlen);
 
+/* Why a setting that only a file may give (proxy-user, cookies, credentials) is refused on
+ * the command line or in a --config file; NULL for every other setting. */
+const char *scr_settings_file_only(const char *name);
+
 /* Why --proxy-user is refused on the command line and in --config files. */
 #define SCR_PROXY_USER_REFUSED                                                                 \
     "proxy credentials are not taken on the command line or in --config: put user:password "  \
@@ -136,6 +147,11 @@ int scr_settings_load_file(struct scr_settings *s, const char *path, char *err, 
  * proxy_user, which travels to the workers in WELCOME and is never printed or stored.
  * Nothing to do without the file.  SCR_EINVAL with the reason, naming the file, in err. */
 int scr_settings_read_proxy_user(struct scr_settings *s, char *err, size_t errlen);
+
+/* Rank 0, before the run: scr_settings_read_proxy_user(), then --cookie-file into cookies
+ * and --netrc-file into credentials (common/reqopts.h: both files must be mode 600 or
+ * stricter).  SCR_EINVAL with the reason, naming the option and the file, in err. */
+int scr_settings_read_secrets(struct scr_settings *s, char *err, size_t errlen);
 
 /* Parsers for the typed values, shared with the CLI. */
 int scr_parse_duration_ms(const char *s, int64_t *out);

@@ -25,6 +25,15 @@
  * name again itself, so a name whose answers change between the two lookups is the one case
  * the guard cannot see through a proxy.
  *
+ * Request options (common/reqopts.h): --header lines go on every request (pages, robots.txt,
+ * sitemaps); with --cookie-file the fetcher's easy handles share one cookie jar (a CURLSH
+ * used by this thread only, so no locks), loaded from the cookies setting and kept up to date
+ * by the responses' Set-Cookie for the rest of the run; libcurl's cookie engine sends a
+ * cookie only to its own domain and path.  With --netrc-file, a transfer to a host that has
+ * credentials gets CURLOPT_USERNAME/PASSWORD (Basic or Digest, whichever the server asks
+ * for); CURLOPT_UNRESTRICTED_AUTH stays off, so libcurl never sends them on a redirect to
+ * another host or port.  HTTP/2 is asked for over TLS (CURL_HTTP_VERSION_2TLS).
+ *
  * Bookkeeping (transfers, finished list, header copies) aborts on out-of-memory
  * (common/alloc.h); only libcurl's own failures (curl_multi_init, curl_easy_init) are
  * returned.  The finished FIFO is finished[headfinished, nfinished), and active counts the
@@ -44,6 +53,7 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/reqopts.h"
 #include "worker/addrguard.h"
 
 struct transfer {
@@ -64,6 +74,7 @@ static int check_target(struct transfer *t, const char *url);
 
 struct scr_fetcher {
     CURLM *multi;
+    CURLSH *share;           /* the cookie jar with --cookie-file, else NULL */
     const struct scr_settings *s;
     struct transfer **idle;  /* reusable easy handles */
     size_t nidle, capidle;
@@ -353,6 +364,34 @@ static curl_socket_t on_opensocket(void *clientp, curlsocktype purpose,
     return socket(address->family, address->socktype, address->protocol);
 }
 
+/* The cookie jar: a share handle holding the cookies of the cookies setting, one Netscape
+ * line at a time (CURLOPT_COOKIELIST on a scratch handle attached to the share).  SCR_ENOMEM
+ * when libcurl cannot allocate; f->share is then left for scr_fetcher_free. */
+static int load_cookies(struct scr_fetcher *f)
+{
+    CURL *e;
+    int rc = SCR_OK;
+
+    if (!(f->share = curl_share_init()) ||
+        curl_share_setopt(f->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE) != CURLSHE_OK)
+        return SCR_ENOMEM;
+    if (!(e = curl_easy_init()))
+        return SCR_ENOMEM;
+    curl_easy_setopt(e, CURLOPT_SHARE, f->share);
+    curl_easy_setopt(e, CURLOPT_COOKIEFILE, "");
+    for (const char *p = f->s->cookies; *p;) {
+        size_t n = strcspn(p, "\n");
+        char *line = scr_xstrndup(p, n);
+        if (curl_easy_setopt(e, CURLOPT_COOKIELIST, line) != CURLE_OK)
+            rc = SCR_ENOMEM;
+        memset(line, 0, n);
+        free(line);
+        p += n + (p[n] == '\n');
+    }
+    curl_easy_cleanup(e); /* the cookies stay in the share */
+    return rc;
+}
+
 int scr_fetcher_new(struct scr_fetcher **out, const struct scr_settings *s)
 {
     struct scr_fetcher *f = scr_xcalloc(1, sizeof(*f));
@@ -364,6 +403,10 @@ int scr_fetcher_new(struct scr_fetcher **out, const struct scr_settings *s)
     }
     f->s = s;
     curl_multi_setopt(f->multi, CURLMOPT_MAXCONNECTS, (long)s->concurrency * 2 + 4);
+    if (s->cookies && load_cookies(f) != SCR_OK) {
+        scr_fetcher_free(f);
+        return SCR_ENOMEM;
+    }
     *out = f;
     return SCR_OK;
 }
@@ -398,7 +441,34 @@ void scr_fetcher_free(struct scr_fetcher *f)
     free(f->idle);
     free(f->finished);
     curl_multi_cleanup(f->multi);
+    if (f->share)
+        curl_share_cleanup(f->share);
     free(f);
+}
+
+/* --netrc-file: the credentials of the task's host, if it has any (see the top of this
+ * file).  libcurl copies the strings. */
+static void set_credentials(const struct scr_settings *s, struct transfer *t)
+{
+    char *host = NULL, *port = NULL, *login = NULL, *password = NULL;
+
+    if (!s->credentials || url_host_port(t->done->task.url, &host, &port) != SCR_OK)
+        goto out;
+    if (scr_reqopts_credentials(s->credentials, host, &login, &password) == SCR_OK) {
+        curl_easy_setopt(t->easy, CURLOPT_USERNAME, login);
+        curl_easy_setopt(t->easy, CURLOPT_PASSWORD, password);
+        curl_easy_setopt(t->easy, CURLOPT_HTTPAUTH, (long)(CURLAUTH_BASIC | CURLAUTH_DIGEST));
+        curl_easy_setopt(t->easy, CURLOPT_UNRESTRICTED_AUTH, 0L);
+    }
+out:
+    if (login)
+        memset(login, 0, strlen(login));
+    if (password)
+        memset(password, 0, strlen(password));
+    free(login);
+    free(password);
+    free(host);
+    free(port);
 }
 
 static int setup_easy(struct scr_fetcher *f, struct transfer *t)
@@ -438,6 +508,12 @@ static int setup_easy(struct scr_fetcher *f, struct transfer *t)
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->done->error);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); /* every encoding this libcurl has */
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    if (f->share) {
+        curl_easy_setopt(e, CURLOPT_SHARE, f->share);
+        curl_easy_setopt(e, CURLOPT_COOKIEFILE, ""); /* the cookie engine, on the shared jar */
+    }
+    set_credentials(s, t);
     t->follows = task->kind != SCR_TASK_PAGE && s->max_redirects > 0;
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, t->follows ? 1L : 0L);
     curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)s->max_redirects);
@@ -462,6 +538,18 @@ static int setup_easy(struct scr_fetcher *f, struct transfer *t)
         char h[256];
         snprintf(h, sizeof(h), "If-Modified-Since: %s", task->last_modified);
         t->headers = curl_slist_append(t->headers, h);
+    }
+    for (const char *p = s->header ? s->header : ""; *p;) {
+        /* "Name: value"; an empty value is sent as "Name;" (libcurl's way) */
+        size_t n = strcspn(p, "\n"), colon = strcspn(p, ":");
+        char *h = scr_xstrndup(p, n);
+        if (colon < n && h[colon + 1 + strspn(h + colon + 1, " \t")] == '\0') {
+            h[colon] = ';';
+            h[colon + 1] = '\0';
+        }
+        t->headers = curl_slist_append(t->headers, h);
+        free(h);
+        p += n + (p[n] == '\n');
     }
     if (t->headers)
         curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);

@@ -51,6 +51,18 @@ Test paths (not files; all answer GET and HEAD)
     /__test/etag?tag=X[&body=TEXT]
         200 with ETag X and body TEXT (default "etag X"), or 304 with no body
         when If-None-Match equals X (either exactly or as a quoted tag).
+    /__test/auth?user=U&pass=P[&links=URL1,URL2][&scheme=digest]
+        401 with WWW-Authenticate: Basic realm="scrape-test" unless the request has
+        Basic credentials U:P; then 200, a page linking to the links.  With
+        scheme=digest the same with Digest (MD5, qop=auth, a fixed nonce).
+    /__test/setcookie?name=N&value=V
+        200 with Set-Cookie: N=V; Path=/ and a page linking to
+        /__test/page?title=after-setcookie.
+    /__test/encoded?enc=E[&pad=N]
+        a page linking to /__test/page?title=E-1 .. E-3, sent with Content-Encoding E:
+        gzip or deflate (compressed here, N more bytes of padding in an HTML comment
+        before compression), br or zstd (tests/fixtures/encodings/page-E.html.*, made
+        with python3-brotli and zstd -19; pad ignored).
     /__test/echo-headers
         200 application/json: an object of the request headers (names as
         sent; repeated headers are joined with ", ").
@@ -136,12 +148,15 @@ Log line fields
     ua                  User-Agent ("" when missing)
     client              "addr:port" of the client
     if_none_match, if_modified_since   those request headers, or null
+    headers             every request header: an object of name (as sent) -> value
+                        (repeated headers joined with ", ")
     inflight            requests in flight for this Host at arrival, this one
                         included
     inflight_total      requests in flight on the whole server at arrival
 """
 
 import argparse
+import base64
 import email.utils
 import hashlib
 import html
@@ -205,6 +220,9 @@ class Handler(BaseHTTPRequestHandler):
         "/__test/bytes": "_t_bytes",
         "/__test/etag": "_t_etag",
         "/__test/echo-headers": "_t_echo_headers",
+        "/__test/auth": "_t_auth",
+        "/__test/setcookie": "_t_setcookie",
+        "/__test/encoded": "_t_encoded",
         "/__test/drop": "_t_drop",
         "/__test/page": "_t_page",
         "/__test/drip": "_t_drip",
@@ -267,6 +285,7 @@ class Handler(BaseHTTPRequestHandler):
                 "client": "%s:%s" % (self.client_address[0], self.client_address[1]),
                 "if_none_match": self.headers.get("If-None-Match"),
                 "if_modified_since": self.headers.get("If-Modified-Since"),
+                "headers": _header_dict(self.headers),
                 "inflight": inflight,
                 "inflight_total": inflight_total,
             })
@@ -447,6 +466,53 @@ class Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
         return None
+
+    def _t_auth(self, rest, query):
+        user, password = query.get("user", ""), query.get("pass", "")
+        if query.get("scheme") == "digest":
+            ok = _digest_ok(self.headers.get("Authorization", ""), self.command, user, password)
+            challenge = ('Digest realm="scrape-test", qop="auth", algorithm=MD5, '
+                         'nonce="%s"' % _DIGEST_NONCE)
+        else:
+            ok = self.headers.get("Authorization") == "Basic " + base64.b64encode(
+                ("%s:%s" % (user, password)).encode()).decode()
+            challenge = 'Basic realm="scrape-test"'
+        if not ok:
+            return Reply(401, html_page("401", "<h1>Unauthorized</h1>"),
+                         headers=[("WWW-Authenticate", challenge)],
+                         content_type="text/html; charset=utf-8")
+        return self._t_page("", {"links": query.get("links", ""), "title": "authorized"})
+
+    def _t_setcookie(self, rest, query):
+        reply = self._t_page("", {"links": "/__test/page?title=after-setcookie",
+                                  "title": "setcookie"})
+        reply.headers.append(("Set-Cookie", "%s=%s; Path=/" % (query.get("name", "n"),
+                                                              query.get("value", "v"))))
+        return reply
+
+    def _t_encoded(self, rest, query):
+        enc = query.get("enc", "gzip")
+        if enc in ("br", "zstd"):
+            ext = {"br": "br", "zstd": "zst"}[enc]
+            path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures",
+                                "encodings", "page-%s.html.%s" % (enc, ext))
+            with open(path, "rb") as f:
+                body = f.read()
+        elif enc in ("gzip", "deflate"):
+            links = ",".join("/__test/page?title=%s-%d" % (enc, i) for i in range(1, 4))
+            page = self._t_page("", {"links": links, "title": "encoded " + enc}).body
+            pad = min(max(_int(query.get("pad"), 0), 0), 64 << 20)
+            if pad:
+                page = page.replace(b"</body>", b"<!--" + b"x" * pad + b"--></body>")
+            if enc == "gzip":
+                c = zlib.compressobj(9, zlib.DEFLATED, 31)
+            else:
+                c = zlib.compressobj(9, zlib.DEFLATED, 15)  # zlib-wrapped, as RFC 9110 says
+            body = c.compress(page) + c.flush()
+        else:
+            return self._not_found()
+        return Reply(200, body, headers=[("Content-Encoding", enc)],
+                     content_type="text/html; charset=utf-8")
 
     def _t_page(self, rest, query):
         links = [u for u in query.get("links", "").split(",") if u]
@@ -710,6 +776,36 @@ class Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
         return None
+
+
+_DIGEST_NONCE = "scrape-test-nonce-5f2c"
+
+
+def _digest_ok(header, method, user, password):
+    """RFC 7616 Digest with MD5 and qop=auth, realm scrape-test, a fixed nonce."""
+    if not header.startswith("Digest "):
+        return False
+    fields = {}
+    for part in header[7:].split(","):
+        name, _, value = part.strip().partition("=")
+        fields[name.lower()] = value.strip('"')
+
+    def md5(text):
+        return hashlib.md5(text.encode()).hexdigest()
+    if fields.get("username") != user or fields.get("nonce") != _DIGEST_NONCE:
+        return False
+    ha1 = md5("%s:scrape-test:%s" % (user, password))
+    ha2 = md5("%s:%s" % (method, fields.get("uri", "")))
+    want = md5("%s:%s:%s:%s:%s:%s" % (ha1, _DIGEST_NONCE, fields.get("nc", ""),
+                                      fields.get("cnonce", ""), fields.get("qop", ""), ha2))
+    return fields.get("response") == want
+
+
+def _header_dict(headers):
+    out = {}
+    for name, value in headers.items():
+        out[name] = out[name] + ", " + value if name in out else value
+    return out
 
 
 def _int(text, default):

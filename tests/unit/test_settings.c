@@ -323,6 +323,7 @@ static void check_roundtrip(const struct scr_settings *from, const struct scr_se
     case SCR_SET_DURATION:
         ASSERT_EQ(*(const int64_t *)(pt + d->offset), *(const int64_t *)(pf + d->offset));
         break;
+    case SCR_SET_LIST:
     case SCR_SET_STRING: {
         /* an unset string goes as "", which scr_settings_set reads back as unset (NULL) */
         const char *a = *(char *const *)(pf + d->offset), *b = *(char *const *)(pt + d->offset);
@@ -369,6 +370,9 @@ TEST(format_roundtrip)
                 snprintf(text, sizeof(text), "%s", end ? " a = b # c, d " : "x");
                 if (strcmp(d->name, "proxy") == 0) /* a URL, checked */
                     snprintf(text, sizeof(text), "%s", end ? "socks5h://[::1]:1080" : "http://x");
+                break;
+            case SCR_SET_LIST: /* --header: the second value is appended to the first */
+                snprintf(text, sizeof(text), "%s", end ? "X-B: b = c\nX-C:" : "X-A: 1");
                 break;
             }
             if (scr_settings_set(&s, d->name, text, err, sizeof(err)) != SCR_OK)
