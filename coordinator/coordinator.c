@@ -85,6 +85,8 @@ static void handle_store(struct coord *co, int *got)
             }
             tally_stored(&co->tally, it);
             if (!it->no_fetch)
+                scr_rulestats_add(&co->rulestats, it->res.rules_stats);
+            if (!it->no_fetch)
                 co->scope.known += it->new_urls;
         } else if (!co->fatal_db) {
             co->tally.lost_results++;
@@ -355,6 +357,7 @@ void scr_coordinator_run(struct scr_comm *c, struct scr_settings *s, const char 
     if (rc == SCR_EXIT_OK)
         rc = scr_setup_preflight(&co, &nseeds);
     co.peers.rules_text = co.rules_text;
+    scr_rulestats_init(&co.rulestats, co.rules_text);
     if (rc == SCR_EXIT_OK)
         rc = scr_setup_db(&co, command, &db);
     if (rc == SCR_EXIT_OK) {
@@ -387,6 +390,7 @@ out:
     scr_peers_release(&co.peers);
     free(co.bn);
     free(co.rules_text);
+    scr_rulestats_release(&co.rulestats);
     scr_urlopts_release(&co.uo);
     scr_hosts_release(&co.hosts);
     scr_claims_release(&co.claims);
