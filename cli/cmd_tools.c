@@ -44,6 +44,7 @@ void scr_cmd_usage(void)
            "                                          write a job's records (CSV cells that\n"
            "                                          start with = + - @ get a ', unless raw)\n"
            "  scrape report --job NAME [-o FILE.html]  one HTML page of charts and tables\n"
+           "  scrape jobs [--job NAME]                 the jobs: last run, stored settings\n"
            "  scrape extract [--rules F] [--parsers L] --url URL PAGE.html|-\n"
            "                                          print the records of a saved page, as a\n"
            "                                          crawl with the same settings stores them\n"
@@ -53,7 +54,8 @@ void scr_cmd_usage(void)
            "  scrape robots --agent NAME --robots FILE URL...\n"
            "                                          allow or disallow, per robots.txt\n"
            "  scrape version | help\n\n"
-           "settings (also in --config FILE as 'name = value'):\n",
+           "settings (also in --config FILE as 'name = value'; a job keeps those given to\n"
+           "its runs for its later runs, see scrape jobs and docs/cron.md):\n",
            SCR_VERSION);
     scr_cli_print_settings();
     printf("\nexit codes: 0 done, 1 internal error, 2 usage or input error, 3 database "
