@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/alloc.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -134,10 +135,29 @@ int scr_jobs_apply_stored(struct scr_settings *s, char *err, size_t errlen)
         }
         put_pair(&used, name, val);
     }
-    scr_info("job '%s': using stored settings %s%s%s%s", s->job,
-             used.len ? used.data : "(none: all given)",
-             over.len ? "; overridden on the command line: " : "", over.len ? over.data : "",
-             over.len ? " (stored for later runs)" : "");
+    {
+        size_t n;
+        const struct scr_setting_def *defs = scr_settings_table(&n);
+        struct scr_buf fresh;
+        scr_buf_init(&fresh);
+        for (size_t i = 0; i < n; i++) {
+            char *now;
+            if (!scr_jobs_is_job_setting(defs[i].name) ||
+                !scr_settings_was_given(s, defs[i].name) ||
+                json_object_get(stored, defs[i].name))
+                continue;
+            now = scr_settings_format(s, &defs[i]);
+            put_pair(&fresh, defs[i].name, now);
+            free(now);
+        }
+        scr_info("job '%s': using stored settings %s%s%s%s%s%s", s->job,
+                 used.len ? used.data : "(none: all given)",
+                 over.len ? "; overridden on the command line: " : "",
+                 over.len ? over.data : "", fresh.len ? "; new: " : "",
+                 fresh.len ? fresh.data : "",
+                 over.len || fresh.len ? " (stored for later runs)" : "");
+        scr_buf_release(&fresh);
+    }
 out:
     json_decref(stored);
     PQclear(r);
@@ -168,7 +188,7 @@ int scr_jobs_save(PGconn *db, int64_t job_id, int64_t run_id, const struct scr_s
         /* a rules path is kept absolute: cron runs elsewhere */
         if (strcmp(defs[i].name, "rules") == 0 && *val && realpath(val, abs)) {
             free(val);
-            val = strdup(abs);
+            val = scr_xstrdup(abs);
         }
         json_object_set_new(given, defs[i].name, json_string(val ? val : ""));
         free(val);
