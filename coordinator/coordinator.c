@@ -84,10 +84,10 @@ static void handle_store(struct coord *co, int *got)
                 scr_warn("URL %llu %s", (unsigned long long)it->res.url_id, it->res.error);
             }
             tally_stored(&co->tally, it);
-            if (!it->no_fetch)
-                scr_rulestats_add(&co->rulestats, it->res.rules_stats);
-            if (!it->no_fetch)
+            if (!it->no_fetch) {
                 co->scope.known += it->new_urls;
+                scr_rulestats_add(&co->rulestats, it->res.rules_stats);
+            }
         } else if (!co->fatal_db) {
             co->tally.lost_results++;
             scr_warn("the lease of URL %llu was taken over by another run; result discarded",
