@@ -345,4 +345,39 @@ UPDATE scrape_meta SET value = '2' WHERE key = 'schema_version' AND value::int <
 -- Additions since version 2, applied to new and old databases alike (idempotent).
 -- Each change below has its own paragraph; the version is raised last.
 
+-- Extraction hash (docs/rules.md, "Changing the rules"): runs.extract_hash is the SHA-256 of
+-- what extracts records in the run (the parser list and the rules text); urls.extract_hash is
+-- the hash of the run whose 2xx answer last extracted the page's records.  A page whose hash
+-- differs from the leasing run's is fetched without If-None-Match / If-Modified-Since, so new
+-- rules or parsers reach pages that would answer 304.  NULL: not known (before schema 3).
+-- (added only when missing: ALTER TABLE locks the table even when the column exists)
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute
+                   WHERE attrelid = 'runs'::regclass AND attname = 'extract_hash'
+                     AND NOT attisdropped) THEN
+        ALTER TABLE runs ADD COLUMN extract_hash text;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute
+                   WHERE attrelid = 'urls'::regclass AND attname = 'extract_hash'
+                     AND NOT attisdropped) THEN
+        ALTER TABLE urls ADD COLUMN extract_hash text;
+    END IF;
+END
+$$;
+
+-- jobs.settings: the settings a job keeps for its runs (docs/cron.md, "A job keeps its
+-- settings"): {"max-depth": "1", "rules": "/abs/shop.rules", ...}, the job settings some run
+-- gave explicitly, the latest value of each; a run applies them to the settings it was not
+-- given.  NULL until a run of schema 3 stores them.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute
+                   WHERE attrelid = 'jobs'::regclass AND attname = 'settings'
+                     AND NOT attisdropped) THEN
+        ALTER TABLE jobs ADD COLUMN settings jsonb;
+    END IF;
+END
+$$;
+
 UPDATE scrape_meta SET value = '3' WHERE key = 'schema_version' AND value::int < 3;

@@ -106,6 +106,17 @@ static const char SQL_RECORDS_TABLE[] =
     " count(DISTINCT url_id) AS pages FROM records WHERE job_id = $1::bigint"
     " GROUP BY 1, 2, 3 ORDER BY 1, 2 NULLS FIRST, 3 NULLS FIRST";
 
+/* The rules feedback of each run (runs.summary "rule_sets", coordinator/rulestats.h). */
+static const char SQL_RULES_FEEDBACK[] =
+    "SELECT r.id AS run, x.key AS \"rule set\", (x.value ->> 'pages')::bigint AS pages,"
+    " (x.value ->> 'records')::bigint AS records,"
+    " (x.value ->> 'dropped')::bigint AS \"dropped (required)\","
+    " (x.value ->> 'empty')::bigint AS \"empty records\","
+    " (x.value ->> 'empty_fields')::bigint AS \"empty fields\""
+    " FROM runs r, jsonb_each(CASE WHEN jsonb_typeof(r.summary -> 'rule_sets') = 'object'"
+    "   THEN r.summary -> 'rule_sets' ELSE '{}'::jsonb END) AS x(key, value)"
+    " WHERE r.job_id = $1::bigint ORDER BY r.id, x.key";
+
 static const char SQL_RUNS[] =
     "SELECT run_id AS run, " TS("started_at") " AS started, " TS("finished_at") " AS ended,"
     " status || coalesce(' (exit ' || exit_code || ')', '') AS \"state (exit)\", pages, records,"
@@ -600,6 +611,20 @@ static int section_records(struct report *r)
         draw_hbars(r->out, bars, (size_t)PQntuples(chart), top, "records",
                    "Records per parser and rule set", "records");
         write_table(r->out, table, "records");
+    }
+    PQclear(table);
+    if (!(table = job_query(r, "reading the rules feedback", SQL_RULES_FEEDBACK))) {
+        PQclear(chart);
+        free(bars);
+        return SCR_EDB;
+    }
+    if (PQntuples(table) > 0) {
+        fputs("<h3>Rules feedback</h3>\n<p class=\"note\">Per run and rule set: pages whose"
+              " URL it matched, records stored, records dropped because a"
+              " <code>required</code> field found nothing, records left out because no field"
+              " found anything, and fields of stored records that found nothing (left out, or"
+              " their <code>default</code> used).</p>\n", r->out);
+        write_table(r->out, table, "rulefeedback");
     }
     fputs("</section>\n", r->out);
     free(bars);

@@ -5,6 +5,7 @@
  * normalizer), so what they print is what a crawl would store or queue.
  */
 #include <curl/curl.h>
+#include <jansson.h>
 #include <libxml/parser.h>
 #include <libxml/xmlversion.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include "common/version.h"
 #include "coordinator/db.h"
 #include "parsers/extract.h"
+#include "parsers/rules.h"
 
 void scr_cmd_usage(void)
 {
@@ -42,6 +44,7 @@ void scr_cmd_usage(void)
            "                                          write a job's records (CSV cells that\n"
            "                                          start with = + - @ get a ', unless raw)\n"
            "  scrape report --job NAME [-o FILE.html]  one HTML page of charts and tables\n"
+           "  scrape jobs [--job NAME]                 the jobs: last run, stored settings\n"
            "  scrape extract [--rules F] [--parsers L] --url URL PAGE.html|-\n"
            "                                          print the records of a saved page, as a\n"
            "                                          crawl with the same settings stores them\n"
@@ -51,7 +54,8 @@ void scr_cmd_usage(void)
            "  scrape robots --agent NAME --robots FILE URL...\n"
            "                                          allow or disallow, per robots.txt\n"
            "  scrape version | help\n\n"
-           "settings (also in --config FILE as 'name = value'):\n",
+           "settings (also in --config FILE as 'name = value'; a job keeps those given to\n"
+           "its runs for its later runs, see scrape jobs and docs/cron.md):\n",
            SCR_VERSION);
     scr_cli_print_settings();
     printf("\nexit codes: 0 done, 1 internal error, 2 usage or input error, 3 database "
@@ -151,6 +155,50 @@ out:
     return code;
 }
 
+/* For rules authors, on stderr: no rule set matched the URL (naming them), or what went
+ * wrong in a rule set that matched (records dropped for a `required` field, left out as
+ * empty, fields that found nothing).  Silent when every record was whole.  stats is the
+ * page's scr_emit.rules_stats (NULL: no rule set matched). */
+static void rules_feedback(const char *file, const char *rules_text, const char *url,
+                           const char *stats)
+{
+    json_t *a, *e;
+    size_t i;
+
+    if (!stats) {
+        struct scr_rules *r = NULL;
+        char err[256];
+        struct scr_buf names;
+        scr_buf_init(&names);
+        if (scr_rules_compile(&r, rules_text, file, err, sizeof(err)) == SCR_OK) {
+            for (size_t k = 0; k < r->nsites; k++) {
+                if (k)
+                    scr_buf_puts(&names, ", ");
+                scr_buf_puts(&names, r->sites[k].name);
+            }
+            scr_rules_free(r);
+        }
+        fprintf(stderr, "scrape extract: no rule set in %s matches %s (sites: %s)\n", file, url,
+                names.len ? names.data : "none");
+        scr_buf_release(&names);
+        return;
+    }
+    a = json_loads(stats, 0, NULL);
+    json_array_foreach(a, i, e) {
+        json_int_t rec = json_integer_value(json_object_get(e, "records")),
+                   dropped = json_integer_value(json_object_get(e, "dropped")),
+                   empty = json_integer_value(json_object_get(e, "empty")),
+                   fields = json_integer_value(json_object_get(e, "empty_fields"));
+        if (dropped || empty || fields)
+            fprintf(stderr, "scrape extract: rule set '%s': %lld records; %lld dropped (a "
+                            "required field found nothing), %lld empty (no field found "
+                            "anything), %lld fields of its records found nothing\n",
+                    json_string_value(json_object_get(e, "rule_set")), (long long)rec,
+                    (long long)dropped, (long long)empty, (long long)fields);
+    }
+    json_decref(a);
+}
+
 int scr_cmd_extract(int argc, char **argv, int start)
 {
     struct scr_settings s;
@@ -211,6 +259,8 @@ int scr_cmd_extract(int argc, char **argv, int start)
         fprintf(stderr, "scrape extract: %s\n", emit.error);
     for (size_t i = 0; i < emit.records.n; i++)
         printf("%s\n", emit.records.v[i]);
+    if (rules && emit.encoding) /* rules ran: an HTML page */
+        rules_feedback(s.rules, rules, norm, emit.rules_stats);
 out:
     scr_emit_release(&emit);
     scr_extractor_free(x);

@@ -11,6 +11,7 @@ int scr_cmd_url(int argc, char **argv, int start);
 int scr_cmd_robots(int argc, char **argv, int start);
 int scr_cmd_export(int argc, char **argv, int start);
 int scr_cmd_report(int argc, char **argv, int start);
+int scr_cmd_jobs(int argc, char **argv, int start);
 int scr_cmd_check(int argc, char **argv, int start);
 int scr_cmd_doctor(int argc, char **argv, int start);
 int scr_cmd_version(void);

@@ -4,7 +4,7 @@
  *   ./scrape --seed urls.txt                           one process: coordinator + threads
  *   mpiexec -f machinefile ./scrape check [--probe URL]   every node and link, the database
  *   ./scrape doctor -f machinefile                   before MPI: which hosts share one job
- *   ./scrape init-db | export | report | extract | url | robots | version | help
+ *   ./scrape init-db | export | report | jobs | extract | url | robots | version | help
  *
  * Every command answers --help and -h here, before it starts MPI or reads anything, so help
  * never waits for a database or a peer.  A mistyped command gets the nearest name.
@@ -57,6 +57,10 @@ static const struct command {
      "  One self-contained HTML page of charts and tables: pages per minute per worker,\n"
      "  status codes, slow and failing hosts, records per rule set, runs.  See\n"
      "  docs/report.md.\n"},
+    {"jobs", scr_cmd_jobs, NULL,
+     "usage: scrape jobs [--job NAME] [--db CONNINFO | --db-file FILE]\n"
+     "  Lists the jobs of the database: each one's last run (id, status, exit code, end,\n"
+     "  UTC) and the settings it keeps for its runs (docs/cron.md).  Read-only.\n"},
     {"extract", scr_cmd_extract, NULL,
      "usage: scrape extract [--rules FILE] [--parsers LIST] [--content-type TYPE]\n"
      "                      [--strip-tracking] [--strip-param L] [--sort-query]\n"

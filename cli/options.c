@@ -26,6 +26,7 @@ static int apply(struct scr_settings *s, const char *name, const char *value, ch
         snprintf(err, errlen, "%s", msg);
         return SCR_EUSAGE;
     }
+    scr_settings_mark_given(s, name);
     return SCR_OK;
 }
 

@@ -478,6 +478,30 @@ void scr_settings_release(struct scr_settings *s)
             *(char **)(p + defs[i].offset) = NULL;
         }
     }
+    free(s->given);
+    s->given = NULL;
+}
+
+int scr_settings_was_given(const struct scr_settings *s, const char *name)
+{
+    size_t n = strlen(name);
+
+    for (const char *g = s->given; g && *g; g = strchr(g, '\n') + 1)
+        if (strncmp(g, name, n) == 0 && g[n] == '\n')
+            return 1;
+    return 0;
+}
+
+void scr_settings_mark_given(struct scr_settings *s, const char *name)
+{
+    size_t old = s->given ? strlen(s->given) : 0, n = strlen(name);
+
+    if (scr_settings_was_given(s, name))
+        return;
+    s->given = scr_xreallocarray(s->given, old + n + 2, 1);
+    memcpy(s->given + old, name, n);
+    s->given[old + n] = '\n';
+    s->given[old + n + 1] = '\0';
 }
 
 char *scr_settings_format(const struct scr_settings *s, const struct scr_setting_def *d)
@@ -572,6 +596,7 @@ int scr_settings_load_file(struct scr_settings *s, const char *path, char *err, 
             rc = SCR_EINVAL;
             goto out;
         }
+        scr_settings_mark_given(s, key);
     }
 out:
     free(line);

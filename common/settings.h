@@ -81,6 +81,10 @@ struct scr_settings {
     int64_t progress_interval_ms;
     char *log_level;
     int quiet;
+    /* not a setting: the names given on the command line or in --config, each followed by
+     * '\n' (scr_settings_mark_given), so that a job's stored settings (coordinator/jobs.h)
+     * apply only to the others; NULL = none */
+    char *given;
 };
 
 enum scr_setting_type {
@@ -116,6 +120,11 @@ void scr_settings_release(struct scr_settings *s);
  * unchanged on failure. */
 int scr_settings_set(struct scr_settings *s, const char *name, const char *value, char *err,
                      size_t errlen);
+
+/* Notes that the setting name was given explicitly (command line, --config file); once per
+ * name.  scr_settings_was_given() asks. */
+void scr_settings_mark_given(struct scr_settings *s, const char *name);
+int scr_settings_was_given(const struct scr_settings *s, const char *name);
 
 /* The table, for --help, the config file, the wire and the run's row. */
 const struct scr_setting_def *scr_settings_table(size_t *count);

@@ -376,6 +376,7 @@ void scr_result_release(struct scr_result *r)
     free(r->location);
     free(r->body);
     free(r->encoding);
+    free(r->rules_stats);
     scr_strvec_release(&r->records);
     scr_strvec_release(&r->links);
     scr_strvec_release(&r->sitemaps);
@@ -410,6 +411,7 @@ int scr_result_encode(struct scr_buf *b, const struct scr_result *m)
     put_strvec(&w, &m->links);
     put_strvec(&w, &m->sitemaps);
     scr_wire_put_str(&w, m->encoding);
+    scr_wire_put_str(&w, m->rules_stats ? m->rules_stats : "");
     return w.err;
 }
 
@@ -441,6 +443,7 @@ int scr_result_decode(struct scr_result *m, const void *p, size_t len)
     get_strvec(&r, &m->links);
     get_strvec(&r, &m->sitemaps);
     m->encoding = scr_wire_get_str(&r);
+    m->rules_stats = scr_wire_get_str(&r);
     return scr_wire_end(&r);
 }
 

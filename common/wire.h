@@ -158,6 +158,8 @@ struct scr_result {
     struct scr_strvec sitemaps; /* sitemap tasks: nested <sitemap><loc> URLs */
     char *encoding;           /* parsed pages: what the body was decoded from ("UTF-8",
                                * "windows-1252", ...: parsers/decode.h); else "" */
+    char *rules_stats;        /* parsed pages: what each matched rule set did, a JSON array
+                               * (parsers/parser.h, scr_emit.rules_stats); else "" or NULL */
 };
 
 struct scr_msg_bye {

@@ -26,6 +26,7 @@
 #include "coordinator/frontier.h"
 #include "coordinator/hosts.h"
 #include "coordinator/peers.h"
+#include "coordinator/rulestats.h"
 #include "coordinator/scope.h"
 #include "coordinator/store.h"
 #include "coordinator/summary.h"
@@ -60,6 +61,7 @@ struct coord {
     struct scr_leasing lease;
     struct scr_claims claims;    /* the hosts this run claims (islands; claims.h) */
     struct scr_tally tally;
+    struct scr_rulestats rulestats; /* feedback for rules authors (rulestats.h) */
     int64_t job_id, run_id;
     char island[128];            /* --island, or rank 0's host name (runs.island) */
     char *rules_text;            /* --rules, read by setup.c, sent in WELCOME */

@@ -30,6 +30,7 @@
 #include "common/log.h"
 #include "coordinator/coord_internal.h"
 #include "coordinator/db.h"
+#include "coordinator/jobs.h"
 
 volatile sig_atomic_t scr_coordinator_stop;
 
@@ -83,8 +84,10 @@ static void handle_store(struct coord *co, int *got)
                 scr_warn("URL %llu %s", (unsigned long long)it->res.url_id, it->res.error);
             }
             tally_stored(&co->tally, it);
-            if (!it->no_fetch)
+            if (!it->no_fetch) {
                 co->scope.known += it->new_urls;
+                scr_rulestats_add(&co->rulestats, it->res.rules_stats);
+            }
         } else if (!co->fatal_db) {
             co->tally.lost_results++;
             scr_warn("the lease of URL %llu was taken over by another run; result discarded",
@@ -325,6 +328,7 @@ void scr_coordinator_run(struct scr_comm *c, struct scr_settings *s, const char 
     struct coord co;
     PGconn *db = NULL;
     int64_t nseeds = 0;
+    char err[1024], hash[65];
     int rc;
 
     memset(&co, 0, sizeof(co));
@@ -334,20 +338,36 @@ void scr_coordinator_run(struct scr_comm *c, struct scr_settings *s, const char 
     co.tally.start_ms = co.tally.last_progress_ms = scr_now_ms();
     co.tally.tty = isatty(STDERR_FILENO);
     co.tally.start_cpu_us = scr_cpu_us();
+    scr_peers_init(&co.peers, c, s);
+    co.bn = scr_xcalloc((size_t)co.peers.n, sizeof(*co.bn));
+    /* the job's stored settings first: everything below reads s (jobs.h) */
+    rc = SCR_EXIT_OK;
+    if (scr_jobs_apply_stored(s, err, sizeof(err)) != SCR_OK) {
+        scr_error("%s", err);
+        rc = SCR_EXIT_DB;
+    }
     scr_hosts_init(&co.hosts, s->host_concurrency, s->delay_ms, s->max_crawl_delay_ms,
                    s->user_agent);
     co.hosts.claims = 1;
     scr_claims_init(&co.claims);
-    scr_peers_init(&co.peers, c, s);
-    co.bn = scr_xcalloc((size_t)co.peers.n, sizeof(*co.bn));
     if (scr_scope_init(&co.scope, s) == SCR_ENOMEM) {
         out->exit_code = SCR_EXIT_FAILURE;
         goto out;
     }
-    rc = scr_setup_preflight(&co, &nseeds);
+    if (rc == SCR_EXIT_OK)
+        rc = scr_setup_preflight(&co, &nseeds);
     co.peers.rules_text = co.rules_text;
+    scr_rulestats_init(&co.rulestats, co.rules_text);
     if (rc == SCR_EXIT_OK)
         rc = scr_setup_db(&co, command, &db);
+    if (rc == SCR_EXIT_OK) {
+        scr_jobs_extract_hash(s, co.rules_text, hash);
+        if (scr_jobs_save(db, co.job_id, co.run_id, s, hash, err, sizeof(err)) != SCR_OK) {
+            scr_error("%s", err);
+            PQfinish(db);
+            rc = SCR_EXIT_DB;
+        }
+    }
     if (rc != SCR_EXIT_OK) {
         /* Workers are waiting for WELCOME: refuse them so they exit. */
         for (int i = 1; i < co.peers.n; i++)
@@ -370,6 +390,7 @@ out:
     scr_peers_release(&co.peers);
     free(co.bn);
     free(co.rules_text);
+    scr_rulestats_release(&co.rulestats);
     scr_urlopts_release(&co.uo);
     scr_hosts_release(&co.hosts);
     scr_claims_release(&co.claims);

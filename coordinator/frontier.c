@@ -233,7 +233,12 @@ static const char LEASE_SQL[] =
     "    attempts = u.attempts + 1"
     "  FROM c WHERE u.id = c.id"
     "  RETURNING u.id, u.url, u.host, u.depth, u.attempts,"
-    "    coalesce(u.etag, '') AS etag, coalesce(u.last_modified, '') AS lm, u.kind, u.hops)"
+    /* a page last extracted with other rules or parsers is fetched unconditionally */
+    "    CASE WHEN u.kind = 'page' AND u.extract_hash IS DISTINCT FROM (SELECT r.extract_hash"
+    "      FROM runs r WHERE r.id = $3::bigint) THEN '' ELSE coalesce(u.etag, '') END AS etag,"
+    "    CASE WHEN u.kind = 'page' AND u.extract_hash IS DISTINCT FROM (SELECT r.extract_hash"
+    "      FROM runs r WHERE r.id = $3::bigint) THEN '' ELSE coalesce(u.last_modified, '') END"
+    "      AS lm, u.kind, u.hops)"
     " SELECT l.id, l.url, l.host, l.depth, l.attempts, l.etag, l.lm, l.kind, l.hops,"
     "   NULL::bigint FROM l"
     " UNION ALL"
@@ -367,7 +372,10 @@ int scr_frontier_renew(PGconn *db, int64_t run_id, int64_t ttl_ms, char *err, si
     "      ELSE nullif($13, '') END," \
     "    etag = coalesce(nullif($14, ''), etag)," \
     "    last_modified = coalesce(nullif($15, ''), last_modified)," \
-    "    content_hash = coalesce(nullif($16, ''), content_hash)" \
+    "    content_hash = coalesce(nullif($16, ''), content_hash)," \
+    "    extract_hash = CASE WHEN NOT $26::boolean AND $4::int BETWEEN 200 AND 299" \
+    "      AND $13 = '' THEN (SELECT r.extract_hash FROM runs r WHERE r.id = $2::bigint)" \
+    "      ELSE extract_hash END" \
     "  WHERE id = $1::bigint AND lease_run = $2::bigint AND state = 'leased'" \
     "  RETURNING id, job_id, depth, hops, url, attempts, state, error)," \
     " f AS (" \

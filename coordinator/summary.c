@@ -150,6 +150,7 @@ static void print_summary(const struct coord *co, const char *status, double sec
                w->hello.host ? w->hello.host : "?", (unsigned long long)w->pages,
                worker_rate(w, secs), (unsigned long long)w->errors, scr_peer_state_name(w->state));
     }
+    scr_rulestats_print(&co->rulestats, stdout);
     fflush(stdout);
 }
 
@@ -188,9 +189,11 @@ void scr_summary_finish(struct coord *co, PGconn *db, const char *status, int ex
                         double secs)
 {
     json_t *sum = summary_json(co, secs), *nodes = nodes_json(co);
-    char *sum_txt = json_dumps(sum, JSON_COMPACT), *nodes_txt = json_dumps(nodes, JSON_COMPACT);
+    char *sum_txt, *nodes_txt = json_dumps(nodes, JSON_COMPACT);
     char err[1024];
 
+    scr_rulestats_put(&co->rulestats, sum);
+    sum_txt = json_dumps(sum, JSON_COMPACT);
     if (db) {
         if (scr_frontier_release(db, co->run_id, err, sizeof(err)) ||
             scr_runs_end(db, co->run_id, status, exit_code, sum_txt ? sum_txt : "{}",

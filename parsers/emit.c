@@ -34,6 +34,7 @@ void scr_emit_init(struct scr_emit *e)
     scr_strvec_init(&e->links);
     e->error = NULL;
     e->encoding = NULL;
+    e->rules_stats = NULL;
 }
 
 void scr_emit_release(struct scr_emit *e)
@@ -43,6 +44,8 @@ void scr_emit_release(struct scr_emit *e)
     free(e->error);
     e->error = NULL;
     e->encoding = NULL;
+    free(e->rules_stats);
+    e->rules_stats = NULL;
 }
 
 void scr_emit_reset(struct scr_emit *e)
@@ -52,6 +55,8 @@ void scr_emit_reset(struct scr_emit *e)
     free(e->error);
     e->error = NULL;
     e->encoding = NULL;
+    free(e->rules_stats);
+    e->rules_stats = NULL;
 }
 
 void scr_emit_error(struct scr_emit *e, const char *fmt, ...)

@@ -59,6 +59,10 @@ struct scr_emit {
     const char *encoding;      /* what the HTML body was decoded from: the Encoding standard's
                                 * name ("UTF-8", "windows-1252", "GBK", ...), static; NULL
                                 * when no HTML was parsed (parsers/decode.h) */
+    char *rules_stats;         /* the rules parser's feedback on this page, malloc'd, or NULL
+                                * when no rule set matched: a compact JSON array, one object
+                                * per matched rule set, {"rule_set","records","dropped",
+                                * "empty","empty_fields"} (rules.h, struct scr_rules_stats) */
 };
 
 void scr_emit_init(struct scr_emit *e);

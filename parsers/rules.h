@@ -128,6 +128,8 @@ struct scr_rules_stats {
     uint64_t records; /* records emitted */
     uint64_t dropped; /* records dropped because a `required` field was missing */
     uint64_t empty;   /* records not emitted because none of their fields was found */
+    uint64_t empty_fields; /* fields of emitted records that found no value (left out, or
+                            * their `default` used) */
 };
 
 /* ---- functions --------------------------------------------------------------------------- */
@@ -146,7 +148,8 @@ void scr_rules_free(struct scr_rules *r);
  *   {"parser":"rules","rule_set":SITE,"record":RECORD,"rules_hash":HASH,"data":{...}}
  * url_opts (may be NULL) is how the `url` transform normalizes.  Pages without a document
  * (page->doc NULL: not HTML) produce nothing.  Adds to *stats (may be NULL) and to the
- * process-wide totals.  Returns SCR_ENOMEM when memory ran out (out keeps what was emitted
+ * process-wide totals, and sets out->rules_stats to the counts of each matched site (NULL
+ * when none matched).  Returns SCR_ENOMEM when memory ran out (out keeps what was emitted
  * before); a selector that matches nothing is not an error.  A regex or XPath over its limit
  * leaves its field missing and writes the first such field into out->error.  Returns
  * SCR_ELIMIT when the calling thread's page budget (budget.h) ran out: the budget is checked

@@ -67,6 +67,7 @@ struct run {
     const char *src;           /* the body as valid UTF-8, once a regex needs it, or NULL */
     size_t srclen;
     char *src_owned;           /* src when the body had to be sanitized */
+    json_t *fb;                /* the feedback of each matched site (scr_emit.rules_stats) */
 };
 
 static _Atomic uint64_t total_pages, total_records, total_dropped, total_empty;
@@ -324,7 +325,7 @@ static int one_record(struct run *ru, const struct scr_rules_site *site,
                       struct scr_rules_values *tmp)
 {
     json_t *data = json_object(), *record = NULL, *v;
-    size_t found = 0;
+    size_t found = 0, missing = 0;
     int lacking = 0, rc = SCR_OK;
 
     if (!data) {
@@ -344,8 +345,10 @@ static int one_record(struct run *ru, const struct scr_rules_site *site,
             found++;
         } else if (f->def_json) {
             v = json_incref(f->def_json);
+            missing++;
         } else {
             lacking |= f->required;
+            missing++;
             continue;
         }
         if (json_object_set_new_nocheck(data, f->name, v) != 0) { /* takes v */
@@ -372,8 +375,10 @@ static int one_record(struct run *ru, const struct scr_rules_site *site,
     }
     rc = scr_emit_record_obj(ru->out, record); /* takes record */
     record = NULL;
-    if (rc == SCR_OK)
+    if (rc == SCR_OK) {
         ru->st.records++;
+        ru->st.empty_fields += missing;
+    }
 out:
     json_decref(record);
     json_decref(data);
@@ -388,6 +393,23 @@ static int site_matches(struct run *ru, const struct scr_rules_site *s, const ch
         if (pcre2_match(s->match[i], (PCRE2_SPTR)url, len, 0, 0, ru->md, ru->mc) >= 0)
             return 1;
     return 0;
+}
+
+/* Appends to ru->fb what site s did on this page: the counts since before. */
+static void site_feedback(struct run *ru, const struct scr_rules_site *s,
+                          const struct scr_rules_stats *before)
+{
+    json_t *o;
+
+    if (!ru->fb && !(ru->fb = json_array()))
+        return;
+    o = json_pack("{s:s?,s:I,s:I,s:I,s:I}", "rule_set", s->name, "records",
+                  (json_int_t)(ru->st.records - before->records), "dropped",
+                  (json_int_t)(ru->st.dropped - before->dropped), "empty",
+                  (json_int_t)(ru->st.empty - before->empty), "empty_fields",
+                  (json_int_t)(ru->st.empty_fields - before->empty_fields));
+    if (o)
+        json_array_append_new(ru->fb, o);
 }
 
 #if LIBXML_VERSION >= 21200
@@ -467,14 +489,22 @@ int scr_rules_apply(const struct scr_rules *r, const struct scr_page *page,
     ulen = strlen(page->url);
     for (size_t i = 0; i < r->nsites && rc == SCR_OK; i++) {
         const struct scr_rules_site *s = &r->sites[i];
+        struct scr_rules_stats before;
         if (!site_matches(&ru, s, page->url, ulen))
             continue;
         matched = 1;
+        before = ru.st;
         for (size_t j = 0; j < s->nrecords && rc == SCR_OK; j++)
             rc = run_record(&ru, s, &s->records[j], &vs, &tmp);
+        site_feedback(&ru, s, &before);
     }
     ru.st.pages = (uint64_t)matched;
 out:
+    if (ru.fb && out) {
+        free(out->rules_stats);
+        out->rules_stats = json_dumps(ru.fb, JSON_COMPACT);
+    }
+    json_decref(ru.fb);
     scr_rules_values_release(&vs);
     scr_rules_values_release(&tmp);
     free(ru.src_owned);
@@ -487,6 +517,7 @@ out:
         stats->records += ru.st.records;
         stats->dropped += ru.st.dropped;
         stats->empty += ru.st.empty;
+        stats->empty_fields += ru.st.empty_fields;
     }
     atomic_fetch_add_explicit(&total_pages, ru.st.pages, memory_order_relaxed);
     atomic_fetch_add_explicit(&total_records, ru.st.records, memory_order_relaxed);

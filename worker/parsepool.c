@@ -89,6 +89,9 @@ static void parse_one(struct scr_extractor *x, struct scr_parse_job *job)
     job->error = emit.error;
     free(job->r.encoding);
     job->r.encoding = scr_xstrdup(emit.encoding ? emit.encoding : "");
+    free(job->r.rules_stats);
+    job->r.rules_stats = emit.rules_stats; /* taken */
+    emit.rules_stats = NULL;
     scr_strvec_init(&emit.records);
     scr_strvec_init(&emit.links);
     emit.error = NULL;

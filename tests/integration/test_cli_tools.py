@@ -291,8 +291,8 @@ class ExtractCommandTest(unittest.TestCase):
 class HelpAndUsageTest(unittest.TestCase):
     """What a new user meets first: help for every command, and "did you mean" for typos."""
 
-    COMMANDS = ("crawl", "check", "doctor", "init-db", "export", "report", "extract", "url",
-                "robots", "version", "help")
+    COMMANDS = ("crawl", "check", "doctor", "init-db", "export", "report", "jobs", "extract",
+                "url", "robots", "version", "help")
 
     def test_every_subcommand_answers_help(self):
         for cmd in self.COMMANDS:

@@ -406,6 +406,53 @@ TEST(stats)
     scr_emit_release(&out);
 }
 
+/* The per-page feedback for rules authors (scr_emit.rules_stats): one object per matched
+ * rule set, with records emitted, dropped for a `required` field, left out as empty, and the
+ * fields of emitted records that found nothing. */
+TEST(feedback)
+{
+    const char *rules = "site shop\n"
+                        "  match ^http://shop\\.test/\n"
+                        "  record item each css li\n"
+                        "    name css b required\n"
+                        "    price css i number\n"
+                        "    note css u default none\n"
+                        "site other\n"
+                        "  match ^http://other\\.test/\n"
+                        "  record x\n"
+                        "    y css h1\n"
+                        "site all\n"
+                        "  match ^http://\n"
+                        "  record title\n"
+                        "    t css title\n";
+    const char *html = "<title>T</title><ul><li><b>a</b><i>1</i></li><li><i>2</i></li>"
+                       "<li><b>c</b></li><li></li></ul>";
+    struct scr_rules *r = NULL;
+    struct scr_emit out;
+    struct scr_page page;
+    char err[512];
+
+    scr_emit_init(&out);
+    ASSERT_EQ(scr_rules_compile(&r, rules, "fb.rules", err, sizeof(err)), 0);
+    make_page(&page, "http://shop.test/list", html);
+    ASSERT_EQ(scr_rules_apply(r, &page, NULL, &out, NULL), 0);
+    ASSERT_EQ(out.records.n, 3);
+    /* a: note defaulted (1); c: price and note (2); the <li> without b is dropped, the empty
+     * one left out */
+    ASSERT_STR_EQ(out.rules_stats,
+                  "[{\"rule_set\":\"shop\",\"records\":2,\"dropped\":1,\"empty\":1,"
+                  "\"empty_fields\":3},{\"rule_set\":\"all\",\"records\":1,\"dropped\":0,"
+                  "\"empty\":0,\"empty_fields\":0}]");
+    /* no rule set matches: no feedback */
+    scr_emit_reset(&out);
+    page.url = "ftp://nowhere.test/";
+    ASSERT_EQ(scr_rules_apply(r, &page, NULL, &out, NULL), 0);
+    ASSERT(out.rules_stats == NULL);
+    xmlFreeDoc(page.doc);
+    scr_rules_free(r);
+    scr_emit_release(&out);
+}
+
 /* Dumps the number transform's result, or "missing". */
 static void number_is(const char *in, const char *want)
 {
@@ -706,6 +753,7 @@ int main(void)
     RUN(jit);
     RUN(unicode_classes);
     RUN(hostile);
+    RUN(feedback);
     RUN(threads);
     RUN(errors);
     RUN(fixtures);

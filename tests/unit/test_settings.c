@@ -13,6 +13,7 @@
 #include "common/buf.h"
 #include "common/settings.h"
 #include "common/version.h"
+#include "coordinator/jobs.h"
 #include "test.h"
 
 #define ASSERT_CONTAINS(hay, needle)                                              \
@@ -465,6 +466,43 @@ TEST(load_file)
     ASSERT_EQ(s.insecure, 1);
     ASSERT_STR_EQ(s.job, "nightly");
     ASSERT_EQ(s.max_depth, 3); /* untouched */
+    /* what the file gave is marked as given (a job's stored settings yield to it) */
+    ASSERT_EQ(scr_settings_was_given(&s, "delay"), 1);
+    ASSERT_EQ(scr_settings_was_given(&s, "job"), 1);
+    ASSERT_EQ(scr_settings_was_given(&s, "max-depth"), 0);
+    ASSERT_EQ(scr_settings_was_given(&s, "dela"), 0);
+    ASSERT_EQ(scr_settings_was_given(&s, "delay-x"), 0);
+    scr_settings_release(&s);
+    ASSERT(s.given == NULL);
+}
+
+/* Which settings a job keeps (coordinator/jobs.c, docs/cron.md), and the given marks. */
+TEST(job_settings)
+{
+    static const char *const kept[] = {"max-depth", "rules", "parsers", "delay",
+                                       "recrawl-after", "user-agent", "include", "sitemaps"};
+    static const char *const not_kept[] = {"seed", "db", "db-file", "job", "proxy-user",
+                                           "proxy-user-file", "if-idle", "island", "log-level",
+                                           "quiet", "local-workers", "no-such-setting"};
+    struct scr_settings s;
+    char err[256];
+
+    for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+        if (!scr_jobs_is_job_setting(kept[i]))
+            TEST_FAIL_("%s should be a job setting", kept[i]);
+    for (size_t i = 0; i < sizeof(not_kept) / sizeof(not_kept[0]); i++)
+        if (scr_jobs_is_job_setting(not_kept[i]))
+            TEST_FAIL_("%s should not be a job setting", not_kept[i]);
+    ASSERT_EQ(scr_settings_init(&s), SCR_OK);
+    ASSERT(s.given == NULL); /* defaults are not given */
+    ASSERT_EQ(scr_settings_set(&s, "max-depth", "1", err, sizeof(err)), SCR_OK);
+    ASSERT_EQ(scr_settings_was_given(&s, "max-depth"), 0); /* set is not given */
+    scr_settings_mark_given(&s, "max-depth");
+    scr_settings_mark_given(&s, "max-depth");
+    scr_settings_mark_given(&s, "rules");
+    ASSERT_STR_EQ(s.given, "max-depth\nrules\n");
+    ASSERT_EQ(scr_settings_was_given(&s, "rules"), 1);
+    ASSERT_EQ(scr_settings_was_given(&s, "max"), 0);
     scr_settings_release(&s);
 }
 
@@ -522,6 +560,7 @@ int main(void)
     RUN(format_long_value);
     RUN(load_file);
     RUN(load_file_errors);
+    RUN(job_settings);
     fprintf(stderr, "test_settings: all passed\n");
     return 0;
 }

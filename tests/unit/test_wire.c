@@ -42,6 +42,8 @@ static void fill_result(struct scr_result *r)
     r->location = strdup("https://example.com/moved");
     r->body = strdup("User-agent: *\nDisallow: /private\n");
     r->encoding = strdup("Shift_JIS");
+    r->rules_stats = strdup("[{\"rule_set\":\"shop\",\"records\":1,\"dropped\":0,"
+                            "\"empty\":0,\"empty_fields\":2}]");
     ASSERT_EQ(scr_strvec_push(&r->sitemaps, "https://example.com/sitemap-2.xml.gz"), SCR_OK);
     ASSERT_EQ(scr_strvec_push(&r->records, "{\"a\":1}"), SCR_OK);
     ASSERT_EQ(scr_strvec_push(&r->records, ""), SCR_OK);
@@ -597,6 +599,7 @@ TEST(result_roundtrip)
     ASSERT_STR_EQ(got.location, want.location);
     ASSERT_STR_EQ(got.body, want.body);
     ASSERT_STR_EQ(got.encoding, "Shift_JIS");
+    ASSERT_STR_EQ(got.rules_stats, want.rules_stats);
     ASSERT_EQ(got.sitemaps.n, 1);
     ASSERT_STR_EQ(got.sitemaps.v[0], "https://example.com/sitemap-2.xml.gz");
     ASSERT_EQ(got.records.n, 3);
@@ -614,14 +617,15 @@ TEST(result_roundtrip)
     scr_buf_init(&b);
     ASSERT_EQ(scr_result_encode(&b, &want), SCR_OK);
     /* type, url_id, kind/status/curl code, 6 strings, bytes, 5 u32, 2 strings, 3 vectors,
-     * the encoding */
-    ASSERT_EQ(b.len, 1 + 8 + 3 * 4 + 6 * 4 + 8 + 5 * 4 + 2 * 4 + 3 * 4 + 4);
+     * the encoding, the rules feedback */
+    ASSERT_EQ(b.len, 1 + 8 + 3 * 4 + 6 * 4 + 8 + 5 * 4 + 2 * 4 + 3 * 4 + 4 + 4);
     ASSERT_EQ(scr_result_decode(&got, b.data, b.len), SCR_OK);
     ASSERT_STR_EQ(got.final_url, "");
     ASSERT_STR_EQ(got.content_hash, "");
     ASSERT_STR_EQ(got.location, "");
     ASSERT_STR_EQ(got.body, "");
     ASSERT_STR_EQ(got.encoding, "");
+    ASSERT_STR_EQ(got.rules_stats, "");
     ASSERT_EQ(got.sitemaps.n, 0);
     ASSERT_EQ(got.records.n, 0);
     ASSERT_EQ(got.links.n, 0);
@@ -816,6 +820,7 @@ TEST(huge_counts)
     scr_wire_put_u32(&w, 0);           /* links */
     scr_wire_put_u32(&w, 0);           /* sitemaps */
     scr_wire_put_str(&w, "");          /* encoding */
+    scr_wire_put_str(&w, "");          /* rules feedback */
     ASSERT_EQ(w.err, SCR_OK);
     p = test_dup_bytes(b.data, b.len);
     ASSERT_EQ(scr_result_decode(&r, p, b.len), SCR_EPROTO);
@@ -823,10 +828,10 @@ TEST(huge_counts)
     ASSERT(r.records.cap < 1000);
     scr_result_release(&r);
     /* the same message with a records count of 1 is valid: only the count was wrong */
-    p[b.len - 4 - 4 - 4 - 6 - 4 + 0] = 0;
-    p[b.len - 4 - 4 - 4 - 6 - 4 + 1] = 0;
-    p[b.len - 4 - 4 - 4 - 6 - 4 + 2] = 0;
-    p[b.len - 4 - 4 - 4 - 6 - 4 + 3] = 1;
+    p[b.len - 4 - 4 - 4 - 4 - 6 - 4 + 0] = 0;
+    p[b.len - 4 - 4 - 4 - 4 - 6 - 4 + 1] = 0;
+    p[b.len - 4 - 4 - 4 - 4 - 6 - 4 + 2] = 0;
+    p[b.len - 4 - 4 - 4 - 4 - 6 - 4 + 3] = 1;
     ASSERT_EQ(scr_result_decode(&r, p, b.len), SCR_OK);
     ASSERT_EQ(r.records.n, 1);
     ASSERT_STR_EQ(r.records.v[0], "{}");
