@@ -139,6 +139,9 @@ static const struct scr_setting_def defs[] = {
     {"warc-max-size", SCR_SET_SIZE, OFF(warc_max_size), "1G", 1024 * 1024, INT64_C(1) << 40, 0,
      0, "a WARC file is completed (renamed from .part) and the next one started once it is "
      "this large (K, M, G suffixes)"},
+    {"warc-gzip-level", SCR_SET_INT, OFF(warc_gzip_level), "1", 1, 9, 0, 0,
+     "gzip level of the WARC records: 1 is fastest (rank 0 compresses every page), 9 "
+     "smallest; docs/performance.md has the figures"},
     {"local-workers", SCR_SET_INT, OFF(local_workers), "0", 0, 256, 0, 0,
      "worker threads when run without mpiexec (0 = number of cores)"},
     {"lease-ttl", SCR_SET_DURATION, OFF(lease_ttl_ms), "10m", 1000, INT64_C(86400000), 0, 0,

@@ -72,6 +72,7 @@ struct scr_settings {
                              * Sent to the workers, which only test it: set = send what a
                              * record needs (request, response head, body) in each RESULT */
     int64_t warc_max_size;  /* a WARC file is closed and the next one started past this */
+    int warc_gzip_level;    /* zlib level of the WARC records (1 fastest .. 9 smallest) */
     /* machinery */
     int local_workers;      /* worker threads when run without mpiexec; 0 = cores */
     int64_t lease_ttl_ms;

@@ -445,8 +445,8 @@ int scr_store_start(struct scr_store **out, PGconn *db, const char *conninfo, in
         char info[1024];
         snprintf(info, sizeof(info), "http-header-user-agent: %s\r\nrobots: %s\r\n",
                  s->user_agent ? s->user_agent : "", s->ignore_robots ? "ignore" : "obey");
-        rc = scr_warc_open(&st->warc, s->warc_dir, s->job, run_id, s->warc_max_size, info, err,
-                           sizeof(err));
+        rc = scr_warc_open(&st->warc, s->warc_dir, s->job, run_id, s->warc_max_size,
+                           s->warc_gzip_level, info, err, sizeof(err));
         if (rc)
             scr_error("%s", err);
     }

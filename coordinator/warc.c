@@ -179,7 +179,8 @@ char *scr_warc_head_rewrite(const char *head, size_t len, size_t body_len, int w
 }
 
 int scr_warc_open(struct scr_warc **out, const char *dir, const char *job, int64_t run_id,
-                  int64_t max_size, const char *info, char *err, size_t errlen)
+                  int64_t max_size, int gzip_level, const char *info, char *err,
+                  size_t errlen)
 {
     struct scr_warc *w = NULL;
     char path[PATH_MAX], *abs = NULL;
@@ -222,7 +223,9 @@ int scr_warc_open(struct scr_warc **out, const char *dir, const char *job, int64
     w->fd = -1;
     scr_buf_init(&w->rec);
     scr_buf_init(&w->gz);
-    if (deflateInit2(&w->z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+    if (gzip_level < 1 || gzip_level > 9)
+        gzip_level = 1;
+    if (deflateInit2(&w->z, gzip_level, Z_DEFLATED, 15 + 16, 8,
                      Z_DEFAULT_STRATEGY) != Z_OK)
         abort(); /* zlib's own allocation: bookkeeping */
     w->z_ready = 1;

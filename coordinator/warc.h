@@ -43,9 +43,11 @@ struct scr_warc;
 /* Creates the writer (and dir, with its parents, when missing); no file is opened before the
  * first record.  info: extra warc-fields lines ("name: value\r\n"...) for each file's warcinfo
  * record, may be NULL; copied.  max_size: a file is completed once at least this large.
+ * gzip_level: zlib's 1..9 (out of range: 1).
  * Returns SCR_OK, or SCR_EIO with the reason in err (nothing left behind). */
 int scr_warc_open(struct scr_warc **out, const char *dir, const char *job, int64_t run_id,
-                  int64_t max_size, const char *info, char *err, size_t errlen);
+                  int64_t max_size, int gzip_level, const char *info, char *err,
+                  size_t errlen);
 
 /* Appends one exchange: the response or revisit record, then the request record (when a
  * request is given).  On SCR_OK, *file (malloc'd, the caller frees) is the absolute FINAL name

@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import unittest
 import urllib.error
@@ -99,7 +100,8 @@ class WarcTest(crawlcase.CrawlCase):
         for f, rs in by_file.items():
             self.assertEqual(rs[0]["type"], "warcinfo", f)
             self.assertEqual(rs[0]["offset"], 0)
-            self.assertEqual(rs[0]["warc"]["warc-filename"], os.path.basename(f))
+            self.assertEqual(rs[0]["warc"]["warc-filename"],
+                             os.path.basename(f).removesuffix(".part"))
             self.assertEqual(rs[0]["warc"]["content-type"], "application/warc-fields")
             # each response or revisit is followed by its request
             ids = {r["warc"]["warc-record-id"]: r for r in rs}
@@ -212,6 +214,40 @@ class WarcTest(crawlcase.CrawlCase):
                          "a revisit holds the head only")
         # every page done in run 1 was fetched again (the 404 and the cut page failed)
         self.assertEqual(len(rows2), len(rows) - 2)
+
+    def test_killed_coordinator_leaves_every_committed_page_on_disk(self):
+        warc_dir = self.tmp.join("warc-kill%d" % self._dbn)
+        srv = st.SiteServer(self.site_dir, delay_ms=60).start()
+        self.addCleanup(srv.stop)
+        seeds = st.write_seeds(self.tmp.join("slow%d.txt" % self._dbn), [srv.url("/")])
+        p = st.start_scrape(self.args("--warc-dir", warc_dir, "--concurrency", "2",
+                                      "--max-depth", "5", seeds=seeds), np=3)
+        st.wait_until(lambda: int(self.scalar("SELECT count(*) FROM fetches "
+                                              "WHERE warc_file IS NOT NULL") or 0) >= 8
+                      if self.scalar("SELECT to_regclass('fetches')") else False,
+                      timeout=120, message="8 archived fetches")
+        st.kill_group(p, signal.SIGKILL)
+        p.wait()
+        files = sorted(glob.glob(os.path.join(warc_dir, "*")))
+        self.assertEqual([os.path.basename(f) for f in files], ["t-1-00000.warc.gz.part"],
+                         "the killed run's file stays a .part")
+        rows = self.q("SELECT url, warc_file, warc_offset, warc_length FROM fetches")
+        self.assertGreaterEqual(len(rows), 8)
+        for url, wfile, off, length in rows:
+            self.assertEqual(wfile + ".part", files[0], "the row names the final name")
+            with open(files[0], "rb") as f:
+                f.seek(int(off))
+                text = gzip.decompress(f.read(int(length)))
+            self.assertIn(b"\r\nWARC-Target-URI: " + url.encode() + b"\r\n", text)
+        # warcio reads the whole .part: records are written whole
+        recs = self.read_warcs(files)
+        self.check_records(recs)
+        self.assertGreaterEqual(len([r for r in recs if r["type"] == "response"]), len(rows))
+        # the next run resumes into a file of its own, completed at its end
+        self.crawl("--warc-dir", warc_dir, "--concurrency", "2", "--max-depth", "5",
+                   "--lease-ttl", "1s", seeds=seeds, np=3, expect=None)
+        names = sorted(os.path.basename(f) for f in glob.glob(os.path.join(warc_dir, "*")))
+        self.assertEqual(names, ["t-1-00000.warc.gz.part", "t-2-00000.warc.gz"])
 
 
 if __name__ == "__main__":

@@ -148,7 +148,7 @@ TEST(records_members_offsets)
     size_t alllen, mlen;
     char *rec, *block;
 
-    ASSERT_EQ(scr_warc_open(&w, tmpdir, "my job", 42, 1 << 20, "operator: test\r\n", err,
+    ASSERT_EQ(scr_warc_open(&w, tmpdir, "my job", 42, 1 << 20, 6, "operator: test\r\n", err,
                             sizeof(err)), SCR_OK);
     ASSERT_EQ(scr_warc_file_size(w), 0);
     ASSERT_EQ(scr_warc_write(w, &x, &file, &off, &len, err, sizeof(err)), SCR_OK);
@@ -250,7 +250,7 @@ TEST(rotation)
     unsigned char *all;
 
     /* max_size 1: every file holds its warcinfo and one exchange */
-    ASSERT_EQ(scr_warc_open(&w, tmpdir, "rot", 7, 1, NULL, err, sizeof(err)), SCR_OK);
+    ASSERT_EQ(scr_warc_open(&w, tmpdir, "rot", 7, 1, 1, NULL, err, sizeof(err)), SCR_OK);
     ASSERT_EQ(scr_warc_write(w, &x, &f1, &off, &len, err, sizeof(err)), SCR_OK);
     ASSERT_EQ(scr_warc_write(w, &x, &f2, &off, &len, err, sizeof(err)), SCR_OK);
     ASSERT(strstr(f1, "rot-7-00000.warc.gz") != NULL);
@@ -268,7 +268,7 @@ TEST(rotation)
     free(all);
 
     /* a second writer of the same run (the store restarted) does not overwrite them */
-    ASSERT_EQ(scr_warc_open(&w, tmpdir, "rot", 7, 1, NULL, err, sizeof(err)), SCR_OK);
+    ASSERT_EQ(scr_warc_open(&w, tmpdir, "rot", 7, 1, 1, NULL, err, sizeof(err)), SCR_OK);
     ASSERT_EQ(scr_warc_write(w, &x, &f3, &off, &len, err, sizeof(err)), SCR_OK);
     ASSERT(strstr(f3, "rot-7-00002.warc.gz") != NULL);
     ASSERT_EQ(scr_warc_close(w, err, sizeof(err)), SCR_OK);
@@ -285,7 +285,7 @@ TEST(bad_dir)
     struct scr_warc *w = NULL;
     char err[256] = "";
 
-    ASSERT_EQ(scr_warc_open(&w, "/proc/self/no/such", "j", 1, 1, NULL, err, sizeof(err)),
+    ASSERT_EQ(scr_warc_open(&w, "/proc/self/no/such", "j", 1, 1, 1, NULL, err, sizeof(err)),
               SCR_EIO);
     ASSERT(w == NULL);
     ASSERT(strstr(err, "/proc/self/no") != NULL);
