@@ -25,6 +25,11 @@
  * name again itself, so a name whose answers change between the two lookups is the one case
  * the guard cannot see through a proxy.
  *
+ * --warc-dir: the worker also keeps, for rank 0's WARC records, the last response's status
+ * line and headers as received (on_header) and the last request's head as sent (on_debug,
+ * libcurl's debug callback, which needs CURLOPT_VERBOSE; only then).  Robots tasks keep
+ * neither (robots.txt is not archived).
+ *
  * Bookkeeping (transfers, finished list, header copies) aborts on out-of-memory
  * (common/alloc.h); only libcurl's own failures (curl_multi_init, curl_easy_init) are
  * returned.  The finished FIFO is finished[headfinished, nfinished), and active counts the
