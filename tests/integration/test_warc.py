@@ -179,6 +179,15 @@ class WarcTest(crawlcase.CrawlCase):
             responses[extra["chunked"]]["http"]["headers"]["x-crawler-transfer-encoding"],
             "chunked")
         self.assertIn(b"<title>zipped</title>", base64.b64decode(responses[extra["gz"]]["payload"]))
+        # docs/queries.md's query and docs/warc.md's shell line find the home page
+        wfile, off, length = self.q(
+            "SELECT f.warc_file, f.warc_offset, f.warc_length FROM fetches f "
+            "JOIN urls u ON u.id = f.url_id JOIN jobs j ON j.id = u.job_id "
+            "WHERE j.name = 't' AND u.url = :'p1' AND f.warc_type = 'response' "
+            "ORDER BY f.fetched_at DESC LIMIT 1", [self.site.url("/")])[0]
+        out = subprocess.run("tail -c +$((%s + 1)) '%s' | head -c %s | gunzip" % (off, wfile, length),
+                             shell=True, capture_output=True, timeout=60).stdout
+        self.assertTrue(out.endswith(self.served(self.site.url("/")) + b"\r\n\r\n"))
 
         # the recrawl: static pages answer 304 (ETag), the test pages the same bytes again
         self.crawl("--warc-dir", warc_dir, "--max-body", "64K", "--max-depth", "1",
