@@ -13,6 +13,7 @@
  */
 #include "coordinator/archive.h"
 
+#include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,18 @@ static int wants_record(const struct scr_store_item *it)
 {
     return it->op == SCR_STORE_RESULT && !it->no_fetch && it->res.http_head &&
            it->res.http_head_len && !it->warc_file;
+}
+
+/* WARC-Truncated of a result's body: NULL when the transfer completed (a page over the parse
+ * budget was fetched whole), "length" when cut at --max-body, "time" when it timed out, else
+ * "disconnect" (the connection failed mid-body). */
+static const char *truncation(const struct scr_result *r)
+{
+    if (r->truncated)
+        return "length";
+    if (r->curl_code == CURLE_OK || r->curl_code == SCR_RESULT_PARSE_LIMIT)
+        return NULL;
+    return r->curl_code == CURLE_OPERATION_TIMEDOUT ? "time" : "disconnect";
 }
 
 /* Appends s to a PostgreSQL array literal being built in b, quoted. */
@@ -121,7 +134,7 @@ int scr_archive_write(PGconn *db, struct scr_warc *w, struct scr_store_item *hea
         x.head_len = it->res.http_head_len;
         x.payload = it->res.payload;
         x.payload_len = it->res.payload_len;
-        x.truncated = it->res.truncated != 0;
+        x.truncated = truncation(&it->res);
         x.refers_to_uri = *ref_uri ? ref_uri : NULL;
         x.refers_to_date = *ref_date ? ref_date : NULL;
         rc = scr_warc_write(w, &x, &it->warc_file, &it->warc_offset, &it->warc_length, err,

@@ -426,7 +426,7 @@ int scr_warc_write(struct scr_warc *w, const struct scr_warc_exchange *x, char *
         scr_buf_printf(&w->rec, "WARC-Payload-Digest: %s\r\n", payload_digest);
     scr_buf_printf(&w->rec, "WARC-Block-Digest: %s\r\n", block_digest);
     if (x->truncated && !revisit)
-        scr_buf_puts(&w->rec, "WARC-Truncated: length\r\n");
+        scr_buf_printf(&w->rec, "WARC-Truncated: %s\r\n", x->truncated);
     scr_buf_printf(&w->rec, "Content-Type: application/http; msgtype=response\r\n"
                             "Content-Length: %zu\r\n\r\n",
                    head_len + (revisit ? 0 : x->payload_len));

@@ -33,7 +33,9 @@ struct scr_warc_exchange {
     size_t head_len;
     const char *payload;          /* the decoded body */
     size_t payload_len;
-    int truncated;                /* the body was cut at --max-body (WARC-Truncated: length) */
+    const char *truncated;        /* WARC-Truncated's reason when the body is not whole:
+                                   * "length" (cut at --max-body), "time" (the transfer timed
+                                   * out), "disconnect"; NULL = whole */
     const char *refers_to_uri;    /* revisits: the earlier response's URI and date, or NULL */
     const char *refers_to_date;
 };

@@ -145,6 +145,7 @@ class WarcTest(crawlcase.CrawlCase):
             "binary": self.site.url("/__test/binary?n=3000"),
             "same": self.site.url("/__test/page?title=same"),
             "missing": self.site.url("/__test/status/404"),
+            "reset": self.site.url("/__test/reset?n=20000"),
         }
         seeds = st.write_seeds(self.tmp.join("seeds-warc.txt"),
                                [self.site.url("/")] + list(extra.values()))
@@ -168,6 +169,12 @@ class WarcTest(crawlcase.CrawlCase):
                 self.assertLessEqual(len(payload), 64 * 1024)
                 self.assertGreater(len(payload), 0)
                 self.assertEqual(payload, self.served(url)[:len(payload)])
+                continue
+            if url == extra["reset"]:  # half the body, then the connection reset
+                self.assertEqual(rec["warc"].get("warc-truncated"), "disconnect")
+                self.assertTrue(payload.startswith(b"<html><body>xxx"))
+                self.assertLessEqual(len(payload), 10012)
+                self.assertEqual(rec["http"]["headers"]["x-crawler-content-length"], "20000")
                 continue
             self.assertNotIn("warc-truncated", rec["warc"], url)
             if url == extra["missing"]:
@@ -221,8 +228,9 @@ class WarcTest(crawlcase.CrawlCase):
         self.assertEqual(same["warc-refers-to-date"], first[extra["same"]]["warc"]["warc-date"])
         self.assertEqual(base64.b64decode(revisits[extra["same"]]["payload"]), b"",
                          "a revisit holds the head only")
-        # every page done in run 1 was fetched again (the 404 and the cut page failed)
-        self.assertEqual(len(rows2), len(rows) - 2)
+        # every page done in run 1 was fetched again (the 404, the cut and the reset page
+        # failed)
+        self.assertEqual(len(rows2), len(rows) - 3)
 
     def test_killed_coordinator_leaves_every_committed_page_on_disk(self):
         warc_dir = self.tmp.join("warc-kill%d" % self._dbn)

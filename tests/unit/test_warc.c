@@ -143,7 +143,7 @@ TEST(records_members_offsets)
     const char req[] = "GET /a HTTP/1.1\r\nHost: example.com\r\n\r\n";
     struct scr_warc_exchange x = {SCR_WARC_RESPONSE, "http://example.com/a", NULL, req,
                                   sizeof(req) - 1, head, sizeof(head) - 1, payload,
-                                  sizeof(payload) - 1, 1, NULL, NULL};
+                                  sizeof(payload) - 1, "length", NULL, NULL};
     unsigned char *all;
     size_t alllen, mlen;
     char *rec, *block;
@@ -245,7 +245,7 @@ TEST(rotation)
     int64_t off, len;
     const char head[] = "HTTP/1.1 200 OK\r\n\r\n";
     struct scr_warc_exchange x = {SCR_WARC_RESPONSE, "http://e.com/", NULL, NULL, 0, head,
-                                  sizeof(head) - 1, "x", 1, 0, NULL, NULL};
+                                  sizeof(head) - 1, "x", 1, NULL, NULL, NULL};
     size_t n;
     unsigned char *all;
 
