@@ -178,20 +178,16 @@ char *scr_warc_head_rewrite(const char *head, size_t len, size_t body_len, int w
     return scr_buf_detach(&b, outlen);
 }
 
-int scr_warc_open(struct scr_warc **out, const char *dir, const char *job, int64_t run_id,
-                  int64_t max_size, int gzip_level, const char *info, char *err,
-                  size_t errlen)
+/* mkdir -p dir, then its absolute path if it is a writable directory (caller frees), else NULL
+ * with the reason in err. */
+static char *prepare_dir(const char *dir, char *err, size_t errlen)
 {
-    struct scr_warc *w = NULL;
-    char path[PATH_MAX], *abs = NULL;
-    int rc = SCR_EIO;
+    char path[PATH_MAX], *abs;
 
-    *out = NULL;
     if (!dir || !*dir || strlen(dir) >= sizeof(path)) {
-        snprintf(err, errlen, "--warc-dir: no directory given");
-        goto out;
+        snprintf(err, errlen, "--warc-dir: no directory given, or too long a path");
+        return NULL;
     }
-    /* mkdir -p */
     snprintf(path, sizeof(path), "%s", dir);
     for (char *p = path + 1;; p++) {
         if (*p == '/' || *p == '\0') {
@@ -199,7 +195,7 @@ int scr_warc_open(struct scr_warc **out, const char *dir, const char *job, int64
             *p = '\0';
             if (mkdir(path, 0777) != 0 && errno != EEXIST) {
                 snprintf(err, errlen, "--warc-dir: cannot create %s: %s", path, strerror(errno));
-                goto out;
+                return NULL;
             }
             *p = c;
             if (!c)
@@ -210,8 +206,33 @@ int scr_warc_open(struct scr_warc **out, const char *dir, const char *job, int64
     if (!abs || access(abs, W_OK) != 0) {
         snprintf(err, errlen, "--warc-dir %s is not a writable directory: %s", dir,
                  strerror(errno));
-        goto out;
+        free(abs);
+        return NULL;
     }
+    return abs;
+}
+
+int scr_warc_check_dir(const char *dir, char *err, size_t errlen)
+{
+    char *abs = prepare_dir(dir, err, errlen);
+    int rc = abs ? SCR_OK : SCR_EIO;
+
+    free(abs);
+    return rc;
+}
+
+int scr_warc_open(struct scr_warc **out, const char *dir, const char *job, int64_t run_id,
+                  int64_t max_size, int gzip_level, const char *info, char *err,
+                  size_t errlen)
+{
+    struct scr_warc *w = NULL;
+    char *abs = NULL;
+    int rc = SCR_EIO;
+
+    *out = NULL;
+    abs = prepare_dir(dir, err, errlen);
+    if (!abs)
+        goto out;
     w = scr_xcalloc(1, sizeof(*w));
     w->dir = abs;
     abs = NULL;

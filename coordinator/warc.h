@@ -51,6 +51,10 @@ int scr_warc_open(struct scr_warc **out, const char *dir, const char *job, int64
                   int64_t max_size, int gzip_level, const char *info, char *err,
                   size_t errlen);
 
+/* Creates dir (with its parents) when missing and checks that it is a writable directory:
+ * SCR_OK, or SCR_EIO with the reason in err.  For rank 0's checks before a run starts. */
+int scr_warc_check_dir(const char *dir, char *err, size_t errlen);
+
 /* Appends one exchange: the response or revisit record, then the request record (when a
  * request is given).  On SCR_OK, *file (malloc'd, the caller frees) is the absolute FINAL name
  * of the file holding it (on disk with ".part" until completed), *offset the response

@@ -16,6 +16,7 @@ import re
 import shutil
 import signal
 import subprocess
+import time
 import unittest
 import urllib.error
 import urllib.request
@@ -265,6 +266,15 @@ class WarcTest(crawlcase.CrawlCase):
                    "--lease-ttl", "1s", seeds=seeds, np=3, expect=None)
         names = sorted(os.path.basename(f) for f in glob.glob(os.path.join(warc_dir, "*")))
         self.assertEqual(names, ["t-1-00000.warc.gz.part", "t-2-00000.warc.gz"])
+
+    def test_unwritable_warc_dir_stops_the_run_at_once(self):
+        t0 = time.monotonic()
+        r = self.crawl("--warc-dir", "/proc/self/no-such-dir", np=3, timeout=120, expect=2)
+        self.assertLess(time.monotonic() - t0, 30, "the workers are refused, not waited for")
+        self.assertIn("--warc-dir: cannot create /proc/self/no-such-dir", r.stderr)
+        self.assertNotIn("aborting the job", r.stderr)
+        self.assertEqual(self.scalar("SELECT to_regclass('runs') IS NULL"), "t",
+                         "checked before the database is touched")
 
 
 if __name__ == "__main__":
