@@ -380,4 +380,26 @@ BEGIN
 END
 $$;
 
+-- --warc-dir (docs/warc.md): where each fetch's WARC record is.  warc_file is the absolute
+-- path of the file under its final name (*.warc.gz; while the file is still being written,
+-- or after a crash, it is on disk as that name + '.part': a reader tries the name, then
+-- name.part), warc_offset the byte offset of the record's gzip member in it, warc_length the
+-- member's compressed length, warc_type 'response' or 'revisit'; all NULL when no record was
+-- written (no --warc-dir, no HTTP answer).  The request record follows the response's member
+-- and is not pointed to.  Nullable columns without a default: adding them rewrites nothing;
+-- added only when missing (ALTER TABLE locks fetches even when the columns exist, and runs
+-- of other islands write to it).
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute
+                   WHERE attrelid = 'fetches'::regclass AND attname = 'warc_type'
+                     AND NOT attisdropped) THEN
+        ALTER TABLE fetches ADD COLUMN IF NOT EXISTS warc_file text,
+            ADD COLUMN IF NOT EXISTS warc_offset bigint,
+            ADD COLUMN IF NOT EXISTS warc_length bigint,
+            ADD COLUMN IF NOT EXISTS warc_type text;
+    END IF;
+END
+$$;
+
 UPDATE scrape_meta SET value = '3' WHERE key = 'schema_version' AND value::int < 3;

@@ -152,6 +152,16 @@ static const struct scr_setting_def defs[] = {
      "on the run; default: rank 0's host name)"},
     {"recrawl-after", SCR_SET_DURATION, OFF(recrawl_after_ms), "0", 0, INT64_C(3153600000000),
      0, 0, "queue again pages fetched longer ago than this (e.g. 12h, 7d; 0 = never)"},
+    {"warc-dir", SCR_SET_STRING, OFF(warc_dir), NULL, 0, 0, 1, 0,
+     "keep every fetched response (request, status line, headers, body) in WARC/1.1 files "
+     "(ISO 28500, gzip per record) in this directory on rank 0's node; each fetch row "
+     "records its file and offset (fetches.warc_file, warc_offset; docs/warc.md)"},
+    {"warc-max-size", SCR_SET_SIZE, OFF(warc_max_size), "1G", 1024 * 1024, INT64_C(1) << 40, 0,
+     0, "a WARC file is completed (renamed from .part) and the next one started once it is "
+     "this large (K, M, G suffixes)"},
+    {"warc-gzip-level", SCR_SET_INT, OFF(warc_gzip_level), "1", 1, 9, 0, 0,
+     "gzip level of the WARC records: 1 is fastest (rank 0 compresses every page), 9 "
+     "smallest; docs/performance.md has the figures"},
     {"local-workers", SCR_SET_INT, OFF(local_workers), "0", 0, 256, 0, 0,
      "worker threads when run without mpiexec (0 = number of cores)"},
     {"lease-ttl", SCR_SET_DURATION, OFF(lease_ttl_ms), "10m", 1000, INT64_C(86400000), 0, 0,

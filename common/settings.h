@@ -72,6 +72,12 @@ struct scr_settings {
     int if_idle;            /* exit SCR_EXIT_BUSY when another run of the job is alive */
     char *island;           /* label of this run's island (runs.island); NULL = host name */
     int64_t recrawl_after_ms; /* requeue pages fetched longer ago (0 = never) */
+    /* archiving (coordinator/warc.h) */
+    char *warc_dir;         /* keep every response in WARC files here (rank 0); NULL = off.
+                             * Sent to the workers, which only test it: set = send what a
+                             * record needs (request, response head, body) in each RESULT */
+    int64_t warc_max_size;  /* a WARC file is closed and the next one started past this */
+    int warc_gzip_level;    /* zlib level of the WARC records (1 fastest .. 9 smallest) */
     /* machinery */
     int local_workers;      /* worker threads when run without mpiexec; 0 = cores */
     int64_t lease_ttl_ms;

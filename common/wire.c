@@ -119,6 +119,29 @@ char *scr_wire_get_str(struct scr_wire_reader *r)
     return s;
 }
 
+void scr_wire_put_bytes(struct scr_wire_writer *w, const void *p, size_t n)
+{
+    if (n > UINT32_MAX) {
+        w->err = SCR_ETOOBIG;
+        return;
+    }
+    scr_wire_put_u32(w, (uint32_t)n);
+    if (n)
+        put_raw(w, p, n);
+}
+
+char *scr_wire_get_bytes(struct scr_wire_reader *r, size_t *n)
+{
+    uint32_t len = scr_wire_get_u32(r);
+    const uint8_t *q = take(r, len);
+
+    *n = 0;
+    if (!q || !len)
+        return NULL;
+    *n = len;
+    return scr_xmemdup0(q, len); /* len is at most the message's own size (take) */
+}
+
 /* Reads a count of items each at least min_item bytes long; refuses counts the remaining
  * bytes cannot hold, so a hostile count never drives a huge allocation. */
 static uint32_t get_count(struct scr_wire_reader *r, size_t min_item)
@@ -377,6 +400,9 @@ void scr_result_release(struct scr_result *r)
     free(r->body);
     free(r->encoding);
     free(r->rules_stats);
+    free(r->http_request);
+    free(r->http_head);
+    free(r->payload);
     scr_strvec_release(&r->records);
     scr_strvec_release(&r->links);
     scr_strvec_release(&r->sitemaps);
@@ -412,6 +438,9 @@ int scr_result_encode(struct scr_buf *b, const struct scr_result *m)
     put_strvec(&w, &m->sitemaps);
     scr_wire_put_str(&w, m->encoding);
     scr_wire_put_str(&w, m->rules_stats ? m->rules_stats : "");
+    scr_wire_put_bytes(&w, m->http_request, m->http_request_len);
+    scr_wire_put_bytes(&w, m->http_head, m->http_head_len);
+    scr_wire_put_bytes(&w, m->payload, m->payload_len);
     return w.err;
 }
 
@@ -444,6 +473,9 @@ int scr_result_decode(struct scr_result *m, const void *p, size_t len)
     get_strvec(&r, &m->sitemaps);
     m->encoding = scr_wire_get_str(&r);
     m->rules_stats = scr_wire_get_str(&r);
+    m->http_request = scr_wire_get_bytes(&r, &m->http_request_len);
+    m->http_head = scr_wire_get_bytes(&r, &m->http_head_len);
+    m->payload = scr_wire_get_bytes(&r, &m->payload_len);
     return scr_wire_end(&r);
 }
 

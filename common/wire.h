@@ -59,6 +59,11 @@ uint64_t scr_wire_get_u64(struct scr_wire_reader *r);
 /* Returns a malloc'd NUL-terminated copy (caller frees); NULL when r->err is set.  Strings
  * holding a NUL byte are refused (SCR_EPROTO): nothing on the wire is binary. */
 char *scr_wire_get_str(struct scr_wire_reader *r);
+/* Binary bytes (NUL allowed): a u32 length then the bytes.  put_bytes with n 0 (p may be NULL)
+ * sends an empty field; get_bytes returns a malloc'd copy with a NUL after its *n bytes (the
+ * caller frees), NULL for an empty field or when r->err is set. */
+void scr_wire_put_bytes(struct scr_wire_writer *w, const void *p, size_t n);
+char *scr_wire_get_bytes(struct scr_wire_reader *r, size_t *n);
 
 /* Starts decoding a message of the given type (SCR_EPROTO in r->err if the type byte
  * differs), and finishes it: a message must be consumed exactly, so trailing bytes mean a
@@ -160,6 +165,15 @@ struct scr_result {
                                * "windows-1252", ...: parsers/decode.h); else "" */
     char *rules_stats;        /* parsed pages: what each matched rule set did, a JSON array
                                * (parsers/parser.h, scr_emit.rules_stats); else "" or NULL */
+    /* --warc-dir only (protocol 6; empty otherwise, and for robots tasks): what rank 0 needs
+     * to archive the exchange (coordinator/warc.h).  Binary, may hold NUL bytes; each is
+     * NULL when empty, else malloc'd with a NUL after its length. */
+    char *http_request;       /* the request line and headers libcurl sent (last request) */
+    size_t http_request_len;
+    char *http_head;          /* the status line and headers of the last response, as received */
+    size_t http_head_len;
+    char *payload;            /* the decoded body (at most --max-body bytes; see truncated) */
+    size_t payload_len;
 };
 
 struct scr_msg_bye {

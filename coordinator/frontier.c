@@ -41,6 +41,7 @@ void scr_store_item_free(struct scr_store_item *it)
     scr_strvec_release(&it->claims_ages);
     scr_strvec_release(&it->claims_keep);
     scr_strvec_release(&it->claims_held);
+    free(it->warc_file);
     free(it);
 }
 

@@ -110,6 +110,11 @@ struct scr_store_item {
     size_t nrobots;
     int stored;               /* 1 when committed; 0 when the lease was no longer ours */
     int64_t new_urls;         /* outlinks that were new to the frontier */
+    /* --warc-dir (coordinator/archive.h): where its record went, once written; warc_type
+     * "response" or "revisit" (static), NULL before */
+    char *warc_file;
+    int64_t warc_offset, warc_length;
+    const char *warc_type;
 };
 
 void scr_store_item_free(struct scr_store_item *it);

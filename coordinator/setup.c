@@ -21,6 +21,7 @@
 #include "coordinator/db.h"
 #include "coordinator/runs.h"
 #include "coordinator/seeds.h"
+#include "coordinator/warc.h"
 #include "parsers/extract.h"
 
 struct seed_batch {
@@ -108,6 +109,11 @@ int scr_setup_preflight(struct coord *co, int64_t *nseeds)
         }
     }
     *nseeds = valid;
+    /* --warc-dir: found unusable now, before the workers are welcomed (docs/warc.md) */
+    if (co->s->warc_dir && scr_warc_check_dir(co->s->warc_dir, err, sizeof(err))) {
+        scr_error("%s", err);
+        return SCR_EXIT_USAGE;
+    }
     if (co->s->rules) {
         co->rules_text = scr_file_read(co->s->rules, (size_t)16 << 20, SCR_FILE_TEXT, NULL, err,
                                        sizeof(err));

@@ -24,6 +24,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/strmap.h"
+#include "coordinator/archive.h"
 #include "coordinator/db.h"
 #include "coordinator/hostdb.h"
 #include "coordinator/runs.h"
@@ -66,6 +67,7 @@ struct scr_store {
     struct scr_seen seen;   /* outlinks known to be stored (store thread only) */
     int64_t url_count;      /* the job's URLs as of the last commit; -1 = not counted yet
                                (store thread only; used for --max-pages) */
+    struct scr_warc *warc;  /* --warc-dir: the writer (store thread only; archive.h) */
 };
 
 static void wake(struct scr_store *st)
@@ -116,7 +118,8 @@ static int exec_simple(struct scr_store *st, const char *sql)
 }
 
 /* Commits a group in one transaction.  SCR_OK, SCR_EDBCONN (connection broken) or SCR_EDB
- * (a statement failed; the transaction was rolled back). */
+ * (a statement failed; the transaction was rolled back), or SCR_EIO (--warc-dir: the WARC
+ * file could not be written; rolled back, and the run stops: set_fatal). */
 static int store_group(struct scr_store *st, struct scr_store_item *head)
 {
     char err[1024];
@@ -125,6 +128,20 @@ static int store_group(struct scr_store *st, struct scr_store_item *head)
 
     if (exec_simple(st, "BEGIN"))
         return scr_db_broken(st->db) ? SCR_EDBCONN : SCR_EDB;
+    /* --warc-dir: the records are on disk before anything that points at them commits */
+    if (st->warc && (rc = scr_archive_write(st->db, st->warc, head, err, sizeof(err)))) {
+        if (rc == SCR_EIO) {
+            exec_simple(st, "ROLLBACK");
+            scr_error("%s", err);
+            set_fatal(st, err);
+            return SCR_EIO;
+        }
+        if (scr_db_broken(st->db))
+            return SCR_EDBCONN;
+        snprintf(st->last_error, sizeof(st->last_error), "%s", err);
+        exec_simple(st, "ROLLBACK");
+        return SCR_EDB;
+    }
     count = st->url_count;
     for (struct scr_store_item *it = head; it; it = it->next) {
         switch (it->op) {
@@ -189,6 +206,13 @@ static int store_group(struct scr_store *st, struct scr_store_item *head)
             return SCR_EDB;
         }
     }
+    if (st->warc && scr_archive_link(st->db, st->run_id, head, err, sizeof(err))) {
+        if (scr_db_broken(st->db))
+            return SCR_EDBCONN;
+        snprintf(st->last_error, sizeof(st->last_error), "%s", err);
+        exec_simple(st, "ROLLBACK");
+        return SCR_EDB;
+    }
     if (exec_simple(st, "COMMIT"))
         return scr_db_broken(st->db) ? SCR_EDBCONN : SCR_EDB;
     st->url_count = count;
@@ -207,8 +231,10 @@ static void store_singly(struct scr_store *st, struct scr_store_item *head)
 
     for (struct scr_store_item *it = head; it; it = it->next) {
         struct scr_store_item *next = it->next;
+        int rc;
         it->next = NULL;
-        if (store_group(st, it) == SCR_OK) {
+        rc = store_group(st, it);
+        if (rc == SCR_OK || rc == SCR_EIO) { /* SCR_EIO: the run stops (set_fatal) */
             it->next = next;
             continue;
         }
@@ -415,9 +441,19 @@ int scr_store_start(struct scr_store **out, PGconn *db, const char *conninfo, in
     rc = scr_frontier_prepare(db, err, sizeof(err));
     if (rc)
         scr_error("%s", err);
-    else if (pthread_create(&st->thread, NULL, store_main, st) != 0)
+    if (rc == SCR_OK && s->warc_dir) {
+        char info[1024];
+        snprintf(info, sizeof(info), "http-header-user-agent: %s\r\nrobots: %s\r\n",
+                 s->user_agent ? s->user_agent : "", s->ignore_robots ? "ignore" : "obey");
+        rc = scr_warc_open(&st->warc, s->warc_dir, s->job, run_id, s->warc_max_size,
+                           s->warc_gzip_level, info, err, sizeof(err));
+        if (rc)
+            scr_error("%s", err);
+    }
+    if (rc == SCR_OK && pthread_create(&st->thread, NULL, store_main, st) != 0)
         rc = SCR_ENOMEM;
     if (rc) {
+        scr_warc_close(st->warc, err, sizeof(err));
         scr_seen_release(&st->seen);
         pthread_cond_destroy(&st->cond);
         pthread_mutex_destroy(&st->lock);
@@ -532,6 +568,11 @@ PGconn *scr_store_stop(struct scr_store *st)
         scr_debug("seen cache: %llu outlinks known, %llu sent to the database",
                   (unsigned long long)st->seen.hits, (unsigned long long)st->seen.misses);
     scr_seen_release(&st->seen);
+    if (st->warc) {
+        char err[512];
+        if (scr_warc_close(st->warc, err, sizeof(err)))
+            scr_error("%s", err);
+    }
     close(st->efd);
     free(st->conninfo);
     pthread_cond_destroy(&st->cond);

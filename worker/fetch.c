@@ -34,6 +34,11 @@
  * for); CURLOPT_UNRESTRICTED_AUTH stays off, so libcurl never sends them on a redirect to
  * another host or port.  HTTP/2 is asked for over TLS (CURL_HTTP_VERSION_2TLS).
  *
+ * --warc-dir: the worker also keeps, for rank 0's WARC records, the last response's status
+ * line and headers as received (on_header) and the last request's head as sent (on_debug,
+ * libcurl's debug callback, which needs CURLOPT_VERBOSE; only then).  Robots tasks keep
+ * neither (robots.txt is not archived).
+ *
  * Bookkeeping (transfers, finished list, header copies) aborts on out-of-memory
  * (common/alloc.h); only libcurl's own failures (curl_multi_init, curl_easy_init) are
  * returned.  The finished FIFO is finished[headfinished, nfinished), and active counts the
@@ -68,6 +73,7 @@ struct transfer {
     int follows;             /* libcurl follows its redirects (robots and sitemap tasks) */
     int blocked;             /* proxied, target refused (1) or not resolvable (2): refused
                               * says why; on_opensocket opens nothing */
+    int keep_http;           /* --warc-dir: keep the request and response heads (done->http_*) */
 };
 
 static int check_target(struct transfer *t, const char *url);
@@ -95,6 +101,8 @@ void scr_fetch_done_free(struct scr_fetch_done *d)
     free(d->last_modified);
     free(d->location);
     scr_buf_release(&d->body);
+    scr_buf_release(&d->http_request);
+    scr_buf_release(&d->http_head);
     free(d);
 }
 
@@ -148,6 +156,11 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
     struct transfer *t = userdata;
     size_t n = size * nitems;
 
+    if (t->keep_http) { /* the head as received; a new status line starts it again */
+        if (n >= 5 && strncmp(buf, "HTTP/", 5) == 0)
+            scr_buf_reset(&t->done->http_head);
+        scr_buf_append(&t->done->http_head, buf, n);
+    }
     if (n >= 5 && strncmp(buf, "HTTP/", 5) == 0) {
         /* a new response (after a redirect or 100-continue): forget the previous headers */
         free(t->done->etag);
@@ -184,6 +197,22 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
             return 0; /* CURLE_WRITE_ERROR; finish_transfer reports t->refused */
     }
     return n;
+}
+
+/* libcurl's CURLOPT_DEBUGFUNCTION (--warc-dir only): keeps the last request's head as sent.
+ * A block that follows a complete head (one ending in an empty line) starts a new request. */
+static int on_debug(CURL *easy, curl_infotype type, char *data, size_t size, void *userp)
+{
+    struct transfer *t = userp;
+    struct scr_buf *b = &t->done->http_request;
+
+    (void)easy;
+    if (type != CURLINFO_HEADER_OUT)
+        return 0;
+    if (b->len >= 4 && memcmp(b->data + b->len - 4, "\r\n\r\n", 4) == 0)
+        scr_buf_reset(b);
+    scr_buf_append(b, data, size);
+    return 0;
 }
 
 /* "host:port" of url (lower case, default port filled in), or NULL; caller frees. */
@@ -505,6 +534,14 @@ static int setup_easy(struct scr_fetcher *f, struct transfer *t)
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
+    /* --warc-dir: the heads go to rank 0 (robots.txt is not archived: docs/warc.md); the
+     * request as sent is only seen through the debug callback, which needs VERBOSE */
+    t->keep_http = s->warc_dir && task->kind != SCR_TASK_ROBOTS;
+    if (t->keep_http) {
+        curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, on_debug);
+        curl_easy_setopt(e, CURLOPT_DEBUGDATA, t);
+        curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
+    }
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->done->error);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); /* every encoding this libcurl has */
@@ -573,6 +610,8 @@ int scr_fetcher_add(struct scr_fetcher *f, struct scr_task *task, int64_t queued
     }
     t->done = scr_xcalloc(1, sizeof(*t->done));
     scr_buf_init(&t->done->body);
+    scr_buf_init(&t->done->http_request);
+    scr_buf_init(&t->done->http_head);
     t->done->task = *task;
     memset(task, 0, sizeof(*task));
     t->done->queued_us = queued_us;

@@ -32,6 +32,10 @@ struct scr_fetch_done {
     char *location;            /* a 3xx answer's target (absolute), when not followed */
     long retry_after_s;        /* Retry-After in seconds (0 = none) */
     int64_t queued_us, start_us, end_us; /* monotonic: receipt, start, end */
+    /* --warc-dir only (else empty): the last request's line and headers as libcurl sent
+     * them, and the last response's status line and headers as received (ending in the
+     * empty line), for the WARC record rank 0 writes */
+    struct scr_buf http_request, http_head;
 };
 
 void scr_fetch_done_free(struct scr_fetch_done *d);

@@ -395,11 +395,25 @@ static int build_result(struct worker *w, struct scr_fetch_done *d, struct scr_r
     return parse;
 }
 
+/* --warc-dir: moves what rank 0 archives (the request and response heads and the body) from
+ * d into r, without a copy; a transfer without a response (no status line) has nothing to
+ * archive.  Without --warc-dir nothing moves and the three fields go out empty. */
+static void move_http(const struct worker *w, struct scr_fetch_done *d, struct scr_result *r)
+{
+    if (!w->s.warc_dir || d->task.kind == SCR_TASK_ROBOTS || d->status <= 0 ||
+        !d->http_head.len)
+        return;
+    r->http_request = scr_buf_detach(&d->http_request, &r->http_request_len);
+    r->http_head = scr_buf_detach(&d->http_head, &r->http_head_len);
+    r->payload = scr_buf_detach(&d->body, &r->payload_len);
+}
+
 /* Sends r, the RESULT of d, and counts it; releases r and frees d. */
 static void send_result(struct worker *w, struct scr_fetch_done *d, struct scr_result *r)
 {
     struct scr_buf b;
 
+    move_http(w, d, r);
     scr_buf_init(&b);
     w->stats.pages++;
     w->stats.bytes += r->bytes;

@@ -97,6 +97,10 @@ streamed, never built in memory.
         decoded size can stop a client) or with Content-Length (length=1).
         One 1 MiB deflate block (ended by a full flush) is repeated; the CRC
         of the trailer is worked out while the body is sent.
+    /__test/gzip?title=T
+        200 text/html sent with Content-Encoding: gzip and the compressed
+        length as Content-Length; it decodes to the page /__test/page?title=T
+        would serve (no links).
     /__test/binary?n=N
         N (default 65536) bytes of pseudo-random binary data as text/html.
     /__test/badutf8
@@ -158,6 +162,7 @@ Log line fields
 import argparse
 import base64
 import email.utils
+import gzip
 import hashlib
 import html
 import json
@@ -233,6 +238,7 @@ class Handler(BaseHTTPRequestHandler):
         "/__test/huge": "_t_huge",
         "/__test/gzbomb": "_t_gzbomb",
         "/__test/binary": "_t_binary",
+        "/__test/gzip": "_t_gzip",
         "/__test/badutf8": "_t_badutf8",
         "/__test/liecharset": "_t_liecharset",
         "/__test/deep": "_t_deep",
@@ -665,6 +671,13 @@ class Handler(BaseHTTPRequestHandler):
         return self._stream(200, [("Content-Type", "text/html"), ("Content-Encoding", "gzip")],
                             pieces(), length=length if query.get("length") == "1" else None,
                             chunked=query.get("length") != "1")
+
+    def _t_gzip(self, rest, query):
+        title = query.get("title", "Test page")
+        body = html_page(title, "<h1>%s</h1>" % html.escape(title))
+        return Reply(200, gzip.compress(body, mtime=0),
+                     headers=[("Content-Encoding", "gzip")],
+                     content_type="text/html; charset=utf-8")
 
     def _t_binary(self, rest, query):
         n = max(_int(query.get("n"), 65536), 0)

@@ -8,6 +8,7 @@
  */
 #include <stdint.h>
 
+#include "common/alloc.h"
 #include "common/error.h"
 #include "common/wire.h"
 #include "test.h"
@@ -617,8 +618,8 @@ TEST(result_roundtrip)
     scr_buf_init(&b);
     ASSERT_EQ(scr_result_encode(&b, &want), SCR_OK);
     /* type, url_id, kind/status/curl code, 6 strings, bytes, 5 u32, 2 strings, 3 vectors,
-     * the encoding, the rules feedback */
-    ASSERT_EQ(b.len, 1 + 8 + 3 * 4 + 6 * 4 + 8 + 5 * 4 + 2 * 4 + 3 * 4 + 4 + 4);
+     * the encoding, the rules feedback, the 3 WARC fields (12 bytes when --warc-dir is off) */
+    ASSERT_EQ(b.len, 1 + 8 + 3 * 4 + 6 * 4 + 8 + 5 * 4 + 2 * 4 + 3 * 4 + 4 + 4 + 3 * 4);
     ASSERT_EQ(scr_result_decode(&got, b.data, b.len), SCR_OK);
     ASSERT_STR_EQ(got.final_url, "");
     ASSERT_STR_EQ(got.content_hash, "");
@@ -629,7 +630,28 @@ TEST(result_roundtrip)
     ASSERT_EQ(got.sitemaps.n, 0);
     ASSERT_EQ(got.records.n, 0);
     ASSERT_EQ(got.links.n, 0);
+    ASSERT(got.payload == NULL && got.payload_len == 0 && got.http_head == NULL);
     scr_result_release(&got);
+    scr_buf_release(&b);
+
+    /* the WARC fields are binary: NUL bytes travel */
+    scr_result_init(&want);
+    scr_buf_init(&b);
+    want.http_request = scr_xmemdup0("GET / HTTP/1.1\r\n\r\n", 18);
+    want.http_request_len = 18;
+    want.http_head = scr_xmemdup0("HTTP/1.1 200 OK\r\n\r\n", 19);
+    want.http_head_len = 19;
+    want.payload = scr_xmemdup0("a\0b\0", 4);
+    want.payload_len = 4;
+    ASSERT_EQ(scr_result_encode(&b, &want), SCR_OK);
+    ASSERT_EQ(scr_result_decode(&got, b.data, b.len), SCR_OK);
+    ASSERT_EQ(got.payload_len, 4);
+    ASSERT(memcmp(got.payload, "a\0b\0", 4) == 0);
+    ASSERT_EQ(got.http_head_len, 19);
+    ASSERT(memcmp(got.http_head, want.http_head, 19) == 0);
+    ASSERT_EQ(got.http_request_len, 18);
+    scr_result_release(&got);
+    scr_result_release(&want);
     scr_buf_release(&b);
 }
 
@@ -821,6 +843,8 @@ TEST(huge_counts)
     scr_wire_put_u32(&w, 0);           /* sitemaps */
     scr_wire_put_str(&w, "");          /* encoding */
     scr_wire_put_str(&w, "");          /* rules feedback */
+    for (int i = 0; i < 3; i++)
+        scr_wire_put_bytes(&w, NULL, 0); /* the WARC fields */
     ASSERT_EQ(w.err, SCR_OK);
     p = test_dup_bytes(b.data, b.len);
     ASSERT_EQ(scr_result_decode(&r, p, b.len), SCR_EPROTO);
@@ -828,10 +852,10 @@ TEST(huge_counts)
     ASSERT(r.records.cap < 1000);
     scr_result_release(&r);
     /* the same message with a records count of 1 is valid: only the count was wrong */
-    p[b.len - 4 - 4 - 4 - 4 - 6 - 4 + 0] = 0;
-    p[b.len - 4 - 4 - 4 - 4 - 6 - 4 + 1] = 0;
-    p[b.len - 4 - 4 - 4 - 4 - 6 - 4 + 2] = 0;
-    p[b.len - 4 - 4 - 4 - 4 - 6 - 4 + 3] = 1;
+    p[b.len - 12 - 4 - 4 - 4 - 4 - 6 - 4 + 0] = 0;
+    p[b.len - 12 - 4 - 4 - 4 - 4 - 6 - 4 + 1] = 0;
+    p[b.len - 12 - 4 - 4 - 4 - 4 - 6 - 4 + 2] = 0;
+    p[b.len - 12 - 4 - 4 - 4 - 4 - 6 - 4 + 3] = 1;
     ASSERT_EQ(scr_result_decode(&r, p, b.len), SCR_OK);
     ASSERT_EQ(r.records.n, 1);
     ASSERT_STR_EQ(r.records.v[0], "{}");
