@@ -138,7 +138,10 @@ static void print_summary(const struct coord *co, const char *status, double sec
             printf("  %llu URLs were in flight on lost workers (an attempt each); %llu of them "
                    "quarantined\n", (unsigned long long)co->tally.lost_urls,
                    (unsigned long long)co->tally.quarantined);
-        if (co->lease.outlook.queued_later || co->lease.outlook.queued_ready)
+        if (co->interrupted)
+            printf("  the run was interrupted (SIGINT or SIGTERM) before the crawl ended; "
+                   "run the same command again to resume it\n");
+        else if (co->lease.outlook.queued_later || co->lease.outlook.queued_ready)
             printf("  %lld URLs wait for a later run (retries or hosts put off)\n",
                    (long long)(co->lease.outlook.queued_later + co->lease.outlook.queued_ready));
     }

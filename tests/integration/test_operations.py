@@ -70,6 +70,10 @@ class OperationsTest(crawlcase.CrawlCase):
         r = st.wait_scrape(p, 120)
         self.assertEqual(r.returncode, 6, r.stderr[-3000:])
         self.assertIn("interrupted: stopping the workers", r.stderr)
+        # the summary says what happened and what to do, not "URLs wait for a later run"
+        self.assertIn("the run was interrupted (SIGINT or SIGTERM) before the crawl ended; "
+                      "run the same command again to resume it", r.stdout)
+        self.assertNotIn("wait for a later run", r.stdout)
         self.assertEqual(self.q("SELECT status, exit_code FROM runs"), [("interrupted", "6")])
         self.assertEqual(self.scalar("SELECT count(*) FROM urls WHERE state = 'leased'"), "0",
                          "an interrupted run returns its leases")
