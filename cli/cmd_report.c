@@ -687,8 +687,8 @@ static int report_open(struct report *r, const struct scr_settings *s, char *job
     PGresult *res = NULL;
     int code = SCR_EXIT_OK;
 
-    if (scr_db_connect(&r->db, scr_db_conninfo(s->db), 0, r->err, sizeof(r->err)))
-        return SCR_EXIT_DB;
+    if ((code = scr_db_connect(&r->db, scr_db_conninfo(s->db), 0, r->err, sizeof(r->err))))
+        return code == SCR_EUSAGE ? SCR_EXIT_USAGE : SCR_EXIT_DB;
     if (scr_db_command(r->db, "starting the report",
                        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, r->err,
                        sizeof(r->err)) ||

@@ -137,8 +137,13 @@ int scr_setup_db(struct coord *co, const char *command, PGconn **dbp)
     memset(&sb, 0, sizeof(sb));
     scr_strvec_init(&sb.urls);
     scr_strvec_init(&sb.hosts);
-    if (scr_db_connect(&db, conninfo, co->s->db_retry_ms > 10000 ? 10000 : co->s->db_retry_ms,
-                       err, sizeof(err))) {
+    /* a mistake (no such database or role, a bad password, a malformed conninfo) exits 2 at
+     * once; a server that does not answer is waited for, --db-retry long */
+    if (scr_db_connect(&db, conninfo, co->s->db_retry_ms, err, sizeof(err)) == SCR_EUSAGE) {
+        scr_error("%s", err);
+        rc = SCR_EXIT_USAGE;
+        goto out;
+    } else if (!db) {
         scr_error("%s", err);
         goto out;
     }
