@@ -69,6 +69,8 @@ static void handle_store(struct coord *co, int *got)
         }
         if (it->op == SCR_STORE_CLAIMS) {
             scr_claims_done(co, it);
+        } else if (it->op == SCR_STORE_HOST_DOWN) {
+            scr_results_host_down(co, it);
         } else if (it->op == SCR_STORE_ROBOTS_GET) {
             if (!it->stored)
                 scr_warn("could not read the robots.txt cache; robots.txt is fetched again");

@@ -19,6 +19,7 @@
 #include "coordinator/coord_internal.h"
 #include "coordinator/coordinator.h"
 #include "coordinator/db.h"
+#include "coordinator/outages.h"
 #include "coordinator/runs.h"
 #include "coordinator/seeds.h"
 #include "parsers/extract.h"
@@ -167,6 +168,17 @@ int scr_setup_db(struct coord *co, const char *command, PGconn **dbp)
     if (co->run_id == 0 || scr_frontier_reclaim(db, co->run_id, &reclaimed, NULL, err, sizeof(err))) {
         scr_error("%s", err);
         goto out;
+    }
+    {
+        /* hosts unreachable in earlier runs are tried again in every run (outages.h) */
+        int64_t down_hosts = 0, due = 0;
+        if (scr_outages_due(db, co->job_id, &down_hosts, &due, err, sizeof(err))) {
+            scr_error("%s", err);
+            goto out;
+        }
+        if (due)
+            scr_info("%lld hosts were unreachable in earlier runs: trying them again "
+                     "(%lld URLs made due)", (long long)down_hosts, (long long)due);
     }
     if (co->s->insecure)
         scr_warn("--insecure: TLS certificates are NOT verified in this run (recorded on run %lld)",
