@@ -351,10 +351,8 @@ void scr_coordinator_run(struct scr_comm *c, struct scr_settings *s, const char 
     if (rc == SCR_EXIT_OK)
         rc = scr_setup_db(&co, command, &db);
     if (rc != SCR_EXIT_OK) {
-        /* Workers are waiting for WELCOME: refuse them so they exit. */
-        for (int i = 1; i < co.peers.n; i++)
-            scr_peers_welcome(&co.peers, &co.peers.p[i], 0,
-                              "the coordinator could not start the run");
+        /* Workers are waiting for WELCOME: tell them the run did not start. */
+        scr_coordinator_stop_workers(c, "the coordinator could not start the run");
         out->exit_code = rc;
         goto out;
     }

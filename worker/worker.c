@@ -130,6 +130,12 @@ static int handshake(struct worker *w)
         scr_error("malformed WELCOME from rank %d (%zu bytes): %s", peer, len, scr_strerror(rc));
         goto out;
     }
+    if (!wel.accepted && wel.not_started) {
+        /* a normal start-up stop: rank 0 said why once; workers stay quiet */
+        scr_debug("the run did not start: %s", wel.reason);
+        rc = SCR_ESTOPPED;
+        goto out;
+    }
     if (!wel.accepted) {
         scr_error("the coordinator refused this worker: %s", wel.reason);
         rc = SCR_EVERSION;

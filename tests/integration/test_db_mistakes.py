@@ -4,6 +4,7 @@ usage errors: exit 2 at once (even with a long --db-retry), with a hint, from th
 mpiexec and from init-db, export, report and check.  A server that does not answer is waited
 for as long as --db-retry says (no 10 s cap any more), then exit 3."""
 import os
+import re
 import time
 
 import crawlcase
@@ -98,6 +99,18 @@ class DbMistakesTest(crawlcase.CrawlCase):
         self.assertIn("retrying in", r.stderr)
         # the start-up wait follows --db-retry: it used to stop at 10 s whatever it said
         self.assertGreater(took, 11.5, r.stderr[-3000:])
+        # one ERROR, rank 0's: the workers told to stop at start-up are quiet
+        self.assertEqual(len(re.findall(r"(?m) ERROR ", r.stderr)), 1, r.stderr[-3000:])
+        self.assertNotIn("refused this worker", r.stderr)
+        self.assertNotIn("UCX", r.stderr)
+
+    def test_a_missing_seed_file_gives_one_error_line(self):
+        r = st.run_scrape(["--seed", "/nonexistent/seeds.txt", "--db", self.db], np=3,
+                          timeout=120)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertEqual(re.findall(r"(?m)^\S+ \[rank (\d+) [^]]*\] ERROR (.*)$", r.stderr),
+                         [("0", "/nonexistent/seeds.txt: No such file or directory")])
+        self.assertNotIn("UCX", r.stderr)
 
 
 if __name__ == "__main__":
