@@ -69,6 +69,7 @@ class HostDownTest(crawlcase.CrawlCase):
         self.assertRegex(r.stdout, r"errors 0 \(failed 3,")
         urls = self.down_urls()
         self.assertEqual([u[0] for u in urls], ["failed"] * 3)
+        self.assertEqual([u[1] for u in urls], ["0"] * 3, "never fetched: no attempt counted")
         for u in urls:
             self.assertTrue(u[2].startswith(reason) and "Couldn't connect" in u[2], u)
         status, code, summary = self.q("SELECT status, exit_code, summary FROM runs "
