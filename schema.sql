@@ -402,4 +402,21 @@ BEGIN
 END
 $$;
 
+-- host_outages: hosts of a job whose robots.txt got no answer (refused, timed out, 5xx)
+-- --max-attempts times in a run, one row per (job, host): when the first such run saw it,
+-- in how many runs (a run counts once: last_run_id), the last error and when.  Each run makes
+-- their queued URLs due, so every run tries them again; after --host-down-runs runs and
+-- --host-down-after since `since` their queued URLs become 'failed' ("host unreachable in N
+-- runs since ...").  A robots.txt answered below 500 deletes the row (coordinator/outages.c).
+CREATE TABLE IF NOT EXISTS host_outages (
+    job_id      bigint NOT NULL REFERENCES jobs (id),
+    host        text NOT NULL,
+    since       timestamptz NOT NULL,
+    runs        integer NOT NULL,
+    last_run_id bigint,
+    last_error  text,
+    last_at     timestamptz NOT NULL,
+    PRIMARY KEY (job_id, host)
+);
+
 UPDATE scrape_meta SET value = '3' WHERE key = 'schema_version' AND value::int < 3;

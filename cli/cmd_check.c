@@ -449,7 +449,10 @@ static void print_report(const struct check_run *cr, const struct check_opts *o,
            cr->size, cr->size == 1 ? "" : "s", host, me->version, me->build_id, me->protocol,
            mpi);
     if (!db->reachable) {
-        printf("database: %s: %s\n", db->configured ? "UNREACHABLE" : "not configured",
+        printf("database: %s: %s\n",
+               !db->configured             ? "not configured"
+               : cr->db_rc == SCR_EUSAGE ? "WRONG CONNINFO" /* a mistake: exit 2 */
+                                         : "UNREACHABLE",
                db->configured ? db->problem
                               : "no --db and no SCRAPE_DB, and libpq's defaults do not connect");
     } else {
@@ -616,7 +619,9 @@ static int run_check(struct check_run *cr, const struct check_opts *o, int *lost
             *lost = 1;
     if (cr->size > 1)
         send_done(cr, 1);
-    if (cr->db.configured && cr->db_rc != SCR_OK)
+    if (cr->db.configured && cr->db_rc == SCR_EUSAGE)
+        code = SCR_EXIT_USAGE; /* a conninfo mistake (scr_db_classify) */
+    else if (cr->db.configured && cr->db_rc != SCR_OK)
         code = SCR_EXIT_DB;
     else
         code = unusable ? SCR_EXIT_CLUSTER : SCR_EXIT_OK;

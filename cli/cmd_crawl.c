@@ -137,7 +137,7 @@ int scr_cmd_crawl(int argc, char **argv, int start)
         signal(SIGTERM, SIG_IGN);
         if (scr_comm_mpi_new(&c) == SCR_OK) {
             int rc = scr_worker_run(c);
-            if (rc && rc != SCR_EVERSION)
+            if (rc && rc != SCR_EVERSION && rc != SCR_ESTOPPED)
                 scr_error("worker stopped: %s", scr_strerror(rc));
         }
         goto finish;
@@ -179,17 +179,8 @@ int scr_cmd_crawl(int argc, char **argv, int start)
         }
     }
     if (rank == 0 && size > 1 && !c && scr_comm_mpi_new(&c) == SCR_OK) {
-        /* usage error before the coordinator ran: let the waiting workers go */
-        struct scr_msg_welcome m;
-        memset(&m, 0, sizeof(m));
-        m.reason = (char *)"the coordinator stopped: see its error";
-        for (int r = 1; r < size; r++) {
-            struct scr_buf b;
-            scr_buf_init(&b);
-            if (scr_msg_welcome_encode(&b, &m) == SCR_OK)
-                scr_comm_send_buf(c, r, &b);
-            scr_buf_release(&b);
-        }
+        /* usage error before the coordinator ran: let the waiting workers go, quietly */
+        scr_coordinator_stop_workers(c, "the coordinator stopped: see its error");
     }
 finish:
     scr_mpisession_end(c, code,

@@ -411,9 +411,9 @@ int scr_cmd_export(int argc, char **argv, int start)
         code = SCR_EXIT_USAGE;
         goto out;
     }
-    if (scr_db_connect(&db, scr_db_conninfo(s.db), 0, err, sizeof(err))) {
+    if ((code = scr_db_connect(&db, scr_db_conninfo(s.db), 0, err, sizeof(err)))) {
         fprintf(stderr, "scrape export: %s\n", err);
-        code = SCR_EXIT_DB;
+        code = code == SCR_EUSAGE ? SCR_EXIT_USAGE : SCR_EXIT_DB;
         goto out;
     }
     /* before BEGIN: a failed parse would abort the transaction */

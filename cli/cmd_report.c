@@ -577,12 +577,39 @@ static int hosts_latency(struct report *r)
     return rc;
 }
 
+/* Hosts whose robots.txt got no answer in a run (host_outages; written only when there are
+ * some): since when, in how many runs, and what became of their URLs. */
+static int hosts_unreachable(struct report *r)
+{
+    PGresult *res = job_query(
+        r, "finding unreachable hosts",
+        "SELECT o.host, o.runs, to_char(o.since AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
+        " AS \"down since (UTC)\", o.last_error AS \"last error\","
+        " count(u.id) FILTER (WHERE u.state = 'failed') AS \"URLs failed\","
+        " count(u.id) FILTER (WHERE u.state = 'queued') AS \"URLs waiting\","
+        " min(u.error) FILTER (WHERE u.state = 'failed') AS reason"
+        " FROM host_outages o LEFT JOIN urls u ON u.job_id = o.job_id AND u.host = o.host"
+        " WHERE o.job_id = $1::bigint GROUP BY o.host, o.runs, o.since, o.last_error"
+        " ORDER BY o.runs DESC, o.host LIMIT " TOP_HOSTS);
+
+    if (!res)
+        return SCR_EDB;
+    if (PQntuples(res) > 0) {
+        fputs("<h3>Unreachable hosts</h3>\n<p class=\"note\">robots.txt got no answer in these"
+              " runs; their URLs fail after <code>--host-down-runs</code> runs and"
+              " <code>--host-down-after</code>.</p>\n", r->out);
+        write_table(r->out, res, "host-down");
+    }
+    PQclear(res);
+    return SCR_OK;
+}
+
 static int section_hosts(struct report *r)
 {
     int rc;
 
     fputs("<section id=\"hosts\">\n<h2>Hosts</h2>\n", r->out);
-    if (!(rc = hosts_errors(r)))
+    if (!(rc = hosts_unreachable(r)) && !(rc = hosts_errors(r)))
         rc = hosts_latency(r);
     fputs("</section>\n", r->out);
     return rc;
@@ -712,8 +739,8 @@ static int report_open(struct report *r, const struct scr_settings *s, char *job
     PGresult *res = NULL;
     int code = SCR_EXIT_OK;
 
-    if (scr_db_connect(&r->db, scr_db_conninfo(s->db), 0, r->err, sizeof(r->err)))
-        return SCR_EXIT_DB;
+    if ((code = scr_db_connect(&r->db, scr_db_conninfo(s->db), 0, r->err, sizeof(r->err))))
+        return code == SCR_EUSAGE ? SCR_EXIT_USAGE : SCR_EXIT_DB;
     if (scr_db_command(r->db, "starting the report",
                        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, r->err,
                        sizeof(r->err)) ||

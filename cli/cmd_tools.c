@@ -133,10 +133,10 @@ int scr_cmd_init_db(int argc, char **argv, int start)
         code = SCR_EXIT_USAGE;
         goto out;
     }
-    if (scr_db_connect(&db, scr_db_conninfo(s.db), 0, err, sizeof(err)) ||
+    if ((code = scr_db_connect(&db, scr_db_conninfo(s.db), 0, err, sizeof(err))) ||
         scr_db_ensure_schema(db, 1, err, sizeof(err))) {
         fprintf(stderr, "scrape init-db: %s\n", err);
-        code = SCR_EXIT_DB;
+        code = code == SCR_EUSAGE ? SCR_EXIT_USAGE : SCR_EXIT_DB;
         goto out;
     }
     printf("scrape schema version %d is in place\n", SCR_SCHEMA_VERSION);

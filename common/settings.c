@@ -132,6 +132,12 @@ static const struct scr_setting_def defs[] = {
      "requests in flight per host, cluster-wide"},
     {"max-attempts", SCR_SET_INT, OFF(max_attempts), "3", 1, 100, 0, 0,
      "fetch attempts per URL for transient failures"},
+    {"host-down-runs", SCR_SET_INT, OFF(host_down_runs), "3", 0, 1000, 0, 0,
+     "a host whose robots.txt gets no answer in this many runs (and --host-down-after) has "
+     "its queued URLs failed (0 = never: they wait)"},
+    {"host-down-after", SCR_SET_DURATION, OFF(host_down_after_ms), "1h", 0,
+     INT64_C(31536000000), 0, 0,
+     "... and only once this long has passed since its first such run"},
     {"max-crawl-delay", SCR_SET_DURATION, OFF(max_crawl_delay_ms), "30s", 0, 3600000, 0, 0,
      "robots.txt Crawl-delay is honoured up to this"},
     {"robots-ttl", SCR_SET_DURATION, OFF(robots_ttl_ms), "24h", 0, INT64_C(31536000000), 0, 0,

@@ -63,6 +63,8 @@ struct scr_settings {
     int64_t delay_ms;
     int host_concurrency;
     int max_attempts;
+    int host_down_runs;         /* runs a host may be unreachable before its URLs fail */
+    int64_t host_down_after_ms; /* ... and the least time since the first of them */
     int64_t max_crawl_delay_ms;
     int64_t robots_ttl_ms;
     int64_t max_retry_wait_ms; /* a run waits this long for retries; later ones are the next run's */

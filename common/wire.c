@@ -264,6 +264,7 @@ int scr_msg_welcome_encode(struct scr_buf *b, const struct scr_msg_welcome *m)
     put_strvec(&w, &m->values);
     scr_wire_put_str(&w, m->rules_name);
     scr_wire_put_str(&w, m->rules_text);
+    scr_wire_put_u32(&w, m->not_started);
     return w.err;
 }
 
@@ -281,6 +282,7 @@ int scr_msg_welcome_decode(struct scr_msg_welcome *m, const void *p, size_t len)
         r.err = SCR_EPROTO;
     m->rules_name = scr_wire_get_str(&r);
     m->rules_text = scr_wire_get_str(&r);
+    m->not_started = scr_wire_get_u32(&r);
     return scr_wire_end(&r);
 }
 

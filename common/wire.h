@@ -92,6 +92,9 @@ struct scr_msg_welcome {
     struct scr_strvec values;
     char *rules_name;         /* may be "" */
     char *rules_text;         /* may be "" */
+    uint32_t not_started;     /* with accepted 0: 1 = the run did not start (rank 0 logged why:
+                                 a usage error, the database, --if-idle); the worker exits
+                                 quietly.  0 = a real refusal (another build): it logs ERROR */
 };
 
 /* What a task asks the worker to do with its URL. */

@@ -111,6 +111,10 @@ void scr_results_unfetched(struct coord *co, struct scr_lease_item *li,
 void scr_results_lost_peer(struct coord *co, struct scr_peer *w);
 /* Settles again the pooled URLs of host after what is known of it changed. */
 void scr_results_resettle(struct coord *co, const char *host);
+/* A SCR_STORE_HOST_DOWN item came back: warns with the outage's runs and start, marks the
+ * host down for the run (its URLs put back, or failed at the limits) and resettles it.
+ * Borrows it. */
+void scr_results_host_down(struct coord *co, struct scr_store_item *it);
 /* Installs host's robots.txt (body of an answer with status; NULL = none) and queues its
  * sitemaps (--sitemaps). */
 void scr_results_robots_ready(struct coord *co, const char *host, const char *body,

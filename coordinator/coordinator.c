@@ -70,6 +70,8 @@ static void handle_store(struct coord *co, int *got)
         }
         if (it->op == SCR_STORE_CLAIMS) {
             scr_claims_done(co, it);
+        } else if (it->op == SCR_STORE_HOST_DOWN) {
+            scr_results_host_down(co, it);
         } else if (it->op == SCR_STORE_ROBOTS_GET) {
             if (!it->stored)
                 scr_warn("could not read the robots.txt cache; robots.txt is fetched again");
@@ -369,10 +371,8 @@ void scr_coordinator_run(struct scr_comm *c, struct scr_settings *s, const char 
         }
     }
     if (rc != SCR_EXIT_OK) {
-        /* Workers are waiting for WELCOME: refuse them so they exit. */
-        for (int i = 1; i < co.peers.n; i++)
-            scr_peers_welcome(&co.peers, &co.peers.p[i], 0,
-                              "the coordinator could not start the run");
+        /* Workers are waiting for WELCOME: tell them the run did not start. */
+        scr_coordinator_stop_workers(c, "the coordinator could not start the run");
         out->exit_code = rc;
         goto out;
     }

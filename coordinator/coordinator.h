@@ -23,4 +23,10 @@ void scr_coordinator_run(struct scr_comm *c, struct scr_settings *s, const char 
 /* Set from a signal handler: 1 = stop handing out work and finish, 2 = stop now. */
 extern volatile sig_atomic_t scr_coordinator_stop;
 
+/* The run did not start (a usage error, the database, --if-idle): receives each worker's
+ * HELLO (for up to 10 s; a message never received makes UCX warn at MPI_Finalize), then
+ * sends each a WELCOME refusal marked not_started, so that it exits without an ERROR line.
+ * reason is borrowed. */
+void scr_coordinator_stop_workers(struct scr_comm *c, const char *reason);
+
 #endif

@@ -230,22 +230,103 @@ static PGconn *connect_once(const char *conninfo)
     return PQconnectdbParams(kw, val, 1);
 }
 
+/* A plausible database name: what `--db crawl` meant (echoed in the hint: no password can
+ * hide in it). */
+static int looks_like_dbname(const char *s)
+{
+    size_t n = 0;
+
+    for (; s[n]; n++)
+        if (!isalnum((unsigned char)s[n]) && s[n] != '_' && s[n] != '-' && s[n] != '.')
+            return 0;
+    return n > 0 && n <= 63;
+}
+
+#define NEED_PASSWORD "a password is needed: put it in ~/.pgpass or the --db-file (mode 600)"
+
+/* Permanent connection failures: libpq's (and the server's) message text, English.  A server
+ * whose lc_messages is another language words them otherwise: those are retried (exit 3). */
+static const struct {
+    const char *a, *b; /* both must occur in the message (b may be NULL) */
+    const char *hint;
+} permanent[] = {
+    {"database \"", "\" does not exist",
+     "the database does not exist: create it (createdb NAME; scrape init-db) or fix dbname="},
+    {"role \"", "\" does not exist",
+     "the role does not exist: create it (CREATE ROLE ... LOGIN) or fix user="},
+    {"password authentication failed", NULL,
+     "wrong user name or password: check ~/.pgpass or the --db-file"},
+    {"authentication failed", NULL, "the server refused the credentials: check user= and "
+                                    "the server's pg_hba.conf"},
+    {"no pg_hba.conf entry", NULL,
+     "the server's pg_hba.conf does not let this user connect to this database from here"},
+    {"no password supplied", NULL, NEED_PASSWORD},
+    {"invalid port number", NULL, "port= must be a number"},
+    {"invalid integer value", NULL, "the option needs a number"},
+    {"invalid ", " value", "an option of the conninfo has a value libpq does not know (see "
+                           "the PostgreSQL manual, \"Parameter Key Words\")"},
+};
+
+int scr_db_classify(PGconn *db, const char *conninfo, char *err, size_t errlen)
+{
+    char *why = NULL;
+    PQconninfoOption *parsed = PQconninfoParse(conninfo, &why);
+    size_t used;
+
+    if (!parsed) {
+        /* malformed: retrying cannot help */
+        size_t n = why ? strlen(why) : 0;
+        while (n && (why[n - 1] == '\n' || why[n - 1] == ' '))
+            why[--n] = '\0';
+        if (looks_like_dbname(conninfo))
+            snprintf(err, errlen,
+                     "the database conninfo '%s' is malformed: a conninfo is key=value pairs "
+                     "or a URI: use dbname=%s or postgresql://HOST/%s",
+                     conninfo, conninfo, conninfo);
+        else
+            snprintf(err, errlen,
+                     "the database conninfo is malformed: %s (a conninfo is key=value pairs, "
+                     "dbname=crawl host=db, or a URI, postgresql://user@db/crawl)",
+                     why ? why : "out of memory");
+        chomp(err, errlen);
+        PQfreemem(why);
+        return SCR_EUSAGE;
+    }
+    PQconninfoFree(parsed);
+    if (!db || PQstatus(db) == CONNECTION_OK) {
+        snprintf(err, errlen, "cannot connect to PostgreSQL: %s",
+                 db ? "(connected)" : "out of memory");
+        return SCR_EDBCONN;
+    }
+    snprintf(err, errlen, "cannot connect to PostgreSQL: %s", PQerrorMessage(db));
+    chomp(err, errlen);
+    used = strlen(err);
+    if (PQconnectionNeedsPassword(db)) {
+        snprintf(err + used, errlen - used, " (not retried: %s)", NEED_PASSWORD);
+        return SCR_EUSAGE;
+    }
+    for (size_t i = 0; i < sizeof(permanent) / sizeof(permanent[0]); i++) {
+        const char *a = strstr(err, permanent[i].a);
+        if (a && (!permanent[i].b || strstr(a, permanent[i].b))) {
+            snprintf(err + used, errlen - used, " (not retried: %s)", permanent[i].hint);
+            return SCR_EUSAGE;
+        }
+    }
+    return SCR_EDBCONN;
+}
+
 int scr_db_connect(PGconn **out, const char *conninfo, int64_t retry_ms, char *err, size_t errlen)
 {
     int64_t deadline = scr_now_ms() + retry_ms, wait_ms = 250;
     PGconn *db;
+    int rc;
 
     for (;;) {
         char *why = NULL;
         PQconninfoOption *parsed = PQconninfoParse(conninfo, &why);
-        if (!parsed) {
-            /* malformed: retrying cannot help */
-            snprintf(err, errlen, "the database conninfo is malformed: %s",
-                     why ? why : "out of memory");
-            chomp(err, errlen);
-            PQfreemem(why);
-            return SCR_EDBCONN;
-        }
+        PQfreemem(why);
+        if (!parsed)
+            return scr_db_classify(NULL, conninfo, err, errlen);
         PQconninfoFree(parsed);
         db = connect_once(conninfo);
         if (db && PQstatus(db) == CONNECTION_OK) {
@@ -255,14 +336,15 @@ int scr_db_connect(PGconn **out, const char *conninfo, int64_t retry_ms, char *e
             *out = db;
             return SCR_OK;
         }
-        snprintf(err, errlen, "cannot connect to PostgreSQL: %s",
-                 db ? PQerrorMessage(db) : "out of memory");
-        chomp(err, errlen);
+        rc = scr_db_classify(db, conninfo, err, errlen);
         PQfinish(db);
-        if (scr_now_ms() + wait_ms > deadline)
-            return SCR_EDBCONN;
+        if (rc != SCR_EDBCONN || scr_now_ms() + wait_ms > deadline ||
+            (stop_flag && *stop_flag))
+            return rc;
         scr_warn("%s; retrying in %lld ms", err, (long long)wait_ms);
         scr_sleep_us(wait_ms * 1000);
+        if (stop_flag && *stop_flag)
+            return rc;
         wait_ms = wait_ms * 2 > 5000 ? 5000 : wait_ms * 2;
     }
 }

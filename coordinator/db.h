@@ -23,10 +23,22 @@ struct scr_strvec;
  * sources. */
 const char *scr_db_conninfo(const char *opt);
 
-/* Connects, retrying with backoff for up to retry_ms (0 = one try; a malformed conninfo is
- * never retried).  On failure returns SCR_EDBCONN with libpq's message, passwords redacted,
- * in err. */
+/* Connects, retrying with backoff (250 ms doubling to 5 s) for up to retry_ms (0 = one try)
+ * while the failure may pass, and not after a signal set the stop flag.  On failure returns
+ * what scr_db_classify says: SCR_EUSAGE at once for a mistake retrying cannot fix (callers
+ * exit SCR_EXIT_USAGE), SCR_EDBCONN once retry_ms is spent (SCR_EXIT_DB); the message, with
+ * a hint and passwords redacted, is in err. */
 int scr_db_connect(PGconn **out, const char *conninfo, int64_t retry_ms, char *err, size_t errlen);
+
+/* The one classification of a failed connection, for every command that connects.  db is
+ * the failed connection (borrowed; NULL when conninfo did not parse).  Writes the message with
+ * passwords redacted to err and returns SCR_EUSAGE when retrying cannot help (a malformed
+ * conninfo, with "use dbname=X or postgresql://HOST/X" for a bare word such as `--db crawl`;
+ * a database or role that does not exist; failed authentication; no password; pg_hba.conf
+ * refuses; an invalid option value such as sslmode=bogus), with a hint appended; else
+ * SCR_EDBCONN (the server does not answer, is starting up, has no free slot).  Recognised by
+ * libpq's English message text: a server with another lc_messages gets SCR_EDBCONN. */
+int scr_db_classify(PGconn *db, const char *conninfo, char *err, size_t errlen);
 
 /* The largest --db-file. */
 #define SCR_DB_FILE_MAX 16384

@@ -20,13 +20,6 @@
 
 extern const char scr_schema_sql[];
 
-static void chomp(char *s)
-{
-    size_t n = strlen(s);
-    while (n && (s[n - 1] == '\n' || s[n - 1] == ' '))
-        s[--n] = '\0';
-}
-
 /* The tables schema.sql creates, as a PostgreSQL array literal: {scrape_meta,jobs,...}. */
 static int schema_tables(struct scr_buf *out)
 {
@@ -233,12 +226,10 @@ int scr_dbcheck_run(struct scr_dbcheck *o, const char *opt_db, int64_t timeout_m
     o->schema_version = -1;
     db = connect_db(conninfo, timeout_ms);
     if (!db || PQstatus(db) != CONNECTION_OK) {
-        snprintf(err, sizeof(err), "cannot connect: %s",
-                 db ? PQerrorMessage(db) : "out of memory");
-        scr_db_redact(err, o->problem, sizeof(o->problem)); /* libpq may quote the conninfo */
-        chomp(o->problem);
+        /* the same classification as a crawl's: SCR_EUSAGE for a mistake, with its hint */
+        rc = scr_db_classify(db, conninfo, o->problem, sizeof(o->problem));
         PQfinish(db);
-        return SCR_EDBCONN;
+        return rc;
     }
     o->reachable = 1;
     describe_where(o, db);

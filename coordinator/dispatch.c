@@ -83,6 +83,9 @@ static void settle_leased(struct coord *co, struct scr_lease_item *li,
     case SCR_SETTLE_PUT_BACK:
         scr_results_unfetched(co, li, SCR_URL_QUEUED, reason, SCR_HOSTS_PUT_BACK_MS);
         break;
+    case SCR_SETTLE_FAILED:
+        scr_results_unfetched(co, li, SCR_URL_FAILED, reason, 0);
+        break;
     }
 }
 

@@ -344,6 +344,8 @@ int scr_frontier_renew(PGconn *db, int64_t run_id, int64_t ttl_ms, char *err, si
  * known links are left out before the LIMIT by a scalar subquery with LIMIT 1: an index probe
  * per link.  (NOT EXISTS there lets the generic plan hash the whole frontier per result.)
  * LINK_FILTER and LINK_LIMIT are those two parts of the outlink insert.
+ * Without a fetch ($26, not lost) a URL put back ('queued') or failed (its host unreachable in
+ * --host-down-runs runs: outages.h) gives its lease's attempt back.
  * The lost form ($26 no fetch and $27 lost): the URL was in flight on worker $11 ($12), which
  * was lost.  The attempt is kept, the loss is added to lost_count / lost_workers (lw), and at
  * $28 losses the URL is quarantined: 'failed' with a reason naming every lost worker; the
@@ -359,7 +361,7 @@ int scr_frontier_renew(PGconn *db, int64_t run_id, int64_t ttl_ms, char *err, si
     "    lease_run = NULL, lease_until = NULL," \
     "    next_attempt_at = CASE WHEN $3 = 'queued'" \
     "      THEN now() + $20::bigint * interval '1 millisecond' ELSE next_attempt_at END," \
-    "    attempts = CASE WHEN $26::boolean AND $3 = 'queued' AND NOT $27::boolean" \
+    "    attempts = CASE WHEN $26::boolean AND $3 IN ('queued', 'failed') AND NOT $27::boolean" \
     "      THEN greatest(attempts - 1, 0) ELSE attempts END," \
     "    lost_count = lost_count + CASE WHEN $27::boolean THEN 1 ELSE 0 END," \
     "    lost_workers = CASE WHEN $27::boolean" \

@@ -27,6 +27,7 @@
 #include "common/strvec.h"
 #include "common/wire.h"
 #include "coordinator/hostdb.h"
+#include "coordinator/outages.h"
 
 /* A URL's state (urls.state).  The process works with the enum; the text is used only where
  * a statement is built (scr_url_state_name). */
@@ -64,7 +65,9 @@ enum scr_store_op {
     SCR_STORE_SITEMAPS,   /* sitemap URLs to queue: sitemap_links / sitemap_hosts */
     SCR_STORE_ROBOTS_GET, /* read the cached robots.txt of robots_hosts into robots/nrobots
                              (only hosts whose robots state is unknown to the run) */
-    SCR_STORE_CLAIMS      /* release and renew host claims: scr_hostdb_claims_update */
+    SCR_STORE_CLAIMS,     /* release and renew host claims: scr_hostdb_claims_update */
+    SCR_STORE_HOST_DOWN   /* robots_host was down in this run (res.error: why): count it in
+                             host_outages, fail its URLs at the limits (scr_outages_record) */
 };
 
 struct scr_store_item {
@@ -105,6 +108,9 @@ struct scr_store_item {
     int claims_renew;
     int64_t claims_others;
     int64_t claims_t0_ms;
+    int down_max_runs;        /* SCR_STORE_HOST_DOWN: --host-down-runs, --host-down-after */
+    int64_t down_after_ms;
+    struct scr_outage outage; /* ... filled by the store */
     /* filled by the store: */
     struct scr_robots_cache *robots;       /* SCR_STORE_ROBOTS_GET: the cache hits */
     size_t nrobots;

@@ -127,7 +127,7 @@ static enum scr_settle decide(const struct scr_hosts *hs, const struct scr_host 
     }
     if (h->down) {
         *reason = h->down;
-        return SCR_SETTLE_PUT_BACK;
+        return h->down_fail ? SCR_SETTLE_FAILED : SCR_SETTLE_PUT_BACK;
     }
     if (h->robots_state == SCR_ROBOTS_READY && it->kind == SCR_TASK_PAGE &&
         !scr_robots_allowed_url(h->robots, hs->agent, it->url)) {
@@ -314,7 +314,7 @@ void scr_hosts_robots_retry(struct scr_hosts *hs, const char *host, int64_t unti
 }
 
 int scr_hosts_robots_failed(struct scr_hosts *hs, const char *host, int64_t now_us,
-                            int max_attempts, const char *reason)
+                            int max_attempts)
 {
     struct scr_host *h = scr_hosts_get(hs, host);
     int n = ++h->robots_attempts;
@@ -325,10 +325,18 @@ int scr_hosts_robots_failed(struct scr_hosts *hs, const char *host, int64_t now_
         scr_hosts_robots_retry(hs, host, now_us + wait);
         return 0;
     }
-    if (!h->down)
-        h->down = scr_xstrdup(reason);
-    scr_hosts_robots_set(hs, host, NULL, -1);
+    h->robots_state = SCR_ROBOTS_LOOKUP; /* until scr_hosts_set_down */
     return 1;
+}
+
+void scr_hosts_set_down(struct scr_hosts *hs, const char *host, const char *reason, int fail)
+{
+    struct scr_host *h = scr_hosts_get(hs, host);
+
+    free(h->down);
+    h->down = scr_xstrdup(reason);
+    h->down_fail = fail;
+    scr_hosts_robots_set(hs, host, NULL, -1);
 }
 
 const char *scr_hosts_scheme(struct scr_hosts *hs, const char *host)

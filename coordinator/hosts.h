@@ -67,6 +67,7 @@ struct scr_host {
     int robots_attempts;      /* robots fetches of this run that gave no usable answer */
     /* settled without a fetch: owned reasons, NULL when not so */
     char *down;               /* robots.txt unavailable after --max-attempts */
+    int down_fail;            /* with down: its URLs fail (host_outages: down in too many runs) */
     char *parked;             /* SCR_HOSTS_PARK_STREAK errors in a row */
     int sitemaps_queued;      /* --sitemaps: queued once per run */
     int sitemaps_admitted;    /* sitemap URLs of this run that entered the pool (counted against
@@ -121,8 +122,10 @@ enum scr_settle {
                             state is LOOKUP now): the caller reads it and calls
                             scr_hosts_robots_set or scr_hosts_robots_missing */
     SCR_SETTLE_SKIPPED,  /* the host's robots.txt disallows it: state 'skipped' */
-    SCR_SETTLE_PUT_BACK  /* host parked or robots.txt down: back to 'queued', next try in
+    SCR_SETTLE_PUT_BACK, /* host parked or robots.txt down: back to 'queued', next try in
                             SCR_HOSTS_PUT_BACK_MS, attempts unchanged (not failed) */
+    SCR_SETTLE_FAILED    /* host down in --host-down-runs runs (outages.h): 'failed' with the
+                            reason */
 };
 
 /* Settles a leased URL as it arrives.  POOLED and LOOKUP take the item (its strings move into
@@ -156,12 +159,17 @@ void scr_hosts_robots_set(struct scr_hosts *hs, const char *host, struct scr_rob
 /* The host's robots.txt is not cached: NEEDED, a robots task goes first. */
 void scr_hosts_robots_missing(struct scr_hosts *hs, const char *host);
 
-/* The robots task of host came back without usable rules (reason: why, copied).  Below
- * max_attempts failures the host is NEEDED again, not before now + 2 s * 2^(n-1), and 0 is
- * returned.  At max_attempts the host is down: READY without rules, its URLs put back, and
- * 1 is returned (the caller resettles it). */
+/* The robots task of host came back without usable rules.  Below max_attempts failures the
+ * host is NEEDED again, not before now + 2 s * 2^(n-1), and 0 is returned.  At max_attempts
+ * 1 is returned and the host waits in LOOKUP (nothing dispatched, nothing handed over) until
+ * the caller, told by the store how many runs it has been down (outages.h), calls
+ * scr_hosts_set_down. */
 int scr_hosts_robots_failed(struct scr_hosts *hs, const char *host, int64_t now_us,
-                            int max_attempts, const char *reason);
+                            int max_attempts);
+
+/* The host is down for the rest of the run: READY without rules, and its URLs are put back
+ * (fail = 0) or fail (fail = 1) with reason (copied).  The caller resettles it. */
+void scr_hosts_set_down(struct scr_hosts *hs, const char *host, const char *reason, int fail);
 
 /* A dispatched robots task got no answer (lost worker, unsendable batch): NEEDED again. */
 void scr_hosts_robots_retry(struct scr_hosts *hs, const char *host, int64_t until_us);

@@ -15,6 +15,8 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/version.h"
+#include "common/wire.h"
+#include "coordinator/coordinator.h"
 
 static const char *const state_names[] = {"waiting", "active", "stopping", "done", "lost",
                                           "refused"};
@@ -91,6 +93,43 @@ void scr_peers_welcome(struct scr_peers *ps, struct scr_peer *w, int accepted,
     scr_buf_release(&b);
     scr_strvec_release(&m.names);
     scr_strvec_release(&m.values);
+}
+
+void scr_coordinator_stop_workers(struct scr_comm *c, const char *reason)
+{
+    struct scr_msg_welcome m;
+    struct scr_backoff bo;
+    int64_t deadline = scr_now_ms() + 10000;
+    char *heard = scr_xcalloc((size_t)c->size, 1), *data;
+    int left = c->size - 1, peer;
+    size_t len;
+
+    /* each worker sends HELLO first and nothing before its WELCOME */
+    scr_backoff_init(&bo, 100, 20000);
+    while (left > 0 && scr_now_ms() < deadline) {
+        if (scr_comm_recv(c, &peer, &data, &len) == SCR_OK) {
+            if (peer > 0 && peer < c->size && !heard[peer]) {
+                heard[peer] = 1;
+                left--;
+            }
+            free(data);
+            continue;
+        }
+        scr_comm_wait(c, NULL, 0, 100000, &bo);
+    }
+    if (left > 0)
+        scr_debug("%d workers sent no HELLO within 10 s; told to stop all the same", left);
+    memset(&m, 0, sizeof(m));
+    m.reason = (char *)reason;
+    m.not_started = 1;
+    for (int r = 1; r < c->size; r++) {
+        struct scr_buf b;
+        scr_buf_init(&b);
+        if (scr_msg_welcome_encode(&b, &m) == SCR_OK)
+            scr_comm_send_buf(c, r, &b);
+        scr_buf_release(&b);
+    }
+    free(heard);
 }
 
 void scr_peers_on_hello(struct scr_peers *ps, struct scr_peer *w, const char *data, size_t len,

@@ -137,6 +137,8 @@ static void resettle_drop(struct scr_lease_item *it, enum scr_settle how, const 
     memset(it, 0, sizeof(*it));
     if (how == SCR_SETTLE_PUT_BACK)
         scr_results_unfetched(co, &copy, SCR_URL_QUEUED, reason, SCR_HOSTS_PUT_BACK_MS);
+    else if (how == SCR_SETTLE_FAILED)
+        scr_results_unfetched(co, &copy, SCR_URL_FAILED, reason, 0);
     else
         scr_results_unfetched(co, &copy, SCR_URL_SKIPPED, reason, 0);
 }
@@ -211,17 +213,72 @@ static void on_robots_result(struct coord *co, struct scr_lease_item *li,
     if (usable) {
         /* 2xx: the rules; 4xx: no rules, everything allowed (RFC 9309 2.3.1.3) */
         scr_results_robots_ready(co, li->host, it->res.body, status);
-    } else {
-        char reason[512];
-        snprintf(reason, sizeof(reason), "robots.txt unavailable (%s)",
-                 it->res.error && *it->res.error ? it->res.error : "no answer");
-        if (scr_hosts_robots_failed(&co->hosts, li->host, now_us, co->s->max_attempts,
-                                    reason)) {
-            scr_warn("%s: %s; its URLs wait for a later run", li->host, reason);
-            scr_results_resettle(co, li->host);
-        }
+    } else if (scr_hosts_robots_failed(&co->hosts, li->host, now_us, co->s->max_attempts)) {
+        /* down in this run: the store counts the runs it has been down (outages.h) */
+        char why[400];
+        struct scr_store_item *d = scr_results_item_new();
+        if (it->res.error && *it->res.error)
+            snprintf(why, sizeof(why), "%s", it->res.error);
+        else if (status)
+            snprintf(why, sizeof(why), "HTTP %d", status);
+        else
+            snprintf(why, sizeof(why), "no answer");
+        d->op = SCR_STORE_HOST_DOWN;
+        d->robots_host = scr_xstrdup(li->host);
+        free(d->res.error);
+        d->res.error = scr_xstrdup(why);
+        d->down_max_runs = co->s->host_down_runs;
+        d->down_after_ms = co->s->host_down_after_ms;
+        scr_results_submit(co, it, 0);
+        scr_results_submit(co, d, 0);
+        return;
     }
     scr_results_submit(co, it, 0);
+}
+
+void scr_results_host_down(struct coord *co, struct scr_store_item *it)
+{
+    const struct scr_outage *o = &it->outage;
+    const char *host = it->robots_host;
+    char reason[600], after[32];
+    size_t n;
+
+    scr_summary_fmt_secs(after, sizeof(after), (double)co->s->host_down_after_ms / 1000.0);
+    co->tally.hosts_down++;
+    if (!it->stored) {
+        /* the count could not be kept (the database): put back, as before outages.h */
+        snprintf(reason, sizeof(reason), "robots.txt unavailable (%s)", it->res.error);
+        scr_warn("%s: %s; its URLs wait for a later run", host, reason);
+        scr_hosts_set_down(&co->hosts, host, reason, 0);
+    } else if (o->final) {
+        if (!co->tally.hosts_failed++)
+            snprintf(co->tally.host_failed, sizeof(co->tally.host_failed), "%s: %s", host,
+                     o->reason);
+        co->tally.failed += (uint64_t)o->failed;
+        co->tally.settled += o->failed;
+        scr_hosts_set_down(&co->hosts, host, o->reason, 1);
+        n = scr_hosts_resettle(&co->hosts, host, resettle_drop, co);
+        scr_warn("%s unreachable in %d runs since %s (robots.txt: %s): its URLs fail "
+                 "(--host-down-runs %d, --host-down-after %s): %lld failed now",
+                 host, o->runs, o->since, it->res.error, co->s->host_down_runs, after,
+                 (long long)o->failed + (long long)n);
+        return;
+    } else {
+        snprintf(reason, sizeof(reason), "host unreachable in %d run%s since %s: %s", o->runs,
+                 o->runs == 1 ? "" : "s", o->since, it->res.error);
+        if (co->s->host_down_runs > 0)
+            scr_warn("%s unreachable in %d run%s since %s (robots.txt: %s); its URLs wait for "
+                     "the next run, and fail once it has been down in %d runs and for %s "
+                     "(--host-down-runs, --host-down-after)",
+                     host, o->runs, o->runs == 1 ? "" : "s", o->since, it->res.error,
+                     co->s->host_down_runs, after);
+        else
+            scr_warn("%s unreachable in %d run%s since %s (robots.txt: %s); its URLs wait for "
+                     "the next run (--host-down-runs 0: they never fail for it)",
+                     host, o->runs, o->runs == 1 ? "" : "s", o->since, it->res.error);
+        scr_hosts_set_down(&co->hosts, host, reason, 0);
+    }
+    scr_results_resettle(co, host);
 }
 
 /* A 3xx answer: the target is queued (once, however many pages redirect to it) at the same

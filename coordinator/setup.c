@@ -19,6 +19,7 @@
 #include "coordinator/coord_internal.h"
 #include "coordinator/coordinator.h"
 #include "coordinator/db.h"
+#include "coordinator/outages.h"
 #include "coordinator/runs.h"
 #include "coordinator/seeds.h"
 #include "coordinator/warc.h"
@@ -143,8 +144,13 @@ int scr_setup_db(struct coord *co, const char *command, PGconn **dbp)
     memset(&sb, 0, sizeof(sb));
     scr_strvec_init(&sb.urls);
     scr_strvec_init(&sb.hosts);
-    if (scr_db_connect(&db, conninfo, co->s->db_retry_ms > 10000 ? 10000 : co->s->db_retry_ms,
-                       err, sizeof(err))) {
+    /* a mistake (no such database or role, a bad password, a malformed conninfo) exits 2 at
+     * once; a server that does not answer is waited for, --db-retry long */
+    if (scr_db_connect(&db, conninfo, co->s->db_retry_ms, err, sizeof(err)) == SCR_EUSAGE) {
+        scr_error("%s", err);
+        rc = SCR_EXIT_USAGE;
+        goto out;
+    } else if (!db) {
         scr_error("%s", err);
         goto out;
     }
@@ -168,6 +174,17 @@ int scr_setup_db(struct coord *co, const char *command, PGconn **dbp)
     if (co->run_id == 0 || scr_frontier_reclaim(db, co->run_id, &reclaimed, NULL, err, sizeof(err))) {
         scr_error("%s", err);
         goto out;
+    }
+    {
+        /* hosts unreachable in earlier runs are tried again in every run (outages.h) */
+        int64_t down_hosts = 0, due = 0;
+        if (scr_outages_due(db, co->job_id, &down_hosts, &due, err, sizeof(err))) {
+            scr_error("%s", err);
+            goto out;
+        }
+        if (due)
+            scr_info("%lld hosts were unreachable in earlier runs: trying them again "
+                     "(%lld URLs made due)", (long long)down_hosts, (long long)due);
     }
     if (co->s->insecure)
         scr_warn("--insecure: TLS certificates are NOT verified in this run (recorded on run %lld)",

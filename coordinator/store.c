@@ -27,6 +27,7 @@
 #include "coordinator/archive.h"
 #include "coordinator/db.h"
 #include "coordinator/hostdb.h"
+#include "coordinator/outages.h"
 #include "coordinator/runs.h"
 #include "coordinator/seen.h"
 
@@ -149,6 +150,16 @@ static int store_group(struct scr_store *st, struct scr_store_item *head)
             rc = scr_hostdb_robots_put(st->db, it->robots_host, it->res.final_url,
                                        it->res.http_status, it->res.body ? it->res.body : "",
                                        it->res.error ? it->res.error : "", err, sizeof(err));
+            /* an answer below 500 ends the host's outage */
+            if (rc == SCR_OK && it->res.curl_code == 0 && it->res.http_status > 0 &&
+                it->res.http_status < 500)
+                rc = scr_outages_clear(st->db, st->job_id, it->robots_host, err, sizeof(err));
+            it->stored = rc == SCR_OK;
+            break;
+        case SCR_STORE_HOST_DOWN:
+            rc = scr_outages_record(st->db, st->job_id, st->run_id, it->robots_host,
+                                    it->res.error, it->down_max_runs, it->down_after_ms,
+                                    &it->outage, err, sizeof(err));
             it->stored = rc == SCR_OK;
             break;
         case SCR_STORE_SITEMAPS:

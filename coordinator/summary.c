@@ -107,8 +107,9 @@ static json_t *summary_json(const struct coord *co, double secs)
                                scr_peer_state_name(w->state)));
     }
     const struct scr_tally *t = &co->tally;
+    json_t *sum;
 
-    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:o}",
+    sum = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:o}",
                      "pages", (json_int_t)t->stored, "records", (json_int_t)t->records,
                      "errors", (json_int_t)t->errors, "failed", (json_int_t)t->failed,
                      "retried", (json_int_t)t->retried, "lost_urls", (json_int_t)t->lost_urls,
@@ -118,6 +119,11 @@ static json_t *summary_json(const struct coord *co, double secs)
                      secs > 0 ? (double)t->stored / secs : 0.0, "coordinator_cpu_ms_per_page",
                      t->stored ? (double)cpu_us / 1000.0 / (double)t->stored : 0.0, "workers",
                      workers);
+    if (sum && t->hosts_down) { /* outages.h */
+        json_object_set_new(sum, "hosts_down", json_integer((json_int_t)t->hosts_down));
+        json_object_set_new(sum, "hosts_failed", json_integer((json_int_t)t->hosts_failed));
+    }
+    return sum;
 }
 
 static void print_summary(const struct coord *co, const char *status, double secs)
@@ -138,7 +144,15 @@ static void print_summary(const struct coord *co, const char *status, double sec
             printf("  %llu URLs were in flight on lost workers (an attempt each); %llu of them "
                    "quarantined\n", (unsigned long long)co->tally.lost_urls,
                    (unsigned long long)co->tally.quarantined);
-        if (co->lease.outlook.queued_later || co->lease.outlook.queued_ready)
+        if (co->tally.hosts_down)
+            printf("  hosts unreachable: %llu (robots.txt got no answer)%s%s\n",
+                   (unsigned long long)co->tally.hosts_down,
+                   co->tally.hosts_failed ? "; URLs failed for good: " : "",
+                   co->tally.host_failed);
+        if (co->interrupted)
+            printf("  the run was interrupted (SIGINT or SIGTERM) before the crawl ended; "
+                   "run the same command again to resume it\n");
+        else if (co->lease.outlook.queued_later || co->lease.outlook.queued_ready)
             printf("  %lld URLs wait for a later run (retries or hosts put off)\n",
                    (long long)(co->lease.outlook.queued_later + co->lease.outlook.queued_ready));
     }

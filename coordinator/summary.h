@@ -19,6 +19,9 @@ struct scr_tally {
     uint64_t stored, lost_results, failed, retried, records, bytes, errors, new_urls;
     uint64_t lost_urls;        /* URLs in flight on workers that were lost (an attempt each) */
     uint64_t quarantined;      /* ... of which quarantined (their second loss) */
+    uint64_t hosts_down;       /* hosts whose robots.txt got no answer (down in this run) */
+    uint64_t hosts_failed;     /* ... of which down in --host-down-runs runs: URLs failed */
+    char host_failed[600];     /* the first of those: "HOST: host unreachable in N runs ..." */
     int64_t last_progress_ms;
 };
 

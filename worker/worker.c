@@ -85,6 +85,9 @@ static int send_buf(struct worker *w, struct scr_buf *b)
     return scr_comm_send_buf(w->c, 0, b);
 }
 
+/* The longest --db-retry (24 h) and 10 minutes more. */
+#define WELCOME_WAIT_MS (INT64_C(86400000) + 600000)
+
 /* Waits for WELCOME after HELLO; settings and rules come from rank 0, never from files. */
 static int handshake(struct worker *w)
 {
@@ -92,7 +95,8 @@ static int handshake(struct worker *w)
     struct scr_msg_welcome wel;
     struct scr_backoff bo;
     struct scr_buf b;
-    int64_t deadline = scr_now_ms() + 120000;
+    /* rank 0 may wait for PostgreSQL for up to --db-retry (at most 24 h) before it answers */
+    int64_t deadline = scr_now_ms() + WELCOME_WAIT_MS;
     int rc, peer;
     char *data = NULL, err[256];
     size_t len;
@@ -114,7 +118,8 @@ static int handshake(struct worker *w)
         if (rc != SCR_EAGAIN)
             goto out;
         if (scr_now_ms() > deadline) {
-            scr_error("no WELCOME from the coordinator within 120 s");
+            scr_error("no WELCOME from the coordinator within %lld s",
+                      (long long)WELCOME_WAIT_MS / 1000);
             rc = SCR_ELOST;
             goto out;
         }
@@ -123,6 +128,12 @@ static int handshake(struct worker *w)
     rc = scr_msg_welcome_decode(&wel, data, len);
     if (rc) {
         scr_error("malformed WELCOME from rank %d (%zu bytes): %s", peer, len, scr_strerror(rc));
+        goto out;
+    }
+    if (!wel.accepted && wel.not_started) {
+        /* a normal start-up stop: rank 0 said why once; workers stay quiet */
+        scr_debug("the run did not start: %s", wel.reason);
+        rc = SCR_ESTOPPED;
         goto out;
     }
     if (!wel.accepted) {

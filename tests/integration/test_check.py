@@ -128,7 +128,7 @@ class CheckTest(unittest.TestCase):
         ci = "host=127.0.0.1 port=%d user=scrape dbname=nowhere password=s3cret-pw" % port
         r = self.check("--db", ci)
         self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
-        self.assertRegex(r.stdout, r"(?m)^database: UNREACHABLE: cannot connect: ")
+        self.assertRegex(r.stdout, r"(?m)^database: UNREACHABLE: cannot connect to PostgreSQL: ")
         self.assert_rows(r, range(NP))
         self.assertNotIn("s3cret-pw", r.stdout + r.stderr)
         # the same through SCRAPE_DB

@@ -156,18 +156,18 @@ class DbSecretsTest(crawlcase.CrawlCase):
             for np in (None, 2):
                 t0 = time.time()
                 r = st.run_scrape(self.base_args("--db", bad), np=np, timeout=120)
-                self.assertEqual(r.returncode, 3, "%s\n%s" % (bad, r.stderr[-2000:]))
+                self.assertEqual(r.returncode, 2, "%s\n%s" % (bad, r.stderr[-2000:]))
                 self.assertLess(time.time() - t0, 8, "a malformed conninfo is not retried")
                 self.assert_no_secret(r.stdout + r.stderr, "the output for %r" % bad)
                 self.assertIn("conninfo is malformed", r.stderr)
             for cmd in (["init-db"], ["export", "--job", "t"], ["check"]):
                 r = st.run_scrape(cmd + ["--db", bad], timeout=120)
-                self.assertEqual(r.returncode, 3, "%s %s\n%s" % (cmd, bad, r.stderr))
+                self.assertEqual(r.returncode, 2, "%s %s\n%s" % (cmd, bad, r.stderr))
                 self.assert_no_secret(r.stdout + r.stderr, "the output of %s" % cmd)
         # the same from a --db-file
         r = st.run_scrape(self.base_args("--db-file", self.db_file(
             text="postgresql://crawler:%s@[::1/crawl\n" % SECRET)), timeout=120)
-        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertEqual(r.returncode, 2, r.stderr)
         self.assert_no_secret(r.stdout + r.stderr, "the output")
 
     @unittest.skipUnless(shutil.which("cc"), "needs a C compiler for the getenv spy")

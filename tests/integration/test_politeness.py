@@ -172,7 +172,8 @@ class PolitenessTest(SiteCase):
         rows = self.q("SELECT state, error FROM urls")
         self.assertEqual(len(rows), 1)
         self.assertEqual(rows[0][0], "queued")
-        self.assertRegex(rows[0][1], r"^robots\.txt unavailable \(")
+        # the reason counts the runs that found the host down (outages.h)
+        self.assertRegex(rows[0][1], r"^host unreachable in 1 run since \S+Z: ")
         self.assertEqual(self.q("SELECT count(*) FROM fetches"), [("0",)], "no page was fetched")
 
     def test_parked_host_urls_are_put_back_not_failed(self):

@@ -74,7 +74,7 @@ TEST(connect_messages)
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         err[0] = '\0';
-        ASSERT_EQ(scr_db_connect(&db, bad[i], 60000, err, sizeof(err)), SCR_EDBCONN);
+        ASSERT_EQ(scr_db_connect(&db, bad[i], 60000, err, sizeof(err)), SCR_EUSAGE);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         fprintf(stderr, "   %s\n", err);
         ASSERT(err[0] != '\0');
@@ -83,9 +83,9 @@ TEST(connect_messages)
     }
     /* well-formed, but values libpq refuses when connecting: one try, as retry_ms says */
     err[0] = '\0';
-    ASSERT_EQ(scr_db_connect(&db, "postgresql://crawler:hunter2@db.lan:notaport/crawl", 0, err,
+    ASSERT_EQ(scr_db_connect(&db, "postgresql://crawler:hunter2@db.lan:notaport/crawl", 60000, err,
                              sizeof(err)),
-              SCR_EDBCONN);
+              SCR_EUSAGE); /* a mistake: not retried either */
     fprintf(stderr, "   %s\n", err);
     ASSERT_NO_SECRET(err);
     err[0] = '\0';

@@ -685,21 +685,27 @@ TEST(robots_attempts)
         ASSERT_EQ(out[0].kind, SCR_TASK_ROBOTS);
         scr_hosts_done(&p, "down.test", now, -1);
         scr_lease_item_release(&out[0]);
-        ASSERT_EQ(scr_hosts_robots_failed(&p, "down.test", now, 3, "robots.txt unavailable (x)"),
-                  0);
+        ASSERT_EQ(scr_hosts_robots_failed(&p, "down.test", now, 3), 0);
         ASSERT_EQ(robots_state(&p, "down.test"), SCR_ROBOTS_NEEDED);
         ASSERT_EQ(scr_hosts_find(&p, "down.test")->robots_attempts, n);
         /* backoff: 2 s, then 4 s */
         ASSERT_EQ(scr_hosts_next_us(&p, now), 2 * SEC << (n - 1));
     }
-    ASSERT_EQ(scr_hosts_robots_failed(&p, "down.test", T0 + 300 * SEC, 3,
-                                      "robots.txt unavailable (x)"), 1);
+    ASSERT_EQ(scr_hosts_robots_failed(&p, "down.test", T0 + 300 * SEC, 3), 1);
+    /* down: nothing goes out until the store said how many runs it has been down */
+    ASSERT_EQ(robots_state(&p, "down.test"), SCR_ROBOTS_LOOKUP);
+    ASSERT_EQ(scr_hosts_take(&p, T0 + 400 * SEC, 4, 0, out), 0);
+    scr_hosts_set_down(&p, "down.test", "robots.txt unavailable (x)", 0);
     ASSERT_EQ(robots_state(&p, "down.test"), SCR_ROBOTS_READY);
     ASSERT_EQ(scr_hosts_resettle(&p, "down.test", count_drop, &d), 1);
     ASSERT_EQ(d.put_back, 1);
     ASSERT_STR_EQ(d.last_reason, "robots.txt unavailable (x)");
     it = leased("down.test", "/2");
     ASSERT_EQ(scr_hosts_settle(&p, &it, &why), SCR_SETTLE_PUT_BACK);
+    /* down in --host-down-runs runs: its URLs fail with the reason */
+    scr_hosts_set_down(&p, "down.test", "host unreachable in 3 runs since T: x", 1);
+    ASSERT_EQ(scr_hosts_settle(&p, &it, &why), SCR_SETTLE_FAILED);
+    ASSERT_STR_EQ(why, "host unreachable in 3 runs since T: x");
     scr_lease_item_release(&it);
     scr_hosts_release(&p);
 }
