@@ -343,10 +343,14 @@ void scr_coordinator_run(struct scr_comm *c, struct scr_settings *s, const char 
     scr_peers_init(&co.peers, c, s);
     co.bn = scr_xcalloc((size_t)co.peers.n, sizeof(*co.bn));
     /* the job's stored settings first: everything below reads s (jobs.h) */
-    rc = SCR_EXIT_OK;
-    if (scr_jobs_apply_stored(s, err, sizeof(err)) != SCR_OK) {
+    rc = scr_jobs_apply_stored(s, err, sizeof(err));
+    if (rc != SCR_OK) {
         scr_error("%s", err);
-        rc = SCR_EXIT_DB;
+        /* as scr_setup_db: a conninfo mistake is a usage error, a wait ended by a signal an
+         * interruption */
+        rc = rc == SCR_EUSAGE       ? SCR_EXIT_USAGE
+             : scr_coordinator_stop ? SCR_EXIT_INTERRUPTED
+                                    : SCR_EXIT_DB;
     }
     scr_hosts_init(&co.hosts, s->host_concurrency, s->delay_ms, s->max_crawl_delay_ms,
                    s->user_agent);

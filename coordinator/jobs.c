@@ -84,9 +84,12 @@ int scr_jobs_apply_stored(struct scr_settings *s, char *err, size_t errlen)
 
     scr_buf_init(&used);
     scr_buf_init(&over);
-    if (scr_db_connect(&db, scr_db_conninfo(s->db),
-                       s->db_retry_ms > 10000 ? 10000 : s->db_retry_ms, err, errlen))
+    /* the run's own wait: a mistake is SCR_EUSAGE at once, a silent server is waited for
+     * --db-retry long (db.h) */
+    rc = scr_db_connect(&db, scr_db_conninfo(s->db), s->db_retry_ms, err, errlen);
+    if (rc != SCR_OK)
         goto out;
+    rc = SCR_EDB;
     /* read-only: a database without the table or the column has nothing stored */
     r = scr_db_exec(db, "looking for the job's settings",
                     "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid ="

@@ -31,8 +31,10 @@ void scr_jobs_extract_hash(const struct scr_settings *s, const char *rules_text,
 /* Reads the stored settings of job s->job, read-only (a database without the schema, or
  * without the job, has none), and applies those not given explicitly to s, logging at INFO
  * which were used and which were overridden.  A stored value that no longer parses is
- * skipped with a warning.  Returns SCR_OK, or SCR_EDB with the reason in err (s may then
- * hold some stored values). */
+ * skipped with a warning.  Connects as scr_db_connect() does (waiting --db-retry for a server
+ * that does not answer).  Returns SCR_OK; SCR_EUSAGE for a conninfo mistake, SCR_EDBCONN when
+ * the server never answered, SCR_EDB when a statement failed, with the reason in err (s may
+ * then hold some stored values). */
 int scr_jobs_apply_stored(struct scr_settings *s, char *err, size_t errlen);
 
 /* After the run's row exists: stores the job settings given to this run (their current
