@@ -1,6 +1,7 @@
 #!/bin/sh
 # package.sh [amd64|arm64|armhf] [BUILD_DIR] - builds the Debian package
-# BUILD_DIR/package/scrape_VERSION_ARCH.deb (CPack, cmake/Package.cmake) and prints its path.
+# BUILD_DIR/package/scrape_VERSION_ARCH.deb (CPack, cmake/Package.cmake) and prints its path,
+# alone on stdout (everything else goes to stderr).
 #
 #   amd64 (default, this machine): BUILD_DIR defaults to build, built by scripts/build.sh when
 #          it has no CMakeCache.txt yet
@@ -29,15 +30,15 @@ done
 if [ "$arch" = amd64 ]; then
     [ "$(dpkg --print-architecture)" = amd64 ] || { echo "package.sh: this machine is not amd64" >&2; exit 2; }
     if [ ! -f "$dir/CMakeCache.txt" ]; then
-        scripts/build.sh "$dir"
+        scripts/build.sh "$dir" >&2
     else
-        cmake --build "$dir" -j2
+        cmake --build "$dir" -j2 >&2
     fi
 else
     if [ -z "${2:-}" ]; then
         scripts/cross-build.sh "$arch" >&2
     else
-        cmake --build "$dir" -j2
+        cmake --build "$dir" -j2 >&2
     fi
 fi
 
