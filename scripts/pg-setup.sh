@@ -30,7 +30,7 @@
 set -eu
 
 role=crawler db=crawl pwfile= listen='*' method=scram-sha-256 reader= restart= allow=
-usage() { sed -n '8,11p' "$0" >&2; exit 2; }
+usage() { sed -n '8,10s/^#//p' "$0" >&2; exit 2; }
 while [ $# -gt 0 ]; do
     case "$1" in
     --role) role=${2:?}; shift 2 ;;
@@ -41,7 +41,7 @@ while [ $# -gt 0 ]; do
     --method) method=${2:?}; shift 2 ;;
     --reader) reader=${2:?}; shift 2 ;;
     --restart) restart=${2:?}; shift 2 ;;
-    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,29s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) echo "pg-setup.sh: unknown argument $1" >&2; usage ;;
     esac
 done
