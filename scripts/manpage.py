@@ -95,9 +95,13 @@ def parse_help(text):
         if not l.strip():
             continue
         m = SETTING.match(l)
-        if not m:
+        if m:
+            settings.append((m.group(1), bool(m.group(2)), m.group(3).strip()))
+        elif settings and l.startswith("   "):  # a help text wrapped onto more lines
+            name, takes, text = settings[-1]
+            settings[-1] = (name, takes, text + " " + l.strip())
+        else:
             fail("a settings line of `scrape help` has an unknown shape: %r" % l)
-        settings.append((m.group(1), bool(m.group(2)), m.group(3).strip()))
     exits = [l.strip() for l in lines[e:] if l.strip()]
     return title, usage, settings, exits
 
