@@ -69,11 +69,17 @@ static const char SQL_RUN_SPANS[] =
     "SELECT run_id, extract(epoch FROM min(fetched_at)), extract(epoch FROM max(fetched_at))"
     " FROM fetches WHERE job_id = $1::bigint GROUP BY run_id ORDER BY run_id DESC";
 
-/* $1 run id, $2 start of the first bucket (seconds since 1970), $3 bucket width (seconds). */
+/* $1 run id, $2 start of the first bucket (seconds since 1970), $3 bucket width (seconds).
+ * A worker of the run (run_workers, rank > 0) that stored no fetch gets one row of bucket 0
+ * and count 0: its line is drawn at zero rather than left out. */
 static const char SQL_THROUGHPUT[] =
     "SELECT coalesce(worker_rank, -1), coalesce(worker_host, '?'),"
     " floor((extract(epoch FROM fetched_at) - $2::numeric) / $3::numeric)::int, count(*)"
-    " FROM fetches WHERE run_id = $1::bigint GROUP BY 1, 2, 3 ORDER BY 1, 2, 3";
+    " FROM fetches WHERE run_id = $1::bigint GROUP BY 1, 2, 3"
+    " UNION ALL SELECT w.rank, w.host, 0, 0 FROM run_workers w WHERE w.run_id = $1::bigint"
+    " AND w.rank > 0 AND NOT EXISTS (SELECT 1 FROM fetches f WHERE f.run_id = $1::bigint"
+    "  AND f.worker_rank = w.rank)"
+    " ORDER BY 1, 2, 3";
 
 static const char SQL_STATUS[] =
     "SELECT http_status, fetches FROM status_counts WHERE job_id = $1::bigint"

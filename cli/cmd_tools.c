@@ -95,12 +95,36 @@ static const char SQL_READER[] =
     "END\n"
     "$reader$";
 
+/* Whether the role $1 exists, and whether the session's role may create it (CREATEROLE or
+ * superuser), and that role's name. */
+static const char SQL_READER_CAN[] =
+    "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1),"
+    " (SELECT rolcreaterole OR rolsuper FROM pg_roles WHERE rolname = current_user),"
+    " current_user";
+
 /* Creates (if missing) the read-only role `name` and grants it SELECT on every table and view
- * of the scrape schema, now and later.  SCR_EDB with the server's message in err. */
+ * of the scrape schema, now and later.  SCR_EUSAGE when the role is missing and the session's
+ * role may not create roles (a sentence saying what to do in err: the server's own message
+ * is a bare "permission denied to create role"); SCR_EDB with the server's message in err. */
 static int grant_reader(PGconn *db, const char *name, char *err, size_t errlen)
 {
     const char *p[1] = {name};
+    PGresult *can = scr_db_exec(db, "checking who may create the reader role", SQL_READER_CAN, 1,
+                                p, err, errlen);
 
+    if (!can)
+        return SCR_EDB;
+    if (strcmp(PQgetvalue(can, 0, 0), "f") == 0 && strcmp(PQgetvalue(can, 0, 1), "t") != 0) {
+        snprintf(err, errlen,
+                 "creating the reader role needs CREATEROLE (or a superuser): role %.100s does"
+                 " not exist and role %.100s may not create roles; have an administrator run"
+                 " `CREATE ROLE %.100s LOGIN` (then run this again to grant it read access) or"
+                 " `ALTER ROLE %.100s CREATEROLE` (docs/cluster.md, \"Setting up PostgreSQL\")",
+                 name, PQgetvalue(can, 0, 2), name, PQgetvalue(can, 0, 2));
+        PQclear(can);
+        return SCR_EUSAGE;
+    }
+    PQclear(can);
     if (scr_db_command(db, "BEGIN", "BEGIN", 0, NULL, err, errlen))
         return SCR_EDB;
     if (scr_db_command(db, "naming the reader role",
@@ -141,9 +165,10 @@ int scr_cmd_init_db(int argc, char **argv, int start)
     }
     printf("scrape schema version %d is in place\n", SCR_SCHEMA_VERSION);
     if (reader) {
-        if (grant_reader(db, reader, err, sizeof(err))) {
+        int rc = grant_reader(db, reader, err, sizeof(err));
+        if (rc) {
             fprintf(stderr, "scrape init-db: --reader %s: %s\n", reader, err);
-            code = SCR_EXIT_DB;
+            code = rc == SCR_EUSAGE ? SCR_EXIT_USAGE : SCR_EXIT_DB;
             goto out;
         }
         printf("role %s can read the results (set its password with ALTER ROLE)\n", reader);

@@ -43,7 +43,8 @@ def main():
     ap.add_argument("--pages", type=int, default=200, help="size of the sample site")
     ap.add_argument("--np", type=int, default=3, help="MPI ranks (1 coordinator + workers)")
     ap.add_argument("--keep", action="store_true",
-                    help="leave PostgreSQL running and print how to query it")
+                    help="leave PostgreSQL and its database running and print how to "
+                         "query it and how to remove it later")
     args = ap.parse_args()
 
     work = st.TempDir(prefix="scrape-demo-")
@@ -72,9 +73,16 @@ def main():
         table(rows, header[QUERIES.index((title, sql))])
         print()
     if args.keep:
-        print("PostgreSQL keeps running; query it with:\n  psql '%s'\n"
-              "stop it with: kill %s" % (conninfo, "$(head -1 %s/postmaster.pid)" % pg.datadir))
-        os._exit(0)
+        # detach() first: without it the harness stops the server and removes its folder
+        # when this process ends, whatever the exit path (its watchdog sees the pipe close).
+        folder = pg.detach()
+        work.cleanup()
+        print("PostgreSQL keeps running (data in %s); query it with:\n"
+              "  psql '%s'\n"
+              "stop it and remove it when done with:\n"
+              "  kill $(head -1 %s/postmaster.pid); rm -rf %s"
+              % (folder, conninfo, pg.datadir, folder))
+        return 0
     pg.stop()
     work.cleanup()
     return 0

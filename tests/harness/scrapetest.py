@@ -399,6 +399,11 @@ def _start_watchdog(spec):
     return w
 
 
+def _last_helper():
+    """The Popen of the janitor or watchdog started last (see _start_watchdog)."""
+    return _helpers[-1] if _helpers else None
+
+
 # ---------------------------------------------------------------------------
 # PostgreSQL
 
@@ -508,6 +513,7 @@ class PgServer:
         self.bindir = None
         self._run_as = None  # (uid, gid) when started as root
         self._watch_fd = None
+        self._watchdog = None
         self._running = False
 
     # -- lifecycle ------------------------------------------------------
@@ -549,7 +555,26 @@ class PgServer:
             "gid": self._run_as[1] if self._run_as else None,
             "keep": _keep_tmp(),
         })
+        self._watchdog = _last_helper()
         return self
+
+    def detach(self):
+        """Leave the server running after this process ends (scripts/demo.py --keep): the
+        watchdog is ended without running its cleanup and nothing at exit stops the server
+        or removes its folder.  The caller says how to stop it (pg_ctl -D datadir stop) and
+        remove self.folder.  Returns self.folder."""
+        folder = self.folder
+        if self._watchdog is not None:
+            self._watchdog.kill()  # before closing the pipe: EOF would run its cleanup
+            self._watchdog.wait()
+            self._watchdog = None
+        if self._watch_fd is not None:
+            os.close(self._watch_fd)
+            self._watch_fd = None
+        _cleanups.unregister(self.stop)
+        self.folder = None  # stop() is a no-op from now on
+        self._running = False
+        return folder
 
     def stop(self):
         """Fast shutdown and remove the folder. Safe to call more than once."""

@@ -427,6 +427,45 @@ class ReportTest(crawlcase.CrawlCase):
         self.assertEqual(bars(charts["records"][0]), {"rules: " + HOSTILE["rule_set"]: "1"})
         self.assertEqual(bars(charts["host-errors"][0]), {HOSTILE["host"]: "2"})
 
+    def test_a_worker_that_fetched_nothing_has_a_line_at_zero(self):
+        # docs/report.md: every worker of a run has a line.  A run of two workers written by
+        # hand, where rank 2 (registered in run_workers) stored no fetch: the report used to
+        # leave it out of the chart.
+        job = {"job": "idle-worker", "url": "http://idle.example/"}
+        if self.scalar("SELECT count(*) FROM jobs WHERE name = :'job'", job) == "0":
+            self.q("""
+                INSERT INTO jobs (name) VALUES (:'job');
+                INSERT INTO runs (job_id, status, exit_code, finished_at)
+                SELECT id, 'done', 0, now() FROM jobs WHERE name = :'job';
+                INSERT INTO run_workers (run_id, rank, host, state, pages)
+                SELECT max(r.id), w.rank, w.host, 'done', w.pages
+                FROM runs r JOIN jobs j ON j.id = r.job_id,
+                     (VALUES (1, 'busy-node', 3), (2, 'idle-node', 0)) w (rank, host, pages)
+                WHERE j.name = :'job' GROUP BY w.rank, w.host, w.pages;
+                INSERT INTO urls (job_id, url, host, depth, state)
+                SELECT id, :'url', 'idle.example', 0, 'done' FROM jobs WHERE name = :'job';
+                INSERT INTO fetches (url_id, job_id, run_id, url, attempt, http_status,
+                                     elapsed_ms, worker_rank, worker_host)
+                SELECT u.id, u.job_id, r.id, u.url, a, 200, 10, 1, 'busy-node'
+                FROM urls u JOIN runs r ON r.job_id = u.job_id, generate_series(1, 3) a
+                WHERE u.url = :'url';
+                """, job)
+        path = self.tmp.join("idle-worker.html")
+        r = self.report(job["job"], path)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(path, encoding="utf-8") as f:
+            html = f.read()
+        (svg,) = svgs(html)["throughput"]
+        lines = {p.get("data-series"): p for p in svg.findall(".//%spolyline" % SVG)}
+        self.assertEqual(sorted(lines), ["1@busy-node", "2@idle-node"])
+        keys = sorted(k.find(SVG + "text").text for k in svg.findall(".//%sg[@class='key']" % SVG))
+        self.assertEqual(keys, ["1@busy-node: 3 fetches", "2@idle-node: 0 fetches"])
+        # at zero: every point of the idle line on the x axis, below every point of the other
+        ys = lambda p: [float(xy.split(",")[1]) for xy in p.get("points").split()]
+        idle, busy = ys(lines["2@idle-node"]), ys(lines["1@busy-node"])
+        self.assertEqual(len(set(idle)), 1, idle)
+        self.assertGreater(idle[0], max(busy))
+
     def test_a_job_without_fetches_still_gets_a_page(self):
         self.q("INSERT INTO jobs (name) VALUES ('empty') ON CONFLICT DO NOTHING")
         path = self.tmp.join("empty.html")
