@@ -69,7 +69,7 @@ void scr_warc_record_release(struct scr_warc_record *r)
 #define set_err(err, errlen, fmt, a, off) \
     snprintf((err), (errlen), (fmt), (a), (unsigned long long)(off))
 
-int scr_warc_open(struct scr_warc_reader **out, const char *path, char *err, size_t errlen)
+int scr_warc_open_stream(struct scr_warc_reader **out, FILE *f, char *err, size_t errlen)
 {
     struct scr_warc_reader *w;
     unsigned char magic[2];
@@ -77,18 +77,13 @@ int scr_warc_open(struct scr_warc_reader **out, const char *path, char *err, siz
 
     *out = NULL;
     w = scr_xcalloc(1, sizeof(*w));
-    w->f = fopen(path, "rb");
-    if (!w->f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        free(w);
-        return SCR_EIO;
-    }
+    w->f = f;
     n = fread(magic, 1, 2, w->f);
     w->gz = n == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
     rewind(w->f);
     if (w->gz) {
         if (inflateInit2(&w->z, 15 + 16) != Z_OK) {
-            snprintf(err, errlen, "%s: zlib cannot start", path);
+            snprintf(err, errlen, "zlib cannot start");
             fclose(w->f);
             free(w);
             return SCR_ENOMEM;
@@ -97,6 +92,18 @@ int scr_warc_open(struct scr_warc_reader **out, const char *path, char *err, siz
     }
     *out = w;
     return SCR_OK;
+}
+
+int scr_warc_open(struct scr_warc_reader **out, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+
+    *out = NULL;
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return SCR_EIO;
+    }
+    return scr_warc_open_stream(out, f, err, errlen);
 }
 
 void scr_warc_close(struct scr_warc_reader *w)

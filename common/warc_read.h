@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "common/buf.h"
 
@@ -51,6 +52,8 @@ void scr_warc_record_release(struct scr_warc_record *r);
 /* Opens path for reading (plain or gzip, told by its first bytes).  On failure *out is NULL
  * and err says why. */
 int scr_warc_open(struct scr_warc_reader **out, const char *path, char *err, size_t errlen);
+/* The same over an open stream (taken: scr_warc_close closes it), e.g. fmemopen's. */
+int scr_warc_open_stream(struct scr_warc_reader **out, FILE *f, char *err, size_t errlen);
 void scr_warc_close(struct scr_warc_reader *w);
 
 /* Moves to a record that starts at offset (a gzip member's first byte, or a plain record's
