@@ -180,6 +180,7 @@ static void on_result(struct rx *x, struct scr_peer *w, const char *data, size_t
         goto out;
     }
     w->pages++;
+    w->bytes += res.bytes;
     w->records += res.records.n;
     if (res.error && *res.error) {
         x->errors++;
@@ -338,11 +339,64 @@ static int preflight(struct rx *x)
     return SCR_EXIT_OK;
 }
 
+/* The run's settings column, as a crawl's (every setting but the secret ones, as text). */
+static char *settings_json(const struct scr_settings *s)
+{
+    size_t n;
+    const struct scr_setting_def *defs = scr_settings_table(&n);
+    json_t *o = json_object();
+    char *val, *txt;
+
+    for (size_t i = 0; i < n; i++) {
+        if (defs[i].secret)
+            continue;
+        val = scr_settings_format(s, &defs[i]);
+        json_object_set_new(o, defs[i].name, json_string(val));
+        free(val);
+    }
+    txt = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return txt;
+}
+
+/* One run_workers row per worker rank, as a crawl's. */
+static void store_workers(struct rx *x, double secs)
+{
+    char err[1024];
+
+    for (int i = 1; i < x->peers.n; i++) {
+        const struct scr_peer *w = &x->peers.p[i];
+        struct scr_run_worker rw = {
+            .rank = w->rank,
+            .host = w->hello.host ? w->hello.host : "?",
+            .arch = w->hello.arch,
+            .os = w->hello.os,
+            .version = w->hello.version,
+            .build_id = w->hello.build_id,
+            .state = scr_peer_state_name(w->state),
+            .cores = w->hello.cores,
+            .pages = w->pages,
+            .bytes = w->bytes,
+            .errors = w->errors,
+            .records = w->records,
+            .has_bye = w->has_bye,
+            .busy_ms = w->bye.busy_ms,
+            .idle_ms = w->bye.idle_ms,
+            .cpu_ms = w->bye.cpu_us / 1000,
+            .max_rss_kb = w->bye.max_rss_kb,
+            .pages_per_s = secs > 0 ? (double)w->pages / secs : 0,
+        };
+        if (scr_runs_worker(x->db, x->run_id, &rw, err, sizeof(err)))
+            scr_warn("%s", err);
+    }
+}
+
 static int setup_db(struct rx *x, const char *command, const struct scr_strvec *files)
 {
-    char err[1024], host[256] = "?", run[24];
+    char err[1024], host[256] = "?", run[24], *sj;
     const char *p[1] = {run};
     PGresult *r;
+    int rc;
 
     if (scr_db_connect(&x->db, scr_db_conninfo(x->s->db),
                        x->s->db_retry_ms > 10000 ? 10000 : x->s->db_retry_ms, err,
@@ -353,8 +407,11 @@ static int setup_db(struct rx *x, const char *command, const struct scr_strvec *
         return SCR_EXIT_DB;
     }
     gethostname(host, sizeof(host) - 1);
-    if (scr_runs_begin(x->db, x->job_id, command, "{}", 0, host, x->s->island, 0, &x->run_id,
-                       err, sizeof(err)) != SCR_OK) {
+    sj = settings_json(x->s);
+    rc = scr_runs_begin(x->db, x->job_id, command, sj ? sj : "{}", 0, host, x->s->island, 0,
+                        &x->run_id, err, sizeof(err));
+    free(sj);
+    if (rc != SCR_OK) {
         scr_error("%s", err);
         return SCR_EXIT_DB;
     }
@@ -421,6 +478,8 @@ static void finish(struct rx *x, struct scr_run_outcome *out)
     if (x->db && scr_runs_end(x->db, x->run_id, status, out->exit_code, txt ? txt : "{}", "[]",
                               err, sizeof(err)) != SCR_OK)
         scr_error("%s", err);
+    else if (x->db)
+        store_workers(x, secs);
     fprintf(stderr,
             "reextract run %lld of job '%s': %s; %llu pages, %llu records, %llu damaged or "
             "unreadable records, %llu pages done before with the same key, %llu pages "

@@ -102,6 +102,16 @@ class ReextractTest(crawlcase.CrawlCase):
         self.assertEqual((kind, status), ("reextract", "done"))
         pages = json.loads(summary)["pages"]
         self.assertIn("%d pages" % pages, r.stderr)
+        # both worker ranks parsed, and their figures are the run's
+        workers = self.q("SELECT w.rank, w.pages FROM run_workers w JOIN runs r "
+                         "ON r.id = w.run_id JOIN jobs j ON j.id = r.job_id "
+                         "WHERE j.name = 'w' ORDER BY w.rank")
+        self.assertEqual([w[0] for w in workers], ["1", "2"])
+        self.assertEqual(sum(int(w[1]) for w in workers), pages)
+        self.assertEqual(self.scalar("SELECT settings ->> 'parsers' FROM runs r JOIN jobs j "
+                                     "ON j.id = r.job_id WHERE j.name = 'w'"),
+                         self.scalar("SELECT settings ->> 'parsers' FROM runs r JOIN jobs j "
+                                     "ON j.id = r.job_id WHERE j.name = 'c'"))
         # the fetch rows point into wget's file
         files = self.q("SELECT DISTINCT warc_file FROM fetches f JOIN jobs j ON j.id = f.job_id"
                        " WHERE j.name = 'w'")
