@@ -299,10 +299,10 @@ static void resync_gz(struct scr_warc_reader *w)
                 return;
             }
         }
-        /* keep the last two bytes: a magic may straddle the chunks */
-        memmove(buf, buf + n - 2, 2);
-        from += n - 2;
-        keep = 2;
+        /* keep the last two bytes (fewer in a tiny file): a magic may straddle the chunks */
+        keep = n < 2 ? n : 2;
+        memmove(buf, buf + n - keep, keep);
+        from += n - keep;
     }
     restart_at(w, from + keep);
     w->at_eof = 1;

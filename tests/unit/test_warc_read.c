@@ -229,6 +229,30 @@ TEST(garbage)
     scr_buf_release(&f);
 }
 
+/* Found by fuzz_warc: a file of just the gzip magic.  The search for the next member after
+ * the damage read before its buffer (ASan: stack-buffer-underflow in resync_gz). */
+TEST(tiny_gzip)
+{
+    struct scr_buf f;
+    struct scr_warc_reader *w;
+    struct scr_warc_record rec;
+    char err[256];
+    int rc = 0;
+
+    scr_buf_init(&f);
+    scr_buf_append(&f, "\x1f\x8b", 2);
+    write_file(&f);
+    scr_warc_record_init(&rec);
+    ASSERT_EQ(scr_warc_open(&w, path, err, sizeof(err)), SCR_OK);
+    ASSERT_EQ(scr_warc_next(w, &rec, 1 << 20, err, sizeof(err)), SCR_EPARSE);
+    for (int guard = 0; guard < 10 && rc != SCR_ENOTFOUND; guard++)
+        rc = scr_warc_next(w, &rec, 1 << 20, err, sizeof(err));
+    ASSERT_EQ(rc, SCR_ENOTFOUND);
+    scr_warc_close(w);
+    scr_warc_record_release(&rec);
+    scr_buf_release(&f);
+}
+
 TEST(http_plain)
 {
     struct scr_warc_http h;
@@ -328,6 +352,7 @@ int main(void)
     RUN(one_member);
     RUN(damaged_and_truncated);
     RUN(garbage);
+    RUN(tiny_gzip);
     RUN(http_plain);
     RUN(http_chunked_gzip);
     RUN(http_deflate);
