@@ -190,7 +190,8 @@ static void on_result(struct rx *x, struct scr_peer *w, const char *data, size_t
     json = join_records(&res.records);
     if (!x->fatal_db &&
         scr_rx_store(x->db, (int64_t)x->out[i].fetch_id, x->out[i].url_id, x->job_id, x->run_id,
-                     x->key, json, res.error, &stored, err, sizeof(err)) != SCR_OK) {
+                     x->key, json, res.error, res.encoding, &stored, err,
+                     sizeof(err)) != SCR_OK) {
         x->fatal_db = 1;
         snprintf(x->fatal_msg, sizeof(x->fatal_msg), "%s", err);
     }

@@ -73,10 +73,11 @@ void scr_rx_src_release(struct scr_rx_src *src);
  * the database failed.  Damaged records are reported (scr_warn) and skipped. */
 int scr_rx_src_next(struct scr_rx_src *src, struct scr_stored_page *pg, int64_t *url_id);
 
-/* Stores one page's RESULT: its records and its done mark in one statement.  records_json is
- * a JSON array; *stored is 0 when another run had marked the page already. */
+/* Stores one page's RESULT: its records and its done mark in one statement (and, for a
+ * fetch row this run made, the page's encoding).  records_json is a JSON array; *stored is 0
+ * when another run had marked the page already.  Strings borrowed. */
 int scr_rx_store(PGconn *db, int64_t fetch_id, int64_t url_id, int64_t job_id, int64_t run_id,
-                 const char *key, const char *records_json, const char *error, int *stored,
-                 char *err, size_t errlen);
+                 const char *key, const char *records_json, const char *error,
+                 const char *encoding, int *stored, char *err, size_t errlen);
 
 #endif

@@ -344,7 +344,8 @@ int scr_rx_src_next(struct scr_rx_src *src, struct scr_stored_page *pg, int64_t 
     return job_next(src, pg, url_id);
 }
 
-/* The page's done mark and its records, together (reextract.h). */
+/* The page's done mark and its records, together (reextract.h); a fetch row this run made
+ * (--warc) also gets the encoding the page was decoded from, as a crawl's has. */
 #define STORE_RX_SQL \
     "WITH m AS (" \
     "  INSERT INTO reextract_pages (fetch_id, rkey, run_id, records, error)" \
@@ -356,22 +357,25 @@ int scr_rx_src_next(struct scr_rx_src *src, struct scr_stored_page *pg, int64_t 
     "  SELECT m.fetch_id, $2::bigint, $3::bigint, e->>'parser', e->>'rule_set', e->>'record'," \
     "    e->>'rules_hash', coalesce(e->'data', 'null'::jsonb), $4::bigint" \
     "  FROM m, jsonb_array_elements($6::jsonb) WITH ORDINALITY AS x(e, n) ORDER BY x.n" \
-    "  RETURNING 1)" \
-    " SELECT (SELECT count(*) FROM m), (SELECT count(*) FROM rec)"
+    "  RETURNING 1)," \
+    " enc AS (" \
+    "  UPDATE fetches SET encoding = $8 WHERE id IN (SELECT fetch_id FROM m)" \
+    "    AND run_id = $4::bigint AND encoding IS NULL AND $8 <> '' RETURNING 1)" \
+    " SELECT (SELECT count(*) FROM m), (SELECT count(*) FROM rec), (SELECT count(*) FROM enc)"
 
 int scr_rx_store(PGconn *db, int64_t fetch_id, int64_t url_id, int64_t job_id, int64_t run_id,
-                 const char *key, const char *records_json, const char *error, int *stored,
-                 char *err, size_t errlen)
+                 const char *key, const char *records_json, const char *error,
+                 const char *encoding, int *stored, char *err, size_t errlen)
 {
     char f[24], u[24], j[24], r[24];
-    const char *p[7] = {f, u, j, r, key, records_json, error};
+    const char *p[8] = {f, u, j, r, key, records_json, error, encoding ? encoding : ""};
     PGresult *res;
 
     scr_db_i64(f, sizeof(f), fetch_id);
     scr_db_i64(u, sizeof(u), url_id);
     scr_db_i64(j, sizeof(j), job_id);
     scr_db_i64(r, sizeof(r), run_id);
-    res = scr_db_exec(db, "storing re-extracted records", STORE_RX_SQL, 7, p, err, errlen);
+    res = scr_db_exec(db, "storing re-extracted records", STORE_RX_SQL, 8, p, err, errlen);
     if (!res)
         return SCR_EDB;
     *stored = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "1") == 0;

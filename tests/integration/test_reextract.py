@@ -120,6 +120,13 @@ class ReextractTest(crawlcase.CrawlCase):
             "SELECT count(*) FROM fetches f JOIN jobs j ON j.id = f.job_id WHERE j.name = 'w'"
             " AND (warc_offset IS NULL OR warc_length IS NULL OR warc_type <> 'response')"),
             "0")
+        # each parsed page's fetch row says what its body was decoded from, as a crawl's
+        self.assertEqual(self.q("SELECT encoding, count(*) FROM fetches f JOIN jobs j "
+                                "ON j.id = f.job_id WHERE j.name = 'w' AND http_status = 200 "
+                                "AND content_type LIKE 'text/html%' GROUP BY 1"),
+                         self.q("SELECT encoding, count(*) FROM fetches f JOIN jobs j "
+                                "ON j.id = f.job_id WHERE j.name = 'c' AND http_status = 200 "
+                                "AND content_type LIKE 'text/html%' GROUP BY 1"))
         # the same file again: every page is done for this key, nothing is added
         n = self.scalar("SELECT count(*) FROM records")
         r = self.reextract("--warc", warc, "--job", "w", "--rules", self.rules)
