@@ -402,8 +402,28 @@ static int setup_db(struct rx *x, const char *command, const struct scr_strvec *
     if (scr_db_connect(&x->db, scr_db_conninfo(x->s->db),
                        x->s->db_retry_ms > 10000 ? 10000 : x->s->db_retry_ms, err,
                        sizeof(err)) ||
-        scr_db_ensure_schema(x->db, 0, err, sizeof(err)) ||
-        scr_runs_job(x->db, x->s->job, &x->job_id, err, sizeof(err))) {
+        scr_db_ensure_schema(x->db, 0, err, sizeof(err))) {
+        scr_error("%s", err);
+        return SCR_EXIT_DB;
+    }
+    if (!files || !files->n) {
+        /* job mode reads what a job stored: a mistyped name must not make a new job */
+        const char *jp[1] = {x->s->job};
+        r = scr_db_exec(x->db, "looking up the job", "SELECT 1 FROM jobs WHERE name = $1", 1,
+                        jp, err, sizeof(err));
+        if (!r) {
+            scr_error("%s", err);
+            return SCR_EXIT_DB;
+        }
+        rc = PQntuples(r);
+        PQclear(r);
+        if (rc == 0) {
+            scr_error("there is no job '%s' (its pages are what reextract reads; give --warc "
+                      "FILE to read WARC files into a new job)", x->s->job);
+            return SCR_EXIT_USAGE;
+        }
+    }
+    if (scr_runs_job(x->db, x->s->job, &x->job_id, err, sizeof(err))) {
         scr_error("%s", err);
         return SCR_EXIT_DB;
     }

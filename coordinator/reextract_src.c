@@ -292,18 +292,20 @@ static int job_rows(struct scr_rx_src *src)
 
 static int job_next(struct scr_rx_src *src, struct scr_stored_page *pg, int64_t *url_id)
 {
-    char err[512];
+    char err[512], *norm = NULL;
     int rc;
 
     for (;;) {
         struct scr_rx_row *row;
         if (src->ri >= src->nrows) {
+            free(norm);
             if (src->exhausted)
                 return SCR_ENOTFOUND;
             if ((rc = job_rows(src)) != SCR_OK)
                 return rc;
             if (src->nrows == 0)
                 return SCR_ENOTFOUND;
+            norm = NULL;
         }
         row = &src->rows[src->ri++];
         if ((!src->path || strcmp(src->path, row->warc_file) != 0) &&
@@ -326,11 +328,24 @@ static int job_next(struct scr_rx_src *src, struct scr_stored_page *pg, int64_t 
             src->not_pages++;
             continue;
         }
+        free(norm);
+        norm = NULL;
+        if (scr_url_normalize(NULL, src->rec.target_uri, src->uo, &norm, NULL, err,
+                              sizeof(err)) != SCR_OK ||
+            strcmp(norm, row->url) != 0) {
+            /* a wrong offset, or a file replaced since: never another page's records */
+            scr_warn("%s at offset %lld (fetch %lld): the record is of '%.200s', not %s; "
+                     "skipped", row->warc_file, (long long)row->warc_offset,
+                     (long long)row->fetch_id, src->rec.target_uri, row->url);
+            src->damaged++;
+            continue;
+        }
         src->read++;
         pg->id = (uint64_t)row->fetch_id;
         pg->url = row->url;
         row->url = NULL;
         *url_id = row->url_id;
+        free(norm);
         return SCR_OK;
     }
 }

@@ -186,6 +186,25 @@ class ReextractTest(crawlcase.CrawlCase):
                       "WHERE reextract_run IS NOT NULL AND parser <> 'rules' "
                       "GROUP BY 1, 2 HAVING count(*) > 1")
         self.assertEqual(dups, [], "a page re-extracted twice")
+        # a record that is not the fetch's URL (a wrong offset) is reported, never stored
+        # as that page's; and a job that does not exist is refused, not created
+        first, offset = self.q("SELECT f.id, f.warc_offset FROM fetches f JOIN jobs j "
+                               "ON j.id = f.job_id WHERE j.name = 'c' AND "
+                               "f.warc_offset IS NOT NULL ORDER BY f.id LIMIT 1")[0]
+        self.q("UPDATE fetches SET warc_offset = (SELECT warc_offset FROM fetches o "
+               "WHERE o.job_id = fetches.job_id AND o.url <> fetches.url "
+               "AND o.warc_offset IS NOT NULL LIMIT 1) WHERE id = (SELECT min(f.id) FROM "
+               "fetches f JOIN jobs j ON j.id = f.job_id WHERE j.name = 'c' AND "
+               "f.warc_offset IS NOT NULL)")
+        r = self.reextract("--job", "c", "--parsers", "meta", expect=5)
+        self.assertIn("not %s; skipped" % self.scalar(
+            "SELECT url FROM fetches WHERE id = (SELECT min(f.id) FROM fetches f JOIN jobs j "
+            "ON j.id = f.job_id WHERE j.name = 'c' AND f.warc_offset IS NOT NULL)"), r.stderr)
+        self.assertIn("%d pages, %d records, 1 damaged" % (npages - 1, npages - 1), r.stderr)
+        self.q("UPDATE fetches SET warc_offset = %s WHERE id = %s" % (offset, first))
+        r = self.reextract("--job", "nosuchjob", expect=2)
+        self.assertIn("there is no job 'nosuchjob'", r.stderr)
+        self.assertEqual(self.scalar("SELECT count(*) FROM jobs WHERE name = 'nosuchjob'"), "0")
         # other parsers are another key: done again, the old marks untouched; and a file
         # still being written is found under its name + .part
         os.rename(warc, warc + ".part")
