@@ -3,6 +3,10 @@
  *   HELLO -> WELCOME(settings, rules) -> { REQUEST -> BATCH -> fetch/parse -> RESULT ... }
  *   -> STOP -> BYE
  *
+ * Under `scrape reextract` the answer to a REQUEST is PAGES instead of BATCH: stored pages,
+ * each queued and parsed as a page task whose transfer just ended (on_pages), so the same
+ * parse path, budget and RESULT apply and no request is made.
+ *
  * The worker keeps --concurrency transfers running and a prefetch queue of up to as many
  * again, and asks for more before it runs dry, so a fast node simply takes more batches.  The
  * coordinator decides which tasks may wait in the queue: URLs of hosts with a politeness
