@@ -383,5 +383,9 @@ CREATE TABLE IF NOT EXISTS reextract_pages (
     PRIMARY KEY (fetch_id, rkey)
 );
 CREATE INDEX IF NOT EXISTS reextract_pages_run ON reextract_pages (run_id);
+-- fetches_warc_record: a WARC record's fetch row by file and offset (reextract --warc finds the
+-- rows it made for a file read before; without it each record would scan the job's fetches).
+CREATE INDEX IF NOT EXISTS fetches_warc_record ON fetches (warc_file, warc_offset)
+    WHERE warc_file IS NOT NULL;
 
 UPDATE scrape_meta SET value = '3' WHERE key = 'schema_version' AND value::int < 3;
