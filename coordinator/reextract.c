@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "common/alloc.h"
@@ -37,6 +38,9 @@
 
 #define PAGES_MAX 64
 #define PAGES_BYTES ((size_t)32 << 20)
+/* One answer reads for at most this long, so messages and heartbeats keep flowing while rank
+ * 0 passes over long stretches of records it does not send. */
+#define PAGES_READ_MS 200
 
 struct rx_out {
     uint64_t fetch_id;
@@ -59,6 +63,7 @@ struct rx {
     int source_done, stopping, interrupted, no_workers, fatal_db;
     char fatal_msg[1024];
     uint64_t pages, records, errors, unanswered, sent;
+    uint64_t unparsed;           /* pages marked done on rank 0: not 2xx, not a parsed type */
     int64_t start_ms;
 };
 
@@ -89,6 +94,46 @@ static void on_lost(struct scr_peer *w, void *ctx)
     out_drop_rank(ctx, w->rank);
 }
 
+/* 1 when a worker would parse pg: a 2xx response whose media type is in --content-types, or
+ * without a Content-Type and looking like HTML (the worker's rule, worker.c parse_allowed).
+ * Other pages are marked done here with no records, and their bodies never cross MPI. */
+static int parse_wanted(const struct rx *x, const struct scr_stored_page *pg)
+{
+    const char *ct = pg->content_type, *list = x->s->content_types ? x->s->content_types : "";
+    size_t n;
+
+    if (pg->http_status < 200 || pg->http_status >= 300)
+        return 0;
+    if (!ct || !*ct)
+        return scr_extract_is_html(NULL, pg->body.data ? pg->body.data : "", pg->body.len);
+    n = strcspn(ct, "; \t");
+    while (*list) {
+        size_t m;
+        while (*list == ',' || *list == ' ')
+            list++;
+        m = strcspn(list, ", ");
+        if (m && m == n && strncasecmp(list, ct, n) == 0)
+            return 1;
+        list += m;
+    }
+    return 0;
+}
+
+/* Marks a page done with no records (not parsed: see parse_wanted). */
+static void mark_unparsed(struct rx *x, const struct scr_stored_page *pg, int64_t url_id)
+{
+    char err[1024];
+    int stored = 0;
+
+    if (scr_rx_store(x->db, (int64_t)pg->id, url_id, x->job_id, x->run_id, x->key, "[]", "",
+                     NULL, &stored, err, sizeof(err)) != SCR_OK) {
+        x->fatal_db = 1;
+        snprintf(x->fatal_msg, sizeof(x->fatal_msg), "%s", err);
+    }
+    x->pages += stored;
+    x->unparsed += stored;
+}
+
 /* Answers w's pending REQUEST with pages, if the source has any. */
 static void send_pages(struct rx *x, struct scr_peer *w)
 {
@@ -97,6 +142,7 @@ static void send_pages(struct rx *x, struct scr_peer *w)
     uint32_t want = w->want_now + w->want_later, n = 0;
     size_t bytes = 0;
     struct scr_buf b;
+    int64_t until = scr_now_ms() + PAGES_READ_MS;
 
     if (!w->has_request || w->state != SCR_PEER_ACTIVE || x->source_done || x->stopping)
         return;
@@ -105,7 +151,7 @@ static void send_pages(struct rx *x, struct scr_peer *w)
     if (want == 0)
         want = 1;
     memset(pages, 0, sizeof(pages));
-    while (n < want && bytes < PAGES_BYTES) {
+    while (n < want && bytes < PAGES_BYTES && !x->fatal_db && scr_now_ms() < until) {
         int rc;
         scr_buf_init(&pages[n].body);
         rc = scr_rx_src_next(&x->src, &pages[n], &url_ids[n]);
@@ -117,6 +163,11 @@ static void send_pages(struct rx *x, struct scr_peer *w)
             x->fatal_db = 1;
             snprintf(x->fatal_msg, sizeof(x->fatal_msg), "%s", x->src.err);
             break;
+        }
+        if (!parse_wanted(x, &pages[n])) {
+            mark_unparsed(x, &pages[n], url_ids[n]);
+            scr_stored_page_release(&pages[n]);
+            continue;
         }
         bytes += pages[n].body.len;
         n++;
@@ -487,8 +538,9 @@ static void finish(struct rx *x, struct scr_run_outcome *out)
     } else {
         status = "done", out->exit_code = SCR_EXIT_OK;
     }
-    sum = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "kind", "reextract",
-                    "key", x->key, "pages", (json_int_t)x->pages, "records",
+    sum = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "kind",
+                    "reextract", "key", x->key, "pages", (json_int_t)x->pages, "unparsed",
+                    (json_int_t)x->unparsed, "records",
                     (json_int_t)x->records, "errors", (json_int_t)x->errors, "damaged",
                     (json_int_t)x->src.damaged, "done_before", (json_int_t)x->src.done_before,
                     "unanswered", (json_int_t)x->unanswered, "failed", (json_int_t)0, "seconds",
