@@ -419,4 +419,40 @@ CREATE TABLE IF NOT EXISTS host_outages (
     PRIMARY KEY (job_id, host)
 );
 
+-- scrape reextract (docs/reextract.md).  runs.kind: 'crawl', or 'reextract' for a run that
+-- re-ran the parsers over stored pages without fetching.  records.reextract_run: the
+-- reextract run that stored the record (NULL: stored with its fetch by a crawl).
+-- reextract_pages: one row per page (fetch) done by a reextract, per reextract key (rkey: the
+-- parsers, the rules text and the version, hashed), with the number of records it gave; it
+-- commits with the page's records, so a reextract resumed with the same key skips it.
+-- (columns added only when missing: ALTER TABLE locks the table even when the column exists)
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute
+                   WHERE attrelid = 'runs'::regclass AND attname = 'kind'
+                     AND NOT attisdropped) THEN
+        ALTER TABLE runs ADD COLUMN kind text NOT NULL DEFAULT 'crawl';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute
+                   WHERE attrelid = 'records'::regclass AND attname = 'reextract_run'
+                     AND NOT attisdropped) THEN
+        ALTER TABLE records ADD COLUMN reextract_run bigint;
+    END IF;
+END
+$$;
+CREATE TABLE IF NOT EXISTS reextract_pages (
+    fetch_id   bigint NOT NULL REFERENCES fetches (id) ON DELETE CASCADE,
+    rkey       text NOT NULL,
+    run_id     bigint NOT NULL,
+    records    integer NOT NULL,
+    error      text,
+    done_at    timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (fetch_id, rkey)
+);
+CREATE INDEX IF NOT EXISTS reextract_pages_run ON reextract_pages (run_id);
+-- fetches_warc_record: a WARC record's fetch row by file and offset (reextract --warc finds the
+-- rows it made for a file read before; without it each record would scan the job's fetches).
+CREATE INDEX IF NOT EXISTS fetches_warc_record ON fetches (warc_file, warc_offset)
+    WHERE warc_file IS NOT NULL;
+
 UPDATE scrape_meta SET value = '3' WHERE key = 'schema_version' AND value::int < 3;

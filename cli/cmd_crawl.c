@@ -28,7 +28,23 @@
 #include "common/wire.h"
 #include "coordinator/coordinator.h"
 #include "coordinator/db.h"
+#include "coordinator/reextract.h"
 #include "worker/worker.h"
+
+/* What rank 0 runs: a crawl, or `scrape reextract` over warc (NULL for a crawl). */
+struct rank0_job {
+    const struct scr_strvec *warc; /* reextract: the --warc files (may be empty) */
+    int reextract;
+};
+
+static void run_rank0(struct scr_comm *c, struct scr_settings *s, const char *command,
+                      const struct rank0_job *job, struct scr_run_outcome *out)
+{
+    if (job->reextract)
+        scr_reextract_run(c, s, command, job->warc, out);
+    else
+        scr_coordinator_run(c, s, command, out);
+}
 
 static void on_signal(int sig)
 {
@@ -51,7 +67,7 @@ static void *local_worker_main(void *arg)
 }
 
 /* Runs the coordinator with in-process worker threads (no mpiexec). */
-static int run_local(struct scr_settings *s, const char *command)
+static int run_local(struct scr_settings *s, const char *command, const struct rank0_job *job)
 {
     int n = s->local_workers > 0 ? s->local_workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
     struct scr_comm **eps;
@@ -75,7 +91,7 @@ static int run_local(struct scr_settings *s, const char *command)
             lw[i].ep = NULL;
         }
     }
-    scr_coordinator_run(eps[0], s, command, &out);
+    run_rank0(eps[0], s, command, job, &out);
     for (int i = 0; i < n; i++) {
         if (lw[i].ep) {
             pthread_join(lw[i].thread, NULL);
@@ -109,8 +125,10 @@ static char *command_line(int argc, char **argv)
     return scr_buf_detach(&b, NULL);
 }
 
-int scr_cmd_crawl(int argc, char **argv, int start)
+static int run_command(int argc, char **argv, int start, int reextract)
 {
+    struct scr_strvec warc;
+    struct rank0_job job;
     struct scr_settings s;
     struct scr_strvec pos;
     struct scr_comm *c = NULL;
@@ -118,9 +136,12 @@ int scr_cmd_crawl(int argc, char **argv, int start)
     struct scr_mpisession ms;
     char err[512], *command = NULL;
     int rank, size, code = SCR_EXIT_OK, help = 0, lvl;
-    struct scr_cli_extra extra[] = {{"help", NULL, &help, NULL}};
+    struct scr_cli_extra extra[] = {{"help", NULL, &help, NULL}, {"warc", NULL, NULL, &warc}};
 
     signal(SIGPIPE, SIG_IGN);
+    scr_strvec_init(&warc);
+    job.warc = &warc;
+    job.reextract = reextract;
     if (scr_settings_init(&s))
         return SCR_EXIT_FAILURE;
     scr_strvec_init(&pos);
@@ -143,12 +164,20 @@ int scr_cmd_crawl(int argc, char **argv, int start)
         goto finish;
     }
 
-    if (scr_cli_parse(argc, argv, start, &s, extra, 1, &pos, err, sizeof(err))) {
+    if (scr_cli_parse(argc, argv, start, &s, extra, reextract ? 2 : 1, &pos, err,
+                      sizeof(err))) {
         fprintf(stderr, "scrape: %s\n", err);
         code = SCR_EXIT_USAGE;
     } else if (help) {
         scr_cmd_usage();
-    } else if (pos.n) {
+    } else if (reextract && pos.n && !warc.n) {
+        fprintf(stderr, "scrape: unexpected argument '%s' (WARC files follow --warc; see "
+                        "scrape reextract --help)\n", pos.v[0]);
+        code = SCR_EXIT_USAGE;
+    } else if (reextract && s.seed) {
+        fprintf(stderr, "scrape: reextract fetches nothing: --seed has no use here\n");
+        code = SCR_EXIT_USAGE;
+    } else if (!reextract && pos.n) {
         fprintf(stderr, "scrape: unexpected argument '%s' (see scrape crawl --help)\n",
                 pos.v[0]);
         code = SCR_EXIT_USAGE;
@@ -168,10 +197,14 @@ int scr_cmd_crawl(int argc, char **argv, int start)
         scr_db_set_stop_flag(&scr_coordinator_stop); /* lock waits at start end on a signal */
         command = command_line(argc, argv);
         if (size == 1) {
-            code = run_local(&s, command);
+            for (size_t i = 0; i < pos.n; i++)
+                scr_strvec_push(&warc, pos.v[i]); /* --warc A B C: B and C too */
+            code = run_local(&s, command, &job);
         } else {
+            for (size_t i = 0; i < pos.n; i++)
+                scr_strvec_push(&warc, pos.v[i]);
             if (scr_comm_mpi_new(&c) == SCR_OK) {
-                scr_coordinator_run(c, &s, command, &out);
+                run_rank0(c, &s, command, &job, &out);
                 code = out.exit_code;
             } else {
                 code = SCR_EXIT_FAILURE;
@@ -190,8 +223,19 @@ finish:
                            : NULL);
     free(command);
     scr_strvec_release(&pos);
+    scr_strvec_release(&warc);
     scr_settings_release(&s);
     xmlCleanupParser();
     curl_global_cleanup();
     return code;
+}
+
+int scr_cmd_crawl(int argc, char **argv, int start)
+{
+    return run_command(argc, argv, start, 0);
+}
+
+int scr_cmd_reextract(int argc, char **argv, int start)
+{
+    return run_command(argc, argv, start, 1);
 }

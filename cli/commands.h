@@ -5,6 +5,8 @@
 #include <stdio.h>
 
 int scr_cmd_crawl(int argc, char **argv, int start);
+/* `scrape reextract`: the parsers over stored pages (coordinator/reextract.h). */
+int scr_cmd_reextract(int argc, char **argv, int start);
 int scr_cmd_init_db(int argc, char **argv, int start);
 int scr_cmd_extract(int argc, char **argv, int start);
 int scr_cmd_url(int argc, char **argv, int start);

@@ -4,6 +4,7 @@
  *   ./scrape --seed urls.txt                           one process: coordinator + threads
  *   mpiexec -f machinefile ./scrape check [--probe URL]   every node and link, the database
  *   ./scrape doctor -f machinefile                   before MPI: which hosts share one job
+ *   mpiexec -n 3 ./scrape reextract --job J [--warc F...] parse stored pages again, no fetch
  *   ./scrape init-db | export | report | jobs | extract | url | robots | version | help
  *
  * Every command answers --help and -h here, before it starts MPI or reads anything, so help
@@ -41,6 +42,20 @@ static const struct command {
     const char *usage;
 } commands[] = {
     {"crawl", scr_cmd_crawl, help_crawl, NULL},
+    {"reextract", scr_cmd_reextract, NULL,
+     "usage: [mpiexec -n N] scrape reextract --job NAME [--rules FILE] [--parsers LIST]\n"
+     "                                      [--warc FILE [FILE...]] [--db CONNINFO] [options]\n"
+     "  Runs the parsers again over pages already stored as WARC records, with no HTTP\n"
+     "  request: rank 0 reads the pages and sends them to the workers in batches, and the\n"
+     "  records are stored as a new run of the job (runs.kind = 'reextract'), referencing\n"
+     "  each page's fetch row.  Without --warc: each URL's latest fetch that has a record\n"
+     "  (fetches.warc_file, written by crawl --warc-dir).  With --warc: every HTTP response\n"
+     "  record of the files (WARC/1.0 or 1.1, .warc or .warc.gz, e.g. wget --warc-file or\n"
+     "  Heritrix); URLs new to the job get urls rows (state done) and fetches rows that\n"
+     "  point into the files.  The frontier is not changed: links are stored as records,\n"
+     "  never queued.  A page is done once per parsers + rules + version: a reextract cut\n"
+     "  short and started again does only the pages left.  Damaged records are reported\n"
+     "  and skipped (exit 5).  See docs/reextract.md.\n"},
     {"check", scr_cmd_check, help_check, NULL},
     {"doctor", scr_cmd_doctor, help_doctor, NULL},
     {"init-db", scr_cmd_init_db, NULL,

@@ -119,6 +119,8 @@ char *scr_wire_get_str(struct scr_wire_reader *r)
     return s;
 }
 
+static uint32_t get_count(struct scr_wire_reader *r, size_t min_item);
+
 void scr_wire_put_bytes(struct scr_wire_writer *w, const void *p, size_t n)
 {
     if (n > UINT32_MAX) {
@@ -140,6 +142,23 @@ char *scr_wire_get_bytes(struct scr_wire_reader *r, size_t *n)
         return NULL;
     *n = len;
     return scr_xmemdup0(q, len); /* len is at most the message's own size (take) */
+}
+
+int scr_wire_get_bytes_into(struct scr_wire_reader *r, struct scr_buf *out)
+{
+    uint32_t n = scr_wire_get_u32(r);
+    const uint8_t *q = take(r, n);
+
+    if (!q)
+        return r->err;
+    if (n && scr_buf_append(out, q, n) != SCR_OK)
+        r->err = SCR_ENOMEM;
+    return r->err;
+}
+
+uint32_t scr_wire_get_count(struct scr_wire_reader *r, size_t min_item)
+{
+    return get_count(r, min_item);
 }
 
 /* Reads a count of items each at least min_item bytes long; refuses counts the remaining

@@ -27,7 +27,8 @@ enum scr_msg_type {
     SCR_MSG_STOP = 7,      /* coordinator -> worker: finish in-flight work and say goodbye */
     SCR_MSG_BYE = 8,       /* worker -> coordinator: final statistics; nothing follows */
     SCR_MSG_RECALL = 9,    /* coordinator -> worker: give back up to N tasks not yet started */
-    SCR_MSG_RETURN = 10    /* worker -> coordinator: these tasks were given back, unstarted */
+    SCR_MSG_RETURN = 10,   /* worker -> coordinator: these tasks were given back, unstarted */
+    SCR_MSG_PAGES = 11     /* coordinator -> worker: stored pages to parse (scrape reextract) */
 };
 
 /* --- primitives ------------------------------------------------------------------------ */
@@ -64,6 +65,11 @@ char *scr_wire_get_str(struct scr_wire_reader *r);
  * caller frees), NULL for an empty field or when r->err is set. */
 void scr_wire_put_bytes(struct scr_wire_writer *w, const void *p, size_t n);
 char *scr_wire_get_bytes(struct scr_wire_reader *r, size_t *n);
+/* The same field appended to out (for bodies kept in a buffer); returns r->err. */
+int scr_wire_get_bytes_into(struct scr_wire_reader *r, struct scr_buf *out);
+/* A u32 count of items of at least min_item bytes each; 0 with SCR_EPROTO in r->err when the
+ * bytes left cannot hold that many. */
+uint32_t scr_wire_get_count(struct scr_wire_reader *r, size_t min_item);
 
 /* Starts decoding a message of the given type (SCR_EPROTO in r->err if the type byte
  * differs), and finishes it: a message must be consumed exactly, so trailing bytes mean a
@@ -231,5 +237,28 @@ int scr_msg_return_encode(struct scr_buf *b, const uint64_t *ids, uint32_t count
  * failed decode. */
 int scr_msg_return_decode(struct scr_msg_return *m, const void *p, size_t len);
 void scr_msg_return_release(struct scr_msg_return *m);
+
+/* PAGES (scrape reextract): stored pages for the worker to parse as if it had just fetched
+ * them; each is answered with one RESULT whose url_id is the page's id.  The worker queues
+ * them like tasks and parses them on its parse threads with the settings and rules of
+ * WELCOME. */
+struct scr_stored_page {
+    uint64_t id;              /* the coordinator's handle (the fetch row's id) */
+    char *url;                /* the page's URL, normalized: the base of its links */
+    char *content_type;       /* the response's Content-Type ("" = none) */
+    uint32_t http_status;
+    struct scr_buf body;      /* the decoded body */
+};
+
+struct scr_msg_pages {
+    uint32_t count;
+    struct scr_stored_page *pages;
+};
+
+int scr_msg_pages_encode(struct scr_buf *b, const struct scr_stored_page *pages, uint32_t count);
+/* Fills a caller-owned m; release with scr_msg_pages_release, also after a failed decode. */
+int scr_msg_pages_decode(struct scr_msg_pages *m, const void *p, size_t len);
+void scr_msg_pages_release(struct scr_msg_pages *m);
+void scr_stored_page_release(struct scr_stored_page *pg);
 
 #endif

@@ -11,6 +11,7 @@ CC=clang scripts/build.sh build-fuzz -DSCRAPE_FUZZ=ON -DSCRAPE_SANITIZE=address,
 mkdir -p build-fuzz/crashes
 status=0
 for spec in common/fuzz:fuzz_url:corpus_url common/fuzz:fuzz_wire:corpus_wire \
+            common/fuzz:fuzz_warc:corpus_warc \
             coordinator/fuzz:fuzz_robots:corpus_robots parsers/fuzz:fuzz_extract:corpus_extract; do
     dir=${spec%%:*}; rest=${spec#*:}; drv=${rest%%:*}; corpus=${rest#*:}
     work=$(mktemp -d)

@@ -3,6 +3,10 @@
  *   HELLO -> WELCOME(settings, rules) -> { REQUEST -> BATCH -> fetch/parse -> RESULT ... }
  *   -> STOP -> BYE
  *
+ * Under `scrape reextract` the answer to a REQUEST is PAGES instead of BATCH: stored pages,
+ * each queued and parsed as a page task whose transfer just ended (on_pages), so the same
+ * parse path, budget and RESULT apply and no request is made.
+ *
  * The worker keeps --concurrency transfers running and a prefetch queue of up to as many
  * again, and asks for more before it runs dry, so a fast node simply takes more batches.  The
  * coordinator decides which tasks may wait in the queue: URLs of hosts with a politeness
@@ -50,6 +54,7 @@
 
 struct queued_task {
     struct scr_task task;
+    struct scr_fetch_done *page; /* a stored page of PAGES (reextract): parsed, not fetched */
     int64_t queued_us;
 };
 
@@ -181,10 +186,22 @@ static void queue_push(struct worker *w, struct scr_task *t, int64_t now_us)
     }
     SCR_GROW(w->queue, w->qcap, w->qtail + 1, 64);
     w->queue[w->qtail].task = *t;
+    w->queue[w->qtail].page = NULL;
     w->queue[w->qtail].queued_us = now_us;
     w->qtail++;
     memset(t, 0, sizeof(*t));
 }
+
+/* Frees what a queue entry holds (a task, or a stored page). */
+static void queue_entry_release(struct queued_task *q)
+{
+    scr_task_release(&q->task);
+    if (q->page)
+        scr_fetch_done_free(q->page);
+    q->page = NULL;
+}
+
+static void on_done(struct worker *w, struct scr_fetch_done *d);
 
 /* Answers a task that could not be started with an error RESULT, so the coordinator is
  * never left waiting for it.  Releases the task. */
@@ -239,7 +256,7 @@ static void on_recall(struct worker *w, const char *data, size_t len)
         goto out;
     }
     for (uint32_t i = 0; i < n; i++)
-        scr_task_release(&w->queue[--w->qtail].task);
+        queue_entry_release(&w->queue[--w->qtail]);
     scr_debug("gave back %u unstarted tasks to the coordinator", n);
 out:
     free(ids);
@@ -251,6 +268,12 @@ static void start_queued(struct worker *w)
 {
     while (queue_len(w) > 0 && busy(w) < w->s.concurrency) {
         struct queued_task *q = &w->queue[w->qhead++];
+        if (q->page) {
+            struct scr_fetch_done *d = q->page;
+            q->page = NULL;
+            on_done(w, d); /* to a parse thread: it holds a slot until parsed */
+            continue;
+        }
         if (scr_fetcher_add(w->f, &q->task, q->queued_us))
             fail_task(w, &q->task, "cannot start a transfer (libcurl refused a handle)");
     }
@@ -285,6 +308,55 @@ static int on_batch(struct worker *w, const char *data, size_t len)
     }
 out:
     scr_msg_batch_release(&m);
+    return rc;
+}
+
+/* PAGES (scrape reextract): each stored page becomes a finished "transfer" of a page task,
+ * so it takes the fetched page's way: queue, slot, build_result, parse pool, RESULT (with
+ * the page's id as url_id).  A malformed PAGES ends the worker as a malformed BATCH does. */
+static int on_pages(struct worker *w, const char *data, size_t len)
+{
+    struct scr_msg_pages m;
+    int64_t now = scr_now_us();
+    int rc = scr_msg_pages_decode(&m, data, len);
+
+    w->request_out = 0;
+    if (rc) {
+        scr_error("malformed PAGES (%zu bytes): %s; this worker leaves and will be declared "
+                  "lost", len, scr_strerror(rc));
+        goto out;
+    }
+    for (uint32_t i = 0; i < m.count; i++) {
+        struct scr_stored_page *pg = &m.pages[i];
+        struct scr_fetch_done *d = scr_xcalloc(1, sizeof(*d));
+        struct scr_task none;
+
+        d->task.url_id = pg->id;
+        d->task.url = pg->url;
+        d->task.kind = SCR_TASK_PAGE;
+        d->task.etag = scr_xstrdup("");
+        d->task.last_modified = scr_xstrdup("");
+        pg->url = NULL;
+        d->status = (long)pg->http_status;
+        d->code = CURLE_OK;
+        d->content_type = *pg->content_type ? pg->content_type : NULL;
+        if (!*pg->content_type)
+            free(pg->content_type);
+        pg->content_type = NULL;
+        d->body = pg->body;
+        scr_buf_init(&pg->body);
+        d->queued_us = d->start_us = d->end_us = now;
+        if (busy(w) < w->s.concurrency && queue_len(w) == 0) {
+            on_done(w, d);
+            continue;
+        }
+        memset(&none, 0, sizeof(none));
+        none.url_id = pg->id;
+        queue_push(w, &none, now);
+        w->queue[w->qtail - 1].page = d;
+    }
+out:
+    scr_msg_pages_release(&m);
     return rc;
 }
 
@@ -491,6 +563,9 @@ static int drain_messages(struct worker *w, int *got)
         case SCR_MSG_BATCH:
             rc = on_batch(w, data, len);
             break;
+        case SCR_MSG_PAGES:
+            rc = on_pages(w, data, len);
+            break;
         case SCR_MSG_RECALL:
             on_recall(w, data, len);
             rc = SCR_OK;
@@ -499,7 +574,7 @@ static int drain_messages(struct worker *w, int *got)
             w->stopping = 1;
             /* tasks not yet started stay leased; the coordinator returns them to the queue */
             while (queue_len(w) > 0)
-                scr_task_release(&w->queue[w->qhead++].task);
+                queue_entry_release(&w->queue[w->qhead++]);
             rc = SCR_OK;
             break;
         case SCR_MSG_HEARTBEAT:
@@ -665,7 +740,7 @@ out:
         send_bye(&w);
     }
     while (queue_len(&w) > 0)
-        scr_task_release(&w.queue[w.qhead++].task);
+        queue_entry_release(&w.queue[w.qhead++]);
     free(w.queue);
     scr_parsepool_free(w.pool); /* before the fetcher: its jobs hold finished transfers */
     scr_fetcher_free(w.f);

@@ -77,6 +77,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         scr_msg_return_release(&m);
         break;
     }
+    case SCR_MSG_PAGES: {
+        struct scr_msg_pages m;
+        if (scr_msg_pages_decode(&m, data, size) == 0 &&
+            scr_msg_pages_encode(&b, m.pages, m.count) == 0)
+            same(&b, data, size);
+        scr_msg_pages_release(&m);
+        break;
+    }
     default:
         break;
     }

@@ -165,11 +165,41 @@ static void encode_return(struct scr_buf *b)
 
 /* Decodes p[0..n) as `type`; on success re-encodes into *re (caller releases) so callers can
  * compare bytes.  Everything decoded is released here. */
+/* PAGES: two stored pages, one with a binary body (NUL and high bytes), one empty. */
+static void encode_pages(struct scr_buf *b)
+{
+    struct scr_stored_page pg[2];
+
+    memset(pg, 0, sizeof(pg));
+    pg[0].id = 0x0102030405060708ull;
+    pg[0].url = (char *)"http://a.test/p?q=1";
+    pg[0].content_type = (char *)"text/html; charset=windows-1252";
+    pg[0].http_status = 200;
+    scr_buf_init(&pg[0].body);
+    scr_buf_append(&pg[0].body, "<p>\0\xff\xe9</p>", 10);
+    pg[1].id = 9;
+    pg[1].url = (char *)"http://a.test/";
+    pg[1].content_type = (char *)"";
+    pg[1].http_status = 404;
+    scr_buf_init(&pg[1].body);
+    scr_buf_init(b);
+    ASSERT_EQ(scr_msg_pages_encode(b, pg, 2), SCR_OK);
+    scr_buf_release(&pg[0].body);
+}
+
 static int decode_as(int type, const uint8_t *p, size_t n, struct scr_buf *re)
 {
     int rc = SCR_EINVAL;
     scr_buf_init(re);
     switch (type) {
+    case SCR_MSG_PAGES: {
+        struct scr_msg_pages m;
+        rc = scr_msg_pages_decode(&m, p, n);
+        if (rc == SCR_OK)
+            ASSERT_EQ(scr_msg_pages_encode(re, m.pages, m.count), SCR_OK);
+        scr_msg_pages_release(&m);
+        break;
+    }
     case SCR_MSG_HELLO: {
         struct scr_msg_hello m;
         rc = scr_msg_hello_decode(&m, p, n);
@@ -239,7 +269,7 @@ static int decode_as(int type, const uint8_t *p, size_t n, struct scr_buf *re)
 
 static const int decodable[] = {SCR_MSG_HELLO,  SCR_MSG_WELCOME, SCR_MSG_REQUEST,
                                 SCR_MSG_BATCH,  SCR_MSG_RESULT,  SCR_MSG_BYE,
-                                SCR_MSG_RECALL, SCR_MSG_RETURN};
+                                SCR_MSG_RECALL, SCR_MSG_RETURN,  SCR_MSG_PAGES};
 #define NDECODABLE (sizeof(decodable) / sizeof(decodable[0]))
 
 static void encode_type(int type, struct scr_buf *b)
@@ -253,6 +283,7 @@ static void encode_type(int type, struct scr_buf *b)
     case SCR_MSG_BYE: encode_bye(b); break;
     case SCR_MSG_RECALL: encode_recall(b); break;
     case SCR_MSG_RETURN: encode_return(b); break;
+    case SCR_MSG_PAGES: encode_pages(b); break;
     default: TEST_FAIL_("no encoder for type %d", type);
     }
 }
@@ -716,6 +747,34 @@ TEST(truncations)
     check_truncations(SCR_MSG_BYE);
     check_truncations(SCR_MSG_RECALL);
     check_truncations(SCR_MSG_RETURN);
+    check_truncations(SCR_MSG_PAGES);
+}
+
+/* PAGES carries binary bodies whole, and its fields in order. */
+TEST(pages_roundtrip)
+{
+    struct scr_buf b;
+    struct scr_msg_pages m;
+
+    encode_pages(&b);
+    ASSERT_EQ(scr_wire_type(b.data, b.len), SCR_MSG_PAGES);
+    ASSERT_EQ(scr_msg_pages_decode(&m, b.data, b.len), SCR_OK);
+    ASSERT_EQ(m.count, 2);
+    ASSERT_EQ(m.pages[0].id, 0x0102030405060708ull);
+    ASSERT_STR_EQ(m.pages[0].url, "http://a.test/p?q=1");
+    ASSERT_STR_EQ(m.pages[0].content_type, "text/html; charset=windows-1252");
+    ASSERT_EQ(m.pages[0].http_status, 200);
+    ASSERT_EQ(m.pages[0].body.len, 10);
+    ASSERT_MEM_EQ(m.pages[0].body.data, "<p>\0\xff\xe9</p>", 10);
+    ASSERT_EQ(m.pages[1].http_status, 404);
+    ASSERT_EQ(m.pages[1].body.len, 0);
+    ASSERT_STR_EQ(m.pages[1].content_type, "");
+    scr_msg_pages_release(&m);
+    /* a count the bytes cannot hold is refused before anything is allocated for it */
+    b.data[1] = b.data[2] = b.data[3] = b.data[4] = (char)0xff;
+    ASSERT_EQ(scr_msg_pages_decode(&m, b.data, b.len), SCR_EPROTO);
+    scr_msg_pages_release(&m);
+    scr_buf_release(&b);
 }
 
 TEST(trailing_bytes)
@@ -1012,6 +1071,7 @@ int main(void)
     RUN(result_roundtrip);
     RUN(simple_and_bye);
     RUN(truncations);
+    RUN(pages_roundtrip);
     RUN(trailing_bytes);
     RUN(wrong_type);
     RUN(huge_counts);
