@@ -90,6 +90,8 @@ def parse_help(text):
     except (ValueError, StopIteration):
         fail("`scrape help` lacks its usage:, settings or exit codes: part")
     usage = [l for l in lines[u + 1:s] if l.strip()]
+    while s < e and not lines[s].rstrip().endswith(":"):  # the heading may wrap
+        s += 1
     settings = []
     for l in lines[s + 1:e]:
         if not l.strip():

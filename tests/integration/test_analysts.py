@@ -71,7 +71,9 @@ class AnalystsTest(crawlcase.CrawlCase):
     def run_crawl(cls, *extra):
         args = ["--seed", cls.seeds_all, "--db", cls.adb, "--job", "shop", "--delay", "0",
                 "--host-concurrency", "64", "--quiet", "--max-attempts", "1",
-                "--parsers", PARSERS, "--rules", cls.rules] + list(extra)
+                "--parsers", PARSERS, "--rules", cls.rules,
+                # the pages kept, so queries.md's "find a page in the WARC files" has rows
+                "--warc-dir", cls.tmp.join("warc")] + list(extra)
         r = st.run_scrape(args, np=3, timeout=300)
         if r.returncode not in (0, 5):
             raise AssertionError("crawl failed (%d): %s" % (r.returncode, r.stderr[-4000:]))
