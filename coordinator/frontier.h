@@ -176,8 +176,7 @@ struct scr_seen;
  * it).  SCR_EDB with the message in err. */
 int scr_frontier_prepare_group(PGconn *db, char *err, size_t errlen);
 
-/* Stores items[0..n) with one statement (storegroup.c), inside the caller's transaction or
- * as a transaction of its own (one statement commits or fails whole):
+/* Stores items[0..n) with one statement (storegroup.c), inside the caller's transaction:
  * for each, what scr_frontier_store does, and fills stored and new_urls.  Only for items
  * without --max-pages (max_urls 0), not lost, without sitemap links, and no two with the
  * same url_id.  Outlinks two items share are sent once, with the first; dedup (may be NULL:

@@ -33,11 +33,6 @@
 /* dead runs are looked for at least this often (and every --lease-ttl/4 when sooner) */
 #define RECLAIM_EVERY_MS 5000
 #define GROUP_MAX_LEASING 16
-/* While no lease waits, a short queue is left to grow for up to GROUP_LINGER_MS, or until
- * GROUP_LINGER_MIN items: PostgreSQL's cost per stored page falls with the group's size (the
- * statement's fixed cost is shared), and the results' only wait is this. */
-#define GROUP_LINGER_MS 20
-#define GROUP_LINGER_MIN 64
 /* URLs the seen cache remembers: 4 MiB, whatever the size of the frontier */
 #define SEEN_SLOTS (1u << 19)
 /* the group's outlink set: 64 KiB; beyond ~8,000 distinct links a duplicate may go to the
@@ -55,7 +50,6 @@ struct scr_store {
     const struct scr_settings *s;
     /* input */
     struct scr_store_item *in_head, *in_tail;
-    size_t in_n;          /* items queued */
     int lease_n;          /* > 0: a lease is requested */
     struct scr_strvec lease_exclude;
     int stop;
@@ -148,30 +142,20 @@ static int store_group(struct scr_store *st, struct scr_store_item *head)
     char err[1024];
     int64_t count;
     int rc;
-    size_t ngrp = 0, j = 0;
-    int alone = 1; /* every item is in the group statement */
+    size_t ngrp = 0;
 
-    for (struct scr_store_item *it = head; it; it = it->next) {
-        if (!groupable(st, it, ngrp)) {
-            alone = 0;
-            continue;
-        }
-        /* links the frontier certainly has need not travel (see seen.h) */
-        scr_seen_filter(&st->seen, &it->links, &it->link_hosts);
-        if (ngrp == st->grp_cap) {
-            st->grp_cap = st->grp_cap ? 2 * st->grp_cap : GROUP_MAX;
-            st->grp = scr_xreallocarray(st->grp, st->grp_cap, sizeof(*st->grp));
-        }
-        st->grp[ngrp++] = it;
-    }
-    /* A group statement alone is a transaction by itself (one statement commits or fails
-     * whole): no BEGIN and COMMIT, two round trips fewer per group. */
-    if (!alone && exec_simple(st, "BEGIN"))
+    if (exec_simple(st, "BEGIN"))
         return scr_db_broken(st->db) ? SCR_EDBCONN : SCR_EDB;
     count = st->url_count;
     for (struct scr_store_item *it = head; it; it = it->next) {
-        if (j < ngrp && st->grp[j] == it) {
-            j++;
+        if (groupable(st, it, ngrp)) {
+            /* links the frontier certainly has need not travel (see seen.h) */
+            scr_seen_filter(&st->seen, &it->links, &it->link_hosts);
+            if (ngrp == st->grp_cap) {
+                st->grp_cap = st->grp_cap ? 2 * st->grp_cap : GROUP_MAX;
+                st->grp = scr_xreallocarray(st->grp, st->grp_cap, sizeof(*st->grp));
+            }
+            st->grp[ngrp++] = it;
             continue;
         }
         switch (it->op) {
@@ -238,7 +222,7 @@ static int store_group(struct scr_store *st, struct scr_store_item *head)
         for (size_t i = 0; i < ngrp && count >= 0; i++)
             count += st->grp[i]->new_urls;
     }
-    if (!alone && exec_simple(st, "COMMIT"))
+    if (exec_simple(st, "COMMIT"))
         return scr_db_broken(st->db) ? SCR_EDBCONN : SCR_EDB;
     st->url_count = count;
     /* committed: the outlinks of every stored result are in the frontier now (a result whose
@@ -252,8 +236,7 @@ failed:
         return SCR_EDBCONN;
     snprintf(st->last_error, sizeof(st->last_error), "%s", err);
     scr_debug("%s", err);
-    if (!alone)
-        exec_simple(st, "ROLLBACK");
+    exec_simple(st, "ROLLBACK");
     return SCR_EDB;
 }
 
@@ -362,7 +345,6 @@ static void *store_main(void *arg)
     for (;;) {
         struct scr_store_item *items, *tail;
         int lease_n, n = 0;
-        size_t taken;
         struct scr_strvec exclude;
         struct scr_lease_item *leased = NULL;
         size_t nleased = 0, nclaims = 0;
@@ -379,31 +361,14 @@ static void *store_main(void *arg)
         }
         if (st->fatal || (st->stop && !st->in_head))
             break;
-        if (st->in_head && st->in_n < GROUP_LINGER_MIN && !st->lease_n && !st->stop) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += GROUP_LINGER_MS * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
-            /* submit signals at GROUP_LINGER_MIN; a lease request or stop signals too */
-            while (st->in_n < GROUP_LINGER_MIN && !st->lease_n && !st->stop && !st->fatal &&
-                   pthread_cond_timedwait(&st->cond, &st->lock, &ts) == 0) {
-            }
-        }
         /* take a group of items and the lease request together */
         /* While a lease waits, commit small groups and serve it in between: the dispatcher
          * must not wait for a long queue to drain before it gets new URLs (a site whose
          * pages chain level by level would otherwise crawl one level per queue drain). */
         items = tail = st->in_head;
-        taken = tail ? 1 : 0;
-        while (tail && tail->next && ++n < (st->lease_n ? GROUP_MAX_LEASING : GROUP_MAX)) {
+        while (tail && tail->next && ++n < (st->lease_n ? GROUP_MAX_LEASING : GROUP_MAX))
             tail = tail->next;
-            taken++;
-        }
         if (tail) {
-            st->in_n -= taken;
             st->in_head = tail->next;
             if (!st->in_head)
                 st->in_tail = NULL;
@@ -522,9 +487,7 @@ void scr_store_submit(struct scr_store *st, struct scr_store_item *it)
     else
         st->in_head = it;
     st->in_tail = it;
-    /* the first item wakes an idle thread; a lingering one is woken at the group's size */
-    if (++st->in_n == 1 || st->in_n == GROUP_LINGER_MIN)
-        pthread_cond_signal(&st->cond);
+    pthread_cond_signal(&st->cond);
     pthread_mutex_unlock(&st->lock);
 }
 

@@ -9,8 +9,8 @@
  * the URLs' new state (only rows this run still leases), one fetch row per fetched result,
  * its records, and the outlinks new to the frontier, deduplicated here across the group.
  *
- * Invariants: the statement runs inside the caller's transaction or alone (autocommit), so
- * the group commits whole or not at all; a result whose lease is no longer ours stores nothing (not in u); no url_id
+ * Invariants: the statement runs inside the caller's transaction, so the group commits whole
+ * or not at all; a result whose lease is no longer ours stores nothing (not in u); no url_id
  * appears twice in one group (the caller's duty: the fetch rows are matched to their records
  * by url_id).
  *
