@@ -399,6 +399,14 @@ PGresult *scr_db_exec_prepared(PGconn *db, const char *what, const char *name, i
                    errlen);
 }
 
+PGresult *scr_db_exec_prepared_bin(PGconn *db, const char *what, const char *name, int nparams,
+                                   const char *const *params, const int *lengths,
+                                   const int *formats, char *err, size_t errlen)
+{
+    return checked(db, PQexecPrepared(db, name, nparams, params, lengths, formats, 0), what,
+                   err, errlen);
+}
+
 int scr_db_command(PGconn *db, const char *what, const char *sql, int nparams,
                    const char *const *params, char *err, size_t errlen)
 {

@@ -81,6 +81,12 @@ int scr_db_prepare(PGconn *db, const char *name, const char *sql, int nparams, c
 PGresult *scr_db_exec_prepared(PGconn *db, const char *what, const char *name, int nparams,
                                const char *const *params, char *err, size_t errlen);
 
+/* As scr_db_exec_prepared, with each parameter's length and format (1 = binary; a text
+ * parameter's length is ignored), for PQexecPrepared. */
+PGresult *scr_db_exec_prepared_bin(PGconn *db, const char *what, const char *name, int nparams,
+                                   const char *const *params, const int *lengths,
+                                   const int *formats, char *err, size_t errlen);
+
 /* Runs a statement that returns nothing interesting; SCR_EDB on failure. */
 int scr_db_command(PGconn *db, const char *what, const char *sql, int nparams,
                    const char *const *params, char *err, size_t errlen);

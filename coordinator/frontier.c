@@ -453,6 +453,8 @@ int scr_frontier_prepare(PGconn *db, char *err, size_t errlen)
     rc = scr_db_prepare(db, STORE_NAME, STORE_SQL_NOCAP, STORE_NPARAMS, err, errlen);
     if (rc == SCR_OK)
         rc = scr_db_prepare(db, STORE_CAP_NAME, STORE_SQL_CAP, STORE_NPARAMS, err, errlen);
+    if (rc == SCR_OK)
+        rc = scr_frontier_prepare_group(db, err, errlen);
     return rc;
 }
 

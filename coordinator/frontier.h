@@ -181,6 +181,23 @@ int scr_frontier_prepare(PGconn *db, char *err, size_t errlen);
 int scr_frontier_store(PGconn *db, int64_t run_id, struct scr_store_item *it, char *err,
                        size_t errlen);
 
+struct scr_seen;
+
+/* Prepares the set-based statement of scr_frontier_store_group (scr_frontier_prepare calls
+ * it).  SCR_EDB with the message in err. */
+int scr_frontier_prepare_group(PGconn *db, char *err, size_t errlen);
+
+/* Stores items[0..n) with one statement (storegroup.c), inside the caller's transaction:
+ * for each, what scr_frontier_store does, and fills stored and new_urls.  Only for items
+ * without --max-pages (max_urls 0), not lost, without sitemap links, and no two with the
+ * same url_id.  Outlinks two items share are sent once, with the first; dedup (may be NULL:
+ * no deduplication) is cleared and used as the group's scratch set.  On SCR_OK the
+ * duplicates are removed from the later items' links; on failure (SCR_EDB, the statement
+ * failed: the transaction is aborted) the items are as they were, apart from stored and
+ * new_urls (0). */
+int scr_frontier_store_group(PGconn *db, int64_t run_id, struct scr_store_item **items,
+                             size_t n, struct scr_seen *dedup, char *err, size_t errlen);
+
 /* What is left of the job, for deciding whether the crawl is over. */
 struct scr_outlook {
     int64_t queued_ready;    /* queued and due now */

@@ -51,6 +51,18 @@ void scr_peers_release(struct scr_peers *ps)
     memset(ps, 0, sizeof(*ps));
 }
 
+void scr_peers_hold(struct scr_peers *ps)
+{
+    int64_t now = scr_now_ms();
+
+    if (now - ps->held_ms < 1000)
+        return;
+    ps->held_ms = now;
+    for (int i = 1; i < ps->n; i++)
+        if (ps->p[i].state == SCR_PEER_WAITING)
+            scr_peers_send_simple(ps, &ps->p[i], SCR_MSG_HEARTBEAT);
+}
+
 int scr_peers_send(struct scr_peers *ps, struct scr_peer *w, struct scr_buf *b)
 {
     w->last_sent_ms = scr_now_ms();

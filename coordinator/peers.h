@@ -66,7 +66,13 @@ struct scr_peers {
     const char *rules_text;             /* borrowed: sent in WELCOME (NULL = none) */
     struct scr_peer *p;                 /* n entries, index = rank */
     int n;
+    int64_t held_ms;                    /* when scr_peers_hold last sent */
 };
+
+/* While rank 0 prepares the run (reads and inserts the seeds) before any WELCOME: sends
+ * HEARTBEAT to every worker still waiting, at most once a second, so that a worker's wait for
+ * WELCOME (120 s) starts again (docs/protocol.md).  Cheap to call often. */
+void scr_peers_hold(struct scr_peers *ps);
 
 /* One peer per rank of c; s is borrowed for the table's life. */
 void scr_peers_init(struct scr_peers *ps, struct scr_comm *c, const struct scr_settings *s);

@@ -111,3 +111,9 @@ void scr_seen_add_list(struct scr_seen *c, const struct scr_strvec *links)
     for (size_t i = 0; c->slot && i < links->n; i++)
         scr_seen_add(c, links->v[i], strlen(links->v[i]));
 }
+
+void scr_seen_clear(struct scr_seen *c)
+{
+    if (c->slot)
+        memset(c->slot, 0, c->nsets * WAYS * sizeof(*c->slot));
+}

@@ -43,6 +43,9 @@ void scr_seen_add(struct scr_seen *c, const char *url, size_t len);
  * Returns the number of URLs dropped. */
 size_t scr_seen_filter(struct scr_seen *c, struct scr_strvec *links, struct scr_strvec *hosts);
 
+/* Forgets every URL (keeps the memory and the key). */
+void scr_seen_clear(struct scr_seen *c);
+
 /* Adds every URL of links. */
 void scr_seen_add_list(struct scr_seen *c, const struct scr_strvec *links);
 

@@ -26,6 +26,8 @@
 #include "parsers/extract.h"
 
 struct seed_batch {
+    struct scr_peers *peers;  /* held while the seeds go in (scr_peers_hold) */
+    int64_t seen;
     PGconn *db;
     int64_t job_id;
     struct scr_strvec urls, hosts;  /* hosts[i] is the authority of urls[i] */
@@ -33,6 +35,18 @@ struct seed_batch {
     char *err;
     size_t errlen;
 };
+
+/* The preflight's pass over the seeds: only keeps the workers waiting. */
+static int seed_hold(const char *url, const char *host, void *ctx)
+{
+    struct seed_batch *sb = ctx;
+
+    (void)url;
+    (void)host;
+    if ((++sb->seen & 1023) == 0)
+        scr_peers_hold(sb->peers);
+    return SCR_OK;
+}
 
 static int seed_flush(struct seed_batch *sb)
 {
@@ -55,6 +69,8 @@ static int seed_one(const char *url, const char *host, void *ctx)
     char auth[512];
 
     (void)host;
+    if ((++sb->seen & 1023) == 0)
+        scr_peers_hold(sb->peers);
     if (scr_url_authority(url, auth, sizeof(auth)) != SCR_OK)
         return SCR_OK;
     scr_strvec_push(&sb->urls, url);
@@ -98,8 +114,11 @@ int scr_setup_preflight(struct coord *co, int64_t *nseeds)
         return SCR_EXIT_USAGE;
     }
     if (co->s->seed) {
-        if (scr_seeds_read(co->s->seed, &co->uo.opts, 1, NULL, NULL, &valid, &invalid, err,
-                           sizeof(err))) {
+        struct seed_batch hold;
+        memset(&hold, 0, sizeof(hold));
+        hold.peers = &co->peers;
+        if (scr_seeds_read(co->s->seed, &co->uo.opts, 1, seed_hold, &hold, &valid, &invalid,
+                           err, sizeof(err))) {
             scr_error("%s", err);
             return SCR_EXIT_USAGE;
         }
@@ -193,6 +212,7 @@ int scr_setup_db(struct coord *co, const char *command, PGconn **dbp)
         scr_info("%lld URLs leased by runs that died are back in the queue",
                  (long long)reclaimed);
     if (co->s->seed) {
+        sb.peers = &co->peers;
         sb.db = db;
         sb.job_id = co->job_id;
         sb.err = err;

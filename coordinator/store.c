@@ -37,6 +37,9 @@
 #define GROUP_MAX_LEASING 16
 /* URLs the seen cache remembers: 4 MiB, whatever the size of the frontier */
 #define SEEN_SLOTS (1u << 19)
+/* the group's outlink set: 64 KiB; beyond ~8,000 distinct links a duplicate may go to the
+ * database twice, where ON CONFLICT drops it */
+#define DEDUP_SLOTS (1u << 13)
 
 struct scr_store {
     pthread_t thread;
@@ -66,6 +69,9 @@ struct scr_store {
     char error[1024];
     char last_error[1024];  /* the last statement error (store thread only) */
     struct scr_seen seen;   /* outlinks known to be stored (store thread only) */
+    struct scr_seen dedup;  /* the outlinks of the group being stored (store thread only) */
+    struct scr_store_item **grp; /* the results of a group that go in one statement */
+    size_t grp_cap;
     int64_t url_count;      /* the job's URLs as of the last commit; -1 = not counted yet
                                (store thread only; used for --max-pages) */
     struct scr_warc *warc;  /* --warc-dir: the writer (store thread only; archive.h) */
@@ -118,14 +124,30 @@ static int exec_simple(struct scr_store *st, const char *sql)
     return scr_db_command(st->db, sql, sql, 0, NULL, err, sizeof(err));
 }
 
+/* 1 when the result can go in the group's set-based statement (scr_frontier_store_group):
+ * no --max-pages room to count, not a lost worker's URL, no nested sitemaps, and its URL not
+ * already in the group (n items so far). */
+static int groupable(const struct scr_store *st, const struct scr_store_item *it, size_t n)
+{
+    if (it->op != SCR_STORE_RESULT || it->max_urls > 0 || it->lost || it->sitemap_links.n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (st->grp[i]->res.url_id == it->res.url_id)
+            return 0;
+    return 1;
+}
+
 /* Commits a group in one transaction.  SCR_OK, SCR_EDBCONN (connection broken) or SCR_EDB
  * (a statement failed; the transaction was rolled back), or SCR_EIO (--warc-dir: the WARC
- * file could not be written; rolled back, and the run stops: set_fatal). */
+ * file could not be written; rolled back, and the run stops: set_fatal).  The plain results
+ * of the group go in one set-based statement after the other items; the rest one statement
+ * each. */
 static int store_group(struct scr_store *st, struct scr_store_item *head)
 {
     char err[1024];
     int64_t count;
     int rc;
+    size_t ngrp = 0;
 
     if (exec_simple(st, "BEGIN"))
         return scr_db_broken(st->db) ? SCR_EDBCONN : SCR_EDB;
@@ -145,6 +167,16 @@ static int store_group(struct scr_store *st, struct scr_store_item *head)
     }
     count = st->url_count;
     for (struct scr_store_item *it = head; it; it = it->next) {
+        if (groupable(st, it, ngrp)) {
+            /* links the frontier certainly has need not travel (see seen.h) */
+            scr_seen_filter(&st->seen, &it->links, &it->link_hosts);
+            if (ngrp == st->grp_cap) {
+                st->grp_cap = st->grp_cap ? 2 * st->grp_cap : GROUP_MAX;
+                st->grp = scr_xreallocarray(st->grp, st->grp_cap, sizeof(*st->grp));
+            }
+            st->grp[ngrp++] = it;
+            continue;
+        }
         switch (it->op) {
         case SCR_STORE_ROBOTS:
             rc = scr_hostdb_robots_put(st->db, it->robots_host, it->res.final_url,
@@ -208,14 +240,16 @@ static int store_group(struct scr_store *st, struct scr_store_item *head)
                 count += it->new_urls;
             break;
         }
-        if (rc) {
-            if (scr_db_broken(st->db))
-                return SCR_EDBCONN;
-            snprintf(st->last_error, sizeof(st->last_error), "%s", err);
-            scr_debug("%s", err);
-            exec_simple(st, "ROLLBACK");
-            return SCR_EDB;
-        }
+        if (rc)
+            goto failed;
+    }
+    if (ngrp) {
+        rc = scr_frontier_store_group(st->db, st->run_id, st->grp, ngrp, &st->dedup, err,
+                                      sizeof(err));
+        if (rc)
+            goto failed;
+        for (size_t i = 0; i < ngrp && count >= 0; i++)
+            count += st->grp[i]->new_urls;
     }
     if (st->warc && scr_archive_link(st->db, st->run_id, head, err, sizeof(err))) {
         if (scr_db_broken(st->db))
@@ -233,6 +267,13 @@ static int store_group(struct scr_store *st, struct scr_store_item *head)
         if (it->op == SCR_STORE_RESULT && it->stored && it->max_urls == 0)
             scr_seen_add_list(&st->seen, &it->links);
     return SCR_OK;
+failed:
+    if (scr_db_broken(st->db))
+        return SCR_EDBCONN;
+    snprintf(st->last_error, sizeof(st->last_error), "%s", err);
+    scr_debug("%s", err);
+    exec_simple(st, "ROLLBACK");
+    return SCR_EDB;
 }
 
 /* Stores items one by one after a group failed; keeps what can be kept. */
@@ -259,6 +300,7 @@ static void store_singly(struct scr_store *st, struct scr_store_item *head)
                   (unsigned long long)it->res.url_id, err);
         free(it->records_json);
         it->records_json = scr_xstrdup("[]");
+        scr_strvec_release(&it->res.records);
         scr_strvec_release(&it->links);
         scr_strvec_release(&it->link_hosts);
         free(it->res.error);
@@ -448,6 +490,7 @@ int scr_store_start(struct scr_store **out, PGconn *db, const char *conninfo, in
     st->run_id = run_id;
     st->s = s;
     scr_seen_init(&st->seen, SEEN_SLOTS);
+    scr_seen_init(&st->dedup, DEDUP_SLOTS);
     st->url_count = -1;
     rc = scr_frontier_prepare(db, err, sizeof(err));
     if (rc)
@@ -466,6 +509,7 @@ int scr_store_start(struct scr_store **out, PGconn *db, const char *conninfo, in
     if (rc) {
         scr_warc_close(st->warc, err, sizeof(err));
         scr_seen_release(&st->seen);
+        scr_seen_release(&st->dedup);
         pthread_cond_destroy(&st->cond);
         pthread_mutex_destroy(&st->lock);
         close(st->efd);
@@ -579,6 +623,8 @@ PGconn *scr_store_stop(struct scr_store *st)
         scr_debug("seen cache: %llu outlinks known, %llu sent to the database",
                   (unsigned long long)st->seen.hits, (unsigned long long)st->seen.misses);
     scr_seen_release(&st->seen);
+    scr_seen_release(&st->dedup);
+    free(st->grp);
     if (st->warc) {
         char err[512];
         if (scr_warc_close(st->warc, err, sizeof(err)))

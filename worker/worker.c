@@ -90,18 +90,27 @@ static int send_buf(struct worker *w, struct scr_buf *b)
     return scr_comm_send_buf(w->c, 0, b);
 }
 
-/* The longest --db-retry (24 h) and 10 minutes more. */
+/* How long a worker waits for WELCOME, or for a HEARTBEAT that says rank 0 is still
+ * preparing the run (seeding): the longest --db-retry (24 h) and 10 minutes more, since rank 0
+ * may wait that long for PostgreSQL before it answers; SCRAPE_TEST_WELCOME_WAIT_MS (tests
+ * only) sets another. */
 #define WELCOME_WAIT_MS (INT64_C(86400000) + 600000)
+static int64_t welcome_wait_ms(void)
+{
+    const char *v = getenv("SCRAPE_TEST_WELCOME_WAIT_MS");
+    long long ms = v && *v ? strtoll(v, NULL, 10) : 0;
+    return ms > 0 ? ms : WELCOME_WAIT_MS;
+}
 
-/* Waits for WELCOME after HELLO; settings and rules come from rank 0, never from files. */
+/* Waits for WELCOME after HELLO; settings and rules come from rank 0, never from files.
+ * HEARTBEATs before it (rank 0 seeding) restart the wait. */
 static int handshake(struct worker *w)
 {
     struct scr_msg_hello hello;
     struct scr_msg_welcome wel;
     struct scr_backoff bo;
     struct scr_buf b;
-    /* rank 0 may wait for PostgreSQL for up to --db-retry (at most 24 h) before it answers */
-    int64_t deadline = scr_now_ms() + WELCOME_WAIT_MS;
+    int64_t wait_ms = welcome_wait_ms(), deadline = scr_now_ms() + wait_ms;
     int rc, peer;
     char *data = NULL, err[256];
     size_t len;
@@ -118,13 +127,20 @@ static int handshake(struct worker *w)
     scr_backoff_init(&bo, 100, 20000);
     for (;;) {
         rc = scr_comm_recv(w->c, &peer, &data, &len);
+        if (rc == SCR_OK && scr_wire_type(data, len) == SCR_MSG_HEARTBEAT) {
+            /* rank 0 is still preparing the run (seeding): wait again */
+            free(data);
+            data = NULL;
+            deadline = scr_now_ms() + wait_ms;
+            continue;
+        }
         if (rc == SCR_OK)
             break;
         if (rc != SCR_EAGAIN)
             goto out;
         if (scr_now_ms() > deadline) {
-            scr_error("no WELCOME from the coordinator within %lld s",
-                      (long long)WELCOME_WAIT_MS / 1000);
+            scr_error("no WELCOME from the coordinator within %.1f s of its last word",
+                      (double)wait_ms / 1000.0);
             rc = SCR_ELOST;
             goto out;
         }

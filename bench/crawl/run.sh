@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# run.sh - the crawl benchmark, scrape against Scrapy and Crawlee, in one command.
+# run.sh - the crawl benchmark, scrape against wget -r, Scrapy and Crawlee, in one command.
 #
-#   bench/crawl/run.sh [bench.py options...]      e.g. --runs 5, --only scrape,crawlee
+#   bench/crawl/run.sh [bench.py options...]      e.g. --runs 5, --only scrape,wget
 #
-# Installs nginx, python3-scrapy, nodejs and npm (apt) when missing, Crawlee from the npm
+# Installs nginx, wget, python3-scrapy, nodejs and npm (apt) when missing, Crawlee from the npm
 # registry into bench/crawl/crawlee/node_modules (npm ci: the versions of its
 # package-lock.json) when missing or older than the lock file, builds scrape
 # (scripts/build.sh build),
 # generates the 5,000-page shop (--page-kb 37: about 38 KiB a page) into bench/out/site unless
 # it is there already (bench/out/site.stamp, shared with bench/extract.sh), then runs
-# bench/crawl/bench.py: a private nginx and PostgreSQL, RUNS alternating scrape, Scrapy and
-# Crawlee crawls from the home page, and a Markdown table (also in bench/out/crawl/table.md, raw
+# bench/crawl/bench.py: a private nginx and PostgreSQL, RUNS alternating scrape, wget -r, Scrapy
+# and Crawlee crawls from the home page, and a Markdown table (also in bench/out/crawl/table.md, raw
 # numbers in bench/out/crawl/results.json).
 #
 # Environment: PAGES (5000), PAGE_KB (37), SEED (1), BUILD (build).
@@ -27,7 +27,7 @@ PY=/usr/bin/python3    # Debian's python3, where python3-scrapy lives
 CRAWLEE=$ROOT/bench/crawl/crawlee
 
 # Which tools run (bench.py --only LIST; default all): install only what they need.
-only=scrape,scrapy,crawlee
+only=scrape,wget,scrapy,crawlee
 prev=
 for arg in "$@"; do
     case $arg in --only=*) only=${arg#--only=} ;; esac
@@ -38,6 +38,7 @@ wants() { [[ ,$only, == *,$1,* ]]; }
 
 need=()
 command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || need+=(nginx)
+wants wget && { command -v wget >/dev/null 2>&1 || need+=(wget); }
 wants scrapy && { $PY -c 'import scrapy' >/dev/null 2>&1 || need+=(python3-scrapy); }
 wants scrape && { command -v mpiexec >/dev/null 2>&1 || need+=(mpich); }
 wants crawlee && { command -v node >/dev/null 2>&1 || need+=(nodejs); }
