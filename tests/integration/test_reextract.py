@@ -111,9 +111,9 @@ class ReextractTest(crawlcase.CrawlCase):
         unparsed = json.loads(summary)["unparsed"]
         self.assertGreater(unparsed, 0)  # robots.txt: never sent to a worker
         self.assertEqual(sum(int(w[1]) for w in workers), pages - unparsed)
-        self.assertEqual(self.scalar("SELECT settings ->> 'parsers' FROM runs r JOIN jobs j "
+        self.assertEqual(self.scalar("SELECT r.settings ->> 'parsers' FROM runs r JOIN jobs j "
                                      "ON j.id = r.job_id WHERE j.name = 'w'"),
-                         self.scalar("SELECT settings ->> 'parsers' FROM runs r JOIN jobs j "
+                         self.scalar("SELECT r.settings ->> 'parsers' FROM runs r JOIN jobs j "
                                      "ON j.id = r.job_id WHERE j.name = 'c'"))
         # the fetch rows point into wget's file
         files = self.q("SELECT DISTINCT warc_file FROM fetches f JOIN jobs j ON j.id = f.job_id"
