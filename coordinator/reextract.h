@@ -40,6 +40,8 @@ struct scr_rx_row {
     int64_t fetch_id, url_id;
     char *url, *warc_file;
     int64_t warc_offset;
+    char *record_url; /* the URL of the record read: url, or for a revisit that of the
+                         response holding its body */
 };
 
 struct scr_rx_src {
