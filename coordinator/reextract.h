@@ -42,6 +42,7 @@ struct scr_rx_row {
     int64_t warc_offset;
     char *record_url; /* the URL of the record read: url, or for a revisit that of the
                          response holding its body */
+    int done;         /* done for this key by an earlier reextract */
 };
 
 struct scr_rx_src {

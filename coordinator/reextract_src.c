@@ -239,14 +239,16 @@ static int warc_next(struct scr_rx_src *src, struct scr_stored_page *pg, int64_t
     }
 }
 
-/* The job's next pages: each URL's latest fetch with a WARC record, not done for this key.
+/* The job's pages: each URL's latest fetch with a WARC record, 500 URLs at a time.
  * A revisit's body is in a response record with its payload's hash: the fetch's own
  * content_hash, or for a 304 (which has none) that of the URL's latest earlier fetch with
  * one; the URL's own response record first (the one the writer refers to), else any of the
- * job's.  The last column is the URL the record read must be of. */
+ * job's.  Then the URL the record read must be of, and whether the page is done for this
+ * key (counted as done before, not read). */
 #define JOB_ROWS_SQL \
     "SELECT f.id, u.id, u.url, coalesce(o.warc_file, f.warc_file)," \
-    "  coalesce(o.warc_offset, f.warc_offset), coalesce(o.url, u.url)" \
+    "  coalesce(o.warc_offset, f.warc_offset), coalesce(o.url, u.url)," \
+    "  EXISTS (SELECT 1 FROM reextract_pages p WHERE p.fetch_id = f.id AND p.rkey = $3)" \
     " FROM urls u" \
     " CROSS JOIN LATERAL (SELECT * FROM fetches f" \
     "   WHERE f.url_id = u.id AND f.warc_file IS NOT NULL AND f.warc_offset IS NOT NULL" \
@@ -261,8 +263,6 @@ static int warc_next(struct scr_rx_src *src, struct scr_stored_page *pg, int64_t
     "     AND o.warc_file IS NOT NULL AND o.warc_offset IS NOT NULL" \
     "   ORDER BY o.url_id = f.url_id DESC, o.id DESC LIMIT 1) o ON true" \
     " WHERE u.job_id = $1::bigint AND u.id > $2::bigint" \
-    "   AND NOT EXISTS (SELECT 1 FROM reextract_pages p WHERE p.fetch_id = f.id" \
-    "                   AND p.rkey = $3)" \
     " ORDER BY u.id LIMIT " SCR_RX_STR(ROWS_PER_QUERY)
 #define SCR_RX_STR_(x) #x
 #define SCR_RX_STR(x) SCR_RX_STR_(x)
@@ -292,6 +292,7 @@ static int job_rows(struct scr_rx_src *src)
         w->warc_file = scr_xstrdup(PQgetvalue(r, (int)i, 3));
         w->warc_offset = strtoll(PQgetvalue(r, (int)i, 4), NULL, 10);
         w->record_url = scr_xstrdup(PQgetvalue(r, (int)i, 5));
+        w->done = PQgetvalue(r, (int)i, 6)[0] == 't';
         src->last_url_id = w->url_id;
     }
     PQclear(r);
@@ -318,6 +319,10 @@ static int job_next(struct scr_rx_src *src, struct scr_stored_page *pg, int64_t 
             norm = NULL;
         }
         row = &src->rows[src->ri++];
+        if (row->done) {
+            src->done_before++;
+            continue;
+        }
         if ((!src->path || strcmp(src->path, row->warc_file) != 0) &&
             open_file(src, row->warc_file) != SCR_OK) {
             src->damaged++;

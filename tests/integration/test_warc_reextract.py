@@ -170,6 +170,17 @@ class WarcReextractTest(crawlcase.CrawlCase):
         self.assertIn("%d pages, %d records" % (len(pages), len(got)), r.stderr)
         self.measured = (len(pages), s["seconds"])
 
+        # 3. the same key again: nothing redone, nothing doubled
+        n = self.scalar("SELECT count(*) FROM records")
+        self.srv.clear_log()
+        r = self.reextract("--job", "j", "--rules", self.rules["r2"])
+        self.assertIn("0 pages, 0 records", r.stderr)
+        self.assertEqual(self.scalar("SELECT count(*) FROM records"), n)
+        run2 = int(self.scalar("SELECT max(id) FROM runs WHERE kind = 'reextract'"))
+        self.assertEqual(self.summary(run2)["done_before"], len(pages))
+        self.assertIn("%d pages done before" % len(pages), r.stderr)
+        self.assertEqual(self.srv.log(), [])
+
 
 if __name__ == "__main__":
     unittest.main()
