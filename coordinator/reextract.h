@@ -62,6 +62,7 @@ struct scr_rx_src {
     size_t nrows, ri;
     int64_t last_url_id;
     int exhausted;
+    char *bad_file; /* the last file that could not be opened (its pages are skipped) */
     /* figures */
     uint64_t read, done_before, damaged, not_pages;
     int fatal_db;

@@ -56,12 +56,13 @@ void scr_rx_src_release(struct scr_rx_src *src)
     close_file(src);
     rows_free(src);
     scr_warc_record_release(&src->rec);
+    free(src->bad_file);
 }
 
 /* Opens path (or path.part); the absolute name is kept in src->path. */
 static int open_file(struct scr_rx_src *src, const char *path)
 {
-    char err[512], *abs, *part;
+    char err[512], *abs, *part, *part_abs;
     int rc;
 
     close_file(src);
@@ -69,7 +70,9 @@ static int open_file(struct scr_rx_src *src, const char *path)
     if (!abs) {
         part = scr_xmalloc(strlen(path) + 6);
         sprintf(part, "%s.part", path);
-        if (realpath(part, NULL) == NULL) {
+        part_abs = realpath(part, NULL);
+        free(part_abs); /* only whether it is there */
+        if (!part_abs) {
             scr_warn("%s: cannot be opened (nor %s); its pages are skipped", path, part);
             free(part);
             return SCR_EIO;
@@ -323,9 +326,18 @@ static int job_next(struct scr_rx_src *src, struct scr_stored_page *pg, int64_t 
             src->done_before++;
             continue;
         }
+        if (src->bad_file && strcmp(src->bad_file, row->warc_file) == 0) {
+            /* reported once by open_file; each page of it is named */
+            scr_warn("%s is missing: fetch %lld (%s) skipped", row->warc_file,
+                     (long long)row->fetch_id, row->url);
+            src->damaged++;
+            continue;
+        }
         if ((!src->path || strcmp(src->path, row->warc_file) != 0) &&
             open_file(src, row->warc_file) != SCR_OK) {
-            src->damaged++;
+            free(src->bad_file);
+            src->bad_file = scr_xstrdup(row->warc_file);
+            src->ri--; /* reported as above */
             continue;
         }
         if (scr_warc_seek(src->rd, (uint64_t)row->warc_offset, err, sizeof(err)) != SCR_OK ||

@@ -181,6 +181,28 @@ class WarcReextractTest(crawlcase.CrawlCase):
         self.assertIn("%d pages done before" % len(pages), r.stderr)
         self.assertEqual(self.srv.log(), [])
 
+        # 4. the first run's file is gone: the pages whose bodies were in it are reported
+        # and skipped; the changed pages (their bodies are in the second file) are stored
+        os.unlink(files[0])
+        self.srv.clear_log()
+        r = self.reextract("--job", "j", "--parsers", "links", expect=5)
+        self.assertEqual(self.srv.log(), [])
+        run3 = int(self.scalar("SELECT max(id) FROM runs WHERE kind = 'reextract'"))
+        self.assertGreater(run3, run2)
+        self.assertEqual(self.scalar("SELECT status FROM runs WHERE id = %d" % run3), "partial")
+        stored = {u for (u,) in self.q(
+            "SELECT DISTINCT u.url FROM records r JOIN urls u ON u.id = r.url_id "
+            "WHERE r.reextract_run = %d" % run3)}
+        in_second = {self.srv.url(os.path.relpath(p, self.root)) for p in changed}
+        self.assertEqual(stored, in_second)
+        s = self.summary(run3)
+        self.assertEqual(s["pages"], len(in_second))
+        self.assertEqual(s["damaged"], len(pages) - len(in_second))
+        self.assertIn(files[0], r.stderr)
+        missing = pages - in_second
+        for url in missing:
+            self.assertIn(url, r.stderr, "a missing page is named")
+
 
 if __name__ == "__main__":
     unittest.main()
