@@ -40,6 +40,9 @@ struct scr_rx_row {
     int64_t fetch_id, url_id;
     char *url, *warc_file;
     int64_t warc_offset;
+    char *record_url; /* the URL of the record read: url, or for a revisit that of the
+                         response holding its body */
+    int done;         /* done for this key by an earlier reextract */
 };
 
 struct scr_rx_src {
@@ -59,6 +62,7 @@ struct scr_rx_src {
     size_t nrows, ri;
     int64_t last_url_id;
     int exhausted;
+    char *bad_file; /* the last file that could not be opened (its pages are skipped) */
     /* figures */
     uint64_t read, done_before, damaged, not_pages;
     int fatal_db;

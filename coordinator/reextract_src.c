@@ -3,7 +3,7 @@
  * Job mode: each URL of the job whose latest fetch with a WARC record (fetches.warc_file,
  * warc_offset) is not yet done for this reextract key, in url order, 500 rows per query; a
  * 'revisit' record's payload is that of a 'response' record of the job with the same content
- * hash.  The file is opened under its name, else name + ".part" (the writer's name while it
+ * hash (a 304's is the URL's previous hash), the URL's own first.  The file is opened under its name, else name + ".part" (the writer's name while it
  * is still being written).  --warc mode: every response record of each file, in order; each
  * gets its urls row (new URLs: state 'done', depth 0) and a fetches row pointing at the record
  * (found again by file and offset on a second reextract of the same file, so nothing is
@@ -36,6 +36,7 @@ static void rows_free(struct scr_rx_src *src)
     for (size_t i = 0; i < src->nrows; i++) {
         free(src->rows[i].url);
         free(src->rows[i].warc_file);
+        free(src->rows[i].record_url);
     }
     free(src->rows);
     src->rows = NULL;
@@ -55,12 +56,13 @@ void scr_rx_src_release(struct scr_rx_src *src)
     close_file(src);
     rows_free(src);
     scr_warc_record_release(&src->rec);
+    free(src->bad_file);
 }
 
 /* Opens path (or path.part); the absolute name is kept in src->path. */
 static int open_file(struct scr_rx_src *src, const char *path)
 {
-    char err[512], *abs, *part;
+    char err[512], *abs, *part, *part_abs;
     int rc;
 
     close_file(src);
@@ -68,7 +70,9 @@ static int open_file(struct scr_rx_src *src, const char *path)
     if (!abs) {
         part = scr_xmalloc(strlen(path) + 6);
         sprintf(part, "%s.part", path);
-        if (realpath(part, NULL) == NULL) {
+        part_abs = realpath(part, NULL);
+        free(part_abs); /* only whether it is there */
+        if (!part_abs) {
             scr_warn("%s: cannot be opened (nor %s); its pages are skipped", path, part);
             free(part);
             return SCR_EIO;
@@ -238,22 +242,30 @@ static int warc_next(struct scr_rx_src *src, struct scr_stored_page *pg, int64_t
     }
 }
 
-/* The job's next pages: each URL's latest fetch with a WARC record, not done for this key. */
+/* The job's pages: each URL's latest fetch with a WARC record, 500 URLs at a time.
+ * A revisit's body is in a response record with its payload's hash: the fetch's own
+ * content_hash, or for a 304 (which has none) that of the URL's latest earlier fetch with
+ * one; the URL's own response record first (the one the writer refers to), else any of the
+ * job's.  Then the URL the record read must be of, and whether the page is done for this
+ * key (counted as done before, not read). */
 #define JOB_ROWS_SQL \
     "SELECT f.id, u.id, u.url, coalesce(o.warc_file, f.warc_file)," \
-    "  coalesce(o.warc_offset, f.warc_offset)" \
+    "  coalesce(o.warc_offset, f.warc_offset), coalesce(o.url, u.url)," \
+    "  EXISTS (SELECT 1 FROM reextract_pages p WHERE p.fetch_id = f.id AND p.rkey = $3)" \
     " FROM urls u" \
     " CROSS JOIN LATERAL (SELECT * FROM fetches f" \
     "   WHERE f.url_id = u.id AND f.warc_file IS NOT NULL AND f.warc_offset IS NOT NULL" \
     "   ORDER BY f.fetched_at DESC, f.id DESC LIMIT 1) f" \
-    " LEFT JOIN LATERAL (SELECT o.warc_file, o.warc_offset FROM fetches o" \
+    " LEFT JOIN LATERAL (SELECT coalesce(f.content_hash, (SELECT g.content_hash" \
+    "   FROM fetches g WHERE f.warc_type = 'revisit' AND g.url_id = f.url_id" \
+    "     AND g.id < f.id AND g.content_hash IS NOT NULL" \
+    "   ORDER BY g.fetched_at DESC, g.id DESC LIMIT 1)) AS hash) h ON true" \
+    " LEFT JOIN LATERAL (SELECT o.url, o.warc_file, o.warc_offset FROM fetches o" \
     "   WHERE f.warc_type = 'revisit' AND o.job_id = f.job_id" \
-    "     AND o.content_hash = f.content_hash AND o.warc_type = 'response'" \
+    "     AND o.content_hash = h.hash AND o.warc_type = 'response'" \
     "     AND o.warc_file IS NOT NULL AND o.warc_offset IS NOT NULL" \
-    "   ORDER BY o.id LIMIT 1) o ON true" \
+    "   ORDER BY o.url_id = f.url_id DESC, o.id DESC LIMIT 1) o ON true" \
     " WHERE u.job_id = $1::bigint AND u.id > $2::bigint" \
-    "   AND NOT EXISTS (SELECT 1 FROM reextract_pages p WHERE p.fetch_id = f.id" \
-    "                   AND p.rkey = $3)" \
     " ORDER BY u.id LIMIT " SCR_RX_STR(ROWS_PER_QUERY)
 #define SCR_RX_STR_(x) #x
 #define SCR_RX_STR(x) SCR_RX_STR_(x)
@@ -282,6 +294,8 @@ static int job_rows(struct scr_rx_src *src)
         w->url = scr_xstrdup(PQgetvalue(r, (int)i, 2));
         w->warc_file = scr_xstrdup(PQgetvalue(r, (int)i, 3));
         w->warc_offset = strtoll(PQgetvalue(r, (int)i, 4), NULL, 10);
+        w->record_url = scr_xstrdup(PQgetvalue(r, (int)i, 5));
+        w->done = PQgetvalue(r, (int)i, 6)[0] == 't';
         src->last_url_id = w->url_id;
     }
     PQclear(r);
@@ -308,9 +322,22 @@ static int job_next(struct scr_rx_src *src, struct scr_stored_page *pg, int64_t 
             norm = NULL;
         }
         row = &src->rows[src->ri++];
+        if (row->done) {
+            src->done_before++;
+            continue;
+        }
+        if (src->bad_file && strcmp(src->bad_file, row->warc_file) == 0) {
+            /* reported once by open_file; each page of it is named */
+            scr_warn("%s is missing: fetch %lld (%s) skipped", row->warc_file,
+                     (long long)row->fetch_id, row->url);
+            src->damaged++;
+            continue;
+        }
         if ((!src->path || strcmp(src->path, row->warc_file) != 0) &&
             open_file(src, row->warc_file) != SCR_OK) {
-            src->damaged++;
+            free(src->bad_file);
+            src->bad_file = scr_xstrdup(row->warc_file);
+            src->ri--; /* reported as above */
             continue;
         }
         if (scr_warc_seek(src->rd, (uint64_t)row->warc_offset, err, sizeof(err)) != SCR_OK ||
@@ -332,11 +359,11 @@ static int job_next(struct scr_rx_src *src, struct scr_stored_page *pg, int64_t 
         norm = NULL;
         if (scr_url_normalize(NULL, src->rec.target_uri, src->uo, &norm, NULL, err,
                               sizeof(err)) != SCR_OK ||
-            strcmp(norm, row->url) != 0) {
+            strcmp(norm, row->record_url) != 0) {
             /* a wrong offset, or a file replaced since: never another page's records */
             scr_warn("%s at offset %lld (fetch %lld): the record is of '%.200s', not %s; "
                      "skipped", row->warc_file, (long long)row->warc_offset,
-                     (long long)row->fetch_id, src->rec.target_uri, row->url);
+                     (long long)row->fetch_id, src->rec.target_uri, row->record_url);
             src->damaged++;
             continue;
         }

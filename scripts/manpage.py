@@ -99,6 +99,8 @@ def parse_help(text):
         m = SETTING.match(l)
         if m:
             settings.append((m.group(1), bool(m.group(2)), m.group(3).strip()))
+        elif not settings and not l.startswith(" "):  # the "settings (...)" title wrapped
+            continue
         elif settings and l.startswith("   "):  # a help text wrapped onto more lines
             name, takes, text = settings[-1]
             settings[-1] = (name, takes, text + " " + l.strip())
