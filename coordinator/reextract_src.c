@@ -307,7 +307,7 @@ static int job_rows(struct scr_rx_src *src)
 static int job_next(struct scr_rx_src *src, struct scr_stored_page *pg, int64_t *url_id)
 {
     char err[512], *norm = NULL;
-    int rc;
+    int rc = SCR_OK;
 
     for (;;) {
         struct scr_rx_row *row;
@@ -340,9 +340,11 @@ static int job_next(struct scr_rx_src *src, struct scr_stored_page *pg, int64_t 
             src->ri--; /* reported as above */
             continue;
         }
-        if (scr_warc_seek(src->rd, (uint64_t)row->warc_offset, err, sizeof(err)) != SCR_OK ||
-            (rc = scr_warc_next(src->rd, &src->rec, src->max_body + SCR_WARC_HEADER_MAX, err,
-                                sizeof(err))) != SCR_OK) {
+        rc = scr_warc_seek(src->rd, (uint64_t)row->warc_offset, err, sizeof(err));
+        if (rc == SCR_OK)
+            rc = scr_warc_next(src->rd, &src->rec, src->max_body + SCR_WARC_HEADER_MAX, err,
+                               sizeof(err));
+        if (rc != SCR_OK) {
             scr_warn("%s at offset %lld (fetch %lld, %s): %s; skipped", row->warc_file,
                      (long long)row->warc_offset, (long long)row->fetch_id, row->url,
                      rc == SCR_ENOTFOUND ? "no record there" : err);

@@ -166,7 +166,7 @@ TEST(damaged_and_truncated)
     struct scr_warc_record rec;
     char err[256];
     int ok = 0, bad = 0, rc;
-    size_t second;
+    size_t second = 0;
 
     scr_buf_init(&f);
     scr_buf_init(&r);
