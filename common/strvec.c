@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/buf.h"
 #include "common/error.h"
 
 void scr_strvec_init(struct scr_strvec *sv)
@@ -44,4 +45,19 @@ int scr_strvec_push_owned(struct scr_strvec *sv, char *s)
 int scr_strvec_push(struct scr_strvec *sv, const char *s)
 {
     return scr_strvec_push_owned(sv, scr_xstrdup(s));
+}
+
+char *scr_strvec_join_array(const struct scr_strvec *sv)
+{
+    struct scr_buf b;
+
+    scr_buf_init(&b);
+    scr_buf_putc(&b, '[');
+    for (size_t i = 0; i < sv->n; i++) {
+        if (i)
+            scr_buf_putc(&b, ',');
+        scr_buf_puts(&b, sv->v[i]);
+    }
+    scr_buf_putc(&b, ']');
+    return scr_buf_detach(&b, NULL);
 }

@@ -19,6 +19,9 @@ void scr_strvec_init(struct scr_strvec *sv);
 void scr_strvec_release(struct scr_strvec *sv);
 /* Frees every string, keeps the memory. */
 void scr_strvec_reset(struct scr_strvec *sv);
+/* "[v0,v1,...]": the items joined with commas in brackets (a JSON array when each item is a
+ * JSON text).  Malloc'd, the caller frees; never NULL (aborts when out of memory). */
+char *scr_strvec_join_array(const struct scr_strvec *sv);
 /* Appends a copy of s (s is borrowed).  Always SCR_OK (kept as int for its callers). */
 int scr_strvec_push(struct scr_strvec *sv, const char *s);
 /* Appends s and takes ownership of it.  s may be NULL when the caller's own allocation failed

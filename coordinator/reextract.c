@@ -34,6 +34,7 @@
 #include "coordinator/db.h"
 #include "coordinator/peers.h"
 #include "coordinator/runs.h"
+#include "coordinator/summary.h"
 #include "parsers/extract.h"
 
 #define PAGES_MAX 64
@@ -99,24 +100,10 @@ static void on_lost(struct scr_peer *w, void *ctx)
  * Other pages are marked done here with no records, and their bodies never cross MPI. */
 static int parse_wanted(const struct rx *x, const struct scr_stored_page *pg)
 {
-    const char *ct = pg->content_type, *list = x->s->content_types ? x->s->content_types : "";
-    size_t n;
-
     if (pg->http_status < 200 || pg->http_status >= 300)
         return 0;
-    if (!ct || !*ct)
-        return scr_extract_is_html(NULL, pg->body.data ? pg->body.data : "", pg->body.len);
-    n = strcspn(ct, "; \t");
-    while (*list) {
-        size_t m;
-        while (*list == ',' || *list == ' ')
-            list++;
-        m = strcspn(list, ", ");
-        if (m && m == n && strncasecmp(list, ct, n) == 0)
-            return 1;
-        list += m;
-    }
-    return 0;
+    return scr_extract_type_allowed(pg->content_type, x->s->content_types,
+                                    pg->body.data ? pg->body.data : "", pg->body.len);
 }
 
 /* Marks a page done with no records (not parsed: see parse_wanted). */
@@ -195,21 +182,6 @@ static void send_pages(struct rx *x, struct scr_peer *w)
         scr_stored_page_release(&pages[i]);
 }
 
-static char *join_records(const struct scr_strvec *recs)
-{
-    struct scr_buf b;
-
-    scr_buf_init(&b);
-    scr_buf_putc(&b, '[');
-    for (size_t i = 0; i < recs->n; i++) {
-        if (i)
-            scr_buf_putc(&b, ',');
-        scr_buf_puts(&b, recs->v[i]);
-    }
-    scr_buf_putc(&b, ']');
-    return scr_buf_detach(&b, NULL);
-}
-
 static void on_result(struct rx *x, struct scr_peer *w, const char *data, size_t len)
 {
     struct scr_result res;
@@ -238,7 +210,7 @@ static void on_result(struct rx *x, struct scr_peer *w, const char *data, size_t
         w->errors++;
         scr_warn("page %llu: %s", (unsigned long long)res.url_id, res.error);
     }
-    json = join_records(&res.records);
+    json = scr_strvec_join_array(&res.records);
     if (!x->fatal_db &&
         scr_rx_store(x->db, (int64_t)x->out[i].fetch_id, x->out[i].url_id, x->job_id, x->run_id,
                      x->key, json, res.error, res.encoding, &stored, err,
@@ -391,58 +363,6 @@ static int preflight(struct rx *x)
     return SCR_EXIT_OK;
 }
 
-/* The run's settings column, as a crawl's (every setting but the secret ones, as text). */
-static char *settings_json(const struct scr_settings *s)
-{
-    size_t n;
-    const struct scr_setting_def *defs = scr_settings_table(&n);
-    json_t *o = json_object();
-    char *val, *txt;
-
-    for (size_t i = 0; i < n; i++) {
-        if (defs[i].secret)
-            continue;
-        val = scr_settings_format(s, &defs[i]);
-        json_object_set_new(o, defs[i].name, json_string(val));
-        free(val);
-    }
-    txt = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    return txt;
-}
-
-/* One run_workers row per worker rank, as a crawl's. */
-static void store_workers(struct rx *x, double secs)
-{
-    char err[1024];
-
-    for (int i = 1; i < x->peers.n; i++) {
-        const struct scr_peer *w = &x->peers.p[i];
-        struct scr_run_worker rw = {
-            .rank = w->rank,
-            .host = w->hello.host ? w->hello.host : "?",
-            .arch = w->hello.arch,
-            .os = w->hello.os,
-            .version = w->hello.version,
-            .build_id = w->hello.build_id,
-            .state = scr_peer_state_name(w->state),
-            .cores = w->hello.cores,
-            .pages = w->pages,
-            .bytes = w->bytes,
-            .errors = w->errors,
-            .records = w->records,
-            .has_bye = w->has_bye,
-            .busy_ms = w->bye.busy_ms,
-            .idle_ms = w->bye.idle_ms,
-            .cpu_ms = w->bye.cpu_us / 1000,
-            .max_rss_kb = w->bye.max_rss_kb,
-            .pages_per_s = secs > 0 ? (double)w->pages / secs : 0,
-        };
-        if (scr_runs_worker(x->db, x->run_id, &rw, err, sizeof(err)))
-            scr_warn("%s", err);
-    }
-}
-
 static int setup_db(struct rx *x, const char *command, const struct scr_strvec *files)
 {
     char err[1024], host[256] = "?", run[24], *sj;
@@ -450,12 +370,15 @@ static int setup_db(struct rx *x, const char *command, const struct scr_strvec *
     PGresult *r;
     int rc;
 
-    if (scr_db_connect(&x->db, scr_db_conninfo(x->s->db),
-                       x->s->db_retry_ms > 10000 ? 10000 : x->s->db_retry_ms, err,
-                       sizeof(err)) ||
-        scr_db_ensure_schema(x->db, 0, err, sizeof(err))) {
+    /* as a crawl: a conninfo mistake exits 2 at once, a silent server is waited for
+     * --db-retry long (db.h) */
+    rc = scr_db_connect(&x->db, scr_db_conninfo(x->s->db), x->s->db_retry_ms, err,
+                        sizeof(err));
+    if (rc == SCR_OK)
+        rc = scr_db_ensure_schema(x->db, 0, err, sizeof(err));
+    if (rc != SCR_OK) {
         scr_error("%s", err);
-        return SCR_EXIT_DB;
+        return rc == SCR_EUSAGE ? SCR_EXIT_USAGE : SCR_EXIT_DB;
     }
     if (!files || !files->n) {
         /* job mode reads what a job stored: a mistyped name must not make a new job */
@@ -479,7 +402,7 @@ static int setup_db(struct rx *x, const char *command, const struct scr_strvec *
         return SCR_EXIT_DB;
     }
     gethostname(host, sizeof(host) - 1);
-    sj = settings_json(x->s);
+    sj = scr_runs_settings_json(x->s);
     rc = scr_runs_begin(x->db, x->job_id, command, sj ? sj : "{}", 0, host, x->s->island, 0,
                         &x->run_id, err, sizeof(err));
     free(sj);
@@ -552,7 +475,7 @@ static void finish(struct rx *x, struct scr_run_outcome *out)
                               err, sizeof(err)) != SCR_OK)
         scr_error("%s", err);
     else if (x->db)
-        store_workers(x, secs);
+        scr_summary_store_workers(&x->peers, x->db, x->run_id, secs);
     fprintf(stderr,
             "reextract run %lld of job '%s': %s; %llu pages, %llu records, %llu damaged or "
             "unreadable records, %llu pages done before with the same key, %llu pages "

@@ -40,22 +40,6 @@ void scr_results_submit(struct coord *co, struct scr_store_item *it, int leased)
     co->submitted++;
 }
 
-/* "[r1,r2,...]" from the records' JSON texts. */
-static char *join_records(const struct scr_strvec *recs)
-{
-    struct scr_buf b;
-
-    scr_buf_init(&b);
-    scr_buf_putc(&b, '[');
-    for (size_t i = 0; i < recs->n; i++) {
-        if (i)
-            scr_buf_putc(&b, ',');
-        scr_buf_puts(&b, recs->v[i]);
-    }
-    scr_buf_putc(&b, ']');
-    return scr_buf_detach(&b, NULL);
-}
-
 void scr_results_unfetched(struct coord *co, struct scr_lease_item *li,
                            enum scr_url_state state, const char *reason, int64_t retry_ms)
 {
@@ -349,7 +333,7 @@ void scr_results_on_result(struct coord *co, struct scr_peer *w, const char *dat
     outcome = scr_retry_classify(&it->res, fl.it.attempts, co->s->max_attempts,
                                  &it->retry_delay_ms);
     it->new_state = scr_retry_state(outcome);
-    it->records_json = join_records(&it->res.records);
+    it->records_json = scr_strvec_join_array(&it->res.records);
     it->max_urls = co->s->max_pages;
     it->link_depth_delta = 1;
     {

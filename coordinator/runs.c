@@ -5,11 +5,13 @@
  */
 #include "coordinator/runs.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/settings.h"
 #include "common/log.h"
 #include "coordinator/db.h"
 
@@ -189,4 +191,23 @@ int scr_runs_end(PGconn *db, int64_t run_id, const char *status, int exit_code,
                           "UPDATE runs SET status = $2, exit_code = $3::int, finished_at = now(),"
                           " summary = $4::jsonb, nodes = $5::jsonb WHERE id = $1::bigint",
                           5, p, err, errlen);
+}
+
+char *scr_runs_settings_json(const struct scr_settings *s)
+{
+    size_t n;
+    const struct scr_setting_def *defs = scr_settings_table(&n);
+    json_t *o = json_object();
+    char *val, *txt;
+
+    for (size_t i = 0; i < n; i++) {
+        if (defs[i].secret)
+            continue;
+        val = scr_settings_format(s, &defs[i]);
+        json_object_set_new(o, defs[i].name, json_string(val));
+        free(val);
+    }
+    txt = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return txt;
 }

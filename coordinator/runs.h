@@ -30,6 +30,11 @@
 /* Finds or creates the job; *job_id is its id. */
 int scr_runs_job(PGconn *db, const char *name, int64_t *job_id, char *err, size_t errlen);
 
+/* The runs.settings column: every setting but the secret ones, formatted as text
+ * ({"max-depth":"3",...}).  Malloc'd, the caller frees (NULL only when jansson failed). */
+struct scr_settings;
+char *scr_runs_settings_json(const struct scr_settings *s);
+
 /* Inserts the run's row and takes its advisory lock on this connection.  With if_idle, it
  * first looks for a live run of the job (under a transaction lock on the job, so two runs
  * starting at once cannot both see the job idle) and returns SCR_EBUSY, naming it in err,

@@ -80,25 +80,6 @@ static int seed_one(const char *url, const char *host, void *ctx)
     return SCR_OK;
 }
 
-static char *settings_json(const struct scr_settings *s)
-{
-    size_t n;
-    const struct scr_setting_def *defs = scr_settings_table(&n);
-    json_t *o = json_object();
-    char *val, *txt;
-
-    for (size_t i = 0; i < n; i++) {
-        if (defs[i].secret)
-            continue;
-        val = scr_settings_format(s, &defs[i]);
-        json_object_set_new(o, defs[i].name, json_string(val));
-        free(val);
-    }
-    txt = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    return txt;
-}
-
 /* Checks what can be checked before touching the database: seeds and rules.  Exit code 2 on
  * bad input, with nothing written. */
 int scr_setup_preflight(struct coord *co, int64_t *nseeds)
@@ -181,7 +162,7 @@ int scr_setup_db(struct coord *co, const char *command, PGconn **dbp)
     gethostname(host, sizeof(host) - 1);
     snprintf(co->island, sizeof(co->island), "%.*s", (int)sizeof(co->island) - 1,
              co->s->island && *co->s->island ? co->s->island : host);
-    sj = settings_json(co->s);
+    sj = scr_runs_settings_json(co->s);
     rc = scr_runs_begin(db, co->job_id, command, sj ? sj : "{}", co->s->insecure, host,
                         co->s->island, co->s->if_idle, &co->run_id, err, sizeof(err));
     if (rc == SCR_EBUSY) {

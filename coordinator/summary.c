@@ -168,12 +168,13 @@ static void print_summary(const struct coord *co, const char *status, double sec
     fflush(stdout);
 }
 
-static void store_workers(struct coord *co, PGconn *db, double secs)
+void scr_summary_store_workers(const struct scr_peers *peers, PGconn *db, int64_t run_id,
+                               double secs)
 {
     char err[512];
 
-    for (int i = 1; i < co->peers.n; i++) {
-        const struct scr_peer *w = &co->peers.p[i];
+    for (int i = 1; i < peers->n; i++) {
+        const struct scr_peer *w = &peers->p[i];
         struct scr_run_worker rw = {
             .rank = w->rank,
             .host = w->hello.host ? w->hello.host : "?",
@@ -194,7 +195,7 @@ static void store_workers(struct coord *co, PGconn *db, double secs)
             .max_rss_kb = w->bye.max_rss_kb,
             .pages_per_s = worker_rate(w, secs),
         };
-        if (scr_runs_worker(db, co->run_id, &rw, err, sizeof(err)))
+        if (scr_runs_worker(db, run_id, &rw, err, sizeof(err)))
             scr_warn("%s", err);
     }
 }
@@ -213,7 +214,7 @@ void scr_summary_finish(struct coord *co, PGconn *db, const char *status, int ex
             scr_runs_end(db, co->run_id, status, exit_code, sum_txt ? sum_txt : "{}",
                          nodes_txt ? nodes_txt : "[]", err, sizeof(err)))
             scr_error("%s", err);
-        store_workers(co, db, secs);
+        scr_summary_store_workers(&co->peers, db, co->run_id, secs);
     }
     print_summary(co, status, secs);
     free(sum_txt);

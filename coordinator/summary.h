@@ -10,6 +10,10 @@
 
 #include <stdint.h>
 
+#include <libpq-fe.h>
+
+struct scr_peers;
+
 struct scr_tally {
     uint64_t skipped;          /* URLs settled 'skipped' (robots.txt) */
     int64_t settled_at_start;  /* URLs of the job already done/failed/skipped at the start */
@@ -24,6 +28,12 @@ struct scr_tally {
     char host_failed[600];     /* the first of those: "HOST: host unreachable in N runs ..." */
     int64_t last_progress_ms;
 };
+
+/* One run_workers row per worker rank of peers (rank 0 has none), as a run ends: what each
+ * did, with its pages per second over its own time (BYE's busy + idle) or else over secs.  A
+ * row that cannot be written is logged as a warning and the others are still written. */
+void scr_summary_store_workers(const struct scr_peers *peers, PGconn *db, int64_t run_id,
+                               double secs);
 
 /* Writes secs as "42s", "3m07s", "2h05m", or "?" when out of range, into buf. */
 void scr_summary_fmt_secs(char *buf, size_t len, double secs);

@@ -256,6 +256,27 @@ static int starts_ci(const char *p, size_t n, const char *prefix)
     return n >= k && strncasecmp(p, prefix, k) == 0;
 }
 
+int scr_extract_type_allowed(const char *content_type, const char *types, const char *body,
+                             size_t len)
+{
+    const char *ct = content_type, *list = types ? types : "";
+    size_t n;
+
+    if (!ct || !*ct)
+        return scr_extract_is_html(NULL, body, len);
+    n = strcspn(ct, "; \t");
+    while (*list) {
+        size_t m;
+        while (*list == ',' || *list == ' ')
+            list++;
+        m = strcspn(list, ", ");
+        if (m && m == n && strncasecmp(list, ct, n) == 0)
+            return 1;
+        list += m;
+    }
+    return 0;
+}
+
 int scr_extract_is_html(const char *content_type, const char *body, size_t len)
 {
     const char *p, *end;

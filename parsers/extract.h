@@ -35,6 +35,13 @@ void scr_extractor_free(struct scr_extractor *x);
 /* Returns 1 when the content type (or, when it is NULL, a sniff of the body) says HTML. */
 int scr_extract_is_html(const char *content_type, const char *body, size_t len);
 
+/* 1 when a response with this Content-Type is parsed under --content-types: its media type
+ * (parameters dropped, ASCII case-insensitive) is one of the comma list types (NULL = none);
+ * with no Content-Type, when the body looks like HTML (scr_extract_is_html).  The rule the
+ * worker and scrape reextract share. */
+int scr_extract_type_allowed(const char *content_type, const char *types, const char *body,
+                             size_t len);
+
 /* Parses one response once and runs every enabled parser on it, appending to out.  (The
  * worker calls it only for 2xx responses whose media type is in --content-types.)
  * Non-HTML responses produce nothing and return 0.  *out keeps what was emitted even when a

@@ -401,22 +401,8 @@ static void maybe_request(struct worker *w)
 /* 1 when the response's media type is in --content-types (no Content-Type: sniff for HTML). */
 static int parse_allowed(const struct worker *w, const struct scr_fetch_done *d)
 {
-    const char *ct = d->content_type, *list = w->s.content_types ? w->s.content_types : "";
-    size_t n;
-
-    if (!ct || !*ct)
-        return scr_extract_is_html(NULL, d->body.data, d->body.len);
-    n = strcspn(ct, "; \t");
-    while (*list) {
-        size_t m;
-        while (*list == ',' || *list == ' ')
-            list++;
-        m = strcspn(list, ", ");
-        if (m && m == n && strncasecmp(list, ct, n) == 0)
-            return 1;
-        list += m;
-    }
-    return 0;
+    return scr_extract_type_allowed(d->content_type, w->s.content_types, d->body.data,
+                                    d->body.len);
 }
 
 /* Fills the fields every RESULT has from d.  Every string is a fresh copy owned by r (an
