@@ -5,6 +5,7 @@ directory and checks stdout line for line, the exit code, and that usage errors 
 missing on stderr and print nothing on stdout."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -291,10 +292,15 @@ class ExtractCommandTest(unittest.TestCase):
 class HelpAndUsageTest(unittest.TestCase):
     """What a new user meets first: help for every command, and "did you mean" for typos."""
 
-    COMMANDS = ("crawl", "check", "doctor", "init-db", "export", "report", "jobs", "extract",
-                "url", "robots", "version", "help")
+    COMMANDS = ("crawl", "reextract", "check", "doctor", "init-db", "export", "report", "jobs",
+                "extract", "url", "robots", "version", "help")
 
     def test_every_subcommand_answers_help(self):
+        # the list here is the one `scrape` prints: a new command cannot go without a test
+        r = run()
+        listed = re.search(r"commands: (.*)", r.stdout + r.stderr)
+        self.assertIsNotNone(listed, r.stdout + r.stderr)
+        self.assertEqual(sorted(listed.group(1).strip().split(", ")), sorted(self.COMMANDS))
         for cmd in self.COMMANDS:
             for flag in ("--help", "-h"):
                 r = run(cmd, flag)
