@@ -386,6 +386,7 @@ void scr_coordinator_run(struct scr_comm *c, struct scr_settings *s, const char 
         out->exit_code = rc == SCR_EDB ? SCR_EXIT_DB : SCR_EXIT_FAILURE;
         goto out;
     }
+    scr_peers_listen(&co.peers);
     run_loop(&co);
     finish(&co, out);
 out:

@@ -63,6 +63,14 @@ void scr_peers_hold(struct scr_peers *ps)
             scr_peers_send_simple(ps, &ps->p[i], SCR_MSG_HEARTBEAT);
 }
 
+void scr_peers_listen(struct scr_peers *ps)
+{
+    int64_t now = scr_now_ms();
+
+    for (int i = 1; i < ps->n; i++)
+        ps->p[i].last_heard_ms = now;
+}
+
 int scr_peers_send(struct scr_peers *ps, struct scr_peer *w, struct scr_buf *b)
 {
     w->last_sent_ms = scr_now_ms();

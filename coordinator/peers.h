@@ -71,8 +71,14 @@ struct scr_peers {
 
 /* While rank 0 prepares the run (reads and inserts the seeds) before any WELCOME: sends
  * HEARTBEAT to every worker still waiting, at most once a second, so that a worker's wait for
- * WELCOME (120 s) starts again (docs/protocol.md).  Cheap to call often. */
+ * WELCOME starts again (docs/protocol.md).  Cheap to call often. */
 void scr_peers_hold(struct scr_peers *ps);
+
+/* Rank 0 starts reading messages, its set-up done: every peer's silence (--peer-timeout) is
+ * counted from now.  While rank 0 prepared the run it read nothing, so a HELLO waiting in the
+ * queue since the start is not silence (a seed file that took longer than --peer-timeout to
+ * insert got every worker declared lost before this). */
+void scr_peers_listen(struct scr_peers *ps);
 
 /* One peer per rank of c; s is borrowed for the table's life. */
 void scr_peers_init(struct scr_peers *ps, struct scr_comm *c, const struct scr_settings *s);

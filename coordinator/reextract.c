@@ -511,6 +511,7 @@ void scr_reextract_run(struct scr_comm *c, struct scr_settings *s, const char *c
         out->exit_code = rc;
         goto out;
     }
+    scr_peers_listen(&x.peers);
     run_loop(&x);
     finish(&x, out);
 out:
