@@ -74,23 +74,11 @@ struct slot {
     void *state; /* what its setup made */
 };
 
-/* The SAX callbacks the parse guard wraps, and its counter (in the context's _private). */
-struct sax_guard {
-    startDocumentSAXFunc start_document;
-    startElementSAXFunc start;
-    charactersSAXFunc characters;
-    unsigned calls;
-};
-
 struct scr_extractor {
     struct scr_parser_env env; /* copied; the strings are the caller's */
     struct slot *slots;
     size_t n;     /* enabled parsers */
     size_t ready; /* slots[0..ready) have been set up and need teardown */
-    /* libxml2's parser context, kept from one page to the next (see parse_html()); NULL
-     * before the first page and after a page that failed or filled the dictionary. */
-    htmlParserCtxtPtr ctxt;
-    struct sax_guard guard; /* ctxt's _private: libxml2's own callbacks, while ctxt lives */
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -128,8 +116,6 @@ void scr_extractor_free(struct scr_extractor *x)
     for (size_t i = 0; i < x->ready; i++)
         if (x->slots[i].parser->teardown)
             x->slots[i].parser->teardown(x->slots[i].state);
-    if (x->ctxt)
-        htmlFreeParserCtxt(x->ctxt);
     free(x->slots);
     free(x);
 }
@@ -420,6 +406,12 @@ static char *cap_attributes(const char *body, size_t len, size_t max, size_t *ou
     return out.data ? out.data : scr_xstrdup("");
 }
 
+/* The SAX callbacks the parse guard wraps, and its counter (in the context's _private). */
+struct sax_guard {
+    startElementSAXFunc start;
+    charactersSAXFunc characters;
+    unsigned calls;
+};
 
 /* After each wrapped callback: stop the parser once the page's budget is spent.  The clock is
  * read every GUARD_CLOCK_EVERY calls; the memory flag is looked at every time. */
@@ -454,24 +446,6 @@ static void full_name(htmlParserCtxtPtr ctxt, const xmlChar *name)
     n->name = full;
 }
 
-/* libxml2's HTML parser turns dictNames off (htmlCtxtUseOptions()), so every element name
- * is a malloc'd copy and HTML_PARSE_COMPACT does nothing.  Turned back on before the document
- * is made, names come from the context's dictionary, short texts live inside their nodes and
- * blank ones are shared; the document holds a reference to the dictionary and xmlFreeDoc()
- * frees only what the dictionary does not own.  The strings are the same. */
-static void dict_start_document(void *ctx)
-{
-    htmlParserCtxtPtr ctxt = ctx;
-
-    if (ctxt->dict)
-        ctxt->dictNames = 1;
-    ((struct sax_guard *)ctxt->_private)->start_document(ctx);
-    if (ctxt->myDoc && ctxt->dict && !ctxt->myDoc->dict) {
-        ctxt->myDoc->dict = ctxt->dict;
-        xmlDictReference(ctxt->dict);
-    }
-}
-
 static void guarded_start(void *ctx, const xmlChar *name, const xmlChar **atts)
 {
     htmlParserCtxtPtr ctxt = ctx;
@@ -490,50 +464,14 @@ static void guarded_characters(void *ctx, const xmlChar *ch, int len)
     guard_tick(ctxt);
 }
 
-/* A kept parser context is dropped once its dictionary holds this many names: the
- * dictionary (element names, short and blank texts) would otherwise grow with every page of
- * a site that invents names, and libxml2 limits its size. */
-#define CTXT_DICT_MAX 4096
-
-/* Returns x's parser context, made now (with the SAX guard installed) when there is none;
- * NULL when out of memory. */
-static htmlParserCtxtPtr parser_ctxt(struct scr_extractor *x)
-{
-    htmlParserCtxtPtr ctxt = x->ctxt;
-
-    if (ctxt)
-        return ctxt;
-    ctxt = htmlNewParserCtxt();
-    if (!ctxt || !ctxt->sax) {
-        if (ctxt)
-            htmlFreeParserCtxt(ctxt);
-        return NULL;
-    }
-    memset(&x->guard, 0, sizeof(x->guard));
-    x->guard.start = ctxt->sax->startElement;
-    x->guard.characters = ctxt->sax->characters;
-    x->guard.start_document = ctxt->sax->startDocument;
-    ctxt->_private = &x->guard;
-    if (x->guard.start_document)
-        ctxt->sax->startDocument = dict_start_document;
-    if (x->guard.start)
-        ctxt->sax->startElement = guarded_start;
-    if (x->guard.characters)
-        ctxt->sax->characters = guarded_characters;
-    x->ctxt = ctxt;
-    return ctxt;
-}
-
 /* Parses body into *doc (NULL when libxml2 gives up, which is not an error: the page simply
  * has no document).  url is recorded as the document's URL and may be NULL.  SCR_ELIMIT when
- * the page's budget ran out (*doc is then NULL).  The parser context is x's, kept for the
- * next page (htmlCtxtReadMemory() resets it) unless this page failed, was stopped, or left
- * its dictionary larger than CTXT_DICT_MAX: that saves making one, and its dictionary, per
- * page. */
-static int parse_html(struct scr_extractor *x, const char *url, const char *content_type,
-                      const char *body, size_t len, xmlDoc **doc, const char **encoding)
+ * the page's budget ran out (*doc is then NULL). */
+static int parse_html(const char *url, const char *content_type, const char *body, size_t len,
+                      xmlDoc **doc, const char **encoding)
 {
     htmlParserCtxtPtr ctxt = NULL;
+    struct sax_guard guard = {0};
     struct scr_decoded dec = {0};
     char *capped = NULL, *mended = NULL;
     size_t clen;
@@ -556,11 +494,18 @@ static int parse_html(struct scr_extractor *x, const char *url, const char *cont
         body = capped;
         len = clen;
     }
-    if (!(ctxt = parser_ctxt(x))) {
+    ctxt = htmlNewParserCtxt();
+    if (!ctxt || !ctxt->sax) {
         rc = SCR_ENOMEM;
         goto out;
     }
-    x->guard.calls = 0;
+    guard.start = ctxt->sax->startElement;
+    guard.characters = ctxt->sax->characters;
+    ctxt->_private = &guard;
+    if (guard.start)
+        ctxt->sax->startElement = guarded_start;
+    if (guard.characters)
+        ctxt->sax->characters = guarded_characters;
 #if LIBXML_VERSION >= 21300
     xmlCtxtSetErrorHandler(ctxt, quiet_error, NULL);
     *doc = htmlCtxtReadMemory(ctxt, body, (int)len, url, "UTF-8", HTML_OPTIONS);
@@ -588,11 +533,8 @@ static int parse_html(struct scr_extractor *x, const char *url, const char *cont
         rc = SCR_ELIMIT;
     }
 out:
-    if (ctxt && (rc || !*doc || ctxt->disableSAX || !ctxt->dict ||
-                 xmlDictSize(ctxt->dict) > CTXT_DICT_MAX)) {
+    if (ctxt)
         htmlFreeParserCtxt(ctxt);
-        x->ctxt = NULL;
-    }
     free(capped);
     free(mended);
     scr_decoded_release(&dec);
@@ -643,7 +585,7 @@ int scr_extractor_run(struct scr_extractor *x, const char *url, const char *cont
     open = 1;
 
     if (len > 0 && scr_extract_is_html(content_type, body, len)) {
-        rc = parse_html(x, url, content_type, body, len, &page.doc, &out->encoding);
+        rc = parse_html(url, content_type, body, len, &page.doc, &out->encoding);
         if (rc)
             goto out;
         if (page.doc && (base = find_base(page.doc, url)) != NULL)
