@@ -142,11 +142,12 @@ static void *arena_alloc(size_t n)
 /* The header of arena block p when it is a live block of this thread's arena, else NULL. */
 static struct arena_hdr *arena_live(void *p)
 {
-    struct arena_hdr *h = (struct arena_hdr *)((char *)p - ARENA_HDR);
+    struct arena_hdr *h;
 
-    if ((char *)p < arena.base + ARENA_HDR || (char *)p >= arena.cur || h->gen != arena.gen)
-        return NULL;
-    return h;
+    if (!arena.base || (char *)p < arena.base + ARENA_HDR || (char *)p >= arena.cur)
+        return NULL; /* another thread's slice, or this one's above the live blocks */
+    h = (struct arena_hdr *)((char *)p - ARENA_HDR);
+    return h->gen == arena.gen ? h : NULL;
 }
 
 /* Rewinds the arena after the outermost budget: every block of the page is gone. */
