@@ -670,8 +670,20 @@ static int url_ipv4(const char *h, size_t n, char *out, size_t outlen)
     if (num[count - 1] >= (uint64_t)1 << (8 * (5 - count)))
         return -1;
     addr |= num[count - 1];
-    snprintf(out, outlen, "%u.%u.%u.%u", (unsigned)(addr >> 24), (unsigned)(addr >> 16 & 255),
-            (unsigned)(addr >> 8 & 255), (unsigned)(addr & 255));
+    /* dotted decimal by hand: snprintf() was a visible part of every link on an IP host */
+    if (outlen < 16)
+        return -1;
+    for (int k = 3; k >= 0; k--) {
+        unsigned b = (unsigned)(addr >> (8 * k) & 255);
+        if (b >= 100)
+            *out++ = (char)('0' + b / 100);
+        if (b >= 10)
+            *out++ = (char)('0' + b / 10 % 10);
+        *out++ = (char)('0' + b % 10);
+        if (k)
+            *out++ = '.';
+    }
+    *out = '\0';
     return 0;
 }
 
@@ -775,7 +787,17 @@ static int url_authority(const char *scheme, struct span auth, struct scr_buf *c
         return rc;
     if (has_port && port == (strcmp(scheme, "https") ? 80u : 443u))
         has_port = 0;
-    rc = scr_buf_printf(canon, has_port ? "%s:%zu" : "%s", *host, port);
+    rc = scr_buf_puts(canon, *host);
+    if (!rc && has_port) {
+        char digits[8];
+        size_t k = sizeof(digits);
+
+        do
+            digits[--k] = (char)('0' + port % 10);
+        while ((port /= 10) != 0);
+        digits[--k] = ':';
+        rc = scr_buf_append(canon, digits + k, sizeof(digits) - k);
+    }
     if (rc) {
         free(*host);
         *host = NULL;
@@ -818,7 +840,9 @@ int scr_url_normalize(const char *base, const char *ref, const struct scr_url_op
     if (rc)
         goto out;
 
-    rc = scr_buf_printf(&res, "%s://", t.scheme);
+    rc = scr_buf_puts(&res, t.scheme);
+    if (!rc)
+        rc = scr_buf_append(&res, "://", 3);
     if (!rc)
         rc = url_authority(t.scheme, t.authority, &res, &host, err, errlen);
     if (rc)
@@ -832,7 +856,7 @@ int scr_url_normalize(const char *base, const char *ref, const struct scr_url_op
     if (!rc && query.len && (opts->strip_tracking || opts->sort_query))
         rc = url_query_opts(&query, opts);
     if (!rc && query.len) /* an empty query is dropped with its '?' */
-        rc = scr_buf_printf(&res, "?%s", query.data);
+        rc = scr_buf_putc(&res, '?') ? SCR_ENOMEM : scr_buf_append(&res, query.data, query.len);
     if (rc) {
         rc = url_fail(err, errlen, rc, "out of memory");
         goto out;

@@ -12,8 +12,10 @@
  * CPU time is the calling thread's own clock (CLOCK_THREAD_CPUTIME_ID), so time spent
  * waiting for a core on a busy node does not count.  Memory is what libxml2 holds for the
  * page: scr_budget_install() routes libxml2's allocator (xmlGcMemSetup) through counting
- * wrappers that add malloc_usable_size() of each block to the current thread's budget and
- * subtract it on free.  That covers the document, XPath node sets and serialized strings,
+ * wrappers that add the size of each block to the current thread's budget and subtract it on
+ * free.  While a budget is open those blocks come from the thread's page arena (budget.c),
+ * rewound when the outermost budget ends: nothing libxml2 allocates inside a budget may be
+ * used after it.  That covers the document, XPath node sets and serialized strings,
  * which is where a page's memory goes; the parsers' own small copies (scr_x*, jansson) are not
  * counted.  Only a budget with a memory limit counts (the wrappers cost about 3 % of a
  * typical page's extraction; with no limit, one thread-local load per call).  The memory limit is soft: the flag is set by the allocation that crosses it and
