@@ -5,6 +5,7 @@
 #include <libxml/parser.h>
 #include <libxml/xmlmemory.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -92,7 +93,9 @@ TEST(arena_blocks)
     scr_budget_begin(&b, 0, 1 << 20);
     p = xmlMalloc(100);
     ASSERT(p != NULL);
-    ASSERT_EQ((uintptr_t)p % 16, 0);
+    /* malloc's alignment, as libxml2 expects: 16 on x86-64 and arm64, 8 on armhf (where the
+     * 4 GiB arena cannot be reserved and malloc serves the page) */
+    ASSERT_EQ((uintptr_t)p % _Alignof(max_align_t), 0);
     for (int i = 0; i < 100; i++)
         p[i] = (unsigned char)i;
     ASSERT_GE(b.mem_live, 100);
