@@ -37,7 +37,7 @@ int scr_outages_record(PGconn *db, int64_t job_id, int64_t run_id, const char *h
     if (!r)
         return SCR_EDB;
     snprintf(o->since, sizeof(o->since), "%s", PQgetvalue(r, 0, 0));
-    o->runs = atoi(PQgetvalue(r, 0, 1));
+    o->runs = (int)strtol(PQgetvalue(r, 0, 1), NULL, 10); /* an integer column */
     age_ms = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
     PQclear(r);
     if (max_runs <= 0 || o->runs < max_runs || age_ms < after_ms)

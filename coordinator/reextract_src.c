@@ -68,8 +68,9 @@ static int open_file(struct scr_rx_src *src, const char *path)
     close_file(src);
     abs = realpath(path, NULL);
     if (!abs) {
-        part = scr_xmalloc(strlen(path) + 6);
-        sprintf(part, "%s.part", path);
+        size_t n = strlen(path) + sizeof(".part");
+        part = scr_xmalloc(n);
+        snprintf(part, n, "%s.part", path);
         part_abs = realpath(part, NULL);
         free(part_abs); /* only whether it is there */
         if (!part_abs) {

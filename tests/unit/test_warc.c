@@ -156,7 +156,7 @@ TEST(records_members_offsets)
     ASSERT(strstr(file, "/my_job-42-00000.warc.gz") != NULL);
     ASSERT_EQ(file[0], '/');
     ASSERT(!exists(path));
-    strcat(path, ".part");
+    snprintf(path, sizeof(path), "%s/my_job-42-00000.warc.gz.part", tmpdir);
     ASSERT(exists(path));
     x.kind = SCR_WARC_REVISIT_IDENTICAL;
     x.refers_to_uri = "http://example.com/a";
