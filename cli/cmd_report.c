@@ -29,6 +29,7 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "cli/report_svg.h"
+#include "cli/report_table.h"
 #include "common/alloc.h"
 #include "common/error.h"
 #include "common/file.h"
@@ -44,7 +45,7 @@
 
 /* ------------------------------------------------------------------ SQL
  * $1 is the job's id in every query but the per-run one.  Column names are the headers of the
- * tables written from them (write_table). */
+ * tables written from them (scr_report_table, report_table.c). */
 
 #define TS(col) "to_char(" col ", 'YYYY-MM-DD HH24:MI:SS')"
 
@@ -171,63 +172,6 @@ static PGresult *job_query(struct report *r, const char *what, const char *sql)
 {
     const char *p[1] = {r->job_id};
     return scr_db_exec(r->db, what, sql, 1, p, r->err, sizeof(r->err));
-}
-
-static int numeric_type(Oid t)
-{
-    return t == 20 || t == 21 || t == 23 || t == 700 || t == 701 || t == 1700;
-}
-
-/* One <td>: the value escaped, "–" for NULL; numbers right-aligned. */
-static void put_cell(FILE *out, const PGresult *res, int row, int col)
-{
-    if (PQgetisnull(res, row, col)) {
-        fputs("<td class=\"null\">–</td>", out);
-        return;
-    }
-    fputs(numeric_type(PQftype(res, col)) ? "<td class=\"num\">" : "<td>", out);
-    scr_html_text(out, PQgetvalue(res, row, col), 0);
-    fputs("</td>", out);
-}
-
-/* A <table class="CLS"> of the result: a header per column (its name), a row per row. */
-static void write_table(FILE *out, const PGresult *res, const char *cls)
-{
-    fprintf(out, "<table class=\"%s\">\n<thead><tr>", cls);
-    for (int c = 0; c < PQnfields(res); c++) {
-        fputs("<th>", out);
-        scr_html_text(out, PQfname(res, c), 0);
-        fputs("</th>", out);
-    }
-    fputs("</tr></thead>\n<tbody>\n", out);
-    for (int i = 0; i < PQntuples(res); i++) {
-        fputs("<tr>", out);
-        for (int c = 0; c < PQnfields(res); c++)
-            put_cell(out, res, i, c);
-        fputs("</tr>\n", out);
-    }
-    fputs("</tbody>\n</table>\n", out);
-}
-
-/* The first row of the result as a two-column table: name, value. */
-static void write_pairs(FILE *out, const PGresult *res, const char *cls)
-{
-    fprintf(out, "<table class=\"pairs %s\">\n<tbody>\n", cls);
-    for (int c = 0; PQntuples(res) > 0 && c < PQnfields(res); c++) {
-        fputs("<tr><th>", out);
-        scr_html_text(out, PQfname(res, c), 0);
-        fputs("</th>", out);
-        put_cell(out, res, 0, c);
-        fputs("</tr>\n", out);
-    }
-    fputs("</tbody>\n</table>\n", out);
-}
-
-static void write_empty(FILE *out, const char *text)
-{
-    fputs("<p class=\"empty\">", out);
-    scr_html_text(out, text, 0);
-    fputs("</p>\n", out);
 }
 
 static void write_head(FILE *out, const char *job, const char *generated)
@@ -438,7 +382,7 @@ static int section_throughput(struct report *r)
           r->out);
     runs = PQntuples(res);
     if (runs == 0)
-        write_empty(r->out, "No fetches: nothing to chart.");
+        scr_report_empty(r->out, "No fetches: nothing to chart.");
     for (int i = 0; i < runs && i < CHART_RUNS && rc == SCR_OK; i++)
         rc = chart_run(r, res, i);
     if (runs > CHART_RUNS)
@@ -500,7 +444,7 @@ static int section_status(struct report *r)
           " status, retries included; <q>no response</q> counts the transfers that got no HTTP"
           " answer (timeouts, refused connections, DNS errors).</p>\n", r->out);
     if (PQntuples(res) == 0) {
-        write_empty(r->out, "No fetches.");
+        scr_report_empty(r->out, "No fetches.");
     } else {
         bars = result_bars(res, "no response", NULL, &top);
         p.vmax = scr_svg_nice_max(fmax(top, 5), 5, &p.vstep);
@@ -539,12 +483,12 @@ static int hosts_errors(struct report *r)
         return SCR_EDB;
     fputs("<h3>Most errors</h3>\n", r->out);
     if (PQntuples(res) == 0) {
-        write_empty(r->out, "No fetch ended in an error.");
+        scr_report_empty(r->out, "No fetch ended in an error.");
     } else {
         bars = result_bars(res, "?", "#d62728", &top);
         draw_hbars(r->out, bars, (size_t)PQntuples(res), top, "host-errors",
                    "Hosts with most errors", "errors");
-        write_table(r->out, res, "host-errors");
+        scr_report_table(r->out, res, "host-errors");
     }
     free(bars);
     PQclear(res);
@@ -564,7 +508,7 @@ static int hosts_latency(struct report *r)
     n = PQntuples(res);
     fputs("<h3>Slowest (transfer time on the worker, p95 pale, median dark)</h3>\n", r->out);
     if (n == 0) {
-        write_empty(r->out, "No fetches.");
+        scr_report_empty(r->out, "No fetches.");
     } else {
         bars = result_bars(res, "?", "#1f77b4", &top);
         text = scr_xcalloc((size_t)n, sizeof(*text));
@@ -575,7 +519,7 @@ static int hosts_latency(struct report *r)
             bars[i].text = text[i];
         }
         draw_hbars(r->out, bars, (size_t)n, top, "host-latency", "Slowest hosts (p95)", "ms");
-        write_table(r->out, res, "host-latency");
+        scr_report_table(r->out, res, "host-latency");
     }
     free(text);
     free(bars);
@@ -604,7 +548,7 @@ static int hosts_unreachable(struct report *r)
         fputs("<h3>Unreachable hosts</h3>\n<p class=\"note\">robots.txt got no answer in these"
               " runs; their URLs fail after <code>--host-down-runs</code> runs and"
               " <code>--host-down-after</code>.</p>\n", r->out);
-        write_table(r->out, res, "host-down");
+        scr_report_table(r->out, res, "host-down");
     }
     PQclear(res);
     return SCR_OK;
@@ -638,12 +582,12 @@ static int section_records(struct report *r)
           " and for the rules parser per rule set (the <code>site</code> of the rules file);"
           " pages: the URLs they came from.</p>\n", r->out);
     if (PQntuples(chart) == 0) {
-        write_empty(r->out, "No records.");
+        scr_report_empty(r->out, "No records.");
     } else {
         bars = result_bars(chart, "?", "#9467bd", &top);
         draw_hbars(r->out, bars, (size_t)PQntuples(chart), top, "records",
                    "Records per parser and rule set", "records");
-        write_table(r->out, table, "records");
+        scr_report_table(r->out, table, "records");
     }
     PQclear(table);
     if (!(table = job_query(r, "reading the rules feedback", SQL_RULES_FEEDBACK))) {
@@ -657,7 +601,7 @@ static int section_records(struct report *r)
               " <code>required</code> field found nothing, records left out because no field"
               " found anything, and fields of stored records that found nothing (left out, or"
               " their <code>default</code> used).</p>\n", r->out);
-        write_table(r->out, table, "rulefeedback");
+        scr_report_table(r->out, table, "rulefeedback");
     }
     fputs("</section>\n", r->out);
     free(bars);
@@ -676,9 +620,9 @@ static int section_summary(struct report *r, int *has_fetches)
         return SCR_EDB;
     *has_fetches = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
     fputs("<section id=\"summary\">\n<h2>Summary</h2>\n", r->out);
-    write_pairs(r->out, res, "summary");
+    scr_report_pairs(r->out, res, "summary");
     if (!*has_fetches)
-        write_empty(r->out, "This job has no fetches yet: there is nothing to chart. The runs, "
+        scr_report_empty(r->out, "This job has no fetches yet: there is nothing to chart. The runs, "
                             "if any, are listed below.");
     fputs("</section>\n", r->out);
     PQclear(res);
@@ -695,9 +639,9 @@ static int section_runs(struct report *r)
           " written when it ends (empty while it runs or if it died); pages counts results,"
           " errors included.</p>\n", r->out);
     if (PQntuples(res) == 0)
-        write_empty(r->out, "No runs.");
+        scr_report_empty(r->out, "No runs.");
     else
-        write_table(r->out, res, "runs");
+        scr_report_table(r->out, res, "runs");
     fputs("</section>\n", r->out);
     PQclear(res);
     return SCR_OK;
